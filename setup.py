@@ -1,0 +1,49 @@
+"""Packaging for pulumi_vpsbackup: VPS.org server backups as Pulumi resources."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "pulumi_vpsbackup" / "_version.py").read_text()
+).group(1)  # type: ignore[union-attr]
+
+FAKE = ["werkzeug>=3.0,<4"]
+DEV = FAKE + [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6.100",
+    "respx>=0.21",
+    "ruff>=0.6",
+    "mypy>=1.10",
+]
+
+setup(
+    name="pulumi_vpsbackup",
+    version=VERSION,
+    description="Declare VPS.org server backups and restores in Pulumi stacks (a dynamic provider).",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
+    package_data={"pulumi_vpsbackup": ["py.typed"]},
+    install_requires=[
+        # 3.216 is the first SDK whose ReadResult carries inputs; configure()
+        # with the full stack config needs 3.139.
+        "pulumi>=3.216,<4",
+        "httpx>=0.27,<1",
+    ],
+    extras_require={"fake": FAKE, "dev": DEV},
+    entry_points={
+        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake.__main__:main"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: System :: Archiving :: Backup",
+    ],
+)
