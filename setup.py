@@ -18,6 +18,7 @@ DEV = FAKE + [
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "respx>=0.21",
+    "requests>=2.31",  # the seeds' own Python examples use it; tests replay them
     "ruff>=0.6",
     "mypy>=1.10",
 ]
