@@ -1,0 +1,99 @@
+"""The HTTP client for the VPS.org Backups API, used by every other layer.
+
+    from pulumi_vpsbackup.client import VpsClient, resolve_settings
+
+    with VpsClient(resolve_settings(token="vps_...")) as client:
+        backup = client.create_backup(12345, "before deploy")
+        client.wait_for_backup(backup.id, server_id=12345, timeout=1800)
+
+Modules: ``settings`` (where settings come from), ``secret`` (the token
+wrapper), ``transport`` (retries, redirects, logging; the retry policy is in its
+docstring), ``api`` (``VpsClient``), ``models``, ``errors`` (the exception tree
+is drawn in its docstring), ``polling`` (``PollPolicy`` and the waiting loop)
+and ``cache`` (the shared listing cache). Importing reads no environment and
+opens no connection.
+"""
+
+from __future__ import annotations
+
+from .api import VpsClient
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    BackupFailedError,
+    BackupVanishedError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    CreateReconciliationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RedirectError,
+    RestoreFailedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    VpsBackupError,
+    WaitError,
+    WaitTimeoutError,
+)
+from .models import (
+    Account,
+    Backup,
+    BackupStatus,
+    BackupType,
+    RestoreResult,
+    Server,
+    ServerRef,
+)
+from .polling import PollPolicy
+from .secret import Secret
+from .settings import (
+    DEFAULT_BASE_URL,
+    TOKEN_CONFIG_KEY,
+    TOKEN_ENV,
+    URL_CONFIG_KEY,
+    URL_ENV,
+    ClientSettings,
+    resolve_settings,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "TOKEN_CONFIG_KEY",
+    "TOKEN_ENV",
+    "URL_CONFIG_KEY",
+    "URL_ENV",
+    "Account",
+    "ApiError",
+    "AuthenticationError",
+    "Backup",
+    "BackupFailedError",
+    "BackupStatus",
+    "BackupType",
+    "BackupVanishedError",
+    "BadRequestError",
+    "ClientSettings",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateReconciliationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PollPolicy",
+    "RateLimitedError",
+    "RedirectError",
+    "RestoreFailedError",
+    "RestoreResult",
+    "Secret",
+    "Server",
+    "ServerError",
+    "ServerRef",
+    "TransportError",
+    "UnexpectedResponseError",
+    "VpsBackupError",
+    "VpsClient",
+    "WaitError",
+    "WaitTimeoutError",
+    "resolve_settings",
+]

@@ -1,0 +1,580 @@
+"""``VpsClient``: the VPS.org Backups API as Python methods."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, NoReturn
+
+import httpx
+
+from .cache import ListingCache
+from .errors import (
+    ApiError,
+    BackupFailedError,
+    BackupVanishedError,
+    CreateReconciliationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RestoreFailedError,
+    TransportError,
+    UnexpectedResponseError,
+    VpsBackupError,
+    WaitTimeoutError,
+)
+from .models import Account, Backup, RestoreResult, Server, parse_timestamp
+from .polling import poll_until
+from .settings import ClientSettings, resolve_settings
+from .transport import Transport
+
+__all__ = ["VpsClient"]
+
+logger = logging.getLogger("pulumi_vpsbackup.client")
+
+MAX_PAGES = 1000
+#: A ``last_restore`` that started this long before our request still counts as
+#: ours when a lost answer is reconciled (the API's clock may run behind ours).
+RESTORE_CLOCK_TOLERANCE = timedelta(seconds=30)
+RUNNING_RESTORE_STATUSES = frozenset({"restoring", "in_progress", "pending", "queued", "running"})
+FAILED_STATUSES = frozenset({"failed", "error", "errored", "cancelled", "canceled"})
+
+Listing = tuple[Backup, ...]
+
+
+def _same_description(a: str | None, b: str | None) -> bool:
+    return (a or "") == (b or "")
+
+
+def _restore_backup_id(last_restore: Mapping[str, Any]) -> int | None:
+    raw = last_restore.get("backup_id")
+    if raw is None and isinstance(last_restore.get("backup"), Mapping):
+        raw = last_restore["backup"].get("id")
+    try:
+        return int(raw) if raw is not None and not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe_restore(last_restore: Mapping[str, Any] | None) -> str:
+    if not last_restore:
+        return ""
+    parts = [f"{k}={last_restore[k]}" for k in sorted(last_restore) if last_restore[k] is not None]
+    return "last_restore: " + ", ".join(parts)
+
+
+class VpsClient:
+    """A thread-safe client for the VPS.org Backups API.
+
+    Build it from :class:`ClientSettings` (see :func:`resolve_settings`) inside the
+    process that uses it: it holds an ``httpx.Client`` and the token, so it
+    refuses to be pickled. ``transport``, ``sleep``, ``clock``, ``wall_clock``
+    and ``rng`` are seams for tests.
+
+    Retries follow the policy in :mod:`pulumi_vpsbackup.client.transport`: GET
+    and DELETE retry transient failures; POST is retried only when the request
+    never reached the API. A POST whose outcome is unknown is resolved by the
+    method that sent it: :meth:`create_backup` lists the server's manual backups
+    before posting and again after the failure, adopts exactly one new backup
+    with the same description, re-posts when there is none and raises
+    :class:`CreateReconciliationError` when there are several;
+    :meth:`restore_server` reads the server and accepts the restore only if the
+    server shows it started, never re-posting a restore.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rng = rng if rng is not None else random.Random()
+        self._http = Transport(
+            settings,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=self._rng,
+        )
+        self._listings: ListingCache[Listing] = ListingCache(clock)
+        self._permissions: tuple[str, ...] | None = None
+        self._server_get_supported: bool | None = None
+        self._state_lock = threading.Lock()
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        config: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+        **client_options: Any,
+    ) -> VpsClient:
+        """A client configured by :func:`resolve_settings` from config and environment."""
+        return cls(resolve_settings(config=config, environ=environ), **client_options)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> VpsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"VpsClient(base_url={self.settings.base_url!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "VpsClient cannot be pickled (it holds a connection pool and the API token); "
+            "create it inside the Pulumi provider process, for example in configure()"
+        )
+
+    @property
+    def listing_fetches(self) -> int:
+        """How many cached-path backup listings were fetched (for tests and benchmarks)."""
+        return self._listings.fetches
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        target: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        try:
+            return self._http.request(method, target, params=params, json=json)
+        except PermissionDeniedError as err:
+            if err.permissions is not None or target.rstrip("/").endswith("account/me"):
+                raise
+            permissions = self._token_permissions()
+            if permissions is None:
+                raise
+            raise PermissionDeniedError(
+                err.method,
+                err.path,
+                err.status_code,
+                err.message,
+                err.field_errors,
+                err.request_id,
+                attempts=err.attempts,
+                permissions=permissions,
+            ) from err
+
+    def _token_permissions(self) -> tuple[str, ...] | None:
+        if self._permissions is None:
+            try:
+                self.get_account()
+            except VpsBackupError:
+                return None
+        return self._permissions
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            request = response.request
+            raise UnexpectedResponseError(
+                request.method,
+                self._http.display_path(request.url),
+                response.status_code,
+                "the body is not JSON: " + self._http.redact(response.text[:200]),
+            ) from None
+
+    def _parse(self, parse: Callable[[Any], Any], data: Any, response: httpx.Response) -> Any:
+        try:
+            return parse(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            request = response.request
+            raise UnexpectedResponseError(
+                request.method,
+                self._http.display_path(request.url),
+                response.status_code,
+                f"unexpected response shape: {self._http.redact(str(exc))}",
+            ) from None
+
+    def _shape_error(self, response: httpx.Response, what: str) -> NoReturn:
+        request = response.request
+        raise UnexpectedResponseError(
+            request.method,
+            self._http.display_path(request.url),
+            response.status_code,
+            f"unexpected response shape: {what}",
+        )
+
+    def _paginate(self, path: str, params: Mapping[str, Any]) -> list[tuple[Any, httpx.Response]]:
+        """Every item of a ``{"count", "results", "next"}`` listing, following ``next``."""
+        items: list[tuple[Any, httpx.Response]] = []
+        target: str | None = path
+        query: Mapping[str, Any] | None = params
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            assert target is not None
+            response = self._call("GET", target, params=query)
+            data = self._json(response)
+            if isinstance(data, list):
+                return items + [(item, response) for item in data]
+            if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
+                self._shape_error(response, "expected an object with a results list")
+            items.extend((item, response) for item in data["results"])
+            next_link = data.get("next")
+            if not next_link or not isinstance(next_link, str):
+                return items
+            if next_link in seen:
+                self._shape_error(response, "the `next` links loop")
+            seen.add(next_link)
+            target = str(response.request.url.join(next_link))
+            query = None
+        raise UnexpectedResponseError("GET", path, 200, f"more than {MAX_PAGES} pages")
+
+    # -- account and servers ---------------------------------------------------
+
+    def get_account(self) -> Account:
+        """The account and the token's name and permissions; a cheap token check."""
+        response = self._call("GET", "/account/me/")
+        account: Account = self._parse(Account.from_dict, self._json(response), response)
+        with self._state_lock:
+            self._permissions = account.permissions
+        return account
+
+    def list_servers(self, *, status: str | None = None) -> list[Server]:
+        return [
+            self._parse(Server.from_dict, item, response)
+            for item, response in self._paginate("/servers/", {"status": status})
+        ]
+
+    def get_server(self, server_id: int) -> Server:
+        """One server: ``GET /servers/{id}/`` when the API has it, else the listing."""
+        path = f"/servers/{int(server_id)}/"
+        if self._server_get_supported is not False:
+            try:
+                response = self._call("GET", path)
+            except ApiError as err:
+                if err.status_code not in (404, 405) or self._server_get_supported:
+                    raise
+            else:
+                self._server_get_supported = True
+                server: Server = self._parse(Server.from_dict, self._json(response), response)
+                return server
+        for server in self.list_servers():
+            if server.id == server_id:
+                # The server exists but GET-one did not answer: the API lacks it.
+                self._server_get_supported = False
+                return server
+        raise NotFoundError("GET", path, 404, f"server {server_id} does not exist")
+
+    # -- backups ---------------------------------------------------------------
+
+    def _fetch_backups(self, server_id: int | None, backup_type: str | None) -> Listing:
+        params = {"server_id": server_id, "backup_type": backup_type}
+        backups = (
+            self._parse(Backup.from_dict, item, response)
+            for item, response in self._paginate("/backups/", params)
+        )
+        return tuple(
+            b
+            for b in backups
+            if (server_id is None or b.server_id == server_id)
+            and (backup_type is None or b.backup_type == backup_type)
+        )
+
+    def _cached_backups(self, server_id: int | None, not_before: float) -> tuple[Listing, float]:
+        return self._listings.get(
+            server_id, not_before, lambda: self._fetch_backups(server_id, None)
+        )
+
+    def list_backups(
+        self,
+        *,
+        server_id: int | None = None,
+        backup_type: str | None = None,
+        max_age: float = 0.0,
+    ) -> list[Backup]:
+        """All backups (of one server, of one type), following ``next`` to the end.
+
+        With ``max_age > 0`` the answer may come from a listing of the same
+        server fetched at most ``max_age`` seconds ago, and concurrent callers
+        share one request in flight.
+        """
+        if max_age > 0:
+            listing, _ = self._cached_backups(server_id, self._clock() - max_age)
+            return [b for b in listing if backup_type is None or b.backup_type == backup_type]
+        return list(self._fetch_backups(server_id, backup_type))
+
+    def find_backup(
+        self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
+    ) -> Backup | None:
+        """The backup with this id, or None when a listing proves it absent.
+
+        The API has no GET for one backup, so this lists the server's backups
+        (the account's when ``server_id`` is unknown) and picks. An absence seen
+        in a cached listing is confirmed with a listing started after this call.
+        """
+
+        def pick(listing: Listing) -> Backup | None:
+            return next((b for b in listing if b.id == backup_id), None)
+
+        try:
+            if max_age <= 0:
+                return pick(self._fetch_backups(server_id, None))
+            called = self._clock()
+            listing, fetched_at = self._cached_backups(server_id, called - max_age)
+            found = pick(listing)
+            if found is not None or fetched_at >= called:
+                return found
+            return pick(self._cached_backups(server_id, called)[0])
+        except NotFoundError:
+            if server_id is None:
+                raise
+            # The server is gone; its backups may not be: ask the account listing.
+            return self.find_backup(backup_id, max_age=max_age)
+
+    def create_backup(self, server_id: int, description: str | None = None) -> Backup:
+        """Start a manual backup; returns it ``in_progress``. Never creates two.
+
+        Reconciliation: see the class docstring.
+        """
+        body: dict[str, Any] = {"server_id": int(server_id)}
+        if description is not None:
+            body["description"] = description
+        known = {b.id for b in self.list_backups(server_id=server_id, backup_type="manual")}
+        started = self._clock()
+        posts = 0
+        while True:
+            posts += 1
+            try:
+                response = self._call("POST", "/backups/", json=body)
+            except (ApiError, TransportError) as err:
+                if not err.outcome_unknown:
+                    raise
+                ambiguous: ApiError | TransportError = err
+            else:
+                self._listings.invalidate(server_id, None)
+                backup: Backup = self._parse(Backup.from_dict, self._json(response), response)
+                return backup
+
+            self._listings.invalidate(server_id, None)
+            logger.warning(
+                "POST /backups/ for server %s failed without a clear answer (%s); "
+                "listing the server's backups to find out whether it was created",
+                server_id,
+                type(ambiguous).__name__,
+            )
+            try:
+                after = self.list_backups(server_id=server_id, backup_type="manual")
+            except VpsBackupError as list_error:
+                raise CreateReconciliationError(
+                    server_id, [], f"listing after the failure also failed: {list_error}"
+                ) from ambiguous
+            new = [b for b in after if b.id not in known]
+            candidates = [b for b in new if _same_description(b.description, description)]
+            if len(candidates) == 1:
+                logger.warning(
+                    "adopting backup %d of server %s created by the failed request",
+                    candidates[0].id,
+                    server_id,
+                )
+                return candidates[0]
+            if len(candidates) > 1:
+                raise CreateReconciliationError(
+                    server_id, sorted(b.id for b in candidates)
+                ) from ambiguous
+            known |= {b.id for b in after}
+            delay = self._http.backoff(posts)
+            if (
+                posts >= self.settings.max_attempts
+                or self._clock() - started + delay > self.settings.max_retry_seconds
+            ):
+                raise ambiguous
+            logger.info("no backup was created; sending the request again in %.2f s", delay)
+            self._sleep(delay)
+
+    def delete_backup(self, backup_id: int) -> bool:
+        """Delete a backup: True if deleted now, False if it was already absent (404).
+
+        A 404 that answers a retry sent after a lost response counts as deleted.
+        """
+        try:
+            self._call("DELETE", f"/backups/{int(backup_id)}/")
+        except NotFoundError as err:
+            deleted = err.retried_after_unknown_outcome
+        else:
+            deleted = True
+        self._listings.update_entries(
+            lambda listing: tuple(b for b in listing if b.id != backup_id)
+        )
+        return deleted
+
+    def restore_server(self, server_id: int, backup_id: int) -> RestoreResult:
+        """Ask the API to restore a server from a backup (overwrites the server's data).
+
+        When the answer is lost, the server is read: the restore counts as
+        accepted if the server is ``restoring`` or its ``last_restore`` names
+        this backup and started after the request; otherwise the original error
+        is raised. A restore is never sent twice.
+        """
+        path = f"/servers/{int(server_id)}/restore/"
+        requested_at = datetime.fromtimestamp(self._wall_clock(), tz=timezone.utc)
+        try:
+            response = self._call("POST", path, json={"backup_id": int(backup_id)})
+        except (ApiError, TransportError) as err:
+            if not err.outcome_unknown:
+                raise
+            try:
+                server = self.get_server(server_id)
+            except VpsBackupError:
+                raise err from None
+            last = server.last_restore or {}
+            last_started = parse_timestamp(
+                last.get("started_at") or last.get("requested_at") or last.get("created_at")
+            )
+            ours = (
+                _restore_backup_id(last) == backup_id
+                and last_started is not None
+                and last_started >= requested_at - RESTORE_CLOCK_TOLERANCE
+            )
+            if server.status != "restoring" and not ours:
+                raise
+            logger.warning(
+                "restore of server %s: the answer was lost but the server shows the restore "
+                "started (status %s)",
+                server_id,
+                server.status,
+            )
+            return RestoreResult(
+                status="accepted",
+                message="the response was lost; the server's state shows the restore started",
+                server_id=server_id,
+                server_status=server.status,
+                backup_id=backup_id,
+            )
+        data = self._json(response) if response.content else {}
+        result: RestoreResult = self._parse(
+            lambda d: RestoreResult.from_dict(d, server_id=server_id, backup_id=backup_id),
+            data,
+            response,
+        )
+        return result
+
+    # -- waiting ---------------------------------------------------------------
+
+    def wait_for_backup(
+        self,
+        backup_id: int,
+        *,
+        server_id: int | None = None,
+        timeout: float,
+        on_progress: Callable[[Backup, float], None] | None = None,
+    ) -> Backup:
+        """Poll until the backup is no longer running; return it when ``completed``.
+
+        Raises :class:`BackupFailedError` for any other final status,
+        :class:`BackupVanishedError` if it disappears, and
+        :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
+        """
+        last: list[Backup] = []
+        known_server = [server_id]
+
+        def check(elapsed: float) -> tuple[bool, Backup | None]:
+            backup = self.find_backup(backup_id, server_id=known_server[0])
+            if backup is None:
+                raise BackupVanishedError(
+                    "backup", backup_id, last[-1].status if last else None, elapsed
+                )
+            last.append(backup)
+            known_server[0] = backup.server_id
+            _notify(on_progress, backup, elapsed)
+            if backup.is_in_progress:
+                return False, backup
+            if backup.status == "completed":
+                return True, backup
+            raise BackupFailedError(
+                "backup", backup_id, backup.status, elapsed, backup.message or ""
+            )
+
+        def timed_out(backup: Backup | None, waited: float) -> BaseException:
+            return WaitTimeoutError("backup", backup_id, backup.status if backup else None, waited)
+
+        done = poll_until(
+            check,
+            timeout=timeout,
+            policy=self.settings.poll,
+            sleep=self._sleep,
+            clock=self._clock,
+            rng=self._rng,
+            on_timeout=timed_out,
+        )
+        assert done is not None
+        return done
+
+    def wait_for_restore(
+        self,
+        server_id: int,
+        *,
+        timeout: float,
+        on_progress: Callable[[Server, float], None] | None = None,
+        backup_id: int | None = None,
+    ) -> Server:
+        """Poll until the server is no longer ``restoring``; return it when ``active``.
+
+        Any other status raises :class:`RestoreFailedError` (with the server's
+        ``last_restore`` when it has one); so does an ``active`` server whose
+        ``last_restore`` for ``backup_id`` (when given) says it failed.
+        """
+
+        def check(elapsed: float) -> tuple[bool, Server]:
+            server = self.get_server(server_id)
+            _notify(on_progress, server, elapsed)
+            last = server.last_restore or {}
+            restore_status = str(last.get("status") or "").lower()
+            if server.status == "restoring" or restore_status in RUNNING_RESTORE_STATUSES:
+                return False, server
+            failed_ours = (
+                backup_id is not None
+                and restore_status in FAILED_STATUSES
+                and _restore_backup_id(last) == backup_id
+            )
+            if server.status == "active" and not failed_ours:
+                return True, server
+            raise RestoreFailedError(
+                "restore", server_id, server.status, elapsed, _describe_restore(last)
+            )
+
+        def timed_out(server: Server, waited: float) -> BaseException:
+            return WaitTimeoutError("restore of server", server_id, server.status, waited)
+
+        return poll_until(
+            check,
+            timeout=timeout,
+            policy=self.settings.poll,
+            sleep=self._sleep,
+            clock=self._clock,
+            rng=self._rng,
+            on_timeout=timed_out,
+        )
+
+
+def _notify(callback: Callable[[Any, float], None] | None, value: Any, elapsed: float) -> None:
+    if callback is None:
+        return
+    try:
+        callback(value, elapsed)
+    except Exception:
+        logger.warning("progress callback failed", exc_info=True)

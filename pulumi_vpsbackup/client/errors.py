@@ -1,0 +1,382 @@
+"""Errors raised by :mod:`pulumi_vpsbackup.client`.
+
+Every error derives from one root, so callers can catch the library as a whole::
+
+    VpsBackupError                      root of everything this package raises
+    ├── ConfigurationError              no token, unsafe URL, bad setting
+    ├── ApiError                        the API answered with an error status
+    │   ├── BadRequestError             400
+    │   ├── AuthenticationError         401, token missing or invalid
+    │   ├── PermissionDeniedError       403, token lacks a permission
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── RateLimitedError            429 beyond the retry budget
+    │   ├── ServerError                 5xx
+    │   ├── RedirectError               redirect refused (other origin, too many)
+    │   └── UnexpectedResponseError     2xx whose body is not what the API documents
+    ├── TransportError                  no answer: connection failed or timed out
+    ├── CreateReconciliationError       a create whose outcome could not be established
+    └── WaitError                       waiting on long work did not end well
+        ├── BackupFailedError           the backup ended in a status other than completed
+        │   └── BackupVanishedError     the backup disappeared while we waited
+        ├── RestoreFailedError          the server left ``restoring`` but is not active
+        └── WaitTimeoutError            the deadline passed first
+
+``str()`` of each error is one line saying what failed and what to do. No error
+ever carries the API token: messages are built from method, path, status and
+the API's own words only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BackupFailedError",
+    "BackupVanishedError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "CreateReconciliationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "RedirectError",
+    "RestoreFailedError",
+    "ServerError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "VpsBackupError",
+    "WaitError",
+    "WaitTimeoutError",
+]
+
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def _rebuild(cls: type[VpsBackupError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class VpsBackupError(Exception):
+    """Root of every error raised by this package."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-rich constructors; rebuild from state instead
+        # so errors survive pickling (for example across a process pool).
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+class ConfigurationError(VpsBackupError):
+    """The client cannot be configured safely (missing token, unsafe URL, ...)."""
+
+
+class ApiError(VpsBackupError):
+    """The API answered with an error status.
+
+    Attributes: ``method``, ``path`` (relative to the base URL), ``status_code``,
+    ``message`` (the API's words), ``field_errors`` (DRF-style per-field
+    messages), ``request_id`` (from ``X-Request-Id``), ``attempts`` (how many
+    requests were sent) and ``outcome_unknown`` (True when the request may have
+    taken effect although it failed, for example a 502 on a POST).
+    """
+
+    default_status = 0
+    hint = ""
+    #: Set by the transport when this answer came to a retry sent after a failure
+    #: whose outcome was unknown (a 404 then may mean "our earlier try worked").
+    retried_after_unknown_outcome = False
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status_code: int,
+        message: str,
+        field_errors: Mapping[str, Sequence[str]] | None = None,
+        request_id: str | None = None,
+        *,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status_code = status_code
+        self.message = message
+        self.field_errors: dict[str, list[str]] = {
+            key: list(values) for key, values in (field_errors or {}).items()
+        }
+        self.request_id = request_id
+        self.attempts = attempts
+        self.outcome_unknown = outcome_unknown
+        super().__init__(self._describe())
+
+    @property
+    def reason(self) -> str:
+        return _REASONS.get(self.status_code, "")
+
+    def _describe(self) -> str:
+        status = f"{self.status_code} {self.reason}".strip()
+        text = f"{self.method} {self.path} failed with {status}"
+        if self.message:
+            text += f": {self.message.rstrip()}"
+        hint = self._hint()
+        if hint:
+            text += f" {hint}" if text.endswith((".", "!", "?")) else f". {hint}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+    def _hint(self) -> str:
+        return self.hint
+
+    def __str__(self) -> str:
+        return self._describe()
+
+
+class BadRequestError(ApiError):
+    """400: the API rejected the parameters; ``field_errors`` says which."""
+
+    default_status = 400
+
+
+class AuthenticationError(ApiError):
+    """401: the token is missing, invalid or revoked."""
+
+    default_status = 401
+    hint = (
+        "Check the API token: set it with `pulumi config set --secret vpsbackup:apiToken "
+        "<token>` or the VPS_API_TOKEN environment variable."
+    )
+
+
+class PermissionDeniedError(ApiError):
+    """403: the token is valid but lacks a permission for this call."""
+
+    default_status = 403
+
+    def __init__(self, *args: Any, permissions: Sequence[str] | None = None, **kwargs: Any):
+        self.permissions: tuple[str, ...] | None = (
+            tuple(permissions) if permissions is not None else None
+        )
+        super().__init__(*args, **kwargs)
+
+    def _hint(self) -> str:
+        if self.permissions is None:
+            return "The token lacks a permission this call needs; create one that has it."
+        granted = ", ".join(self.permissions) or "none"
+        return (
+            f"The token's permissions are: {granted}; "
+            "create a token with the permission this call needs."
+        )
+
+
+class NotFoundError(ApiError):
+    """404: the server or backup does not exist (or is not visible to this token)."""
+
+    default_status = 404
+
+
+class ConflictError(ApiError):
+    """409: the resource is busy or in a state that forbids the call."""
+
+    default_status = 409
+
+
+class RateLimitedError(ApiError):
+    """429 after the retry budget: ``retry_after`` says how long the API asked to wait."""
+
+    default_status = 429
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any):
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+    def _hint(self) -> str:
+        if self.retry_after is None:
+            return "The API is rate limiting this token; retry later."
+        return (
+            f"The API asked to wait {self.retry_after:.0f} s, more than the retry budget; "
+            f"retry in {self.retry_after:.0f} s or raise max_retry_seconds."
+        )
+
+
+class ServerError(ApiError):
+    """5xx: the API failed; often temporary."""
+
+    default_status = 500
+    hint = "The VPS.org API failed; retry later."
+
+
+class RedirectError(ApiError):
+    """A redirect was refused: to another origin (the token would leak) or too many."""
+
+    hint = "Check the API URL (vpsbackup:apiUrl or VPS_API_URL)."
+
+
+class UnexpectedResponseError(ApiError):
+    """A success status whose body does not have the documented shape."""
+
+
+class TransportError(VpsBackupError):
+    """No usable answer: the connection failed or timed out, after all retries."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        attempts: int,
+        cause: BaseException | None,
+        *,
+        outcome_unknown: bool = False,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        self.cause = cause
+        self.outcome_unknown = outcome_unknown
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        cause = ""
+        if self.cause is not None:
+            detail = str(self.cause).strip()
+            cause = f": {type(self.cause).__name__}" + (f" ({detail})" if detail else "")
+        return (
+            f"{self.method} {self.path} got no answer after {tries}{cause}. "
+            "Check the network and the API URL (vpsbackup:apiUrl or VPS_API_URL)."
+        )
+
+    def __str__(self) -> str:
+        return self._describe()
+
+
+class CreateReconciliationError(VpsBackupError):
+    """A create request failed ambiguously and the listing did not show exactly one result."""
+
+    def __init__(self, server_id: int, candidates: Sequence[int], reason: str = "") -> None:
+        self.server_id = server_id
+        self.candidates = list(candidates)
+        self.reason = reason
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        if self.candidates:
+            ids = ", ".join(str(i) for i in self.candidates)
+            what = (
+                f"found {len(self.candidates)} new manual backups that could be it ({ids}); "
+                "check them in the VPS.org panel, delete the extras, and import or retry"
+            )
+        else:
+            what = "the result could not be checked; look in the VPS.org panel before retrying"
+        extra = f" ({self.reason})" if self.reason else ""
+        return (
+            f"Creating a backup of server {self.server_id} failed without a clear answer and "
+            f"{what}{extra}."
+        )
+
+    def __str__(self) -> str:
+        return self._describe()
+
+
+class WaitError(VpsBackupError):
+    """Waiting for long-running work ended without success."""
+
+    def __init__(
+        self,
+        kind: str,
+        resource_id: int,
+        last_status: str | None,
+        waited: float,
+        detail: str = "",
+    ) -> None:
+        self.kind = kind
+        self.resource_id = resource_id
+        self.last_status = last_status
+        self.waited = waited
+        self.detail = detail
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = (
+            f"{self.kind} {self.resource_id}: last status {self.last_status or 'unknown'} "
+            f"after waiting {self.waited:.1f} s"
+        )
+        if self.detail:
+            text += f": {self.detail}"
+        return text
+
+    def __str__(self) -> str:
+        return self._describe()
+
+
+class BackupFailedError(WaitError):
+    """The backup ended in a status other than ``completed``."""
+
+    def _describe(self) -> str:
+        return (
+            f"Backup {self.resource_id} ended with status {self.last_status or 'unknown'} "
+            f"after {self.waited:.1f} s" + (f": {self.detail}" if self.detail else "") + "."
+        )
+
+
+class BackupVanishedError(BackupFailedError):
+    """The backup disappeared from the listing while we waited for it."""
+
+    def _describe(self) -> str:
+        return (
+            f"Backup {self.resource_id} disappeared while waiting for it to finish "
+            f"(last status {self.last_status or 'unknown'}, waited {self.waited:.1f} s); "
+            "it was deleted or failed and was removed."
+        )
+
+
+class RestoreFailedError(WaitError):
+    """The server left ``restoring`` in a status other than ``active``."""
+
+    def _describe(self) -> str:
+        text = (
+            f"Restore of server {self.resource_id} ended with server status "
+            f"{self.last_status or 'unknown'} after {self.waited:.1f} s"
+        )
+        if self.detail:
+            text += f" ({self.detail})"
+        return text + "; check the server in the VPS.org panel."
+
+
+class WaitTimeoutError(WaitError):
+    """The deadline passed before the work finished; the work may still finish later."""
+
+    def _describe(self) -> str:
+        return (
+            f"Timed out waiting for {self.kind} {self.resource_id}: still "
+            f"{self.last_status or 'unknown'} after {self.waited:.1f} s. The work may "
+            "still finish; raise the timeout or run the command again to pick it up."
+        )

@@ -1,0 +1,119 @@
+"""How long to sleep between polls of long-running work, and the polling loop itself."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+__all__ = ["PollPolicy", "poll_until"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """An exponential polling schedule with jitter.
+
+    The n-th delay (from 0) is ``min(initial * factor**n, max_interval)``,
+    multiplied by a random factor in ``[1 - jitter, 1 + jitter]`` and capped
+    again at ``max_interval``. The waiting loop shortens the last sleep so that
+    the final poll happens at the deadline, never after it.
+
+    ``PollPolicy(initial=0)`` polls without sleeping, which tests with an
+    injected clock use.
+    """
+
+    initial: float = 1.0
+    factor: float = 2.0
+    max_interval: float = 120.0
+    jitter: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.initial < 0:
+            raise ValueError("PollPolicy.initial must be >= 0")
+        if self.factor < 1:
+            raise ValueError("PollPolicy.factor must be >= 1")
+        if self.max_interval < self.initial:
+            raise ValueError("PollPolicy.max_interval must be >= initial")
+        if not 0 <= self.jitter < 1:
+            raise ValueError("PollPolicy.jitter must be in [0, 1)")
+
+    def base_delay(self, n: int) -> float:
+        """The n-th delay before jitter."""
+        if self.initial == 0:
+            return 0.0
+        # Avoid float overflow for large n: once capped it stays capped.
+        delay = self.initial
+        for _ in range(n):
+            delay *= self.factor
+            if delay >= self.max_interval:
+                return self.max_interval
+        return min(delay, self.max_interval)
+
+    def delay(self, n: int, rng: random.Random | None = None) -> float:
+        """The n-th delay with jitter drawn from ``rng``."""
+        base = self.base_delay(n)
+        if self.jitter and base:
+            source = rng if rng is not None else random
+            base *= 1 + source.uniform(-self.jitter, self.jitter)
+        return min(base, self.max_interval)
+
+    def iter_delays(self, rng: random.Random | None = None) -> Iterator[float]:
+        """The endless sequence of delays."""
+        n = 0
+        while True:
+            yield self.delay(n, rng)
+            n += 1
+
+    def delays(self, timeout: float, rng: random.Random | None = None) -> list[float]:
+        """The sleeps a wait of ``timeout`` seconds makes if every poll took no time.
+
+        The last sleep is shortened to end at the deadline, so the sum equals
+        ``timeout``. With ``initial == 0`` the schedule is empty.
+        """
+        out: list[float] = []
+        total = 0.0
+        if self.initial == 0 or timeout <= 0:
+            return out
+        for d in self.iter_delays(rng):
+            remaining = timeout - total
+            if remaining <= 0:
+                break
+            step = min(d, remaining)
+            out.append(step)
+            total += step
+        return out
+
+
+def poll_until(
+    check: Callable[[float], tuple[bool, T]],
+    *,
+    timeout: float,
+    policy: PollPolicy,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    rng: random.Random | None,
+    on_timeout: Callable[[T, float], BaseException],
+) -> T:
+    """Call ``check(elapsed)`` until it reports done; sleep by ``policy`` between calls.
+
+    ``check`` returns ``(done, value)`` or raises to stop the wait (a failure).
+    When ``timeout`` seconds have passed after a not-done check, the exception
+    from ``on_timeout(last_value, elapsed)`` is raised. The last sleep is
+    shortened so the final check happens at the deadline.
+    """
+    start = clock()
+    n = 0
+    while True:
+        elapsed = clock() - start
+        done, value = check(elapsed)
+        if done:
+            return value
+        elapsed = clock() - start
+        remaining = timeout - elapsed
+        if remaining <= 0:
+            raise on_timeout(value, elapsed)
+        sleep(min(policy.delay(n, rng), remaining))
+        n += 1

@@ -1,0 +1,209 @@
+"""Client settings and where they come from (arguments, Pulumi config, environment)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from pulumi_vpsbackup._version import __version__
+
+from .errors import ConfigurationError
+from .polling import PollPolicy
+from .secret import Secret
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "TOKEN_CONFIG_KEY",
+    "TOKEN_ENV",
+    "URL_CONFIG_KEY",
+    "URL_ENV",
+    "ClientSettings",
+    "default_user_agent",
+    "resolve_settings",
+]
+
+DEFAULT_BASE_URL = "https://admin.vps.org/api/v1"
+TOKEN_CONFIG_KEY = "vpsbackup:apiToken"  # noqa: S105 - a config key name
+URL_CONFIG_KEY = "vpsbackup:apiUrl"
+TOKEN_ENV = "VPS_API_TOKEN"  # noqa: S105 - a variable name
+URL_ENV = "VPS_API_URL"
+
+MISSING_TOKEN_MESSAGE = (
+    "No VPS.org API token is configured. Provide one of: "
+    f"`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>`, "
+    f"the environment variable {TOKEN_ENV}, "
+    "or the token argument (token=...)."
+)
+
+
+def default_user_agent() -> str:
+    """``pulumi-vpsbackup/<version> httpx/<version>``."""
+    return f"pulumi-vpsbackup/{__version__} httpx/{httpx.__version__}"
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_base_url(url: str) -> str:
+    """Validate the API URL and drop trailing slashes.
+
+    Only ``https`` is accepted, except plain ``http`` to a loopback host (a
+    local fake). A URL with credentials, a query or a fragment is refused.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigurationError(
+            "The VPS.org API URL is empty; set vpsbackup:apiUrl or VPS_API_URL."
+        )
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    # Never echo a URL that carries credentials back into a message.
+    shown = url if "@" not in url else "<URL with credentials>"
+    if scheme not in ("https", "http"):
+        raise ConfigurationError(
+            f"The VPS.org API URL {shown!r} must start with https:// "
+            "(set vpsbackup:apiUrl or VPS_API_URL)."
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"The VPS.org API URL {shown!r} has no host.")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            "The VPS.org API URL must not contain credentials; pass the token as "
+            f"{TOKEN_CONFIG_KEY} or {TOKEN_ENV} instead."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"The VPS.org API URL {shown!r} must not have a query or fragment."
+        )
+    if scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"The VPS.org API URL {shown!r} uses plain http to a host that is not this "
+            "machine, which would send the API token in clear text; use https:// "
+            "(plain http is allowed only for 127.0.0.1, ::1 and localhost)."
+        )
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"The VPS.org API URL {shown!r} has an invalid port.") from exc
+    path = parts.path.rstrip("/")
+    return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything a :class:`~pulumi_vpsbackup.client.VpsClient` needs.
+
+    ``token`` is a :class:`Secret` (a plain ``str`` is wrapped). ``base_url`` is
+    validated and normalised (see :func:`normalise_base_url`). ``timeout`` applies
+    to every request; ``max_attempts`` and ``max_retry_seconds`` bound retries;
+    ``poll`` shapes waiting; ``verify`` is ``True`` (system trust) or the path of
+    a CA bundle: TLS verification cannot be turned off.
+
+    Settings refuse to be pickled because the token would go with them.
+    """
+
+    token: Secret
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 30.0
+    max_attempts: int = 5
+    max_retry_seconds: float = 60.0
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    user_agent: str = field(default_factory=default_user_agent)
+    verify: bool | str = True
+
+    def __post_init__(self) -> None:
+        token: object = self.token
+        if isinstance(token, str):
+            object.__setattr__(self, "token", Secret(token))
+        elif not isinstance(token, Secret):
+            raise ConfigurationError("ClientSettings.token must be a Secret or a str.")
+        if not self.token.reveal().strip():
+            raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+        object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
+        if not self.timeout > 0:
+            raise ConfigurationError("timeout must be a positive number of seconds.")
+        if int(self.max_attempts) < 1:
+            raise ConfigurationError("max_attempts must be at least 1.")
+        object.__setattr__(self, "max_attempts", int(self.max_attempts))
+        if self.max_retry_seconds < 0:
+            raise ConfigurationError("max_retry_seconds must be >= 0.")
+        if self.verify is False:
+            raise ConfigurationError(
+                "TLS verification cannot be disabled; pass the path of a CA bundle as verify "
+                "to trust a private certificate authority."
+            )
+        if not (self.verify is True or (isinstance(self.verify, str) and self.verify)):
+            raise ConfigurationError("verify must be True or the path of a CA bundle.")
+        if not isinstance(self.poll, PollPolicy):
+            raise ConfigurationError("poll must be a PollPolicy.")
+
+
+def _lookup(source: Mapping[str, Any] | None, *keys: str) -> str | None:
+    if not source:
+        return None
+    for key in keys:
+        value = source.get(key)
+        if value is None:
+            continue
+        text = value.reveal() if isinstance(value, Secret) else str(value)
+        if text.strip():
+            return text.strip()
+    return None
+
+
+_OVERRIDABLE = {f.name for f in fields(ClientSettings)} - {"token", "base_url"}
+
+
+def resolve_settings(
+    *,
+    token: str | Secret | None = None,
+    base_url: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> ClientSettings:
+    """Build settings from, in order: the arguments, Pulumi config, the environment.
+
+    Config keys are ``vpsbackup:apiToken`` and ``vpsbackup:apiUrl`` (the
+    un-namespaced ``apiToken``/``apiUrl`` are accepted too); environment
+    variables are ``VPS_API_TOKEN`` and ``VPS_API_URL``; ``environ`` defaults to
+    ``os.environ``. The URL defaults to ``https://admin.vps.org/api/v1``.
+    ``overrides`` sets any other :class:`ClientSettings` field.
+    """
+    unknown = set(overrides) - _OVERRIDABLE
+    if unknown:
+        raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
+    env = os.environ if environ is None else environ
+
+    resolved_token: Secret | None
+    if isinstance(token, Secret) and token.reveal().strip():
+        resolved_token = token
+    else:
+        text = (
+            (token.strip() if isinstance(token, str) and token.strip() else None)
+            or _lookup(config, TOKEN_CONFIG_KEY, "apiToken")
+            or _lookup(env, TOKEN_ENV)
+        )
+        resolved_token = Secret(text) if text else None
+    if resolved_token is None:
+        raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+
+    url = (
+        (base_url.strip() if base_url and base_url.strip() else None)
+        or _lookup(config, URL_CONFIG_KEY, "apiUrl")
+        or _lookup(env, URL_ENV)
+        or DEFAULT_BASE_URL
+    )
+    return ClientSettings(token=resolved_token, base_url=url, **overrides)
