@@ -1,0 +1,91 @@
+"""Starting worlds: what the fake contains after a start or a reset.
+
+``demo`` mirrors the example responses of the VPS.org documents (servers
+12345/12346, backups 501/499/495, next id 502) with timestamps placed relative
+to the fake clock, so "yesterday's automatic backup" is always yesterday.
+``empty`` has the same servers and no backups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .entities import Backup, Server
+
+__all__ = ["WORLDS", "build_world", "size_for"]
+
+WORLDS = ("demo", "empty")
+FIRST_NEW_BACKUP_ID = 502
+AUTOMATIC_DESCRIPTION = "Automatic daily backup"
+
+
+def size_for(server: Server, backup_id: int) -> int:
+    """A plausible, deterministic backup size: ~9% of the disk, varied per id."""
+    return server.storage_gb * 90 + (backup_id * 37) % 100
+
+
+def _servers(now: datetime) -> list[Server]:
+    created = (now - timedelta(days=120)).replace(microsecond=0)
+    return [
+        Server(
+            id=12345,
+            name="web-server-01",
+            hostname="web-server-01.example.com",
+            status="active",
+            ip_address="203.0.113.10",
+            location="nyc1",
+            plan={"id": 2, "name": "Standard 2GB", "vcpus": 2, "memory": 2048, "storage": 50},
+            os={"id": 1, "name": "Ubuntu 22.04 LTS"},
+            created_at=created,
+            updated_at=created,
+        ),
+        Server(
+            id=12346,
+            name="db-server-01",
+            hostname="db-server-01.example.com",
+            status="active",
+            ip_address="203.0.113.11",
+            location="ams1",
+            plan={"id": 3, "name": "Standard 4GB", "vcpus": 4, "memory": 4096, "storage": 80},
+            os={"id": 2, "name": "Debian 12"},
+            created_at=created,
+            updated_at=created,
+        ),
+    ]
+
+
+def _at(now: datetime, days_ago: int, hour: int, minute: int = 0) -> datetime:
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+    return day + timedelta(hours=hour, minutes=minute)
+
+
+def build_world(
+    name: str, now: datetime, retention: timedelta
+) -> tuple[dict[int, Server], dict[int, Backup], int]:
+    """Servers, backups and the next backup id for world ``name``."""
+    if name not in WORLDS:
+        raise ValueError(f"unknown world {name!r}; choose one of {', '.join(WORLDS)}")
+    servers = {s.id: s for s in _servers(now)}
+    backups: dict[int, Backup] = {}
+    if name == "demo":
+        web, db = servers[12345], servers[12346]
+        rows: list[tuple[int, Server, str, datetime, int, str]] = [
+            (501, web, "automatic", _at(now, 1, 3), 4523, AUTOMATIC_DESCRIPTION),
+            (495, web, "automatic", _at(now, 2, 3), 4389, AUTOMATIC_DESCRIPTION),
+            (499, web, "manual", _at(now, 3, 10, 30), 4456, "Pre-update backup"),
+            (500, db, "automatic", _at(now, 1, 3), 7215, AUTOMATIC_DESCRIPTION),
+        ]
+        for backup_id, server, kind, created, size, description in rows:
+            backups[backup_id] = Backup(
+                id=backup_id,
+                server_id=server.id,
+                server_name=server.name,
+                backup_type=kind,
+                status="completed",
+                size_mb=size,
+                created_at=created,
+                expires_at=created + retention if kind == "automatic" else None,
+                description=description,
+                finished_at=created,
+            )
+    return servers, backups, FIRST_NEW_BACKUP_ID
