@@ -1,0 +1,1 @@
+"""Tests of the local VPS.org fake (pulumi_vpsbackup.fake)."""
