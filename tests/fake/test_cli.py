@@ -85,7 +85,7 @@ def test_cli_restart_keeps_the_world_in_the_state_file(
 def test_cli_refuses_a_remote_host_without_allow_remote(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["--host", "0.0.0.0", "--port", "0"]) == 2
+    assert main(["--host", "0.0.0.0", "--port", "0"]) == 2  # noqa: S104 - must be refused
     assert "--allow-remote" in capsys.readouterr().err
 
 
