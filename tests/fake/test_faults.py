@@ -1,0 +1,156 @@
+"""Fault injection: status codes, 429 + Retry-After, latency, drops, phases, triggers."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, FaultRule
+
+from ._support import START, TOKEN, make_client
+
+
+def _manual_count(fake: FakeVps) -> int:
+    return sum(1 for b in fake.state()["backups"] if b["backup_type"] == "manual")
+
+
+def test_status_before_does_not_process_the_request(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(method="POST", path="/api/v1/backups/", status=503)
+    response = client.post("/backups/", json={"server_id": 12345})
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Injected fault: HTTP 503."}
+    assert _manual_count(fake) == 1
+    # Other methods on the same path pass.
+    assert client.get("/backups/").status_code == 200
+
+
+def test_429_carries_retry_after(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(path="/api/v1/*", status=429, retry_after=2, count=1)
+    throttled = client.get("/backups/")
+    assert throttled.status_code == 429
+    assert throttled.headers["retry-after"] == "2"
+    assert throttled.json() == {"detail": "Request was throttled."}
+    assert client.get("/backups/").status_code == 200
+
+
+def test_custom_body_and_headers(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(status=502, body={"error": "bad gateway"}, headers={"X-Fault": "yes"})
+    response = client.get("/servers/")
+    assert response.status_code == 502
+    assert response.json() == {"error": "bad gateway"}
+    assert response.headers["x-fault"] == "yes"
+
+
+def test_phase_after_processes_then_replaces_the_answer(
+    fake: FakeVps, client: httpx.Client
+) -> None:
+    fake.add_fault(method="POST", path="/api/v1/backups/", status=500, phase="after", count=1)
+    response = client.post("/backups/", json={"server_id": 12345, "description": "lost reply"})
+    assert response.status_code == 500
+    created = [b for b in fake.state()["backups"] if b["description"] == "lost reply"]
+    assert len(created) == 1 and created[0]["status"] == "in_progress"
+
+
+def test_count_retires_the_rule(fake: FakeVps, client: httpx.Client) -> None:
+    rule = fake.add_fault(status=503, count=2)
+    assert [client.get("/servers/").status_code for _ in range(3)] == [503, 503, 200]
+    assert rule.fired == 2
+    assert fake.faults.list() == []
+
+
+def test_skip_lets_the_first_matches_pass(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(status=500, skip=2, count=1)
+    assert [client.get("/servers/").status_code for _ in range(4)] == [200, 200, 500, 200]
+
+
+def _probability_run(seed: int) -> list[int]:
+    fake = FakeVps(token=TOKEN, clock=FakeClock(START, 0), seed=seed)
+    fake.add_fault(status=503, probability=0.5)
+    with make_client(fake) as client:
+        return [client.get("/servers/").status_code for _ in range(40)]
+
+
+def test_probability_is_seeded_and_reproducible() -> None:
+    first = _probability_run(5)
+    assert first == _probability_run(5)
+    assert set(first) == {200, 503}
+    assert first != _probability_run(6)
+
+
+def test_latency_delays_then_answers_normally(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(action="latency", latency=0.2, path="/api/v1/servers/", count=1)
+    started = time.perf_counter()
+    response = client.get("/servers/")
+    assert time.perf_counter() - started >= 0.2
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+    entry = fake.requests()[-1]
+    assert entry["duration_ms"] >= 200
+
+
+def test_drop_in_process_is_a_transport_error(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(action="drop", count=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get("/backups/")
+    assert client.get("/backups/").status_code == 200
+
+
+def test_drop_over_real_http_closes_without_answer(
+    fake: FakeVps, served: FakeServer, http: httpx.Client
+) -> None:
+    fake.add_fault(action="drop", path="/api/v1/backups/", count=1)
+    with pytest.raises(httpx.TransportError):
+        http.get("/backups/")
+    # The server keeps serving afterwards.
+    assert http.get("/backups/").status_code == 200
+
+
+def test_drop_after_over_real_http_still_creates_the_backup(
+    fake: FakeVps, served: FakeServer, http: httpx.Client
+) -> None:
+    fake.add_fault(action="drop", method="POST", path="/api/v1/backups/", phase="after", count=1)
+    with pytest.raises(httpx.TransportError):
+        http.post("/backups/", json={"server_id": 12345, "description": "reply dropped"})
+    listed = http.get("/backups/", params={"server_id": 12345}).json()["results"]
+    assert [b["description"] for b in listed].count("reply dropped") == 1
+
+
+def test_faults_never_touch_admin_routes(fake: FakeVps, admin: httpx.Client) -> None:
+    fake.add_fault(path="*", status=500)
+    assert admin.get("/health").status_code == 200
+
+
+def test_path_glob_matches_ids(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(method="DELETE", path="/api/v1/backups/*/", status=500)
+    assert client.delete("/backups/501/").status_code == 500
+    assert client.get("/backups/").json()["count"] == 4
+
+
+def test_fault_rules_validate() -> None:
+    with pytest.raises(ValueError):
+        FaultRule(action="explode")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        FaultRule(probability=2)
+    with pytest.raises(ValueError):
+        FaultRule.from_dict({"status": 500, "nonsense": 1})
+
+
+def test_faults_over_the_admin_routes(
+    fake: FakeVps, admin: httpx.Client, client: httpx.Client
+) -> None:
+    created = admin.post("/faults", json={"status": 418, "path": "/api/v1/servers/"})
+    assert created.status_code == 201
+    rule = created.json()
+    assert rule["id"] >= 1 and rule["remaining"] is None
+    assert client.get("/servers/").status_code == 418
+    listed = admin.get("/faults").json()["results"]
+    assert listed[0]["fired"] == 1
+    assert admin.delete(f"/faults/{rule['id']}/").status_code == 204
+    assert admin.delete(f"/faults/{rule['id']}/").status_code == 404
+    assert client.get("/servers/").status_code == 200
+    admin.post("/faults", json={"status": 500})
+    assert admin.delete("/faults").status_code == 204
+    assert admin.get("/faults").json() == {"results": []}
+    assert admin.post("/faults", json={"action": "boom"}).status_code == 400
