@@ -79,7 +79,10 @@ def serve(
     elif kwargs:
         raise TypeError("pass either an app or FakeVps keyword arguments, not both")
     server = make_fake_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="fake-vps", daemon=True)
+    # A short poll interval keeps shutdown (and so every test's teardown) quick.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-vps", daemon=True
+    )
     thread.start()
     try:
         yield FakeServer(app=app, host=host, port=server.server_port)
