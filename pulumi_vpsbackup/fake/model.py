@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from . import lifecycle
 from .behaviour import Behaviour
 from .clock import FakeClock, parse_time
 from .entities import Backup, RestoreRecord, Server
 from .errors import Conflict, FieldError, NotFound, ValidationFailed
 from .persistence import load_state, save_state
-from .worlds import AUTOMATIC_DESCRIPTION, build_world, size_for
+from .worlds import build_world, size_for
 
 __all__ = ["VpsModel"]
 
@@ -31,10 +32,7 @@ CREATE_MESSAGE = "Backup is being created. This may take several minutes dependi
 STATE_VERSION = 1
 
 
-def _whole_seconds(value: datetime) -> datetime:
-    # The documents show whole-second timestamps; keeping them whole also
-    # makes "newest first" ties explicit (broken by id) instead of accidental.
-    return value.replace(microsecond=0)
+_whole_seconds = lifecycle.whole_seconds
 
 
 class VpsModel:
@@ -344,89 +342,15 @@ class VpsModel:
     def _settle(self) -> None:
         """Apply everything the passage of fake time implies, in causal order."""
         now = self.clock.now()
-        changed = self._run_schedule(now)
-        changed |= self._expire(now)
-        changed |= self._complete_backups(now)
-        changed |= self._finish_restores(now)
+        cursor, self._schedule_cursor = self._schedule_cursor, now
+        changed = lifecycle.run_schedule(
+            self.servers, self.backups, self._behaviour, cursor, now, self._take_id
+        )
+        changed |= lifecycle.expire_automatic(self.backups, now)
+        changed |= lifecycle.complete_backups(self.servers, self.backups, self._behaviour, now)
+        changed |= lifecycle.finish_restores(self.servers, now)
         if changed:
             self._commit()
-
-    def _run_schedule(self, now: datetime) -> bool:
-        cursor, self._schedule_cursor = self._schedule_cursor, now
-        if not self._behaviour.automatic_schedule or now <= cursor:
-            return False
-        # Only days whose backups would still be alive are worth creating.
-        start = max(cursor, now - self._retention())
-        slot = start.replace(hour=3, minute=0, second=0, microsecond=0)
-        if slot <= start:
-            slot += timedelta(days=1)
-        created = False
-        while slot <= now:
-            for server in sorted(self.servers.values(), key=lambda s: s.id):
-                backup_id = self._take_id()
-                self.backups[backup_id] = Backup(
-                    id=backup_id,
-                    server_id=server.id,
-                    server_name=server.name,
-                    backup_type="automatic",
-                    status="completed",
-                    size_mb=size_for(server, backup_id),
-                    created_at=slot,
-                    expires_at=slot + self._retention(),
-                    description=AUTOMATIC_DESCRIPTION,
-                    finished_at=slot,
-                )
-                created = True
-            slot += timedelta(days=1)
-        return created
-
-    def _expire(self, now: datetime) -> bool:
-        gone = [
-            b.id
-            for b in self.backups.values()
-            if b.backup_type == "automatic" and b.expires_at is not None and b.expires_at <= now
-        ]
-        for backup_id in gone:
-            del self.backups[backup_id]
-        return bool(gone)
-
-    def _complete_backups(self, now: datetime) -> bool:
-        mode = self._behaviour.completion
-        due: Callable[[Backup], bool]
-        if mode == "immediate":
-            due = lambda b: True  # noqa: E731
-        elif mode == "reads":
-            due = lambda b: b.reads >= self._behaviour.completion_reads  # noqa: E731
-        else:
-            wait = timedelta(seconds=self._behaviour.backup_seconds)
-            due = lambda b: now >= b.created_at + wait  # noqa: E731
-        changed = False
-        for backup in self.backups.values():
-            if backup.status != "in_progress" or not due(backup):
-                continue
-            server = self.servers.get(backup.server_id)
-            backup.finished_at = now
-            if backup.will_fail:
-                backup.status = "failed"
-            else:
-                backup.status = "completed"
-                backup.size_mb = size_for(server, backup.id) if server else 1024
-            changed = True
-        return changed
-
-    def _finish_restores(self, now: datetime) -> bool:
-        changed = False
-        for server in self.servers.values():
-            record = server.last_restore
-            if record is None or record.status != "in_progress" or now < record.finishes_at:
-                continue
-            record.status = "failed" if record.will_fail else "completed"
-            record.finished_at = _whole_seconds(record.finishes_at)
-            if server.status == "restoring":
-                server.status = "stopped" if record.will_fail else "active"
-            server.updated_at = record.finished_at
-            changed = True
-        return changed
 
     def _commit(self) -> None:
         """Mark the state changed; :meth:`_operation` saves it once at the end."""

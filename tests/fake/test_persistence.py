@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeVps
 from ._support import START, TOKEN, make_client
 
 
-def _fake(state: Path, **kwargs: object) -> FakeVps:
+def _fake(state: Path, **kwargs: Any) -> FakeVps:
     return FakeVps(token=TOKEN, clock=FakeClock(START, 0), state_file=state, **kwargs)
 
 
@@ -50,7 +51,7 @@ def test_seeded_randomness_continues_across_a_restart(tmp_path: Path) -> None:
             by_id = {b["id"]: b["status"] for b in client.get("/backups/").json()["results"]}
         return [by_id[i] for i in ids]
 
-    settings = {"failure_rate": 0.5, "completion": "immediate", "seed": 11}
+    settings: dict[str, Any] = {"failure_rate": 0.5, "completion": "immediate", "seed": 11}
     uninterrupted = statuses(FakeVps(token=TOKEN, clock=FakeClock(START, 0), **settings), 8)
     state = tmp_path / "s.json"
     halves = statuses(_fake(state, **settings), 4) + statuses(_fake(state, **settings), 4)
