@@ -182,7 +182,11 @@ class FakeVps:
         self.model.remove_backup(backup_id)
 
     def state(self) -> dict[str, Any]:
-        return self.model.dump()
+        """The world (state-file format) plus the behaviour and active fault rules."""
+        data = self.model.dump()
+        data["behaviour"] = self.model.behaviour.to_dict()
+        data["faults"] = self.faults.list()
+        return data
 
     def requests(self) -> list[dict[str, Any]]:
         return self.journal.entries()

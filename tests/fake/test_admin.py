@@ -73,6 +73,9 @@ def test_state_dump_includes_internal_fields(admin: httpx.Client) -> None:
     assert state["next_id"] == 502
     assert {s["id"] for s in state["servers"]} == {12345, 12346}
     assert {"will_fail", "reads"} <= set(state["backups"][0])
+    assert state["behaviour"]["completion"] == "time"
+    assert state["faults"] == []
+    assert state["clock"]["now"] == "2025-01-17T12:00:00Z"
 
 
 def test_clock_route_reads_sets_advances_and_scales(
