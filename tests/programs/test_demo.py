@@ -1,0 +1,91 @@
+"""`make demo` (scripts/demo.py) end to end in its mode for machines without the Pulumi CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .scenarios import REPO
+
+DEMO = REPO / "scripts" / "demo.py"
+TOKEN = "vps_demo_token_never_printed"
+
+
+def path_without_pulumi() -> str:
+    """PATH minus every directory holding a `pulumi` executable (so the demo cannot find one)."""
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    kept = [d for d in dirs if not (Path(d) / "pulumi").exists()]
+    return os.pathsep.join(kept)
+
+
+@pytest.fixture
+def demo_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = path_without_pulumi()
+    for name in ("VPS_API_TOKEN", "VPS_API_URL", "VPS_FAKE_TOKEN"):
+        env.pop(name, None)
+    assert shutil.which("pulumi", path=env["PATH"]) is None
+    return env
+
+
+def run_demo(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(DEMO), "--port", "0", "--token", TOKEN, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_demo_without_the_cli_deploys_and_cleans_up(demo_env: dict[str, str]) -> None:
+    done = run_demo(demo_env)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+
+    # It says plainly that the CLI is missing and how to install it.
+    assert "The Pulumi CLI is not installed" in out
+    assert "curl -fsSL https://get.pulumi.com | sh" in out
+    assert "https://www.pulumi.com/docs/iac/download-install/" in out
+    assert "WITHOUT THE PULUMI CLI" in out
+
+    # The quickstart ran: a plan, the backup created and listed, then destroyed.
+    assert "Resources: + 2 to create" in out
+    assert "Resources: + 2 created" in out
+    assert "Resources: - 2 deleted" in out
+    created = re.search(r"backupId: (\d+)", out)
+    assert created is not None, out
+    backup_id = created.group(1)
+    assert re.search(rf"^\s+{backup_id}\s+manual\s+completed", out, re.MULTILINE), out
+    assert 'backupStatus: "completed"' in out
+
+    # The token never appears, and the fake is gone afterwards.
+    assert TOKEN not in out
+    url = re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", out)
+    assert url is not None
+    with pytest.raises(OSError):  # URLError is an OSError: connection refused
+        urllib.request.urlopen(url.group(1) + "/backups/", timeout=2)
+
+
+def test_demo_reports_a_fake_that_cannot_start(demo_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, str(DEMO), "--port", "0", "--token", TOKEN, "--startup-timeout", "0.01"],
+        cwd=REPO,
+        env=demo_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "demo failed: the fake API did not report its URL" in done.stdout
+    assert TOKEN not in done.stdout + done.stderr
