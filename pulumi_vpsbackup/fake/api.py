@@ -112,11 +112,18 @@ class PublicApi:
         header = request.headers.get("Authorization", "")
         if not header:
             return self._unauthorised("Authentication credentials were not provided.")
-        scheme, _, credential = header.partition(" ")
-        if scheme.lower() != "bearer" or not credential.strip():
+        parts = header.split()
+        if not parts or parts[0].lower() != "bearer":
+            # DRF's token authentication ignores other schemes entirely.
+            return self._unauthorised("Authentication credentials were not provided.")
+        if len(parts) == 1:
             return self._unauthorised("Invalid token header. No credentials provided.")
+        if len(parts) > 2:
+            return self._unauthorised(
+                "Invalid token header. Token string should not contain spaces."
+            )
         expected = self._token().encode()
-        if not hmac.compare_digest(credential.strip().encode(), expected):
+        if not hmac.compare_digest(parts[1].encode(), expected):
             return self._unauthorised("Invalid token.")
         return None
 

@@ -38,10 +38,19 @@ def test_wrong_token_is_401_and_changes_nothing(fake: FakeVps, method: str, path
     assert fake.state()["backups"] == before
 
 
-def test_non_bearer_scheme_is_401(fake: FakeVps) -> None:
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Token vps_test_token_123", "Authentication credentials were not provided."),
+        ("Bearer", "Invalid token header. No credentials provided."),
+        ("Bearer a b", "Invalid token header. Token string should not contain spaces."),
+    ],
+)
+def test_malformed_authorization_headers_are_401(fake: FakeVps, header: str, detail: str) -> None:
     with make_client(fake, token=None) as anon:
-        response = anon.get("/backups/", headers={"Authorization": "Token vps_test_token_123"})
+        response = anon.get("/backups/", headers={"Authorization": header})
     assert response.status_code == 401
+    assert response.json() == {"detail": detail}
 
 
 def test_right_token_is_accepted_and_me_describes_it(client: httpx.Client) -> None:
