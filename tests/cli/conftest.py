@@ -1,0 +1,103 @@
+"""Fixtures for the real-CLI tests: the `pulumi` binary, a fake API, one stack per example."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from tests.programs.scenarios import REPO, TOKEN, Scenario, project_settings
+
+INSTALL = (
+    "https://www.pulumi.com/docs/iac/download-install/ (or: curl -fsSL https://get.pulumi.com | sh)"
+)
+PASSPHRASE = "vpsbackup-cli-tests"
+
+
+@pytest.fixture
+def pulumi_cli() -> str:
+    path = shutil.which("pulumi")
+    if path is None:
+        pytest.skip(f"the Pulumi CLI is not on PATH; install it from {INSTALL} to run these")
+    return path
+
+
+@pytest.fixture
+def fake(pulumi_cli: str) -> Iterator[FakeServer]:
+    """The demo world on a free loopback port; backups and restores finish at once."""
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=0), completion="immediate", restore_seconds=0)
+    with serve(app) as server:
+        yield server
+
+
+def project_copy(scenario: Scenario, into: Path) -> Path:
+    """The example's program with a Pulumi.yaml whose virtualenv is this interpreter's.
+
+    The copy keeps Pulumi.<stack>.yaml out of the repository; the relative
+    virtualenv path of the original would not resolve from tmp_path.
+    """
+    into.mkdir(parents=True)
+    shutil.copy2(scenario.path / "__main__.py", into / "__main__.py")
+    settings = project_settings(scenario.example)
+    settings["runtime"]["options"]["virtualenv"] = sys.prefix
+    (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    return into
+
+
+@pytest.fixture
+def stack_for(
+    tmp_path: Path, fake: FakeServer, pulumi_cli: str
+) -> Iterator[Callable[[Scenario], auto.Stack]]:
+    """A new stack `test` of a scenario's example: file backend, passphrase secrets, config set."""
+    made: list[auto.Stack] = []
+
+    def make(scenario: Scenario) -> auto.Stack:
+        state = tmp_path / "state"
+        state.mkdir(exist_ok=True)
+        env = {
+            "PULUMI_BACKEND_URL": state.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            # pulumi_vpsbackup importable by the program and the provider host alike.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            # Settings come from the stack config only.
+            "VPS_API_TOKEN": "",
+            "VPS_API_URL": "",
+        }
+        work_dir = project_copy(scenario, tmp_path / scenario.example)
+        stack = auto.create_stack(
+            "test",
+            work_dir=str(work_dir),
+            opts=auto.LocalWorkspaceOptions(
+                work_dir=str(work_dir),
+                env_vars=env,
+                secrets_provider="passphrase",
+            ),
+        )
+        config = {
+            "vpsbackup:apiUrl": auto.ConfigValue(fake.url),
+            "vpsbackup:apiToken": auto.ConfigValue(TOKEN, secret=True),
+        }
+        config.update({k: auto.ConfigValue(v) for k, v in scenario.first.items()})
+        stack.set_all_config(config)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        # A failed test must not leave backups behind in a fake that outlives it.
+        try:
+            stack.destroy()
+        except auto.CommandError:
+            pass
+        try:
+            stack.workspace.remove_stack(stack.name, force=True)
+        except auto.CommandError:
+            pass
