@@ -1,0 +1,69 @@
+"""The examples and the root Pulumi.yaml are Pulumi projects that resolve on this checkout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .scenarios import EXAMPLES, REPO, SCENARIOS, Scenario
+
+FAKE_URL = "http://127.0.0.1:8787/api/v1"  # the Makefile's `make fake` (PORT ?= 8787)
+
+
+def load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_example_is_a_python_project_on_the_repository_venv(scenario: Scenario) -> None:
+    root = scenario.path
+    project = load(root / "Pulumi.yaml")
+    assert project["runtime"]["name"] == "python"
+    # runtime.options.virtualenv is resolved against the directory of Pulumi.yaml.
+    venv = (root / project["runtime"]["options"]["virtualenv"]).resolve()
+    assert venv == (REPO / ".venv").resolve()
+    assert project["config"]["vpsbackup:apiUrl"] == FAKE_URL
+    for name in ("__main__.py", "README.md", "requirements.txt"):
+        assert (root / name).is_file(), name
+    # requirements.txt installs this repository (pip resolves -e paths from the example dir).
+    editable = [
+        line.split(maxsplit=1)[1]
+        for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line.startswith("-e ")
+    ]
+    assert len(editable) == 1
+    target = (root / re.sub(r"\[.*\]$", "", editable[0])).resolve()
+    assert (target / "setup.py").is_file() and target == REPO.resolve()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def test_example_readme_has_the_commands(scenario: Scenario) -> None:
+    text = (scenario.path / "README.md").read_text(encoding="utf-8")
+    for command in (
+        "make install",
+        "make fake",
+        "pulumi stack init",
+        "pulumi up",
+        "pulumi destroy",
+    ):
+        assert command in text, command
+    assert "pulumi config set --secret vpsbackup:apiToken" in text
+    for key in scenario.first:
+        assert key in text
+
+
+def test_root_project_deploys_the_quickstart() -> None:
+    project = load(REPO / "Pulumi.yaml")
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    main = (REPO / project["main"]).resolve()
+    assert main == (EXAMPLES / "quickstart").resolve()
+    assert (main / "__main__.py").is_file()
+    assert project["config"]["vpsbackup:apiUrl"] == FAKE_URL
+    # A different project name from the example's, so their stacks never collide.
+    assert project["name"] != load(EXAMPLES / "quickstart" / "Pulumi.yaml")["name"]
