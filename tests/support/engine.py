@@ -301,11 +301,16 @@ class Result:
             if not dynamic_only or s.type.startswith(DYNAMIC_PREFIX)
         ]
 
-    def op_of(self, name_or_urn: str) -> str | None:
+    def step(self, name_or_urn: str) -> Step | None:
+        """The first step for a resource (by name or URN)."""
         for s in self.steps:
             if name_or_urn in (s.urn, s.name):
-                return s.op
+                return s
         return None
+
+    def op_of(self, name_or_urn: str) -> str | None:
+        s = self.step(name_or_urn)
+        return s.op if s else None
 
     def provider_calls(self, method: str) -> list[str]:
         """Names of the resources a provider method was called for, in order."""
