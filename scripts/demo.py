@@ -233,6 +233,31 @@ def run_pulumi(
     return "".join(captured)
 
 
+def stack_outputs(pulumi: str, cwd: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`pulumi stack output --json`, parsed from stdout alone (stderr may carry notices)."""
+    say("$ pulumi stack output --json")
+    done = subprocess.run(  # noqa: S603 - the pulumi CLI found on PATH
+        [pulumi, "stack", "output", "--json"],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        raise DemoError(f"`pulumi stack output` failed with status {done.returncode}")
+    say(done.stdout.rstrip())
+    try:
+        outputs = json.loads(done.stdout or "{}")
+    except ValueError as exc:
+        raise DemoError(f"`pulumi stack output --json` printed something else: {exc}") from exc
+    if not isinstance(outputs, dict):
+        raise DemoError("`pulumi stack output --json` did not print an object")
+    return outputs
+
+
 def demo_with_cli(pulumi: str, url: str, token: str, workdir: Path, keep: bool) -> None:
     project = prepare_project(workdir)
     state = workdir / "state"
@@ -259,8 +284,7 @@ def demo_with_cli(pulumi: str, url: str, token: str, workdir: Path, keep: bool) 
 
     heading("Deploy")
     run_pulumi(pulumi, ["up", "--yes", "--color", "never"], project, env)
-    out = run_pulumi(pulumi, ["stack", "output", "--json"], project, env)
-    outputs = json.loads(out or "{}")
+    outputs = stack_outputs(pulumi, project, env)
     backup_id = outputs.get("backupId")
 
     rows = show_listing(url, token, SERVER_ID)
@@ -445,6 +469,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DemoError as exc:
         say()
         say(f"demo failed: {exc}")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - report any other failure plainly, status 1
+        say()
+        say(f"demo failed unexpectedly: {type(exc).__name__}: {exc}")
         return 1
     except KeyboardInterrupt:
         say()

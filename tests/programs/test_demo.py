@@ -89,3 +89,48 @@ def test_demo_reports_a_fake_that_cannot_start(demo_env: dict[str, str]) -> None
     assert done.returncode == 1
     assert "demo failed: the fake API did not report its URL" in done.stdout
     assert TOKEN not in done.stdout + done.stderr
+
+
+STUB = """#!/bin/sh
+{{
+  echo "ARGS $*"
+  echo "BACKEND $PULUMI_BACKEND_URL"
+  echo "PASSPHRASE_SET ${{PULUMI_CONFIG_PASSPHRASE:+yes}}"
+  echo "VENV $(grep virtualenv Pulumi.yaml)"
+}} >> "{log}"
+if [ "$1 $2" = "stack output" ]; then echo '{{}}'; fi
+exit 0
+"""
+
+
+def test_demo_drives_the_cli_with_a_file_backend(tmp_path: Path, demo_env: dict[str, str]) -> None:
+    """With a `pulumi` on PATH (a stub recording its calls): the commands the demo runs."""
+    log = tmp_path / "calls.log"
+    stub = tmp_path / "bin" / "pulumi"
+    stub.parent.mkdir()
+    stub.write_text(STUB.format(log=log), encoding="utf-8")
+    stub.chmod(0o755)
+    env = dict(demo_env, PATH=os.pathsep.join([str(stub.parent), demo_env["PATH"]]))
+
+    done = run_demo(env)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "WITHOUT THE PULUMI CLI" not in out
+    assert TOKEN not in out, "the token is never printed"
+
+    calls = log.read_text(encoding="utf-8").splitlines()
+    args = [line[len("ARGS ") :] for line in calls if line.startswith("ARGS ")]
+    assert args[0] == "stack init demo --secrets-provider passphrase"
+    assert args[1].startswith("config set vpsbackup:apiUrl http://127.0.0.1:")
+    assert args[2] == f"config set --secret vpsbackup:apiToken {TOKEN}"
+    assert args[3:] == [
+        "up --yes --color never",
+        "stack output --json",
+        "destroy --yes --color never",
+        "stack rm --yes demo",
+    ]
+    backends = {line for line in calls if line.startswith("BACKEND ")}
+    assert len(backends) == 1 and backends.pop().startswith("BACKEND file:///")
+    assert all(line == "PASSPHRASE_SET yes" for line in calls if line.startswith("PASSPHRASE"))
+    venvs = {line for line in calls if line.startswith("VENV ")}
+    assert venvs == {f"VENV     virtualenv: {sys.prefix}"}
