@@ -1,0 +1,30 @@
+"""Pulumi resources and queries for VPS.org backups (dynamic providers)."""
+
+from __future__ import annotations
+
+from .backup import BackupProvider
+from .queries import (
+    BackupInfo,
+    GetBackupsResult,
+    get_backups,
+    get_backups_output,
+    get_latest_backup,
+    get_latest_backup_output,
+)
+from .resources import Backup, BackupArgs, Restore, RestoreArgs
+from .restore import RestoreProvider
+
+__all__ = [
+    "Backup",
+    "BackupArgs",
+    "BackupInfo",
+    "BackupProvider",
+    "GetBackupsResult",
+    "Restore",
+    "RestoreArgs",
+    "RestoreProvider",
+    "get_backups",
+    "get_backups_output",
+    "get_latest_backup",
+    "get_latest_backup_output",
+]

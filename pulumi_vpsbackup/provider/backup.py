@@ -1,0 +1,311 @@
+"""The `Backup` resource: a manual VPS.org backup managed by Pulumi.
+
+Lifecycle, as the engine drives it:
+
+- check: validates and normalises inputs; for a backup about to be created,
+  and when the values are known, asks the API whether the create would
+  certainly fail (unknown server, 10-manual-backup limit). An unreachable API
+  or bad credentials only warn here: preview stays usable in review.
+- diff: `server_id`, `description`, `triggers` and `existing_backup_id` replace;
+  `wait_for_completion` and `timeout` update in place without an API call.
+  Replacement creates the new backup before deleting the old one (a server is
+  never left without the backup), which needs one free slot of the quota; see
+  the README for `delete_before_replace`.
+- create: transactional. The client's create never makes two backups on a
+  retried request; if waiting then fails or times out, the new backup is
+  deleted before the error is raised, and an error names any backup that could
+  not be removed.
+- read: refreshes every output; removes the resource from state only when a
+  complete listing proves the backup is gone.
+- delete: a 404 counts as done; a backup still being created is waited for,
+  then deleted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult
+
+from ..client import (
+    ApiError,
+    AuthenticationError,
+    Backup,
+    BackupFailedError,
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    TransportError,
+    VpsBackupError,
+    VpsClient,
+    WaitTimeoutError,
+)
+from . import validation as v
+from .base import VpsProvider, progress, user_error, warn
+
+MANUAL_BACKUP_LIMIT = 10
+
+INPUT_FIELDS = [
+    v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
+    v.FieldSpec("description", v.description, replaces=True),
+    v.FieldSpec("triggers", v.triggers, replaces=True),
+    v.FieldSpec("existing_backup_id", v.positive_id, replaces=True),
+    v.FieldSpec("wait_for_completion", v.boolean, default=True),
+    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
+]
+INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
+
+
+def backup_outputs(backup: Backup, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs: the backup as the API reports it, plus copies of the inputs
+    (diff, update, read and delete only ever see the previous outputs)."""
+    outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
+    outs.update(
+        backup_id=backup.id,
+        server_id=backup.server_id,
+        server_name=backup.server_name,
+        backup_type=backup.backup_type,
+        status=backup.status,
+        size_mb=backup.size_mb,
+        created_at=_iso(backup.created_at),
+        expires_at=_iso(backup.expires_at),
+        description=backup.description
+        if backup.description is not None
+        else inputs.get("description"),
+    )
+    return outs
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.isoformat().replace("+00:00", "Z"))
+
+
+class BackupProvider(VpsProvider):
+    """Dynamic provider behind `pulumi_vpsbackup.Backup` (do not rename: the
+    class is referenced by name from every stack's state)."""
+
+    fields = INPUT_FIELDS
+
+    # ---- check -------------------------------------------------------------
+    def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
+        """What would certainly fail at `up`, asked only for a backup about to be made."""
+        changed = v.changed_fields(self.fields, olds, inputs) if olds else INPUT_NAMES
+        creating = any(self._spec(name).replaces for name in changed)
+        if not creating or v.is_unknown(inputs["server_id"]):
+            return []
+        server_id: int = inputs["server_id"]
+        existing_id = inputs.get("existing_backup_id")
+        try:
+            client = self.client()
+            server = client.get_server(server_id)
+            backups = client.list_backups(server_id=server_id, max_age=5.0)
+        except NotFoundError:
+            return [CheckFailure("server_id", self._unknown_server_reason(server_id))]
+        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+            warn(f"could not verify server {server_id} before the update ({_first_line(exc)})")
+            return []
+        if existing_id is not None and not v.is_unknown(existing_id):
+            match = next((b for b in backups if b.id == existing_id), None)
+            if match is None:
+                return [
+                    CheckFailure(
+                        "existing_backup_id",
+                        f"backup {existing_id} does not exist on server {server_id} "
+                        f"({server.name}); list them with get_backups(server_id={server_id})",
+                    )
+                ]
+            if match.backup_type != "manual":
+                return [
+                    CheckFailure(
+                        "existing_backup_id",
+                        f"backup {existing_id} is {match.backup_type}; only manual backups can "
+                        "be adopted (reference an automatic one with Backup.get instead)",
+                    )
+                ]
+            return []
+        manual = [b for b in backups if b.backup_type == "manual" and b.status != "failed"]
+        if len(manual) >= MANUAL_BACKUP_LIMIT:
+            replaced = olds.get("backup_id") if olds else None
+            if replaced is not None and any(b.id == replaced for b in manual):
+                warn(
+                    f"server {server_id} has {len(manual)} of {MANUAL_BACKUP_LIMIT} manual "
+                    f"backups; replacing backup {replaced} creates the new one first and will "
+                    "fail unless a slot is freed or the resource sets "
+                    "ResourceOptions(delete_before_replace=True)"
+                )
+                return []
+            return [
+                CheckFailure(
+                    "server_id",
+                    f"server {server_id} ({server.name}) already has {len(manual)} manual "
+                    f"backups, the limit is {MANUAL_BACKUP_LIMIT}; delete one (ids: "
+                    f"{', '.join(str(b.id) for b in manual)}) before creating another",
+                )
+            ]
+        return []
+
+    def _unknown_server_reason(self, server_id: int) -> str:
+        reason = f"server {server_id} does not exist or is not visible to this API token"
+        try:
+            servers = self.client().list_servers()
+        except VpsBackupError:
+            return reason
+        if servers:
+            known = ", ".join(f"{s.id} ({s.name})" for s in servers[:10])
+            reason += f"; servers available: {known}"
+        return reason
+
+    # ---- create ------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _known_inputs(props)
+        client = self.client()
+        server_id = inputs["server_id"]
+        existing_id = inputs.get("existing_backup_id")
+        if existing_id is not None:
+            backup = self._adopt(client, server_id, existing_id)
+            created = False
+        else:
+            backup = client.create_backup(server_id, inputs.get("description"))
+            created = True
+            progress(f"created backup {backup.id} of server {server_id} ({backup.status})")
+        if inputs["wait_for_completion"] and backup.is_in_progress:
+            backup = self._wait_or_undo(client, backup, inputs["timeout"], undo=created)
+        return CreateResult(str(backup.id), backup_outputs(backup, inputs))
+
+    def _adopt(self, client: VpsClient, server_id: int, backup_id: int) -> Backup:
+        backup = client.find_backup(backup_id, server_id=server_id)
+        if backup is None:
+            raise user_error(
+                f"existing_backup_id: backup {backup_id} was not found on server {server_id}; "
+                f"check the id with get_backups(server_id={server_id})"
+            )
+        if backup.backup_type != "manual":
+            raise user_error(
+                f"existing_backup_id: backup {backup_id} is {backup.backup_type}; only manual "
+                "backups can be adopted (use Backup.get to reference an automatic one)"
+            )
+        progress(f"adopted existing backup {backup_id} of server {server_id}")
+        return backup
+
+    def _wait_or_undo(
+        self, client: VpsClient, backup: Backup, timeout: float, undo: bool
+    ) -> Backup:
+        started = time.monotonic()
+
+        def report(current: Backup, waited: float) -> None:
+            progress(
+                f"backup {current.id} of server {current.server_id} is {current.status} "
+                f"after {waited:.0f}s (timeout {timeout:.0f}s)"
+            )
+
+        try:
+            return client.wait_for_backup(
+                backup.id, server_id=backup.server_id, timeout=timeout, on_progress=report
+            )
+        except (BackupFailedError, WaitTimeoutError, VpsBackupError) as exc:
+            if not undo:
+                raise
+            what = _first_line(exc)
+            left = self._remove_after_failure(client, backup, started, timeout)
+            if left is None:
+                raise user_error(
+                    f"{what}. The backup was deleted so that it does not use a slot of the "
+                    f"server's {MANUAL_BACKUP_LIMIT}-backup quota; nothing was recorded in "
+                    "state. Run `pulumi up` again, or raise `timeout` if the server is large.",
+                    exc,
+                ) from exc
+            raise user_error(
+                f"{what}. Backup {backup.id} on server {backup.server_id} could not be deleted "
+                f"afterwards ({left}) and is NOT in Pulumi state: delete it yourself "
+                f"(DELETE /backups/{backup.id}/) or adopt it with existing_backup_id="
+                f"{backup.id}.",
+                exc,
+            ) from exc
+
+    def _remove_after_failure(
+        self, client: VpsClient, backup: Backup, started: float, timeout: float
+    ) -> str | None:
+        """Delete a backup this create made; None on success, else why not."""
+        try:
+            client.delete_backup(backup.id)
+            return None
+        except ConflictError:
+            pass  # still running: the API refuses; give it a bounded grace period
+        except VpsBackupError as exc:
+            return _first_line(exc)
+        grace = max(60.0, min(600.0, 0.25 * timeout))
+        try:
+            client.wait_for_backup(backup.id, server_id=backup.server_id, timeout=grace)
+        except (BackupFailedError, WaitTimeoutError):
+            pass
+        except VpsBackupError as exc:
+            return _first_line(exc)
+        try:
+            client.delete_backup(backup.id)
+            return None
+        except VpsBackupError as exc:
+            return _first_line(exc)
+
+    # ---- read --------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        backup_id = v.positive_id("id", id_)
+        server_id = props.get("server_id")
+        server_id = v.positive_id("server_id", server_id) if server_id is not None else None
+        # A short-lived shared listing: a refresh of many backups on one server
+        # costs one listing, not one per backup.
+        backup = self.client().find_backup(backup_id, server_id=server_id, max_age=2.0)
+        if backup is None:
+            return ReadResult(None, {})
+        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+        inputs.setdefault("server_id", backup.server_id)
+        inputs.setdefault("wait_for_completion", True)
+        inputs.setdefault("timeout", v.DEFAULT_TIMEOUT_SECONDS)
+        if backup.description is not None:
+            inputs["description"] = backup.description
+        outs = backup_outputs(backup, inputs)
+        return ReadResult(str(backup.id), outs, inputs)
+
+    # ---- delete ------------------------------------------------------------
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        backup_id = v.positive_id("id", id_)
+        client = self.client()
+        try:
+            deleted = client.delete_backup(backup_id)
+        except ConflictError:
+            # The API refuses to delete a backup that is still being made:
+            # wait for it (within the resource's timeout), then delete.
+            timeout = float(props.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS)
+            progress(f"backup {backup_id} is still being created; waiting before deleting it")
+            server_id = props.get("server_id")
+            try:
+                client.wait_for_backup(
+                    backup_id,
+                    server_id=int(server_id) if server_id is not None else None,
+                    timeout=timeout,
+                )
+            except BackupFailedError:
+                pass  # a failed backup can be deleted like any other
+            deleted = client.delete_backup(backup_id)
+        if not deleted:
+            progress(f"backup {backup_id} was already gone")
+
+
+def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:
+    """Create/update props are fully known; normalise engine floats again."""
+    inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+    inputs["server_id"] = v.positive_id("server_id", inputs.get("server_id"))
+    if "existing_backup_id" in inputs:
+        inputs["existing_backup_id"] = v.positive_id(
+            "existing_backup_id", inputs["existing_backup_id"]
+        )
+    inputs.setdefault("wait_for_completion", True)
+    inputs["timeout"] = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
+    return inputs
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,131 @@
+"""What the Backup and Restore providers share: settings, the client, diffs.
+
+A provider object is pickled (with dill) into the stack's state as the
+`__provider` property and unpickled in the provider host, where the engine
+calls `configure()` once and then up to four CRUD methods at a time from
+worker threads. So a provider object carries nothing when pickled: no client
+(an `httpx.Client` cannot be pickled) and no token (it would land in state).
+The client is built in the host, on first use, from the stack configuration
+handed to `configure()` or from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from ..client import ClientSettings, VpsBackupError, VpsClient, resolve_settings
+from .validation import FieldSpec, changed_fields, check_fields
+
+CONFIG_KEYS = ("vpsbackup:apiToken", "vpsbackup:apiUrl")
+
+
+class VpsProvider(ResourceProvider):
+    """Base class of the dynamic providers; subclasses declare `fields`."""
+
+    # Nothing secret is ever held at pickling time (see the module docstring),
+    # so the serialized provider need not be a secret: a secret `__provider`
+    # makes every state operation slower for no benefit.
+    serialize_as_secret_always = False
+
+    fields: list[FieldSpec] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._config: dict[str, Any] = {}
+        self._client: VpsClient | None = None
+
+    # Pickling: keep only the class reference, never a client or settings.
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self._reset()
+
+    def configure(self, req: ConfigureRequest) -> None:
+        config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        with self._lock:
+            self._config = {k: v for k, v in config.items() if v not in (None, "")}
+            self._client = None
+
+    def settings(self) -> ClientSettings:
+        """Settings from the stack config, then the environment (one place: the client)."""
+        return resolve_settings(config=self._config, environ=os.environ)
+
+    def client(self) -> VpsClient:
+        """The host-wide client, built on first use; thread-safe and shared."""
+        with self._lock:
+            if self._client is None:
+                self._client = VpsClient(self.settings())
+            return self._client
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Field validation first; the API is asked only about valid, known values."""
+        inputs, errors = check_fields(self.fields, news)
+        failures = [CheckFailure(e.field, e.reason) for e in errors]
+        if not failures:
+            failures.extend(self.check_against_api(olds, inputs))
+        return CheckResult(inputs, failures)
+
+    def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
+        """What would certainly fail at `up`, reported at preview; none by default."""
+        return []
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Only fields that do not replace reach an update (wait_for_completion,
+        # timeout): they shape later operations and need no API call.
+        outs = {k: val for k, val in olds.items() if k != "__provider"}
+        for spec in self.fields:
+            if not spec.replaces and news.get(spec.name) is not None:
+                outs[spec.name] = news[spec.name]
+        return UpdateResult(outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # `olds` are the previous outputs, which carry copies of the inputs.
+        # `__provider` is never compared: its bytes change with SDK versions.
+        changed = changed_fields(self.fields, olds, news)
+        replaces = [name for name in changed if self._spec(name).replaces]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=False,
+        )
+
+    def _spec(self, name: str) -> FieldSpec:
+        return next(spec for spec in self.fields if spec.name == name)
+
+
+def progress(message: str) -> None:
+    """A progress line for the user; the Pulumi CLI relays the host's stderr."""
+    sys.stderr.write(f"vpsbackup: {message}\n")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"vpsbackup: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def user_error(message: str, cause: BaseException | None = None) -> VpsBackupError:
+    """An error whose first line is all the user needs (the host prints tracebacks)."""
+    err = VpsBackupError(message)
+    if cause is not None:
+        err.__cause__ = cause
+    return err

@@ -1,0 +1,236 @@
+"""The resource classes users write in their stacks: `Backup` and `Restore`.
+
+Each takes either an `XxxArgs` object or the same keywords. The CRUD work is
+done by `BackupProvider` / `RestoreProvider` inside Pulumi's provider host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .backup import BackupProvider
+from .restore import RestoreProvider
+
+Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
+Duration = pulumi.Input[str] | pulumi.Input[float]
+
+BACKUP_OUTPUTS = (
+    "backup_id",
+    "server_name",
+    "backup_type",
+    "status",
+    "size_mb",
+    "created_at",
+    "expires_at",
+)
+
+
+class BackupArgs:
+    """Inputs of a `Backup`.
+
+    :param server_id: The server to back up. Changing it replaces the backup.
+    :param description: Free text stored with the backup (at most 255
+        characters). Changing it replaces the backup.
+    :param triggers: Any values (a list or a map); when one changes, the backup
+        is taken again, e.g. ``[app_version]`` for a fresh backup per deploy.
+    :param wait_for_completion: Wait until the backup has completed (default
+        True); with False, `pulumi up` moves on while the backup is running.
+    :param timeout: How long to wait, as seconds or text such as ``"45m"`` or
+        ``"1h30m"`` (default ``"60m"``, at most 24h). Pulumi's
+        ``custom_timeouts`` never reach dynamic providers, so set it here.
+    :param existing_backup_id: Bring an existing manual backup under management
+        instead of creating one (``import_`` does not work for dynamic
+        resources). It is deleted on destroy like any managed backup.
+    """
+
+    def __init__(
+        self,
+        *,
+        server_id: pulumi.Input[int],
+        description: pulumi.Input[str] | None = None,
+        triggers: Triggers | None = None,
+        wait_for_completion: pulumi.Input[bool] | None = None,
+        timeout: Duration | None = None,
+        existing_backup_id: pulumi.Input[int] | None = None,
+    ) -> None:
+        self.server_id = server_id
+        self.description = description
+        self.triggers = triggers
+        self.wait_for_completion = wait_for_completion
+        self.timeout = timeout
+        self.existing_backup_id = existing_backup_id
+
+    def to_props(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class Backup(Resource, module="vpsbackup", name="Backup"):
+    """A manual backup of a VPS.org server.
+
+    Example Usage::
+
+        import pulumi
+        import pulumi_vpsbackup as vps
+
+        before_deploy = vps.Backup(
+            "before-deploy",
+            server_id=12345,
+            description="Before release 2.4",
+            triggers=[app_version],
+        )
+        pulumi.export("backup_id", before_deploy.backup_id)
+
+    `pulumi destroy` deletes the backup. Replacement creates the new backup
+    before deleting the old one; set
+    ``ResourceOptions(delete_before_replace=True)`` when the server is at its
+    10-manual-backup limit.
+    """
+
+    backup_id: pulumi.Output[int]
+    server_id: pulumi.Output[int]
+    server_name: pulumi.Output[str]
+    backup_type: pulumi.Output[str]
+    status: pulumi.Output[str]
+    size_mb: pulumi.Output[int | None]
+    created_at: pulumi.Output[str]
+    expires_at: pulumi.Output[str | None]
+    description: pulumi.Output[str | None]
+    triggers: pulumi.Output[Any]
+    wait_for_completion: pulumi.Output[bool]
+    timeout: pulumi.Output[float]
+    existing_backup_id: pulumi.Output[int | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BackupArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        server_id: pulumi.Input[int] | None = None,
+        description: pulumi.Input[str] | None = None,
+        triggers: Triggers | None = None,
+        wait_for_completion: pulumi.Input[bool] | None = None,
+        timeout: Duration | None = None,
+        existing_backup_id: pulumi.Input[int] | None = None,
+    ) -> None:
+        if args is None:
+            if server_id is None and not (opts and opts.id):
+                raise TypeError("Backup: missing required argument 'server_id'")
+            args = BackupArgs(
+                server_id=server_id,  # type: ignore[arg-type]
+                description=description,
+                triggers=triggers,
+                wait_for_completion=wait_for_completion,
+                timeout=timeout,
+                existing_backup_id=existing_backup_id,
+            )
+        props = args.to_props()
+        props.update(dict.fromkeys(BACKUP_OUTPUTS))
+        super().__init__(BackupProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        server_id: pulumi.Input[int] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Backup:
+        """Reference an existing backup (manual or automatic) without managing it.
+
+        Pulumi reads it on every run and never deletes it. Giving `server_id`
+        lets the lookup list only that server's backups.
+        """
+        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        return Backup(resource_name, BackupArgs(server_id=server_id), merged)  # type: ignore[arg-type]
+
+
+class RestoreArgs:
+    """Inputs of a `Restore`.
+
+    :param server_id: The server to restore (its data is overwritten).
+    :param backup_id: The backup to restore from; it must belong to the
+        server. Changing it runs the restore again.
+    :param triggers: Any values; when one changes, the restore runs again.
+    :param wait_for_completion: Wait until the server is active again (default True).
+    :param timeout: How long to wait for a running backup and for the restore,
+        as seconds or text such as ``"30m"`` (default ``"60m"``).
+    """
+
+    def __init__(
+        self,
+        *,
+        server_id: pulumi.Input[int],
+        backup_id: pulumi.Input[int],
+        triggers: Triggers | None = None,
+        wait_for_completion: pulumi.Input[bool] | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        self.server_id = server_id
+        self.backup_id = backup_id
+        self.triggers = triggers
+        self.wait_for_completion = wait_for_completion
+        self.timeout = timeout
+
+    def to_props(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class Restore(Resource, module="vpsbackup", name="Restore"):
+    """Restores a server from one of its backups; runs again whenever
+    `backup_id` (or `triggers`) changes.
+
+    Example Usage::
+
+        import pulumi
+        import pulumi_vpsbackup as vps
+
+        config = pulumi.Config()
+        vps.Restore("web-restore", server_id=12345, backup_id=config.require_int("restoreFrom"))
+
+    Deleting the resource, or `pulumi destroy`, only removes it from the
+    stack: the server keeps the restored data.
+    """
+
+    server_id: pulumi.Output[int]
+    backup_id: pulumi.Output[int]
+    server_name: pulumi.Output[str | None]
+    server_status: pulumi.Output[str]
+    restore_status: pulumi.Output[str]
+    restored_at: pulumi.Output[str]
+    triggers: pulumi.Output[Any]
+    wait_for_completion: pulumi.Output[bool]
+    timeout: pulumi.Output[float]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: RestoreArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        server_id: pulumi.Input[int] | None = None,
+        backup_id: pulumi.Input[int] | None = None,
+        triggers: Triggers | None = None,
+        wait_for_completion: pulumi.Input[bool] | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        if args is None:
+            missing = [
+                n for n, val in (("server_id", server_id), ("backup_id", backup_id)) if val is None
+            ]
+            if missing:
+                raise TypeError(f"Restore: missing required argument(s) {', '.join(missing)}")
+            args = RestoreArgs(
+                server_id=server_id,  # type: ignore[arg-type]
+                backup_id=backup_id,  # type: ignore[arg-type]
+                triggers=triggers,
+                wait_for_completion=wait_for_completion,
+                timeout=timeout,
+            )
+        props = args.to_props()
+        props.update(
+            dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
+        )
+        super().__init__(RestoreProvider(), resource_name, props, opts)

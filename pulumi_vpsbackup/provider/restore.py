@@ -1,0 +1,189 @@
+"""The `Restore` resource: restore a server from a backup, once per `backup_id`.
+
+A restore is an action, not an object the API keeps, so the resource records
+that the action ran. Changing `server_id`, `backup_id` or `triggers` replaces
+the resource, which runs the restore again; `pulumi preview` shows that as a
+replacement. Deleting the resource (or `pulumi destroy`) only forgets it: it
+does not undo the restore, and never touches the server.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult
+
+from ..client import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    TransportError,
+    VpsClient,
+)
+from . import validation as v
+from .base import VpsProvider, progress, user_error, warn
+
+INPUT_FIELDS = [
+    v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
+    v.FieldSpec("backup_id", v.positive_id, required=True, replaces=True),
+    v.FieldSpec("triggers", v.triggers, replaces=True),
+    v.FieldSpec("wait_for_completion", v.boolean, default=True),
+    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
+]
+INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
+
+
+class RestoreProvider(VpsProvider):
+    """Dynamic provider behind `pulumi_vpsbackup.Restore` (do not rename: the
+    class is referenced by name from every stack's state)."""
+
+    fields = INPUT_FIELDS
+
+    def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
+        changed = v.changed_fields(self.fields, olds, inputs) if olds else INPUT_NAMES
+        if not any(self._spec(name).replaces for name in changed):
+            return []  # no restore will run: no reason to ask the API
+        if v.is_unknown(inputs["server_id"]) or v.is_unknown(inputs["backup_id"]):
+            return []
+        server_id: int = inputs["server_id"]
+        backup_id: int = inputs["backup_id"]
+        try:
+            client = self.client()
+            client.get_server(server_id)
+        except NotFoundError:
+            return [
+                CheckFailure(
+                    "server_id",
+                    f"server {server_id} does not exist or is not visible to this token",
+                )
+            ]
+        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+            warn(f"could not verify the restore of server {server_id} ({exc})".splitlines()[0])
+            return []
+        try:
+            backup = client.find_backup(backup_id, server_id=server_id, max_age=5.0)
+            if backup is None:
+                elsewhere = client.find_backup(backup_id, max_age=5.0)
+            else:
+                elsewhere = None
+        except (TransportError, ApiError) as exc:
+            warn(f"could not verify backup {backup_id} ({exc})".splitlines()[0])
+            return []
+        if backup is None:
+            if elsewhere is not None:
+                return [
+                    CheckFailure(
+                        "backup_id",
+                        f"backup {backup_id} belongs to server {elsewhere.server_id}, not to "
+                        f"server {server_id}; a server can only be restored from its own backups",
+                    )
+                ]
+            return [
+                CheckFailure(
+                    "backup_id",
+                    f"backup {backup_id} does not exist; list the server's backups with "
+                    f"get_backups(server_id={server_id})",
+                )
+            ]
+        if backup.status not in ("completed", "in_progress"):
+            return [
+                CheckFailure(
+                    "backup_id",
+                    f"backup {backup_id} is {backup.status}; only a completed backup can be "
+                    "restored",
+                )
+            ]
+        return []
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+        server_id = v.positive_id("server_id", inputs.get("server_id"))
+        backup_id = v.positive_id("backup_id", inputs.get("backup_id"))
+        wait = bool(inputs.get("wait_for_completion", True))
+        timeout = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
+        inputs.update(
+            server_id=server_id, backup_id=backup_id, wait_for_completion=wait, timeout=timeout
+        )
+        client = self.client()
+        deadline = time.monotonic() + timeout
+        self._ensure_restorable(client, server_id, backup_id, deadline)
+
+        requested_at = datetime.now(timezone.utc)
+        result = client.restore_server(server_id, backup_id)
+        progress(f"restoring server {server_id} from backup {backup_id}: {result.message or ''}")
+        status = result.server_status or "restoring"
+        server_name = None
+        if wait:
+            remaining = max(1.0, deadline - time.monotonic())
+            try:
+                server = client.wait_for_restore(
+                    server_id,
+                    timeout=remaining,
+                    on_progress=lambda s, waited: progress(
+                        f"server {server_id} is {s.status} after {waited:.0f}s"
+                    ),
+                )
+            except Exception as exc:
+                raise user_error(
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. The restore "
+                    f"of server {server_id} from backup {backup_id} was started and cannot be "
+                    "undone; nothing was recorded in state. Check the server, then run "
+                    "`pulumi up` again to retry.",
+                    exc,
+                ) from exc
+            status = server.status
+            server_name = server.name
+        outs = dict(inputs)
+        outs.update(
+            server_name=server_name,
+            server_status=status,
+            restore_status="completed" if wait else "started",
+            restored_at=requested_at.isoformat().replace("+00:00", "Z"),
+        )
+        resource_id = f"{server_id}:{backup_id}:{requested_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
+        return CreateResult(resource_id, outs)
+
+    def _ensure_restorable(
+        self, client: VpsClient, server_id: int, backup_id: int, deadline: float
+    ) -> None:
+        backup = client.find_backup(backup_id, server_id=server_id)
+        if backup is None:
+            other = client.find_backup(backup_id)
+            if other is not None:
+                raise user_error(
+                    f"backup_id: backup {backup_id} belongs to server {other.server_id}, not to "
+                    f"server {server_id}"
+                )
+            raise user_error(f"backup_id: backup {backup_id} does not exist on server {server_id}")
+        if backup.is_in_progress:
+            progress(f"backup {backup_id} is still being created; waiting before the restore")
+            backup = client.wait_for_backup(
+                backup_id, server_id=server_id, timeout=max(1.0, deadline - time.monotonic())
+            )
+        if backup.status != "completed":
+            raise user_error(
+                f"backup_id: backup {backup_id} is {backup.status}; only a completed backup can "
+                "be restored"
+            )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        server_id = props.get("server_id")
+        if server_id is None:
+            return ReadResult(id_, {k: val for k, val in props.items() if k != "__provider"})
+        try:
+            server = self.client().get_server(v.positive_id("server_id", server_id))
+        except NotFoundError:
+            return ReadResult(None, {})  # the server itself is gone
+        outs = {k: val for k, val in props.items() if k != "__provider"}
+        outs.update(server_name=server.name, server_status=server.status)
+        inputs = {name: outs[name] for name in INPUT_NAMES if outs.get(name) is not None}
+        return ReadResult(id_, outs, inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        progress(
+            f"forgetting restore {id_}: the server keeps the data it was restored to "
+            "(destroy does not undo a restore)"
+        )

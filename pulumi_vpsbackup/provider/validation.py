@@ -1,0 +1,238 @@
+"""Validation and normalisation of resource inputs, shared by the providers.
+
+The engine hands `check` raw property values: numbers arrive as floats
+(`12345.0`), `None` inputs are simply missing, and during `pulumi preview` any
+value computed from another resource may be the SDK's unknown sentinel. Each
+validator here takes one field, returns its normalised value, and reports a
+problem as a `FieldError` whose text names the field and what is allowed, so the
+user sees `server_id: must be a positive whole number, got 'abc'` rather than a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+# JavaScript-safe integer ceiling: IDs beyond it cannot round-trip through the
+# engine's float representation.
+MAX_ID = 2**53 - 1
+MAX_DESCRIPTION_LENGTH = 255
+MIN_TIMEOUT_SECONDS = 1.0
+MAX_TIMEOUT_SECONDS = 24 * 3600.0
+DEFAULT_TIMEOUT_SECONDS = 60 * 60.0
+MAX_TRIGGERS_BYTES = 16 * 1024
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+
+
+class FieldError(ValueError):
+    """A property value that cannot be accepted; `str()` names the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value that is not known yet (preview of a computed input)."""
+    return isinstance(value, Unknown) or value == rpc.UNKNOWN
+
+
+def contains_unknown(value: Any) -> bool:
+    """True when `value`, or anything nested in it, is unknown."""
+    if is_unknown(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def positive_id(field: str, value: Any) -> int:
+    """An API id: a positive whole number; integral floats from the engine are accepted."""
+    if isinstance(value, bool):
+        raise FieldError(field, f"must be a positive whole number, got the boolean {value}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
+    if value <= 0 or value > MAX_ID:
+        raise FieldError(field, f"must be between 1 and {MAX_ID}, got {value}")
+    return value
+
+
+def description(field: str, value: Any) -> str:
+    """Free text as the API stores it: at most 255 characters, no control characters."""
+    if not isinstance(value, str):
+        raise FieldError(field, f"must be a string, got {_show(value)}")
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise FieldError(
+            field, f"must be at most {MAX_DESCRIPTION_LENGTH} characters, got {len(value)}"
+        )
+    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cs")]
+    if bad:
+        raise FieldError(
+            field,
+            f"must not contain control characters (found {_show(bad[0])}); "
+            "use a single line of printable text",
+        )
+    return value
+
+
+def boolean(field: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise FieldError(field, f"must be true or false, got {_show(value)}")
+
+
+def duration_seconds(field: str, value: Any) -> float:
+    """A duration: seconds as a number, or text such as "90s", "45m", "1h30m"."""
+    seconds: float
+    if isinstance(value, bool):
+        raise FieldError(field, f"must be a duration such as '45m' or 2700, got {value}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            seconds = float(text)
+        elif text and re.fullmatch(rf"(?:{_DURATION_PART.pattern})+", text):
+            units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+            seconds = sum(float(n) * units[u] for n, u in _DURATION_PART.findall(text))
+        else:
+            raise FieldError(
+                field, f"must be a duration such as '90s', '45m' or '1h30m', got {_show(value)}"
+            )
+    else:
+        raise FieldError(field, f"must be a duration such as '45m' or 2700, got {_show(value)}")
+    if not math.isfinite(seconds) or not (MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS):
+        raise FieldError(
+            field,
+            f"must be between {MIN_TIMEOUT_SECONDS:g}s and {MAX_TIMEOUT_SECONDS / 3600:g}h, "
+            f"got {_show(value)}",
+        )
+    return seconds
+
+
+def triggers(field: str, value: Any) -> Any:
+    """Opaque values whose change forces a replacement: a list or a map of JSON values."""
+    if not isinstance(value, (list, tuple, Mapping)):
+        raise FieldError(
+            field, f"must be a list or a map of values (e.g. [app_version]), got {_show(value)}"
+        )
+    if contains_unknown(value):
+        return value
+    try:
+        encoded = json.dumps(value, sort_keys=True, default=_reject)
+    except (TypeError, ValueError) as exc:
+        raise FieldError(
+            field, f"must hold only strings, numbers, booleans, lists and maps ({exc})"
+        ) from exc
+    if len(encoded.encode()) > MAX_TRIGGERS_BYTES:
+        raise FieldError(field, f"must encode to at most {MAX_TRIGGERS_BYTES} bytes of JSON")
+    return json.loads(encoded) if isinstance(value, tuple) else value
+
+
+def _reject(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not allowed")
+
+
+def canonical(value: Any) -> Any:
+    """A comparable form of a property value (engine floats become ints)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+class FieldSpec:
+    """One input property: how to validate it, whether it is required, its default,
+    and whether a change to it replaces the resource or updates it in place."""
+
+    __slots__ = ("default", "name", "replaces", "required", "validate")
+
+    def __init__(
+        self,
+        name: str,
+        validate: Any,
+        *,
+        required: bool = False,
+        default: Any = None,
+        replaces: bool = False,
+    ) -> None:
+        self.name = name
+        self.validate = validate
+        self.required = required
+        self.default = default
+        self.replaces = replaces
+
+
+def check_fields(
+    specs: list[FieldSpec], news: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Validate `news` against `specs`: the normalised inputs and every failure.
+
+    Unknown values pass through untouched (preview); defaults fill missing
+    optional fields so that later diffs compare like with like.
+    """
+    inputs: dict[str, Any] = {}
+    failures: list[FieldError] = []
+    known = {spec.name for spec in specs}
+    for key in news:
+        if key not in known and key != "__provider":
+            failures.append(
+                FieldError(key, f"is not a known property; allowed: {', '.join(sorted(known))}")
+            )
+    for spec in specs:
+        value = news.get(spec.name)
+        if value is None:
+            if spec.required:
+                failures.append(FieldError(spec.name, "is required"))
+            elif spec.default is not None:
+                inputs[spec.name] = spec.default
+            continue
+        if is_unknown(value):
+            inputs[spec.name] = value
+            continue
+        try:
+            inputs[spec.name] = spec.validate(spec.name, value)
+        except FieldError as exc:
+            failures.append(exc)
+    return inputs, failures
+
+
+def changed_fields(
+    specs: list[FieldSpec], olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> list[str]:
+    """Names of the input fields whose value differs (unknown counts as changed)."""
+    changed = []
+    for spec in specs:
+        old = olds.get(spec.name, spec.default)
+        new = news.get(spec.name, spec.default)
+        if contains_unknown(new) or canonical(old) != canonical(new):
+            changed.append(spec.name)
+    return changed

@@ -1,0 +1,96 @@
+"""Field validation: every failure names the field and says what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.runtime import rpc
+
+from pulumi_vpsbackup.provider import validation as v
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(12345, 12345), (12345.0, 12345), ("12345", 12345), (" 7 ", 7), (2**53 - 1, 2**53 - 1)],
+)
+def test_positive_id_accepts_whole_numbers_including_engine_floats(value, expected):
+    assert v.positive_id("server_id", value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (True, "boolean"),
+        (0, "between 1 and"),
+        (-5, "between 1 and"),
+        (2**53, "between 1 and"),
+        (1.5, "whole number"),
+        (float("nan"), "whole number"),
+        (float("inf"), "whole number"),
+        ("abc", "whole number"),
+        ([1], "whole number"),
+        (None, "whole number"),
+    ],
+)
+def test_positive_id_rejects_with_the_field_name(value, fragment):
+    with pytest.raises(v.FieldError) as info:
+        v.positive_id("server_id", value)
+    assert str(info.value).startswith("server_id: ")
+    assert fragment in str(info.value)
+    assert info.value.field == "server_id"
+
+
+def test_description_limits():
+    assert v.description("description", "Pre-deploy backup") == "Pre-deploy backup"
+    assert v.description("description", "é" * 255) == "é" * 255
+    with pytest.raises(v.FieldError, match=r"description: must be at most 255 characters, got 256"):
+        v.description("description", "x" * 256)
+    with pytest.raises(v.FieldError, match="control characters"):
+        v.description("description", "two\nlines")
+    with pytest.raises(v.FieldError, match="must be a string"):
+        v.description("description", 42)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(90, 90.0), (2.5, 2.5), ("90", 90.0), ("90s", 90.0), ("45m", 2700.0), ("1h30m", 5400.0),
+     ("1H 30M", 5400.0), ("24h", 86400.0)],
+)
+def test_durations(value, seconds):
+    assert v.duration_seconds("timeout", value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "soon", "10x", "-5m", 0, 0.5, "25h", True, [], float("nan")])
+def test_bad_durations_name_the_field(value):
+    with pytest.raises(v.FieldError) as info:
+        v.duration_seconds("timeout", value)
+    assert str(info.value).startswith("timeout: must be")
+
+
+def test_triggers_accept_lists_and_maps_and_reject_scalars():
+    assert v.triggers("triggers", ["v1", 2, True, None]) == ["v1", 2, True, None]
+    assert v.triggers("triggers", {"version": "2.4"}) == {"version": "2.4"}
+    with pytest.raises(v.FieldError, match="triggers: must be a list or a map"):
+        v.triggers("triggers", "v1")
+    with pytest.raises(v.FieldError, match="at most 16384 bytes"):
+        v.triggers("triggers", ["x" * 20000])
+
+
+def test_check_fields_collects_every_failure_and_keeps_unknowns():
+    specs = [
+        v.FieldSpec("server_id", v.positive_id, required=True),
+        v.FieldSpec("description", v.description),
+        v.FieldSpec("timeout", v.duration_seconds, default=3600.0),
+    ]
+    inputs, failures = v.check_fields(specs, {"description": 5, "colour": "red"})
+    assert sorted(f.field for f in failures) == ["colour", "description", "server_id"]
+    assert inputs == {"timeout": 3600.0}
+    inputs, failures = v.check_fields(specs, {"server_id": rpc.UNKNOWN, "__provider": "x"})
+    assert failures == []
+    assert inputs["server_id"] == rpc.UNKNOWN
+
+
+def test_changed_fields_treats_floats_as_ints_and_unknown_as_change():
+    specs = [v.FieldSpec("server_id", v.positive_id), v.FieldSpec("timeout", v.duration_seconds)]
+    assert v.changed_fields(specs, {"server_id": 1.0}, {"server_id": 1}) == []
+    assert v.changed_fields(specs, {"server_id": 1}, {"server_id": rpc.UNKNOWN}) == ["server_id"]
+    assert v.changed_fields(specs, {"timeout": 5}, {"timeout": 6}) == ["timeout"]
