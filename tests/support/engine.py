@@ -670,7 +670,8 @@ class _Deployment:
             goal.outputs = old.outputs  # replaced by RegisterResourceOutputs later
         if old is None:
             op = "create"
-        elif goal.custom and _changed_keys(old.inputs, goal.inputs):
+        elif _changed_keys(old.inputs, goal.inputs):
+            # Without a provider the step generator diffs the inputs: components too.
             op = "update"
         else:
             op = "same"

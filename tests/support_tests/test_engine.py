@@ -271,3 +271,18 @@ def test_get_reads_and_import_fails_like_the_engine(work: Path) -> None:
         eng.up(program=PROGRAMS / "getter")
     # pulumi#16175: import sends only the id, and the dynamic host finds no __provider.
     assert info.value.message == "KeyError: '__provider'"
+
+
+def test_non_dynamic_resources_echo_inputs_and_diff_by_inputs(work: Path) -> None:
+    eng = make_engine(work)
+    res = eng.up(program=PROGRAMS / "component")
+    assert sorted(res.ops()) == [("create", "group"), ("create", "test-dev"), ("create", "thing")]
+    assert res.outputs["thing_id"] == "thing-id"
+    assert res.calls == []  # no dynamic resource: no provider host at all
+    group = eng.resource("group")
+    assert group is not None and group.outputs == {"label": "one"}
+
+    eng.config["sample:label"] = "two"
+    res = eng.up(program=PROGRAMS / "component")
+    # The step generator diffs a resource without a provider by its inputs.
+    assert res.op_of("group") == "update" and res.op_of("thing") == "same"
