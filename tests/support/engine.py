@@ -36,20 +36,34 @@ Engine semantics reproduced (see /work/shared/PULUMI-NOTES.md and pulumi/pulumi'
   they reach the provider host as plain values (it does not accept secrets), and the
   secret bit is copied back onto its results (``annotateSecrets``).
 
-Not reproduced: parallel step execution (steps run one at a time, in registration
-order; ``parallel`` > 1 lets that many run at once), dependents of a
-delete-before-replace resource being replaced too, aliases, targets,
-``--continue-on-error``, import (``import_`` issues the Read the engine would, which
-the dynamic host cannot serve: pulumi#16175), ``Resource.get`` beyond one Read.
+Resources without a provider (the stack, components, non-dynamic custom resources)
+echo their inputs (custom ones get the id ``<name>-id``) and are diffed by their
+inputs (changed -> update), as the step generator does. Steps, counts and the summary
+include the stack and components, as the CLI's do. ``ResourceOptions(id=...)`` issues
+one Read with the inputs (op ``read``; never deleted); ``import_`` issues the Read the
+engine would, with only the id, which the dynamic host cannot serve (pulumi#16175).
+
+Not reproduced: parallel steps (by default steps run one at a time, in registration
+order, which for independent resources varies between runs as with the engine;
+``parallel=N`` lets N run at once), dependents of a delete-before-replace resource
+being replaced too, aliases, targets, ``--continue-on-error``, transforms/hooks,
+invokes (``Mocks.call`` raises), refresh of resources pending deletion.
+
+The program runs with its directory as cwd and first on ``sys.path``, ``env`` applied
+to ``os.environ`` (and to the provider host); modules imported from the program's
+directory are dropped after each run.
 
 Example::
 
     eng = Engine(tmp_path / "state.json", config={"vpsbackup:apiToken": "t"},
-                 secret_keys={"vpsbackup:apiToken"}, program=PROGRAMS / "basic")
+                 secret_keys={"vpsbackup:apiToken"}, program=EXAMPLES / "quickstart")
     res = eng.up()
-    assert res.counts == {"create": 3}        # stack + 2 resources
-    assert res.outputs["path"] == "..."
+    assert res.counts == {"create": 3}        # the stack + 2 resources
+    assert res.summary == ["+ 3 created"]
     assert eng.preview().summary == ["3 unchanged"]
+    eng.config["vpsbackup:retention"] = "7"
+    assert eng.preview().ops(dynamic_only=True) == [("update", "backup"), ...]
+    eng.destroy()
 """
 
 from __future__ import annotations
