@@ -9,7 +9,7 @@ fake VPS.org API must hold afterwards.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,6 @@ class Scenario:
     change: Mapping[str, str]  # the config the user changes afterwards
     resources: Mapping[str, str]  # name -> type of everything the example declares
     change_ops: Mapping[str, str]  # name -> op the change produces (others: same)
-    # Components the harness cannot diff the way the engine does (see test_examples.py).
-    components: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def path(self) -> Path:
@@ -64,7 +62,6 @@ PRE_DEPLOY = Scenario(
     change={"appVersion": "1.1.0"},
     resources={"pre-deploy": BACKUP, "app": RELEASE},
     change_ops={"pre-deploy": "replace", "app": "update"},
-    components=frozenset({"app"}),
 )
 RESTORE_SCENARIO = Scenario(
     example="restore",

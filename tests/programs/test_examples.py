@@ -44,12 +44,11 @@ def stack_name(scenario: Scenario) -> str:
     return f"{scenario.project}-test"
 
 
-def ops(result: Result, *, skip: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """{resource name: [ops in order]}, the stack included, `skip` left out."""
+def ops(result: Result) -> dict[str, list[str]]:
+    """{resource name: [ops in order]}, the stack included."""
     out: dict[str, list[str]] = {}
     for step in result.steps:
-        if step.name not in skip:
-            out.setdefault(step.name, []).append(step.op)
+        out.setdefault(step.name, []).append(step.op)
     return out
 
 
@@ -115,7 +114,8 @@ def test_quickstart_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
     on_server = {i for i, b in backups(fake.app).items() if b["server_id"] == WEB_SERVER}
     assert listed[0] == first_id, "the listing is newest first and includes the new backup"
     assert set(listed) == on_server
-    assert eng.resource("quickstart").id == str(first_id)
+    stored = eng.resource("quickstart")
+    assert stored is not None and stored.id == str(first_id)
 
     unchanged(scn, eng)
 
@@ -202,19 +202,14 @@ def test_pre_deploy_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
 
     change_config(eng, scn)
     plan = eng.preview()
-    # The release's op is checked in test_pre_deploy_release_is_an_update (harness gap).
-    assert ops(plan, skip=scn.components) == {
-        stack_name(scn): ["same"],
-        "pre-deploy": ["replace"],
-    }
-    assert "app" in ops(plan), "the release is in the plan"
+    assert ops(plan) == expected(scn, "same", {"pre-deploy": ["replace"], "app": ["update"]})
+    assert plan.summary == ["~ 1 to update", "+- 1 to replace", "1 unchanged"]
     assert set(backups(fake.app)) == set(start["backups"]) | {first_id}
 
     up = eng.up()
-    assert ops(up, skip=scn.components) == {
-        stack_name(scn): ["same"],
-        "pre-deploy": ["replace", "delete-replaced"],
-    }
+    assert ops(up) == expected(
+        scn, "same", {"pre-deploy": ["replace", "delete-replaced"], "app": ["update"]}
+    )
     order = [(s.op, s.name) for s in up.steps]
     assert (
         order.index(("replace", "pre-deploy"))
@@ -240,26 +235,6 @@ def test_pre_deploy_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
     names = [s.name for s in destroy.steps]
     assert names.index("app") < names.index("pre-deploy"), "dependents are deleted first"
     assert world(fake.app) == start
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "harness gap: tests/support/engine.py _register_plain reports a component whose "
-        "inputs changed as 'same'; the engine's step generator diffs a resource without a "
-        "provider by its inputs and reports 'update'"
-    ),
-)
-def test_pre_deploy_release_is_an_update(engine_for: EngineFor, fake: FakeServer) -> None:
-    scn = PRE_DEPLOY
-    eng = engine_for(scn)
-    eng.up()
-    change_config(eng, scn)
-    try:
-        assert ops(eng.preview())["app"] == ["update"]
-        assert ops(eng.up())["app"] == ["update"]
-    finally:
-        eng.destroy()
 
 
 # ---- restore -----------------------------------------------------------------------------
