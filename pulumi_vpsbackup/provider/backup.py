@@ -70,9 +70,7 @@ def backup_outputs(backup: Backup, inputs: dict[str, Any]) -> dict[str, Any]:
         size_mb=backup.size_mb,
         created_at=_iso(backup.created_at),
         expires_at=_iso(backup.expires_at),
-        description=backup.description
-        if backup.description is not None
-        else inputs.get("description"),
+        description=backup.description or inputs.get("description") or None,
     )
     return outs
 
@@ -236,7 +234,7 @@ class BackupProvider(VpsProvider):
             pass  # still running: the API refuses; give it a bounded grace period
         except VpsBackupError as exc:
             return _first_line(exc)
-        grace = max(60.0, min(600.0, 0.25 * timeout))
+        grace = min(600.0, max(5.0, 0.25 * timeout))
         try:
             client.wait_for_backup(backup.id, server_id=backup.server_id, timeout=grace)
         except (BackupFailedError, WaitTimeoutError):

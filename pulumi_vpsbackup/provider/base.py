@@ -26,10 +26,22 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..client import ClientSettings, VpsBackupError, VpsClient, resolve_settings
+from ..client import (
+    ClientSettings,
+    ConfigurationError,
+    PollPolicy,
+    VpsBackupError,
+    VpsClient,
+    resolve_settings,
+)
 from .validation import FieldSpec, changed_fields, check_fields
 
-CONFIG_KEYS = ("vpsbackup:apiToken", "vpsbackup:apiUrl")
+CONFIG_KEYS = (
+    "vpsbackup:apiToken",
+    "vpsbackup:apiUrl",
+    "vpsbackup:pollInterval",
+    "vpsbackup:maxPollInterval",
+)
 
 
 class VpsProvider(ResourceProvider):
@@ -66,7 +78,15 @@ class VpsProvider(ResourceProvider):
 
     def settings(self) -> ClientSettings:
         """Settings from the stack config, then the environment (one place: the client)."""
-        return resolve_settings(config=self._config, environ=os.environ)
+        overrides: dict[str, Any] = {}
+        interval = self._config.get("vpsbackup:pollInterval")
+        ceiling = self._config.get("vpsbackup:maxPollInterval")
+        if interval is not None or ceiling is not None:
+            default = PollPolicy()
+            initial = _seconds("vpsbackup:pollInterval", interval, default.initial)
+            maximum = _seconds("vpsbackup:maxPollInterval", ceiling, default.max_interval)
+            overrides["poll"] = PollPolicy(initial=initial, max_interval=max(initial, maximum))
+        return resolve_settings(config=self._config, environ=os.environ, **overrides)
 
     def client(self) -> VpsClient:
         """The host-wide client, built on first use; thread-safe and shared."""
@@ -110,6 +130,18 @@ class VpsProvider(ResourceProvider):
 
     def _spec(self, name: str) -> FieldSpec:
         return next(spec for spec in self.fields if spec.name == name)
+
+
+def _seconds(key: str, value: Any, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigurationError(f"{key} must be a number of seconds from 0 to 3600, got {value!r}")
+    return seconds
 
 
 def progress(message: str) -> None:

@@ -159,7 +159,11 @@ def _reject(value: Any) -> Any:
 
 
 def canonical(value: Any) -> Any:
-    """A comparable form of a property value (engine floats become ints)."""
+    """A comparable form of a property value: engine floats become ints, and an
+    empty string is the same as an absent value (the API stores a missing
+    description as "")."""
+    if value == "":
+        return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, Mapping):

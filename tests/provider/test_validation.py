@@ -52,8 +52,16 @@ def test_description_limits():
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [(90, 90.0), (2.5, 2.5), ("90", 90.0), ("90s", 90.0), ("45m", 2700.0), ("1h30m", 5400.0),
-     ("1H 30M", 5400.0), ("24h", 86400.0)],
+    [
+        (90, 90.0),
+        (2.5, 2.5),
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("45m", 2700.0),
+        ("1h30m", 5400.0),
+        ("1H 30M", 5400.0),
+        ("24h", 86400.0),
+    ],
 )
 def test_durations(value, seconds):
     assert v.duration_seconds("timeout", value) == seconds

@@ -1,0 +1,328 @@
+"""The Backup provider driven through the real SDK provider host, as the engine drives it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+
+import pytest
+from pulumi.runtime import rpc
+
+from pulumi_vpsbackup.provider.validation import is_unknown
+from tests.support.host import ProviderError
+
+from .conftest import BACKUP_PROVIDER, TOKEN, Engine, Resource, api_requests, fake_backups
+
+# ---- check -----------------------------------------------------------------------------
+
+
+def test_check_normalises_engine_floats_and_fills_defaults(backups: Engine, fake):
+    inputs, failures = backups.check("b", {"server_id": 12345.0, "timeout": "45m"})
+    assert failures == []
+    assert inputs["server_id"] == 12345
+    assert inputs["timeout"] == 2700.0
+    assert inputs["wait_for_completion"] is True
+
+
+def test_check_names_every_bad_field(backups: Engine, fake):
+    _, failures = backups.check(
+        "b",
+        {"server_id": "web", "description": "x" * 300, "timeout": "soon", "triggers": "v1"},
+    )
+    by_field = dict(failures)
+    assert set(by_field) == {"server_id", "description", "timeout", "triggers"}
+    assert "positive whole number" in by_field["server_id"]
+    assert "at most 255 characters" in by_field["description"]
+    assert "duration" in by_field["timeout"]
+    assert "list or a map" in by_field["triggers"]
+
+
+def test_check_tolerates_unknowns_in_preview(backups: Engine, fake):
+    inputs, failures = backups.check("b", {"server_id": rpc.UNKNOWN, "description": "d"})
+    assert failures == []
+    assert is_unknown(inputs["server_id"])
+    assert api_requests(fake) == []  # nothing to ask the API about yet
+
+
+def test_check_reports_an_unknown_server_with_the_ones_that_exist(backups: Engine, fake):
+    _, failures = backups.check("b", {"server_id": 999})
+    assert len(failures) == 1
+    field, reason = failures[0]
+    assert field == "server_id"
+    assert "server 999 does not exist" in reason
+    assert "12345 (web-server-01)" in reason
+
+
+def test_check_reports_a_full_quota_before_up(backups: Engine, fake):
+    for n in range(9):  # the demo world already has one manual backup (499)
+        fake.seed_backup(server_id=12346, backup_type="manual", description=f"m{n}")
+    fake.seed_backup(server_id=12346, backup_type="manual", description="m9")
+    _, failures = backups.check("b", {"server_id": 12346})
+    assert [f for f, _ in failures] == ["server_id"]
+    assert "already has 10 manual backups" in failures[0][1]
+
+
+def test_check_does_not_fail_preview_when_the_api_is_down(backups: Engine, fake, host):
+    fake.add_fault(method="*", path="/api/v1/*", action="status", status=503)
+    inputs, failures = backups.check("b", {"server_id": 12345})
+    assert failures == []
+    assert inputs["server_id"] == 12345
+    assert "could not verify server 12345" in host.output()
+
+
+def test_check_skips_the_api_when_nothing_would_be_created(backups: Engine, fake):
+    olds = {"server_id": 12345, "wait_for_completion": True, "timeout": 3600.0}
+    _, failures = backups.check("b", {"server_id": 12345, "timeout": 60}, olds=olds)
+    assert failures == []
+    assert api_requests(fake) == []
+
+
+# ---- create ----------------------------------------------------------------------------
+
+
+def test_create_waits_for_completion_and_copies_inputs_to_outputs(backups: Engine, fake):
+    before = set(fake_backups(fake))
+    res = backups.create("b", server_id=12345.0, description="before deploy", triggers=["v1"])
+    created = set(fake_backups(fake)) - before
+    assert created == {int(res.id)}
+    out = res.outputs
+    assert out["backup_id"] == int(res.id)
+    assert out["status"] == "completed"
+    assert out["server_name"] == "web-server-01"
+    assert out["backup_type"] == "manual"
+    assert out["size_mb"] > 0
+    assert out["created_at"].endswith("Z")
+    assert out.get("expires_at") is None  # None outputs vanish on the wire
+    assert out["description"] == "before deploy"
+    assert out["triggers"] == ["v1"]
+    assert out["timeout"] == 3600.0
+
+
+def test_create_without_waiting_returns_the_running_backup(backups: Engine, fake):
+    res = backups.create("b", server_id=12345, wait_for_completion=False)
+    assert res.outputs["status"] == "in_progress"
+    assert res.outputs.get("size_mb") is None
+
+
+def test_failed_backup_is_deleted_and_the_error_says_so(backups: Engine, fake):
+    fake.set_behaviour(failure_rate=1.0)
+    before = set(fake_backups(fake))
+    with pytest.raises(ProviderError) as info:
+        backups.create("b", server_id=12345)
+    assert set(fake_backups(fake)) == before  # nothing orphaned on the quota
+    assert "failed" in info.value.message
+    assert "was deleted" in info.value.message
+    assert TOKEN not in info.value.details()
+
+
+def test_timed_out_backup_is_deleted_when_the_api_allows(backups: Engine, fake):
+    fake.set_behaviour(completion="time", backup_seconds=3600, delete_in_progress="allow")
+    before = set(fake_backups(fake))
+    with pytest.raises(ProviderError) as info:
+        backups.create("b", server_id=12345, timeout=1)
+    assert set(fake_backups(fake)) == before
+    assert "was deleted" in info.value.message
+
+
+def test_timed_out_backup_that_cannot_be_deleted_is_named(backups: Engine, fake):
+    # The clock is frozen, so the backup never finishes and the API refuses to
+    # delete a running backup: the error must name what was left behind.
+    fake.set_behaviour(completion="time", backup_seconds=3600, delete_in_progress="reject")
+    before = set(fake_backups(fake))
+    with pytest.raises(ProviderError) as info:
+        backups.create("b", server_id=12345, timeout=1)
+    (left,) = set(fake_backups(fake)) - before
+    assert f"Backup {left} on server 12345 could not be deleted" in info.value.message
+    assert f"existing_backup_id={left}" in info.value.message
+
+
+def test_lost_create_response_adopts_the_backup_instead_of_duplicating(backups: Engine, fake):
+    fake.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="after", count=1)
+    before = set(fake_backups(fake))
+    res = backups.create("b", server_id=12345, description="lost answer")
+    created = set(fake_backups(fake)) - before
+    assert created == {int(res.id)}
+
+
+def test_concurrent_creates_make_exactly_one_backup_each(backups: Engine, fake):
+    before = set(fake_backups(fake))
+    results: list[Resource] = []
+    errors: list[BaseException] = []
+
+    def make(i: int) -> None:
+        try:
+            results.append(backups.create(f"b{i}", server_id=12345 + i % 2, description=f"c{i}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    created = set(fake_backups(fake)) - before
+    assert created == {int(r.id) for r in results}
+    assert len(created) == 8
+
+
+# ---- diff and update -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "replaces"),
+    [
+        ({"server_id": 12346}, ["server_id"]),
+        ({"description": "other"}, ["description"]),
+        ({"triggers": ["v2"]}, ["triggers"]),
+    ],
+)
+def test_identity_changes_replace(backups: Engine, fake, change, replaces):
+    res = backups.create("b", server_id=12345, description="d", triggers=["v1"])
+    inputs = {"server_id": 12345, "description": "d", "triggers": ["v1"], **change}
+    _, outcome = backups.diff(res, **inputs)
+    assert outcome.changes is True
+    assert outcome.replaces == replaces
+    assert outcome.delete_before_replace is False
+
+
+def test_no_change_and_provider_bytes_are_ignored(backups: Engine, fake):
+    res = backups.create("b", server_id=12345, description="d")
+    # The stored __provider differs from the program's (e.g. another SDK version).
+    res.outputs["__provider"] = base64.b64encode(b"older pickle").decode()
+    _, outcome = backups.diff(res, server_id=12345.0, description="d")
+    assert outcome.changes is False
+    assert outcome.replaces == []
+
+
+def test_wait_and_timeout_update_in_place_without_api_calls(backups: Engine, fake, host):
+    res = backups.create("b", server_id=12345)
+    checked, outcome = backups.diff(res, server_id=12345, timeout="2h", wait_for_completion=False)
+    assert outcome.changes is True
+    assert outcome.replaces == []
+    fake.clear_requests()
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert api_requests(fake) == []
+    assert outs["timeout"] == 7200.0
+    assert outs["wait_for_completion"] is False
+    assert outs["backup_id"] == res.outputs["backup_id"]
+    assert outs["status"] == "completed"
+
+
+def test_preview_diff_with_unknown_replaces(backups: Engine, fake):
+    res = backups.create("b", server_id=12345, triggers=["v1"])
+    _, outcome = backups.diff(res, server_id=12345, triggers=[rpc.UNKNOWN])
+    assert outcome.replaces == ["triggers"]
+
+
+# ---- read ------------------------------------------------------------------------------
+
+
+def test_read_refreshes_outputs_and_returns_inputs(backups: Engine, fake, host):
+    fake.set_behaviour(completion="time", backup_seconds=60)
+    res = backups.create("b", server_id=12345, description="d", wait_for_completion=False)
+    assert res.outputs["status"] == "in_progress"
+    fake.advance(61)
+    id_, outs, inputs = host.read(res.id, res.urn, res.outputs, res.inputs)
+    assert id_ == res.id
+    assert outs["status"] == "completed"
+    assert outs["size_mb"] > 0
+    assert inputs is not None
+    assert inputs["server_id"] == 12345
+    assert inputs["description"] == "d"
+    assert "backup_id" not in inputs
+
+
+def test_read_of_a_vanished_backup_removes_it_from_state(backups: Engine, fake, host):
+    res = backups.create("b", server_id=12345)
+    fake.remove_backup(int(res.id))
+    id_, _, _ = host.read(res.id, res.urn, res.outputs, res.inputs)
+    assert id_ == ""
+
+
+@pytest.mark.parametrize("status", [401, 503])
+def test_read_never_drops_state_on_errors(backups: Engine, fake, host, status):
+    res = backups.create("b", server_id=12345)
+    fake.add_fault(method="GET", path="/api/v1/backups/", action="status", status=status)
+    with pytest.raises(ProviderError):
+        host.read(res.id, res.urn, res.outputs, res.inputs)
+
+
+def test_get_reads_an_existing_automatic_backup_from_its_id_alone(host, fake):
+    props = {"__provider": BACKUP_PROVIDER}
+    id_, outs, _ = host.read(
+        "501", "urn:pulumi:dev::test::pulumi-python:dynamic/vpsbackup:Backup::auto", {}, props
+    )
+    assert id_ == "501"
+    assert outs["backup_type"] == "automatic"
+    assert outs["server_id"] == 12345
+    assert outs["expires_at"] is not None
+
+
+def test_refresh_of_many_backups_shares_listings(backups: Engine, fake, host):
+    made = [backups.create(f"b{i}", server_id=12345) for i in range(6)]
+    fake.clear_requests()
+    for res in made:
+        host.read(res.id, res.urn, res.outputs, res.inputs)
+    listings = [p for m, p in api_requests(fake) if m == "GET" and p == "/api/v1/backups/"]
+    assert 1 <= len(listings) < len(made)
+
+
+# ---- delete ----------------------------------------------------------------------------
+
+
+def test_delete_removes_the_backup(backups: Engine, fake):
+    res = backups.create("b", server_id=12345)
+    backups.delete(res)
+    assert int(res.id) not in fake_backups(fake)
+
+
+def test_delete_of_an_already_deleted_backup_succeeds(backups: Engine, fake, host):
+    res = backups.create("b", server_id=12345)
+    fake.remove_backup(int(res.id))
+    backups.delete(res)
+    assert "already gone" in host.output()
+
+
+def test_delete_waits_for_a_running_backup_then_deletes_it(backups: Engine, fake):
+    fake.set_behaviour(delete_in_progress="reject")
+    res = backups.create("b", server_id=12345, wait_for_completion=False)
+    assert fake_backups(fake)[int(res.id)]["status"] == "in_progress"
+    backups.delete(res)
+    assert int(res.id) not in fake_backups(fake)
+
+
+# ---- adoption --------------------------------------------------------------------------
+
+
+def test_existing_manual_backup_is_adopted_not_duplicated(backups: Engine, fake):
+    before = set(fake_backups(fake))
+    res = backups.create("adopted", server_id=12345, existing_backup_id=499)
+    assert res.id == "499"
+    assert set(fake_backups(fake)) == before
+    assert res.outputs["description"] == "Pre-update backup"
+    backups.delete(res)
+    assert 499 not in fake_backups(fake)
+
+
+def test_adopting_an_automatic_or_missing_backup_is_refused_at_check(backups: Engine, fake):
+    _, failures = backups.check("a", {"server_id": 12345, "existing_backup_id": 501})
+    assert failures and failures[0][0] == "existing_backup_id"
+    assert "automatic" in failures[0][1]
+    _, failures = backups.check("a", {"server_id": 12345, "existing_backup_id": 7})
+    assert failures and failures[0][0] == "existing_backup_id"
+    assert "does not exist" in failures[0][1]
+
+
+# ---- secrets and state size ------------------------------------------------------------
+
+
+def test_serialized_provider_is_small_and_holds_no_secret(backups: Engine, fake, host):
+    raw = base64.b64decode(BACKUP_PROVIDER)
+    assert len(BACKUP_PROVIDER) < 400
+    assert b"BackupProvider" in raw
+    assert TOKEN.encode() not in raw
+    res = backups.create("b", server_id=12345)
+    assert TOKEN not in json.dumps(res.outputs)
+    assert TOKEN not in host.output()
