@@ -40,6 +40,8 @@ from .provider import (
     get_backups_output,
     get_latest_backup,
     get_latest_backup_output,
+    wait_for_backups,
+    wait_for_backups_output,
 )
 
 __all__ = [
@@ -65,4 +67,6 @@ __all__ = [
     "get_backups_output",
     "get_latest_backup",
     "get_latest_backup_output",
+    "wait_for_backups",
+    "wait_for_backups_output",
 ]

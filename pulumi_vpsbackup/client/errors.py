@@ -189,7 +189,7 @@ class PermissionDeniedError(ApiError):
 
     def _hint(self) -> str:
         if self.permissions is None:
-            return "The token lacks a permission this call needs; create one that has it."
+            return "The token lacks a permission this call needs; create a token that has it."
         granted = ", ".join(self.permissions) or "none"
         return (
             f"The token's permissions are: {granted}; "

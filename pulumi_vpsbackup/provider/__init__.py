@@ -10,6 +10,8 @@ from .queries import (
     get_backups_output,
     get_latest_backup,
     get_latest_backup_output,
+    wait_for_backups,
+    wait_for_backups_output,
 )
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider
@@ -27,4 +29,6 @@ __all__ = [
     "get_backups_output",
     "get_latest_backup",
     "get_latest_backup_output",
+    "wait_for_backups",
+    "wait_for_backups_output",
 ]

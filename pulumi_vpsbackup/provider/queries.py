@@ -14,46 +14,64 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import pulumi.runtime
 
-from ..client import Backup, VpsBackupError, VpsClient, resolve_settings
+from ..client import (
+    Backup,
+    BackupFailedError,
+    BackupVanishedError,
+    VpsBackupError,
+    VpsClient,
+    WaitTimeoutError,
+    resolve_settings,
+)
+from ..client.polling import poll_until
 from . import validation as v
 
 BACKUP_TYPES = ("manual", "automatic")
 
 
-class BackupInfo(dict[str, Any]):
-    """One backup as a query returns it: plain values, ISO-8601 timestamps.
+def _iso(value: Any) -> str | None:
+    return None if value is None else str(value.isoformat()).replace("+00:00", "Z")
 
-    A dict (so `pulumi.export` and `apply` take it as it is) whose keys are
-    also readable as attributes: ``info.id``, ``info["id"]``.
-    """
 
-    FIELDS = (
-        "id",
-        "server_id",
-        "server_name",
-        "backup_type",
-        "status",
-        "size_mb",
-        "created_at",
-        "expires_at",
-        "description",
-    )
+# Both result classes are Pulumi "input types": the SDK keeps such an object
+# whole through `apply` (a dict would come back as a plain dict) and turns it
+# into a map for `pulumi.export`.
+@pulumi.input_type
+class BackupInfo:
+    """One backup as a query returns it: plain values, ISO-8601 timestamps."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name in BackupInfo.FIELDS:
-            return self.get(name)
-        raise AttributeError(name)
+    def __init__(
+        self,
+        *,
+        id: int,
+        server_id: int,
+        server_name: str | None = None,
+        backup_type: str,
+        status: str,
+        size_mb: int | None = None,
+        created_at: str | None = None,
+        expires_at: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        pulumi.set(self, "id", id)
+        pulumi.set(self, "server_id", server_id)
+        pulumi.set(self, "server_name", server_name)
+        pulumi.set(self, "backup_type", backup_type)
+        pulumi.set(self, "status", status)
+        pulumi.set(self, "size_mb", size_mb)
+        pulumi.set(self, "created_at", created_at)
+        pulumi.set(self, "expires_at", expires_at)
+        pulumi.set(self, "description", description)
 
     @classmethod
     def from_backup(cls, backup: Backup) -> BackupInfo:
-        def iso(value: Any) -> str | None:
-            return None if value is None else str(value.isoformat()).replace("+00:00", "Z")
-
         return cls(
             id=backup.id,
             server_id=backup.server_id,
@@ -61,25 +79,84 @@ class BackupInfo(dict[str, Any]):
             backup_type=backup.backup_type,
             status=backup.status,
             size_mb=backup.size_mb,
-            created_at=iso(backup.created_at),
-            expires_at=iso(backup.expires_at),
+            created_at=_iso(backup.created_at),
+            expires_at=_iso(backup.expires_at),
             description=backup.description,
         )
 
-
-class GetBackupsResult(dict[str, Any]):
-    """What `get_backups` found, newest first: ``result.backups``, ``result.ids``."""
-
-    def __init__(self, backups: list[BackupInfo]) -> None:
-        super().__init__(backups=backups, ids=[b["id"] for b in backups])
+    @property
+    @pulumi.getter
+    def id(self) -> int:
+        return int(pulumi.get(self, "id"))
 
     @property
+    @pulumi.getter(name="server_id")
+    def server_id(self) -> int:
+        return int(pulumi.get(self, "server_id"))
+
+    @property
+    @pulumi.getter(name="server_name")
+    def server_name(self) -> str | None:
+        return pulumi.get(self, "server_name")
+
+    @property
+    @pulumi.getter(name="backup_type")
+    def backup_type(self) -> str:
+        return str(pulumi.get(self, "backup_type"))
+
+    @property
+    @pulumi.getter
+    def status(self) -> str:
+        return str(pulumi.get(self, "status"))
+
+    @property
+    @pulumi.getter(name="size_mb")
+    def size_mb(self) -> int | None:
+        return pulumi.get(self, "size_mb")
+
+    @property
+    @pulumi.getter(name="created_at")
+    def created_at(self) -> str | None:
+        return pulumi.get(self, "created_at")
+
+    @property
+    @pulumi.getter(name="expires_at")
+    def expires_at(self) -> str | None:
+        return pulumi.get(self, "expires_at")
+
+    @property
+    @pulumi.getter
+    def description(self) -> str | None:
+        return pulumi.get(self, "description")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BackupInfo) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return f"BackupInfo({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
+
+
+@pulumi.input_type
+class GetBackupsResult:
+    """What `get_backups` found, newest first: ``result.backups``, ``result.ids``."""
+
+    def __init__(self, *, backups: list[BackupInfo]) -> None:
+        pulumi.set(self, "backups", list(backups))
+
+    @property
+    @pulumi.getter
     def backups(self) -> list[BackupInfo]:
-        return list(self["backups"])
+        return list(pulumi.get(self, "backups"))
 
     @property
     def ids(self) -> list[int]:
-        return list(self["ids"])
+        return [b.id for b in self.backups]
 
 
 def _stack_setting(key: str) -> str | None:
@@ -147,7 +224,7 @@ def get_backups(
         and (pattern is None or pattern.search(b.description or "") is not None)
     ]
     selected.sort(key=_newest_first_key)
-    return GetBackupsResult([BackupInfo.from_backup(b) for b in selected])
+    return GetBackupsResult(backups=[BackupInfo.from_backup(b) for b in selected])
 
 
 def _newest_first_key(backup: Backup) -> tuple[float, int]:
@@ -209,6 +286,69 @@ def get_latest_backup_output(
     )
 
 
+def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") -> list[BackupInfo]:
+    """Wait, in the program, until every backup in `backup_ids` has completed.
+
+    Pulumi's provider host runs at most four resource operations at a time, so
+    sixteen `Backup` resources that each wait for completion take about four
+    backup durations. Created with ``wait_for_completion=False`` they start at
+    once; this function then waits for all of them together, with one account
+    listing per poll however many there are. Make the risky change depend on
+    its Output (`wait_for_backups_output`).
+
+    Raises `BackupFailedError` naming a backup that failed or vanished, and
+    `WaitTimeoutError` naming one still running at the deadline.
+    """
+    ids = [v.positive_id("backup_ids", i) for i in backup_ids]
+    seconds = v.duration_seconds("timeout", timeout)
+    if not ids:
+        return []
+    with _client() as client:
+        latest: dict[int, Backup] = {}
+
+        def check(elapsed: float) -> tuple[bool, list[Backup]]:
+            listing = {b.id: b for b in client.list_backups()}
+            for backup_id in ids:
+                backup = listing.get(backup_id)
+                if backup is None:
+                    last = latest.get(backup_id)
+                    raise BackupVanishedError(
+                        "backup", backup_id, last.status if last else None, elapsed
+                    )
+                latest[backup_id] = backup
+                if not backup.is_in_progress and backup.status != "completed":
+                    raise BackupFailedError(
+                        "backup", backup_id, backup.status, elapsed, backup.message or ""
+                    )
+            running = [latest[i] for i in ids if latest[i].is_in_progress]
+            return not running, running or [latest[i] for i in ids]
+
+        def timed_out(running: list[Backup], waited: float) -> BaseException:
+            first = running[0]
+            return WaitTimeoutError("backup", first.id, first.status, waited)
+
+        poll_until(
+            check,
+            timeout=seconds,
+            policy=client.settings.poll,
+            sleep=time.sleep,
+            clock=time.monotonic,
+            rng=None,
+            on_timeout=timed_out,
+        )
+    return [BackupInfo.from_backup(latest[i]) for i in ids]
+
+
+def wait_for_backups_output(
+    backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
+    timeout: pulumi.Input[float | str] = "60m",
+) -> pulumi.Output[list[BackupInfo]]:
+    """`wait_for_backups` for Inputs, e.g. ``[b.backup_id for b in backups]``."""
+    return pulumi.Output.all(pulumi.Output.from_input(backup_ids), timeout).apply(
+        lambda args: wait_for_backups(args[0], args[1])
+    )
+
+
 __all__ = [
     "BackupInfo",
     "GetBackupsResult",
@@ -217,4 +357,6 @@ __all__ = [
     "get_backups_output",
     "get_latest_backup",
     "get_latest_backup_output",
+    "wait_for_backups",
+    "wait_for_backups_output",
 ]

@@ -1,0 +1,109 @@
+"""get_backups, get_latest_backup and wait_for_backups, as a program calls them."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+import pulumi_vpsbackup as vps
+from pulumi_vpsbackup.provider.validation import FieldError
+
+from .conftest import TOKEN
+
+
+@pytest.fixture
+def api(served, fake, monkeypatch):
+    """Settings reach the program through the environment (no stack config here)."""
+    monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("VPS_API_URL", served.url)
+    return fake
+
+
+def test_get_backups_filters_and_sorts_newest_first(api):
+    result = vps.get_backups(server_id=12345)
+    assert result.ids == [501, 495, 499]
+    assert [b.id for b in result.backups] == result.ids
+    manual = vps.get_backups(server_id=12345.0, backup_type="manual")  # engine-style float
+    assert manual.ids == [499]
+    info = manual.backups[0]
+    assert info.description == "Pre-update backup"
+    assert info.server_name == "web-server-01"
+    assert info.expires_at is None
+    assert vps.get_backups(description_regex="^Automatic").ids == [501, 500, 495]
+    assert vps.get_backups(status="failed").ids == []
+
+
+def test_get_latest_backup_and_its_error(api):
+    assert vps.get_latest_backup(server_id=12345).id == 501
+    assert vps.get_latest_backup(server_id=12345, backup_type="manual").id == 499
+    with pytest.raises(vps.VpsBackupError, match=r"no backup matches server_id=12346, "):
+        vps.get_latest_backup(server_id=12346, backup_type="manual")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"server_id": -1}, "server_id"),
+        ({"backup_type": "weekly"}, "backup_type"),
+        ({"description_regex": "("}, "description_regex"),
+    ],
+)
+def test_bad_filters_name_the_field(api, kwargs, field):
+    with pytest.raises(FieldError) as info:
+        vps.get_backups(**kwargs)
+    assert str(info.value).startswith(f"{field}: ")
+
+
+def test_missing_token_names_every_way_to_set_it(served, fake, monkeypatch):
+    monkeypatch.delenv("VPS_API_TOKEN", raising=False)
+    monkeypatch.setenv("VPS_API_URL", served.url)
+    with pytest.raises(vps.ConfigurationError) as info:
+        vps.get_backups()
+    text = str(info.value)
+    assert "vpsbackup:apiToken" in text
+    assert "VPS_API_TOKEN" in text
+
+
+def test_wait_for_backups_waits_for_all_with_one_listing_per_poll(api):
+    ids = [api.seed_backup(server_id=s, status="in_progress")["id"] for s in (12345, 12346, 12345)]
+    api.clear_requests()
+    done = vps.wait_for_backups(ids, timeout="30s")
+    assert [b.id for b in done] == ids
+    assert {b.status for b in done} == {"completed"}
+    listings = [r for r in api.requests() if r["path"] == "/api/v1/backups/"]
+    assert 2 <= len(listings) <= 3  # completion takes two reads; not one listing per backup
+
+
+def test_wait_for_backups_reports_a_failed_backup(api):
+    failing = api.seed_backup(server_id=12345, status="in_progress", will_fail=True)["id"]
+    fine = api.seed_backup(server_id=12345, status="in_progress")["id"]
+    with pytest.raises(vps.BackupFailedError, match=f"Backup {failing} ended with status failed"):
+        vps.wait_for_backups([fine, failing], timeout=30)
+
+
+class _NoResources(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return args.name, args.inputs
+
+    def call(self, args):
+        return {}
+
+
+@pytest.fixture
+def program(api):
+    pulumi.runtime.set_mocks(_NoResources(), preview=False)
+    yield api
+
+
+@pulumi.runtime.test
+def test_output_variants_take_and_return_outputs(program):
+    server = pulumi.Output.from_input(12345)
+    listing = vps.get_backups_output(server_id=server, backup_type="manual")
+    latest = vps.get_latest_backup_output(server_id=server)
+
+    def check(args):
+        found, newest = args
+        assert found.ids == [499]
+        assert newest.id == 501
+
+    return pulumi.Output.all(listing, latest).apply(check)
