@@ -1,0 +1,101 @@
+"""The Restore provider driven through the real SDK provider host."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.host import ProviderError
+
+from .conftest import Engine, api_requests
+
+
+def restores_requested(fake) -> list[str]:
+    return [p for m, p in api_requests(fake) if m == "POST" and p.endswith("/restore/")]
+
+
+@pytest.fixture
+def fast_restores(fake):
+    fake.set_behaviour(restore_seconds=0)
+    return fake
+
+
+def test_restore_runs_and_waits_until_the_server_is_active(restores: Engine, fast_restores):
+    res = restores.create("r", server_id=12345.0, backup_id=499.0)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"]
+    out = res.outputs
+    assert out["server_id"] == 12345
+    assert out["backup_id"] == 499
+    assert out["server_status"] == "active"
+    assert out["server_name"] == "web-server-01"
+    assert out["restore_status"] == "completed"
+    assert out["restored_at"].endswith("Z")
+    assert res.id.startswith("12345:499:")
+
+
+def test_restore_waits_for_a_backup_still_being_made(restores: Engine, fast_restores):
+    running = fast_restores.seed_backup(server_id=12345, status="in_progress")["id"]
+    res = restores.create("r", server_id=12345, backup_id=running)
+    assert res.outputs["server_status"] == "active"
+
+
+def test_changing_the_backup_replaces_and_so_restores_again(restores: Engine, fast_restores):
+    res = restores.create("r", server_id=12345, backup_id=499)
+    _, outcome = restores.diff(res, server_id=12345, backup_id=501)
+    assert outcome.changes is True
+    assert outcome.replaces == ["backup_id"]
+    _, same = restores.diff(res, server_id=12345.0, backup_id=499.0)
+    assert same.changes is False
+    _, wait_only = restores.diff(res, server_id=12345, backup_id=499, timeout="2h")
+    assert wait_only.changes is True and wait_only.replaces == []
+
+
+def test_delete_only_forgets_and_never_calls_the_api(restores: Engine, fast_restores, host):
+    res = restores.create("r", server_id=12345, backup_id=499)
+    fast_restores.clear_requests()
+    restores.delete(res)
+    assert api_requests(fast_restores) == []
+    assert "does not undo a restore" in host.output()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field", "fragment"),
+    [
+        ({"server_id": 12345, "backup_id": 500}, "backup_id", "belongs to server 12346"),
+        ({"server_id": 12345, "backup_id": 4242}, "backup_id", "does not exist"),
+        ({"server_id": 999, "backup_id": 499}, "server_id", "server 999 does not exist"),
+        ({"server_id": 12345}, "backup_id", "is required"),
+        ({"server_id": 12345, "backup_id": 1.5}, "backup_id", "whole number"),
+    ],
+)
+def test_check_reports_restores_that_would_fail(restores: Engine, fake, inputs, field, fragment):
+    _, failures = restores.check("r", inputs)
+    assert [f for f, _ in failures] == [field]
+    assert fragment in failures[0][1]
+    assert restores_requested(fake) == []
+
+
+def test_check_rejects_a_failed_backup(restores: Engine, fake):
+    failed = fake.seed_backup(server_id=12345, status="failed")["id"]
+    _, failures = restores.check("r", {"server_id": 12345, "backup_id": failed})
+    assert failures == [
+        ("backup_id", f"backup {failed} is failed; only a completed backup can be restored")
+    ]
+
+
+def test_a_failed_restore_says_it_cannot_be_undone(restores: Engine, fake):
+    fake.set_behaviour(restore_seconds=0, restore_failure_rate=1.0)
+    with pytest.raises(ProviderError) as info:
+        restores.create("r", server_id=12345, backup_id=499)
+    assert "cannot be undone" in info.value.message
+    assert "stopped" in info.value.message
+
+
+def test_refresh_keeps_the_record_and_updates_the_server_status(
+    restores: Engine, fast_restores, host
+):
+    res = restores.create("r", server_id=12345, backup_id=499)
+    id_, outs, inputs = host.read(res.id, res.urn, res.outputs, res.inputs)
+    assert id_ == res.id
+    assert outs["server_status"] == "active"
+    assert outs["restored_at"] == res.outputs["restored_at"]
+    assert inputs is not None and inputs["backup_id"] == 499
