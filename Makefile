@@ -1,18 +1,21 @@
-# One way to run each thing. `make install` once, then the others.
+# One way to run each thing; each target installs what it needs first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8787
 TOKEN ?= vps_demo_token
+STAMP := $(VENV)/.installed
 
 .PHONY: install test lint fake demo bench clean
 
-$(BIN)/python:
+# Re-installs only when the packaging changes (the install is editable).
+$(STAMP): setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+install: $(STAMP)
 
 lint: install
 	$(BIN)/ruff check .
