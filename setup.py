@@ -13,20 +13,22 @@ VERSION = re.search(
 ).group(1)  # type: ignore[union-attr]
 
 FAKE = ["werkzeug>=3.0,<4"]
-DEV = FAKE + [
+DEV = [
+    *FAKE,
     "pytest>=8",
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "respx>=0.21",
     "requests>=2.31",  # the seeds' own Python examples use it; tests replay them
-    "ruff>=0.6",
-    "mypy>=1.10",
+    # Pinned: a new release of either can fail `make test` on unchanged code.
+    "ruff==0.17.6",
+    "mypy==2.4.1",
 ]
 
 setup(
     name="pulumi_vpsbackup",
     version=VERSION,
-    description="Declare VPS.org server backups and restores in Pulumi stacks (a dynamic provider).",
+    description="VPS.org server backups and restores as Pulumi resources (a dynamic provider).",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
