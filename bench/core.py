@@ -36,10 +36,10 @@ __all__ = [
     "TOKEN",
     "Figure",
     "Options",
+    "RemoteFake",
     "api_requests",
     "backup_props",
     "backup_urn",
-    "RemoteFake",
     "fake_process",
     "fake_server",
     "frozen_clock",
@@ -133,7 +133,8 @@ class RemoteFake:
         self.admin_url = url.removesuffix("/api/v1") + "/__fake"
 
     def requests(self) -> list[dict[str, Any]]:
-        with urllib.request.urlopen(self.admin_url + "/requests", timeout=30) as response:
+        url = self.admin_url + "/requests"  # always http://127.0.0.1:<port>/__fake/requests
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
             return list(json.load(response)["results"])
 
 

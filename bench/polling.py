@@ -149,7 +149,10 @@ def search(seeds: range) -> list[Candidate]:
 
 
 def _policy(p: PollPolicy) -> str:
-    return f"PollPolicy(initial={p.initial:g}, factor={p.factor:g}, max_interval={p.max_interval:g}, jitter={p.jitter:g})"
+    return (
+        f"PollPolicy(initial={p.initial:g}, factor={p.factor:g}, "
+        f"max_interval={p.max_interval:g}, jitter={p.jitter:g})"
+    )
 
 
 def run(options: Options) -> list[Figure]:
@@ -171,7 +174,8 @@ def run(options: Options) -> list[Figure]:
         # The client's own schedule and the simulation must agree, or the search is moot.
         simulated = [simulate(PollPolicy(), duration, w.seed) for w in runs]
         agree = all(
-            s[0] == w.requests and abs(s[1] - w.delay) < 1e-3 for s, w in zip(simulated, runs)
+            s[0] == w.requests and abs(s[1] - w.delay) < 1e-3
+            for s, w in zip(simulated, runs, strict=True)
         )
         req_ok = max(requests) <= MAX_REQUESTS_15_MIN if duration == 900.0 else None
         delay_ok = max(delays) <= delay_target(duration)
@@ -223,7 +227,7 @@ def _label(duration: float) -> str:
 
 
 def _proposal(seeds: range) -> Figure:
-    default_ok, default_worst = meets_all(PollPolicy(), seeds)
+    _, default_worst = meets_all(PollPolicy(), seeds)
     candidates = search(seeds)
     conflict = (
         "Worst case over all durations: a poll just before completion means a delay of one "
@@ -260,7 +264,8 @@ def _proposal(seeds: range) -> Figure:
         f"{_policy(best)}: worst over {len(seeds)} seeds 5 s -> {worst[5.0][1]:.2f} s delay, "
         f"1 min -> {worst[60.0][1]:.2f} s, 15 min -> {worst[900.0][0]} requests / "
         f"{worst[900.0][1]:.1f} s (default: {default_worst[900.0][0]} req, delays "
-        f"{default_worst[5.0][1]:.2f}/{default_worst[60.0][1]:.2f}/{default_worst[900.0][1]:.1f} s). "
+        f"{default_worst[5.0][1]:.2f}/{default_worst[60.0][1]:.2f}/"
+        f"{default_worst[900.0][1]:.1f} s). "
         f"Between the three durations its worst delay reaches {excess:.1f}x the bound "
         f"(default {default_excess:.1f}x). " + conflict
     )

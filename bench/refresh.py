@@ -61,7 +61,7 @@ def run(options: Options) -> list[Figure]:
             ]
             seq = last_seq(app)
             with ThreadPoolExecutor(CALLERS) as pool, stopwatch() as elapsed:
-                found = list(pool.map(lambda i: read(i, server), ids))
+                found = list(pool.map(read, ids, [server] * n))
             seconds = elapsed()
             with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
                 one = []
