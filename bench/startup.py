@@ -1,0 +1,113 @@
+"""Figure 6: start-up costs, each next to its own baseline in the same run.
+
+* the provider host: spawn of ``python -u -m pulumi.dynamic`` until it prints
+  its port, next to a bare ``python -c pass``;
+* ``import pulumi_vpsbackup`` in a fresh interpreter next to ``import pulumi``
+  alone (the package imports pulumi, so the difference is the package's own
+  share: its modules plus httpx) and ``import httpx`` alone.
+
+Runs are interleaved round-robin so background load hits every variant alike;
+medians are reported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from .core import REPO_ROOT, Figure, Options, median
+
+GROUP = "startup"
+TARGET_SHARE = 0.5
+VARIANTS = {
+    "pass": "pass",
+    "pulumi": "import pulumi",
+    "httpx": "import httpx",
+    "pulumi_vpsbackup": "import pulumi_vpsbackup",
+}
+
+
+def time_python(code: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL
+    )
+    return time.perf_counter() - start
+
+
+def time_host() -> float:
+    """Spawn the SDK provider host and stop the watch at its port line; then kill it."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.dynamic"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=str(REPO_ROOT),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        elapsed = time.perf_counter() - start
+        if not line.strip().isdigit():
+            raise RuntimeError(f"provider host printed {line!r} instead of a port")
+        return elapsed
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def run(options: Options) -> list[Figure]:
+    rounds: int = options.pick(3, 9)
+    times: dict[str, list[float]] = {name: [] for name in [*VARIANTS, "host"]}
+    for code in VARIANTS.values():  # warm the OS file cache and .pyc files
+        time_python(code)
+    for _ in range(rounds):
+        for name, code in VARIANTS.items():
+            times[name].append(time_python(code))
+        times["host"].append(time_host())
+    med = {name: median(values) for name, values in times.items()}
+    share = med["pulumi_vpsbackup"] - med["pulumi"]
+    details = {name: [round(v, 4) for v in values] for name, values in times.items()}
+    return [
+        Figure(
+            GROUP,
+            "provider host start (spawn to port)",
+            med["host"],
+            "s",
+            med["pass"],
+            "python -c pass",
+            "(info)",
+            None,
+            f"{med['host'] - med['pass']:.2f} s over a bare interpreter; the host does not "
+            "import pulumi_vpsbackup until the first call unpickles a provider",
+            details,
+        ),
+        Figure(
+            GROUP,
+            "import pulumi_vpsbackup",
+            med["pulumi_vpsbackup"],
+            "s",
+            med["pulumi"],
+            "import pulumi",
+            "(info)",
+            None,
+            f"median of {rounds}; import httpx alone {med['httpx']:.2f} s, python -c pass "
+            f"{med['pass']:.2f} s",
+        ),
+        Figure(
+            GROUP,
+            "package's own import share",
+            share,
+            "s",
+            TARGET_SHARE,
+            "0.5 s target",
+            f"<= {TARGET_SHARE:g} s",
+            share <= TARGET_SHARE,
+            "import pulumi_vpsbackup minus import pulumi (same run, medians); "
+            f"httpx accounts for up to {med['httpx'] - med['pass']:.2f} s of it",
+        ),
+    ]
