@@ -63,6 +63,10 @@ def run(options: Options) -> list[Figure]:
             with ThreadPoolExecutor(CALLERS) as pool, stopwatch() as elapsed:
                 found = list(pool.map(read, ids, [server] * n))
             seconds = elapsed()
+            if found != [str(i) for i in ids]:
+                raise RuntimeError("a Read lost a backup that exists")
+            listings = len(api_requests(app, "GET", "/backups/", since=seq))
+            others = len(api_requests(app, since=seq)) - listings
             with httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
                 one = []
                 for _ in range(3):
@@ -70,10 +74,6 @@ def run(options: Options) -> list[Figure]:
                         http.get(served.url + "/backups/", params={"server_id": server}).json()
                     one.append(listing_time())
             naive = n * median(one) / CALLERS
-            if found != [str(i) for i in ids]:
-                raise RuntimeError("a Read lost a backup that exists")
-            listings = len(api_requests(app, "GET", "/backups/", since=seq))
-            others = len(api_requests(app, since=seq)) - listings
             figures.append(
                 Figure(
                     GROUP,
