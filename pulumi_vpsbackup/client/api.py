@@ -186,29 +186,23 @@ class VpsClient:
                 return None
         return self._permissions
 
+    # Both raise outside the ``except`` block: the parser's exception holds the
+    # body, which could echo a secret, and must not ride along as __context__.
+
     def _json(self, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError:
-            request = response.request
-            raise UnexpectedResponseError(
-                request.method,
-                self._http.display_path(request.url),
-                response.status_code,
-                "the body is not JSON: " + self._http.redact(response.text[:200]),
-            ) from None
+            pass
+        self._shape_error(response, "the body is not JSON: " + response.text[:200])
 
     def _parse(self, parse: Callable[[Any], Any], data: Any, response: httpx.Response) -> Any:
+        problem = ""
         try:
             return parse(data)
         except (ValueError, TypeError, AttributeError) as exc:
-            request = response.request
-            raise UnexpectedResponseError(
-                request.method,
-                self._http.display_path(request.url),
-                response.status_code,
-                f"unexpected response shape: {self._http.redact(str(exc))}",
-            ) from None
+            problem = str(exc)
+        self._shape_error(response, f"unexpected response shape: {problem}")
 
     def _shape_error(self, response: httpx.Response, what: str) -> NoReturn:
         request = response.request
@@ -216,7 +210,7 @@ class VpsClient:
             request.method,
             self._http.display_path(request.url),
             response.status_code,
-            f"unexpected response shape: {what}",
+            self._http.redact(what),
         )
 
     def _paginate(self, path: str, params: Mapping[str, Any]) -> list[tuple[Any, httpx.Response]]:
@@ -232,13 +226,13 @@ class VpsClient:
             if isinstance(data, list):
                 return items + [(item, response) for item in data]
             if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-                self._shape_error(response, "expected an object with a results list")
+                self._shape_error(response, "unexpected response shape: no results list")
             items.extend((item, response) for item in data["results"])
             next_link = data.get("next")
             if not next_link or not isinstance(next_link, str):
                 return items
             if next_link in seen:
-                self._shape_error(response, "the `next` links loop")
+                self._shape_error(response, "unexpected response shape: the `next` links loop")
             seen.add(next_link)
             target = str(response.request.url.join(next_link))
             query = None
@@ -506,7 +500,7 @@ class VpsClient:
             if backup.status == "completed":
                 return True, backup
             raise BackupFailedError(
-                "backup", backup_id, backup.status, elapsed, backup.message or ""
+                "backup", backup_id, backup.status, elapsed, self._http.redact(backup.message or "")
             )
 
         def timed_out(backup: Backup | None, waited: float) -> BaseException:
@@ -554,7 +548,11 @@ class VpsClient:
             if server.status == "active" and not failed_ours:
                 return True, server
             raise RestoreFailedError(
-                "restore", server_id, server.status, elapsed, _describe_restore(last)
+                "restore",
+                server_id,
+                server.status,
+                elapsed,
+                self._http.redact(_describe_restore(last)),
             )
 
         def timed_out(server: Server, waited: float) -> BaseException:

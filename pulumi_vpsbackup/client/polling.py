@@ -44,12 +44,10 @@ class PollPolicy:
         """The n-th delay before jitter."""
         if self.initial == 0:
             return 0.0
-        # Avoid float overflow for large n: once capped it stays capped.
-        delay = self.initial
-        for _ in range(n):
-            delay *= self.factor
-            if delay >= self.max_interval:
-                return self.max_interval
+        try:
+            delay = self.initial * self.factor**n
+        except OverflowError:  # once capped it stays capped
+            return self.max_interval
         return min(delay, self.max_interval)
 
     def delay(self, n: int, rng: random.Random | None = None) -> float:

@@ -69,8 +69,8 @@ def normalise_base_url(url: str) -> str:
         )
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    # Never echo a URL that carries credentials back into a message.
-    shown = url if "@" not in url else "<URL with credentials>"
+    # Echo only scheme, host and path: credentials or a query may hold a secret.
+    shown = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
     if scheme not in ("https", "http"):
         raise ConfigurationError(
             f"The VPS.org API URL {shown!r} must start with https:// "

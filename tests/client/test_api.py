@@ -1,0 +1,446 @@
+"""VpsClient: listings, the shared cache, create reconciliation, delete and restore."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_vpsbackup.client import (
+    BadRequestError,
+    CreateReconciliationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
+
+from .conftest import BASE, Harness, backup_json, json_response, page, server_json
+
+MakeClient = Callable[..., Harness]
+
+
+def test_get_account(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(
+            200,
+            {
+                "account": {"email": "ops@example.com", "created_at": "2024-01-01T00:00:00Z"},
+                "token": {"name": "ci", "permissions": ["backups:read"]},
+            },
+        )
+    )
+    account = h.client.get_account()
+    assert account.email == "ops@example.com" and account.permissions == ("backups:read",)
+    assert h.script.calls == ["GET /account/me/"]
+
+
+def test_listing_follows_next_to_the_end(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(1), backup_json(2), next_url=f"{BASE}/backups/?server_id=12345&page=2"),
+        page(backup_json(3), next_url="/api/v1/backups/?server_id=12345&page=3"),
+        page(backup_json(4)),
+    )
+    backups = h.client.list_backups(server_id=12345)
+    assert [b.id for b in backups] == [1, 2, 3, 4]
+    assert h.script.calls == [
+        "GET /backups/?server_id=12345",
+        "GET /backups/?server_id=12345&page=2",
+        "GET /backups/?server_id=12345&page=3",
+    ]
+
+
+def test_listing_refuses_a_next_link_to_another_origin(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(1), next_url="https://evil.example/api/v1/backups/?page=2"))
+    with pytest.raises(UnexpectedResponseError, match="another origin"):
+        h.client.list_backups()
+    assert len(h.script.requests) == 1
+
+
+def test_listing_detects_a_looping_next(make_client: MakeClient) -> None:
+    loop = f"{BASE}/backups/?page=2"
+    h = make_client(page(next_url=loop), page(next_url=loop), page(next_url=loop))
+    with pytest.raises(UnexpectedResponseError, match="loop"):
+        h.client.list_backups()
+
+
+def test_listing_filters_and_tolerates_a_server_ignoring_filters(make_client: MakeClient) -> None:
+    h = make_client(
+        page(
+            backup_json(1, 12345, backup_type="manual"),
+            backup_json(2, 12345, backup_type="automatic"),
+            backup_json(3, 999, backup_type="manual"),
+        )
+    )
+    backups = h.client.list_backups(server_id=12345, backup_type="manual")
+    assert [b.id for b in backups] == [1]
+    assert h.script.calls == ["GET /backups/?server_id=12345&backup_type=manual"]
+
+
+def test_listing_rejects_a_malformed_body(make_client: MakeClient) -> None:
+    h = make_client(httpx.Response(200, text="<html>maintenance</html>"))
+    with pytest.raises(UnexpectedResponseError, match="not JSON"):
+        h.client.list_backups()
+    h = make_client(json_response(200, {"count": 1, "results": [{"no": "id"}]}))
+    with pytest.raises(UnexpectedResponseError, match="shape"):
+        h.client.list_backups()
+
+
+def test_list_servers(make_client: MakeClient) -> None:
+    h = make_client(page(server_json(1), server_json(2, status="stopped")))
+    servers = h.client.list_servers(status="stopped")
+    assert [s.id for s in servers] == [1, 2]
+    assert h.script.calls == ["GET /servers/?status=stopped"]
+
+
+def test_find_backup_picks_from_the_server_listing(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(1), backup_json(2)), page(backup_json(1)))
+    assert h.client.find_backup(2, server_id=12345) is not None
+    assert h.client.find_backup(2, server_id=12345) is None
+    assert h.script.calls == ["GET /backups/?server_id=12345"] * 2
+
+
+def test_find_backup_falls_back_to_the_account_when_the_server_is_gone(
+    make_client: MakeClient,
+) -> None:
+    h = make_client(json_response(404, {"detail": "Not found."}), page(backup_json(2, 77)))
+    found = h.client.find_backup(2, server_id=12345)
+    assert found is not None and found.server_id == 77
+    assert h.script.calls == ["GET /backups/?server_id=12345", "GET /backups/"]
+
+
+def test_cache_serves_listings_within_max_age(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(1), backup_json(2)), page(backup_json(1)))
+    assert h.client.find_backup(1, server_id=12345, max_age=30) is not None
+    h.clock.advance(10)
+    assert h.client.find_backup(2, server_id=12345, max_age=30) is not None
+    assert len(h.script.requests) == 1
+    h.clock.advance(25)  # older than 30 s now
+    assert h.client.find_backup(2, server_id=12345, max_age=30) is None
+    assert len(h.script.requests) == 2
+
+
+def test_absence_in_a_cached_listing_is_confirmed_by_a_fresh_one(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(1)), page(backup_json(1), backup_json(2)))
+    h.client.list_backups(server_id=12345, max_age=60)
+    h.clock.advance(5)
+    found = h.client.find_backup(2, server_id=12345, max_age=60)
+    assert found is not None and found.id == 2
+    assert len(h.script.requests) == 2
+
+
+def test_cached_listing_is_filtered_by_type(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(1), backup_json(2, backup_type="automatic")))
+    assert [b.id for b in h.client.list_backups(server_id=12345, max_age=5)] == [1, 2]
+    manual = h.client.list_backups(server_id=12345, backup_type="manual", max_age=5)
+    assert [b.id for b in manual] == [1]
+    assert h.script.calls == ["GET /backups/?server_id=12345"]
+
+
+def test_single_flight_under_threads(make_client: MakeClient) -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def slow_listing(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        assert release.wait(5)
+        return page(*[backup_json(i) for i in range(1, 21)])
+
+    h = make_client(slow_listing)
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def reader(backup_id: int) -> None:
+        try:
+            results[backup_id] = h.client.find_backup(backup_id, server_id=12345, max_age=60)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(1, 21)]
+    for thread in threads:
+        thread.start()
+    assert entered.wait(5)
+    time.sleep(0.2)  # let the other readers reach the in-flight request
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert errors == []
+    assert len(h.script.requests) == 1
+    assert all(results[i] is not None and results[i].id == i for i in range(1, 21))
+    assert h.client.listing_fetches == 1
+
+
+def test_single_flight_shares_failures_too(make_client: MakeClient) -> None:
+    h = make_client(json_response(400, {"detail": "bad filter"}), page(backup_json(1)))
+    with pytest.raises(BadRequestError):
+        h.client.list_backups(server_id=12345, max_age=60)
+    # A failure is not cached: the next call asks again.
+    assert [b.id for b in h.client.list_backups(server_id=12345, max_age=60)] == [1]
+
+
+def test_writes_invalidate_the_cache(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(1), backup_json(2)),  # cached listing
+        page(backup_json(1), backup_json(2)),  # create: manual listing before POST
+        json_response(201, backup_json(3, status="in_progress")),
+        page(backup_json(1), backup_json(2), backup_json(3)),  # re-listed after create
+        httpx.Response(204),  # delete 2
+    )
+    h.client.list_backups(server_id=12345, max_age=60)
+    h.client.create_backup(12345, "nightly")
+    assert [b.id for b in h.client.list_backups(server_id=12345, max_age=60)] == [1, 2, 3]
+    assert h.client.delete_backup(2) is True
+    # The delete prunes the cached listing without another request.
+    assert [b.id for b in h.client.list_backups(server_id=12345, max_age=60)] == [1, 3]
+    assert len(h.script.requests) == 5
+
+
+# -- create_backup and reconciliation -------------------------------------------
+
+
+def test_create_backup_lists_then_posts(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(1)),
+        json_response(201, backup_json(2, status="in_progress", description="pre-deploy")),
+    )
+    backup = h.client.create_backup(12345, "pre-deploy")
+    assert backup.id == 2 and backup.is_in_progress
+    assert h.script.calls == [
+        "GET /backups/?server_id=12345&backup_type=manual",
+        "POST /backups/",
+    ]
+    assert h.script.bodies()[1] == {"server_id": 12345, "description": "pre-deploy"}
+
+
+def test_create_without_description_sends_none(make_client: MakeClient) -> None:
+    h = make_client(page(), json_response(201, backup_json(2, description=None)))
+    h.client.create_backup(12345)
+    assert h.script.bodies()[1] == {"server_id": 12345}
+
+
+@pytest.mark.parametrize(
+    "ambiguous",
+    [
+        httpx.ReadTimeout,
+        httpx.RemoteProtocolError,
+        json_response(500),
+        json_response(502),
+        json_response(503),
+        json_response(504),
+    ],
+    ids=repr,
+)
+def test_create_adopts_the_one_new_backup_after_a_lost_answer(
+    make_client: MakeClient, ambiguous: Any
+) -> None:
+    h = make_client(
+        page(backup_json(1, description="pre-deploy")),
+        ambiguous,
+        page(
+            backup_json(1, description="pre-deploy"),
+            backup_json(5, description="something else"),
+            backup_json(6, status="in_progress", description="pre-deploy"),
+        ),
+    )
+    backup = h.client.create_backup(12345, "pre-deploy")
+    assert backup.id == 6
+    assert h.script.calls == [
+        "GET /backups/?server_id=12345&backup_type=manual",
+        "POST /backups/",
+        "GET /backups/?server_id=12345&backup_type=manual",
+    ]
+
+
+def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(1)),
+        httpx.ReadTimeout,
+        page(backup_json(1)),
+        json_response(201, backup_json(2, status="in_progress")),
+    )
+    assert h.client.create_backup(12345, "nightly").id == 2
+    assert [c.split("?")[0] for c in h.script.calls] == [
+        "GET /backups/",
+        "POST /backups/",
+        "GET /backups/",
+        "POST /backups/",
+    ]
+    assert len(h.clock.sleeps) == 1
+
+
+def test_create_with_several_candidates_names_them(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(1)),
+        json_response(502),
+        page(backup_json(1), backup_json(8), backup_json(9)),
+    )
+    with pytest.raises(CreateReconciliationError) as info:
+        h.client.create_backup(12345, "nightly")
+    assert info.value.candidates == [8, 9]
+    assert "8, 9" in str(info.value)
+    assert isinstance(info.value.__cause__, ServerError)
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 1
+
+
+def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> None:
+    steps: list[Any] = [page()]
+    for _ in range(2):
+        steps += [httpx.ReadTimeout, page()]
+    h = make_client(*steps, max_attempts=2)
+    with pytest.raises(TransportError) as info:
+        h.client.create_backup(12345, "nightly")
+    assert info.value.outcome_unknown
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
+
+
+def test_create_failing_reconciliation_listing_raises(make_client: MakeClient) -> None:
+    h = make_client(page(), httpx.ReadTimeout, json_response(401, {"detail": "Invalid token."}))
+    with pytest.raises(CreateReconciliationError, match="could not be checked") as info:
+        h.client.create_backup(12345, "nightly")
+    assert info.value.candidates == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 409])
+def test_create_client_errors_are_not_reconciled(make_client: MakeClient, status: int) -> None:
+    h = make_client(page(), json_response(status, {"detail": "no"}))
+    with pytest.raises(Exception) as info:
+        h.client.create_backup(12345, "nightly")
+    assert getattr(info.value, "status_code", None) == status
+    assert len(h.script.requests) == 2
+
+
+# -- delete -----------------------------------------------------------------------
+
+
+def test_delete_semantics(make_client: MakeClient) -> None:
+    h = make_client(httpx.Response(204), json_response(404, {"detail": "Not found."}))
+    assert h.client.delete_backup(5) is True
+    assert h.client.delete_backup(5) is False
+    assert h.script.calls == ["DELETE /backups/5/"] * 2
+
+
+def test_delete_404_after_a_lost_response_counts_as_deleted(make_client: MakeClient) -> None:
+    h = make_client(httpx.ReadTimeout, json_response(404))
+    assert h.client.delete_backup(5) is True
+    assert len(h.script.requests) == 2
+
+
+def test_delete_404_after_a_429_means_it_was_already_absent(make_client: MakeClient) -> None:
+    h = make_client(json_response(429, None, **{"Retry-After": "1"}), json_response(404))
+    assert h.client.delete_backup(5) is False
+
+
+# -- servers and restore --------------------------------------------------------------
+
+
+def test_get_server_uses_get_one_when_available(make_client: MakeClient) -> None:
+    h = make_client(json_response(200, server_json(7)), json_response(404, {"detail": "x"}))
+    assert h.client.get_server(7).id == 7
+    with pytest.raises(NotFoundError):
+        h.client.get_server(8)
+    assert h.script.calls == ["GET /servers/7/", "GET /servers/8/"]
+
+
+def test_get_server_falls_back_to_the_listing(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(404, {"detail": "Not found."}),
+        page(server_json(6), server_json(7)),
+        page(server_json(7)),
+        page(server_json(7)),
+    )
+    assert h.client.get_server(7).id == 7
+    assert h.client.get_server(7).id == 7  # learnt: no GET-one any more
+    with pytest.raises(NotFoundError, match="server 8 does not exist"):
+        h.client.get_server(8)
+    assert h.script.calls == ["GET /servers/7/", "GET /servers/", "GET /servers/", "GET /servers/"]
+
+
+def test_restore_posts_once(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(
+            200,
+            {
+                "status": "success",
+                "message": "Server is being restored",
+                "server": {"id": 7, "status": "restoring"},
+            },
+        )
+    )
+    result = h.client.restore_server(7, 501)
+    assert (result.status, result.server_status, result.backup_id) == ("success", "restoring", 501)
+    assert h.script.calls == ["POST /servers/7/restore/"]
+    assert h.script.bodies() == [{"backup_id": 501}]
+
+
+def test_restore_lost_answer_accepted_when_server_is_restoring(make_client: MakeClient) -> None:
+    h = make_client(httpx.ReadTimeout, json_response(200, server_json(7, status="restoring")))
+    result = h.client.restore_server(7, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert h.script.calls == ["POST /servers/7/restore/", "GET /servers/7/"]
+
+
+def test_restore_lost_answer_accepted_by_last_restore(make_client: MakeClient) -> None:
+    # wall clock in the harness: 1_700_000_000 + 1000 -> 2023-11-14T22:30:00Z
+    last = {"backup_id": 501, "status": "completed", "started_at": "2023-11-14T22:30:05Z"}
+    h = make_client(json_response(504), json_response(200, server_json(7, last_restore=last)))
+    assert h.client.restore_server(7, 501).status == "accepted"
+
+
+@pytest.mark.parametrize(
+    "last_restore",
+    [
+        None,
+        {"backup_id": 501, "status": "completed", "started_at": "2020-01-01T00:00:00Z"},
+        {"backup_id": 999, "status": "completed", "started_at": "2023-11-14T22:30:05Z"},
+    ],
+)
+def test_restore_lost_answer_not_proven_raises_the_original(
+    make_client: MakeClient, last_restore: Any
+) -> None:
+    h = make_client(
+        json_response(502, {"detail": "bad gateway"}),
+        json_response(200, server_json(7, last_restore=last_restore)),
+    )
+    with pytest.raises(ServerError, match="502"):
+        h.client.restore_server(7, 501)
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 1
+
+
+def test_restore_client_error_is_not_reconciled(make_client: MakeClient) -> None:
+    h = make_client(json_response(400, {"detail": "Backup is still in progress."}))
+    with pytest.raises(BadRequestError, match="still in progress"):
+        h.client.restore_server(7, 501)
+    assert len(h.script.requests) == 1
+
+
+def test_permission_denied_reports_the_tokens_permissions(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(403, {"detail": "You do not have permission."}),
+        json_response(
+            200, {"account": {}, "token": {"name": "ro", "permissions": ["backups:read"]}}
+        ),
+        json_response(403, {"detail": "You do not have permission."}),
+    )
+    for _ in range(2):
+        with pytest.raises(PermissionDeniedError) as info:
+            h.client.delete_backup(5)
+        assert info.value.permissions == ("backups:read",)
+        assert "The token's permissions are: backups:read" in str(info.value)
+    # The permissions are asked for once.
+    assert h.script.calls == ["DELETE /backups/5/", "GET /account/me/", "DELETE /backups/5/"]
+
+
+def test_client_context_manager_and_from_env() -> None:
+    from pulumi_vpsbackup.client import VpsClient
+
+    with VpsClient.from_env(
+        environ={"VPS_API_TOKEN": "t", "VPS_API_URL": "http://127.0.0.1:9/x"}
+    ) as c:
+        assert c.settings.base_url == "http://127.0.0.1:9/x"
+    with pytest.raises(RuntimeError):
+        c.list_backups()

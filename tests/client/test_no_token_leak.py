@@ -1,0 +1,132 @@
+"""With a known token, every failure mode: the token is in no error text and no log record."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_vpsbackup.client import (
+    ConfigurationError,
+    PollPolicy,
+    VpsBackupError,
+    VpsClient,
+    resolve_settings,
+)
+
+from .conftest import BASE, TOKEN, Harness, backup_json, json_response, page, server_json
+
+MakeClient = Callable[..., Harness]
+ECHO = {"detail": f"Invalid token {TOKEN}", TOKEN: [f"bad value {TOKEN}"]}
+
+
+def _texts(error: BaseException) -> list[str]:
+    texts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts += [str(current), repr(current), *(repr(a) for a in current.args)]
+        texts += [repr(v) for v in vars(current).values()] if hasattr(current, "__dict__") else []
+        current = current.__cause__ or current.__context__
+    texts.append("".join(traceback.format_exception(error)))
+    return texts
+
+
+# Each case: (steps for the scripted API, the call to make).
+CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
+    **{
+        f"status-{status}": (
+            [json_response(status, ECHO, **{"Retry-After": "9999"})] * 6
+            + [json_response(200, {"account": {}, "token": {"permissions": [TOKEN]}})],
+            lambda c: c.list_backups(),
+        )
+        for status in (400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504)
+    },
+    "html-echo": (
+        [httpx.Response(500, text=f"<html><p>token={TOKEN}</p></html>")],
+        lambda c: c.delete_backup(1) if False else c.create_backup(1, "x"),
+    ),
+    "not-json-success": ([httpx.Response(200, text=f"oops {TOKEN}")], lambda c: c.list_backups()),
+    "bad-shape": (
+        [json_response(200, {"results": [{"id": TOKEN}]})],
+        lambda c: c.list_backups(),
+    ),
+    "redirect-elsewhere": (
+        [httpx.Response(302, headers={"Location": f"https://evil.example/?t={TOKEN}"})],
+        lambda c: c.list_servers(),
+    ),
+    "connect-errors": ([httpx.ConnectError] * 5, lambda c: c.get_account()),
+    "read-timeout-post": (
+        [page(), httpx.ReadTimeout, json_response(401, ECHO)],
+        lambda c: c.create_backup(1, "x"),
+    ),
+    "ambiguous-create": (
+        [page(), json_response(502, ECHO), page(backup_json(7, 1), backup_json(8, 1))],
+        lambda c: c.create_backup(1, "nightly"),
+    ),
+    "restore-lost": (
+        [httpx.ReadTimeout, json_response(200, server_json(1, status="active"))],
+        lambda c: c.restore_server(1, 2),
+    ),
+    "backup-failed": (
+        [page(backup_json(5, 1, status="failed", message=f"bad {TOKEN}"))],
+        lambda c: c.wait_for_backup(5, server_id=1, timeout=5),
+    ),
+    "restore-failed": (
+        [json_response(200, server_json(1, status="error", last_restore={"message": TOKEN}))],
+        lambda c: c.wait_for_restore(1, timeout=5),
+    ),
+    "wait-timeout": (
+        [page(backup_json(5, 1, status="in_progress"))] * 3,
+        lambda c: c.wait_for_backup(5, server_id=1, timeout=0.5),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_token_never_leaks(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="pulumi_vpsbackup.client")
+    steps, call = CASES[case]
+    h = make_client(*steps, max_attempts=5, poll=PollPolicy(initial=1, jitter=0))
+    with pytest.raises(VpsBackupError) as info:
+        call(h.client)
+    for text in _texts(info.value):
+        assert TOKEN not in text
+    assert caplog.records, "the client logs every request"
+    for record in caplog.records:
+        assert TOKEN not in record.getMessage()
+        if record.exc_info:
+            assert TOKEN not in "".join(traceback.format_exception(*record.exc_info))
+    # The token did go where it belongs.
+    assert all(r.headers["Authorization"] == f"Bearer {TOKEN}" for r in h.script.requests)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://admin.vps.org/api/v1?token={TOKEN}",
+        f"https://user:{TOKEN}@admin.vps.org/api/v1",
+        f"https://admin.vps.org/api/v1?token={TOKEN}",
+        f"ftp://admin.vps.org/{TOKEN}?x",
+    ],
+)
+def test_configuration_errors_do_not_echo_secrets_in_urls(url: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(token="t", base_url=url, environ={})
+    if "ftp" not in url:
+        for text in _texts(info.value):
+            assert TOKEN not in text
+
+
+def test_reprs_do_not_show_the_token(make_client: MakeClient) -> None:
+    h = make_client()
+    for thing in (h.client, h.client.settings, h.client.settings.token):
+        assert TOKEN not in repr(thing) and TOKEN not in str(thing)
+    assert BASE in repr(h.client)

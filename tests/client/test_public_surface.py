@@ -1,0 +1,88 @@
+"""The package's ``__all__`` is exactly its public surface, and the agreed names exist."""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import pulumi_vpsbackup.client as client_pkg
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(client_pkg).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"
+    }
+    assert set(client_pkg.__all__) == public
+    assert len(client_pkg.__all__) == len(set(client_pkg.__all__))
+
+
+def test_agreed_interface_is_present() -> None:
+    client = client_pkg.VpsClient
+    expected = {
+        "get_account": [],
+        "list_servers": ["status"],
+        "get_server": ["server_id"],
+        "list_backups": ["server_id", "backup_type", "max_age"],
+        "find_backup": ["backup_id", "server_id", "max_age"],
+        "create_backup": ["server_id", "description"],
+        "delete_backup": ["backup_id"],
+        "restore_server": ["server_id", "backup_id"],
+        "wait_for_backup": ["backup_id", "server_id", "timeout", "on_progress"],
+        "wait_for_restore": ["server_id", "timeout", "on_progress"],
+    }
+    for method, params in expected.items():
+        names = list(inspect.signature(getattr(client, method)).parameters)[1:]
+        assert names[: len(params)] == params, method
+    init = inspect.signature(client.__init__).parameters
+    assert list(init)[1:6] == ["settings", "transport", "sleep", "clock", "rng"]
+    for name in ("close", "__enter__", "__exit__", "from_env"):
+        assert callable(getattr(client, name))
+    settings_fields = list(client_pkg.ClientSettings.__dataclass_fields__)
+    assert settings_fields[:7] == [
+        "token",
+        "base_url",
+        "timeout",
+        "max_attempts",
+        "max_retry_seconds",
+        "poll",
+        "user_agent",
+    ]
+    tree = {
+        "ConfigurationError": "VpsBackupError",
+        "ApiError": "VpsBackupError",
+        "BadRequestError": "ApiError",
+        "AuthenticationError": "ApiError",
+        "PermissionDeniedError": "ApiError",
+        "NotFoundError": "ApiError",
+        "ConflictError": "ApiError",
+        "RateLimitedError": "ApiError",
+        "ServerError": "ApiError",
+        "TransportError": "VpsBackupError",
+        "CreateReconciliationError": "VpsBackupError",
+        "WaitError": "VpsBackupError",
+        "BackupFailedError": "WaitError",
+        "RestoreFailedError": "WaitError",
+        "WaitTimeoutError": "WaitError",
+    }
+    for child, parent in tree.items():
+        assert issubclass(getattr(client_pkg, child), getattr(client_pkg, parent)), child
+
+
+def test_import_has_no_side_effects() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, socket\n"
+        "os.environ.pop('VPS_API_TOKEN', None)\n"
+        "class NoNet(socket.socket):\n"
+        "    def connect(self, *a):\n"
+        "        raise SystemExit('connected at import')\n"
+        "socket.socket = NoNet\n"
+        "import pulumi_vpsbackup.client\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

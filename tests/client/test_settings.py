@@ -1,0 +1,198 @@
+"""Settings resolution order, URL rules and the Secret wrapper."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import dill
+import pytest
+
+from pulumi_vpsbackup._version import __version__
+from pulumi_vpsbackup.client import (
+    ClientSettings,
+    ConfigurationError,
+    PollPolicy,
+    Secret,
+    VpsClient,
+    resolve_settings,
+)
+
+from .conftest import TOKEN
+
+
+def test_secret_hides_its_value() -> None:
+    secret = Secret(TOKEN)
+    assert repr(secret) == "Secret('********')"
+    assert str(secret) == "Secret('********')"
+    assert f"{secret}" == "Secret('********')"
+    assert secret.reveal() == TOKEN
+    assert secret == Secret(TOKEN) and secret != Secret("other")
+    assert copy.deepcopy(secret) is secret
+    with pytest.raises(AttributeError):
+        secret._value = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("dumps", [pickle.dumps, dill.dumps])
+def test_secret_settings_and_client_refuse_pickling(dumps: object) -> None:
+    settings = resolve_settings(token=TOKEN, environ={})
+    for thing in (Secret(TOKEN), settings, VpsClient(settings)):
+        with pytest.raises(TypeError) as info:
+            dumps(thing)  # type: ignore[operator]
+        assert TOKEN not in str(info.value)
+
+
+def test_explicit_arguments_win() -> None:
+    settings = resolve_settings(
+        token="from-arg",
+        base_url="https://arg.example/api/v1/",
+        config={"vpsbackup:apiToken": "from-config", "vpsbackup:apiUrl": "https://cfg.example"},
+        environ={"VPS_API_TOKEN": "from-env", "VPS_API_URL": "https://env.example"},
+    )
+    assert settings.token.reveal() == "from-arg"
+    assert settings.base_url == "https://arg.example/api/v1"
+
+
+def test_config_comes_before_environment() -> None:
+    settings = resolve_settings(
+        config={"vpsbackup:apiToken": "from-config", "vpsbackup:apiUrl": "https://cfg.example/v1"},
+        environ={"VPS_API_TOKEN": "from-env", "VPS_API_URL": "https://env.example"},
+    )
+    assert settings.token.reveal() == "from-config"
+    assert settings.base_url == "https://cfg.example/v1"
+
+
+def test_unnamespaced_config_keys_are_accepted() -> None:
+    settings = resolve_settings(
+        config={"apiToken": "plain", "apiUrl": "https://plain.example/api/v1"}, environ={}
+    )
+    assert settings.token.reveal() == "plain"
+    assert settings.base_url == "https://plain.example/api/v1"
+
+
+def test_environment_is_the_last_resort_and_url_has_a_default() -> None:
+    settings = resolve_settings(config={"vpsbackup:apiToken": "  "}, environ={"VPS_API_TOKEN": "e"})
+    assert settings.token.reveal() == "e"
+    assert settings.base_url == "https://admin.vps.org/api/v1"
+
+
+def test_environ_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VPS_API_TOKEN", "os-env-token")
+    monkeypatch.setenv("VPS_API_URL", "http://localhost:8787/api/v1")
+    settings = resolve_settings()
+    assert settings.token.reveal() == "os-env-token"
+    assert settings.base_url == "http://localhost:8787/api/v1"
+
+
+def test_missing_token_names_all_three_ways() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(config={}, environ={})
+    text = str(info.value)
+    assert "pulumi config set --secret vpsbackup:apiToken <token>" in text
+    assert "VPS_API_TOKEN" in text
+    assert "token" in text and "argument" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/api/v1",
+        "http://127.3.4.5/api/v1",
+        "http://localhost:1/api/v1",
+        "http://LOCALHOST/api/v1",
+        "http://[::1]:9000/api/v1",
+    ],
+)
+def test_plain_http_is_allowed_to_loopback(url: str) -> None:
+    assert resolve_settings(token="t", base_url=url, environ={}).base_url.startswith("http://")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://admin.vps.org/api/v1", "http://10.0.0.1/api/v1", "http://[::2]/api/v1"]
+)
+def test_plain_http_elsewhere_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="clear text"):
+        resolve_settings(token="t", base_url=url, environ={})
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("ftp://admin.vps.org/api/v1", "https://"),
+        ("admin.vps.org/api/v1", "https://"),
+        ("https:///api/v1", "no host"),
+        ("https://user:pw@admin.vps.org/api/v1", "credentials"),
+        ("https://admin.vps.org/api/v1?x=1", "query"),
+        ("https://admin.vps.org:99999/api/v1", "port"),
+    ],
+)
+def test_bad_urls_are_refused(url: str, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match) as info:
+        resolve_settings(token="t", base_url=url, environ={})
+    assert "pw" not in str(info.value)
+
+
+def test_url_is_normalised() -> None:
+    settings = resolve_settings(token="t", base_url="HTTPS://Admin.VPS.org/api/v1///", environ={})
+    assert settings.base_url == "https://admin.vps.org/api/v1"
+
+
+def test_overrides_reach_the_settings_and_unknown_ones_fail() -> None:
+    poll = PollPolicy(initial=2)
+    settings = resolve_settings(token="t", environ={}, timeout=5, max_attempts=2, poll=poll)
+    assert (settings.timeout, settings.max_attempts, settings.poll) == (5, 2, poll)
+    with pytest.raises(TypeError, match="bogus"):
+        resolve_settings(token="t", environ={}, bogus=1)
+
+
+def test_user_agent_names_package_and_version() -> None:
+    settings = resolve_settings(token="t", environ={})
+    assert settings.user_agent.startswith(f"pulumi-vpsbackup/{__version__} httpx/")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("verify", False, "cannot be disabled"),
+        ("verify", "", "CA bundle"),
+        ("timeout", 0, "timeout"),
+        ("max_attempts", 0, "max_attempts"),
+        ("max_retry_seconds", -1, "max_retry_seconds"),
+    ],
+)
+def test_invalid_settings_are_refused(field: str, value: object, match: str) -> None:
+    with pytest.raises(ConfigurationError, match=match):
+        ClientSettings(token=Secret("t"), **{field: value})  # type: ignore[arg-type]
+
+
+def test_settings_wrap_a_plain_token_and_never_show_it() -> None:
+    settings = ClientSettings(token=TOKEN)  # type: ignore[arg-type]
+    assert isinstance(settings.token, Secret)
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in repr(VpsClient(settings))
+
+
+def test_ca_bundle_path_is_used_for_verification(tmp_path: object) -> None:
+    import pathlib
+    import ssl
+
+    import certifi
+
+    bundle = pathlib.Path(str(tmp_path)) / "ca.pem"
+    bundle.write_text(pathlib.Path(certifi.where()).read_text())
+    client = VpsClient(ClientSettings(token=Secret("t"), verify=str(bundle)))
+    pool = client._http._client._transport._pool  # type: ignore[attr-defined]
+    assert isinstance(pool._ssl_context, ssl.SSLContext)
+    assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
+    client.close()
+
+
+def test_poll_policy_validation() -> None:
+    for bad in (
+        {"initial": -1},
+        {"factor": 0.5},
+        {"jitter": 1.0},
+        {"initial": 5, "max_interval": 1},
+    ):
+        with pytest.raises(ValueError):
+            PollPolicy(**bad)  # type: ignore[arg-type]

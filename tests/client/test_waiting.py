@@ -1,0 +1,211 @@
+"""PollPolicy schedules and the wait loops, on an injected clock."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pulumi_vpsbackup.client import (
+    Backup,
+    BackupFailedError,
+    BackupVanishedError,
+    PollPolicy,
+    RestoreFailedError,
+    Server,
+    WaitTimeoutError,
+)
+
+from .conftest import Harness, backup_json, json_response, page, server_json
+
+MakeClient = Callable[..., Harness]
+
+
+def test_delays_grow_exponentially_and_cap() -> None:
+    policy = PollPolicy(initial=1, factor=2, max_interval=10, jitter=0)
+    assert [policy.delay(n) for n in range(6)] == [1, 2, 4, 8, 10, 10]
+    assert policy.base_delay(10_000) == 10  # no overflow
+
+
+def test_last_delay_is_shortened_to_the_deadline() -> None:
+    policy = PollPolicy(initial=1, factor=2, max_interval=10, jitter=0)
+    assert policy.delays(20) == [1, 2, 4, 8, 5]
+    assert PollPolicy(initial=0).delays(100) == []
+
+
+@given(
+    initial=st.floats(0.5, 5),
+    factor=st.floats(1, 4),
+    cap=st.floats(5, 200),
+    jitter=st.floats(0, 0.99),
+    timeout=st.floats(0.1, 2000),
+    seed=st.integers(0, 2**32),
+)
+def test_schedule_properties(
+    initial: float, factor: float, cap: float, jitter: float, timeout: float, seed: int
+) -> None:
+    policy = PollPolicy(initial=initial, factor=factor, max_interval=cap, jitter=jitter)
+    delays = policy.delays(timeout, random.Random(seed))
+    assert sum(delays) == pytest.approx(timeout)
+    assert all(0 <= d <= cap for d in delays)
+    for n, d in enumerate(delays[:-1]):
+        base = policy.base_delay(n)
+        assert base * (1 - jitter) - 1e-9 <= d <= min(cap, base * (1 + jitter)) + 1e-9
+
+
+def test_jitter_stays_within_bounds() -> None:
+    policy = PollPolicy(initial=10, factor=1, max_interval=100, jitter=0.1)
+    rng = random.Random(1)
+    samples = [policy.delay(0, rng) for _ in range(500)]
+    assert min(samples) >= 9 and max(samples) <= 11
+    assert max(samples) - min(samples) > 1  # it really jitters
+
+
+def test_wait_for_backup_completes_and_reports_progress(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(5, status="completed", size_mb=321)),
+        poll=PollPolicy(initial=1, factor=2, max_interval=60, jitter=0),
+    )
+    seen: list[tuple[str, float]] = []
+    backup = h.client.wait_for_backup(
+        5, server_id=12345, timeout=600, on_progress=lambda b, t: seen.append((b.status, t))
+    )
+    assert backup.status == "completed" and backup.size_mb == 321
+    assert h.clock.sleeps == [1, 2]
+    assert seen == [("in_progress", 0), ("in_progress", 1), ("completed", 3)]
+    assert h.script.calls == ["GET /backups/?server_id=12345"] * 3
+
+
+def test_wait_learns_the_server_from_the_first_poll(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(5, status="completed")),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    h.client.wait_for_backup(5, timeout=60)
+    assert h.script.calls == ["GET /backups/", "GET /backups/?server_id=12345"]
+
+
+def test_wait_for_backup_failed(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(5, status="failed", message="Disk full")),
+        poll=PollPolicy(initial=3, jitter=0),
+    )
+    with pytest.raises(BackupFailedError) as info:
+        h.client.wait_for_backup(5, server_id=12345, timeout=60)
+    assert info.value.last_status == "failed" and info.value.waited == 3
+    assert "Backup 5 ended with status failed after 3.0 s: Disk full." == str(info.value)
+
+
+def test_wait_for_backup_unknown_terminal_status_fails(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(5, status="corrupted")))
+    with pytest.raises(BackupFailedError, match="corrupted"):
+        h.client.wait_for_backup(5, server_id=12345, timeout=60)
+
+
+def test_wait_for_backup_vanished(make_client: MakeClient) -> None:
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(4)),
+        poll=PollPolicy(initial=2, jitter=0),
+    )
+    with pytest.raises(BackupVanishedError) as info:
+        h.client.wait_for_backup(5, server_id=12345, timeout=60)
+    assert "disappeared" in str(info.value)
+    assert info.value.last_status == "in_progress"
+
+
+def test_wait_for_backup_timeout_names_id_status_and_time(make_client: MakeClient) -> None:
+    steps = [page(backup_json(5, status="in_progress")) for _ in range(10)]
+    h = make_client(*steps, poll=PollPolicy(initial=4, factor=2, max_interval=60, jitter=0))
+    with pytest.raises(WaitTimeoutError) as info:
+        h.client.wait_for_backup(5, server_id=12345, timeout=20)
+    # Sleeps 4, 8, then the last is cut to the 20 s deadline; one final poll there.
+    assert h.clock.sleeps == [4, 8, 8]
+    assert len(h.script.requests) == 4
+    text = str(info.value)
+    assert "backup 5" in text and "in_progress" in text and "20.0 s" in text
+    assert (info.value.resource_id, info.value.waited) == (5, 20)
+
+
+def test_slow_polls_count_against_the_deadline(make_client: MakeClient) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        h.clock.advance(15)
+        return page(backup_json(5, status="in_progress"))
+
+    h = make_client(slow, slow, poll=PollPolicy(initial=1, jitter=0))
+    with pytest.raises(WaitTimeoutError):
+        h.client.wait_for_backup(5, server_id=12345, timeout=20)
+    assert h.clock.sleeps == [1]
+
+
+def test_a_failing_progress_callback_does_not_break_the_wait(make_client: MakeClient) -> None:
+    h = make_client(page(backup_json(5, status="completed")))
+
+    def broken(backup: Backup, elapsed: float) -> None:
+        raise RuntimeError("display broke")
+
+    assert h.client.wait_for_backup(5, server_id=12345, timeout=1, on_progress=broken).id == 5
+
+
+def test_wait_for_restore_until_active(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(200, server_json(7, status="restoring")),
+        json_response(200, server_json(7, status="restoring")),
+        json_response(200, server_json(7, status="active")),
+        poll=PollPolicy(initial=5, jitter=0),
+    )
+    seen: list[str] = []
+    server = h.client.wait_for_restore(
+        7, timeout=600, on_progress=lambda s, t: seen.append(s.status)
+    )
+    assert isinstance(server, Server) and server.status == "active"
+    assert seen == ["restoring", "restoring", "active"]
+    assert h.clock.sleeps == [5, 10]
+
+
+def test_wait_for_restore_keeps_waiting_while_last_restore_runs(make_client: MakeClient) -> None:
+    h = make_client(
+        json_response(
+            200, server_json(7, status="stopped", last_restore={"status": "in_progress"})
+        ),
+        json_response(200, server_json(7, status="active", last_restore={"status": "completed"})),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    assert h.client.wait_for_restore(7, timeout=60).status == "active"
+
+
+def test_wait_for_restore_failure_includes_last_restore(make_client: MakeClient) -> None:
+    last = {"backup_id": 501, "status": "failed", "message": "checksum mismatch"}
+    h = make_client(json_response(200, server_json(7, status="stopped", last_restore=last)))
+    with pytest.raises(RestoreFailedError) as info:
+        h.client.wait_for_restore(7, timeout=60)
+    text = str(info.value)
+    assert "server 7" in text and "stopped" in text and "checksum mismatch" in text
+
+
+def test_wait_for_restore_active_but_our_restore_failed(make_client: MakeClient) -> None:
+    last = {"backup_id": 501, "status": "failed"}
+    h = make_client(
+        json_response(200, server_json(7, status="active", last_restore=last)),
+        json_response(200, server_json(7, status="active", last_restore=last)),
+    )
+    assert h.client.wait_for_restore(7, timeout=60).status == "active"  # someone else's
+    with pytest.raises(RestoreFailedError):
+        h.client.wait_for_restore(7, timeout=60, backup_id=501)
+
+
+def test_wait_for_restore_timeout(make_client: MakeClient) -> None:
+    steps = [json_response(200, server_json(7, status="restoring")) for _ in range(5)]
+    h = make_client(*steps, poll=PollPolicy(initial=10, factor=1, max_interval=10, jitter=0))
+    with pytest.raises(WaitTimeoutError) as info:
+        h.client.wait_for_restore(7, timeout=25)
+    assert h.clock.sleeps == [10, 10, 5]
+    assert "restore of server 7" in str(info.value) and "restoring" in str(info.value)
