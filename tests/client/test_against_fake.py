@@ -1,0 +1,286 @@
+"""The client over real HTTP against the project's fake API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time as real_time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from pulumi_vpsbackup.client import (
+    AuthenticationError,
+    BackupFailedError,
+    ClientSettings,
+    ConflictError,
+    PollPolicy,
+    RateLimitedError,
+    RestoreFailedError,
+    Secret,
+    VpsClient,
+    WaitTimeoutError,
+)
+
+fake = pytest.importorskip("pulumi_vpsbackup.fake")
+
+TOKEN = "vps_fake_integration_token_0123456789"
+SERVER = 12345
+
+
+class FakeTime:
+    """The client's clock and sleep, tied to the fake's clock: sleeping advances both."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+        self.app.advance(seconds)
+
+
+class Env:
+    def __init__(self, app: Any, url: str, time: FakeTime, client: VpsClient) -> None:
+        self.app, self.url, self.time, self.client = app, url, time, client
+
+    def calls(self, method: str | None = None, suffix: str = "") -> list[dict[str, Any]]:
+        # A dropped connection is journalled by the server thread just after the
+        # client saw the drop; give that thread a moment before counting.
+        deadline = real_time.monotonic() + 1.0
+        while real_time.monotonic() < deadline and any(
+            e.get("status") is None for e in self.app.requests()
+        ):
+            real_time.sleep(0.01)
+        real_time.sleep(0.02)
+        return [
+            e
+            for e in self.app.requests()
+            if (method is None or e["method"] == method) and e["path"].endswith(suffix)
+        ]
+
+    def manual_backups(self) -> list[int]:
+        return [
+            b["id"]
+            for b in self.app.state()["backups"]
+            if b["server"]["id"] == SERVER and b["backup_type"] == "manual"
+        ]
+
+
+@pytest.fixture
+def env() -> Iterator[Callable[..., Env]]:
+    cleanups: list[Callable[[], None]] = []
+
+    def start(*, token: str = TOKEN, max_attempts: int = 5, **behaviour: Any) -> Env:
+        app = fake.FakeVps(
+            token=TOKEN,
+            clock=fake.FakeClock(start=datetime(2025, 1, 16, 12, tzinfo=timezone.utc), scale=0),
+            **behaviour,
+        )
+        server_cm = fake.serve(app)
+        server = server_cm.__enter__()
+        cleanups.append(lambda: server_cm.__exit__(None, None, None))
+        time = FakeTime(app)
+        settings = ClientSettings(
+            token=Secret(token),
+            base_url=server.url,
+            timeout=10,
+            max_attempts=max_attempts,
+            poll=PollPolicy(initial=2, factor=2, max_interval=30, jitter=0),
+        )
+        client = VpsClient(settings, sleep=time.sleep, clock=time.clock, rng=random.Random(1))
+        cleanups.append(client.close)
+        return Env(app, server.url, time, client)
+
+    yield start
+    for cleanup in reversed(cleanups):
+        cleanup()
+
+
+def test_happy_path_create_wait_delete(env: Callable[..., Env]) -> None:
+    e = env(backup_seconds=30)
+    assert e.client.get_account().permissions
+    assert {s.id for s in e.client.list_servers()} == {12345, 12346}
+    assert e.client.get_server(SERVER).status == "active"
+    before = {b.id for b in e.client.list_backups(server_id=SERVER)}
+    assert before == {501, 499, 495}
+
+    backup = e.client.create_backup(SERVER, "integration")
+    assert backup.is_in_progress and backup.description == "integration"
+    progress: list[str] = []
+    done = e.client.wait_for_backup(
+        backup.id, server_id=SERVER, timeout=600, on_progress=lambda b, t: progress.append(b.status)
+    )
+    assert done.status == "completed" and done.size_mb
+    assert progress[0] == "in_progress" and progress[-1] == "completed"
+    assert sum(e.time.sleeps) >= 30
+
+    assert e.client.find_backup(backup.id, server_id=SERVER) == done
+    assert e.client.delete_backup(backup.id) is True
+    assert e.client.delete_backup(backup.id) is False
+    assert e.client.find_backup(backup.id, server_id=SERVER) is None
+
+
+def test_pagination_over_the_fake(env: Callable[..., Env]) -> None:
+    e = env(page_size=1)
+    expected = sorted(b["id"] for b in e.app.state()["backups"])
+    assert len(expected) > 2
+    assert sorted(b.id for b in e.client.list_backups()) == expected
+    assert len(e.calls("GET", "/backups/")) == len(expected)
+
+
+def test_deleting_a_running_backup_is_a_conflict(env: Callable[..., Env]) -> None:
+    e = env(backup_seconds=300)
+    backup = e.client.create_backup(SERVER)
+    with pytest.raises(ConflictError, match="still being created"):
+        e.client.delete_backup(backup.id)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"action": "drop", "phase": "after"},
+        {"action": "status", "status": 502, "phase": "after"},
+        {"action": "status", "status": 504, "phase": "after"},
+    ],
+    ids=["drop-after", "502-after", "504-after"],
+)
+def test_lost_create_answer_is_adopted_without_a_duplicate(
+    env: Callable[..., Env], fault: dict[str, Any]
+) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", count=1, **fault)
+    backup = e.client.create_backup(SERVER, "lost answer")
+    after = set(e.manual_backups())
+    assert after - before == {backup.id}
+    assert backup.description == "lost answer"
+    assert len(e.calls("POST", "/backups/")) == 1
+
+
+def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., Env]) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="before", count=1)
+    backup = e.client.create_backup(SERVER, "second try")
+    assert set(e.manual_backups()) - before == {backup.id}
+    assert len(e.calls("POST", "/backups/")) == 2
+
+
+def test_rate_limit_with_retry_after_is_waited_out(env: Callable[..., Env]) -> None:
+    e = env()
+    e.app.add_fault(method="GET", path="/api/v1/backups/", status=429, retry_after=7, count=2)
+    assert len(e.client.list_backups()) == len(e.app.state()["backups"])
+    assert e.time.sleeps == [7.0, 7.0]
+    assert [c["status"] for c in e.calls("GET", "/backups/")] == [429, 429, 200]
+
+
+def test_rate_limit_beyond_the_budget(env: Callable[..., Env]) -> None:
+    e = env()
+    e.app.add_fault(method="GET", path="/api/v1/servers/", status=429, retry_after=3600)
+    with pytest.raises(RateLimitedError, match="3600 s"):
+        e.client.list_servers()
+    assert len(e.calls("GET", "/servers/")) == 1
+
+
+def test_server_errors_are_retried_for_reads(env: Callable[..., Env]) -> None:
+    e = env()
+    e.app.add_fault(method="GET", path="/api/v1/servers/*", status=503, count=2)
+    assert e.client.get_server(SERVER).id == SERVER
+    assert len(e.calls("GET", f"/servers/{SERVER}/")) == 3
+
+
+def test_lost_delete_answer_counts_as_deleted(env: Callable[..., Env]) -> None:
+    e = env()
+    e.app.add_fault(
+        method="DELETE", path="/api/v1/backups/*", action="drop", phase="after", count=1
+    )
+    assert e.client.delete_backup(499) is True
+    assert [c["status"] for c in e.calls("DELETE")][-1] == 404
+
+
+def test_failed_backup(env: Callable[..., Env]) -> None:
+    e = env(failure_rate=1.0, backup_seconds=10)
+    backup = e.client.create_backup(SERVER, "doomed")
+    with pytest.raises(BackupFailedError) as info:
+        e.client.wait_for_backup(backup.id, server_id=SERVER, timeout=300)
+    assert info.value.last_status == "failed"
+
+
+def test_wait_timeout_against_the_fake_clock(env: Callable[..., Env]) -> None:
+    e = env(backup_seconds=3600)
+    backup = e.client.create_backup(SERVER)
+    with pytest.raises(WaitTimeoutError) as info:
+        e.client.wait_for_backup(backup.id, server_id=SERVER, timeout=100)
+    assert info.value.waited == pytest.approx(100)
+    assert sum(e.time.sleeps) == pytest.approx(100)
+    assert e.time.sleeps == [2, 4, 8, 16, 30, 30, 10]
+
+
+def test_restore_and_wait(env: Callable[..., Env]) -> None:
+    e = env(restore_seconds=60)
+    result = e.client.restore_server(SERVER, 501)
+    assert (result.status, result.server_status, result.backup_id) == ("success", "restoring", 501)
+    server = e.client.wait_for_restore(SERVER, timeout=600, backup_id=501)
+    assert server.status == "active"
+    assert server.last_restore and server.last_restore["backup_id"] == 501
+
+
+def test_failed_restore(env: Callable[..., Env]) -> None:
+    e = env(restore_seconds=20, restore_failure_rate=1.0)
+    e.client.restore_server(SERVER, 501)
+    with pytest.raises(RestoreFailedError, match="stopped"):
+        e.client.wait_for_restore(SERVER, timeout=600)
+
+
+def test_lost_restore_answer_is_accepted_not_resent(env: Callable[..., Env]) -> None:
+    e = env()
+    e.app.add_fault(
+        method="POST", path="/api/v1/servers/*/restore/", action="drop", phase="after", count=1
+    )
+    result = e.client.restore_server(SERVER, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert len(e.calls("POST", "/restore/")) == 1
+
+
+def test_refresh_of_many_backups_shares_listings(env: Callable[..., Env]) -> None:
+    e = env()
+    for _ in range(40):
+        e.app.seed_backup(server_id=SERVER, backup_type="automatic")
+    ids = [b.id for b in e.client.list_backups(server_id=SERVER)]
+    e.app.clear_requests()
+    found: list[int] = []
+    lock = threading.Lock()
+
+    def refresh(chunk: list[int]) -> None:
+        for backup_id in chunk:
+            b = e.client.find_backup(backup_id, server_id=SERVER, max_age=60)
+            assert b is not None
+            with lock:
+                found.append(b.id)
+
+    threads = [threading.Thread(target=refresh, args=(ids[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(found) == sorted(ids)
+    assert len(e.calls("GET", "/backups/")) == 1
+
+
+def test_wrong_token(env: Callable[..., Env]) -> None:
+    e = env(token="vps_wrong_token")
+    with pytest.raises(AuthenticationError) as info:
+        e.client.list_backups()
+    assert "VPS_API_TOKEN" in str(info.value)
+    assert "vps_wrong_token" not in str(info.value)
+    assert len(e.calls()) == 1
