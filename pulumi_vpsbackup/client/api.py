@@ -15,21 +15,17 @@ import httpx
 from .cache import ListingCache
 from .errors import (
     ApiError,
-    BackupFailedError,
-    BackupVanishedError,
     CreateReconciliationError,
     NotFoundError,
     PermissionDeniedError,
-    RestoreFailedError,
     TransportError,
     UnexpectedResponseError,
     VpsBackupError,
-    WaitTimeoutError,
 )
 from .models import Account, Backup, RestoreResult, Server, parse_timestamp
-from .polling import poll_until
 from .settings import ClientSettings, resolve_settings
 from .transport import Transport
+from .waiting import Waiter, restore_backup_id
 
 __all__ = ["VpsClient"]
 
@@ -39,31 +35,12 @@ MAX_PAGES = 1000
 #: A ``last_restore`` that started this long before our request still counts as
 #: ours when a lost answer is reconciled (the API's clock may run behind ours).
 RESTORE_CLOCK_TOLERANCE = timedelta(seconds=30)
-RUNNING_RESTORE_STATUSES = frozenset({"restoring", "in_progress", "pending", "queued", "running"})
-FAILED_STATUSES = frozenset({"failed", "error", "errored", "cancelled", "canceled"})
 
 Listing = tuple[Backup, ...]
 
 
 def _same_description(a: str | None, b: str | None) -> bool:
     return (a or "") == (b or "")
-
-
-def _restore_backup_id(last_restore: Mapping[str, Any]) -> int | None:
-    raw = last_restore.get("backup_id")
-    if raw is None and isinstance(last_restore.get("backup"), Mapping):
-        raw = last_restore["backup"].get("id")
-    try:
-        return int(raw) if raw is not None and not isinstance(raw, bool) else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _describe_restore(last_restore: Mapping[str, Any] | None) -> str:
-    if not last_restore:
-        return ""
-    parts = [f"{k}={last_restore[k]}" for k in sorted(last_restore) if last_restore[k] is not None]
-    return "last_restore: " + ", ".join(parts)
 
 
 class VpsClient:
@@ -112,6 +89,7 @@ class VpsClient:
         self._permissions: tuple[str, ...] | None = None
         self._server_get_supported: bool | None = None
         self._state_lock = threading.Lock()
+        self._waiter = Waiter(settings.poll, sleep, clock, self._rng, self._http.redact)
 
     @classmethod
     def from_env(
@@ -440,7 +418,7 @@ class VpsClient:
                 last.get("started_at") or last.get("requested_at") or last.get("created_at")
             )
             ours = (
-                _restore_backup_id(last) == backup_id
+                restore_backup_id(last) == backup_id
                 and last_started is not None
                 and last_started >= requested_at - RESTORE_CLOCK_TOLERANCE
             )
@@ -482,41 +460,15 @@ class VpsClient:
         Raises :class:`BackupFailedError` for any other final status,
         :class:`BackupVanishedError` if it disappears, and
         :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
+        ``on_progress(backup, seconds_waited)`` is called after every poll.
         """
-        last: list[Backup] = []
-        known_server = [server_id]
-
-        def check(elapsed: float) -> tuple[bool, Backup | None]:
-            backup = self.find_backup(backup_id, server_id=known_server[0])
-            if backup is None:
-                raise BackupVanishedError(
-                    "backup", backup_id, last[-1].status if last else None, elapsed
-                )
-            last.append(backup)
-            known_server[0] = backup.server_id
-            _notify(on_progress, backup, elapsed)
-            if backup.is_in_progress:
-                return False, backup
-            if backup.status == "completed":
-                return True, backup
-            raise BackupFailedError(
-                "backup", backup_id, backup.status, elapsed, self._http.redact(backup.message or "")
-            )
-
-        def timed_out(backup: Backup | None, waited: float) -> BaseException:
-            return WaitTimeoutError("backup", backup_id, backup.status if backup else None, waited)
-
-        done = poll_until(
-            check,
+        return self._waiter.backup(
+            lambda bid, sid: self.find_backup(bid, server_id=sid),
+            backup_id,
+            server_id=server_id,
             timeout=timeout,
-            policy=self.settings.poll,
-            sleep=self._sleep,
-            clock=self._clock,
-            rng=self._rng,
-            on_timeout=timed_out,
+            on_progress=on_progress,
         )
-        assert done is not None
-        return done
 
     def wait_for_restore(
         self,
@@ -532,47 +484,10 @@ class VpsClient:
         ``last_restore`` when it has one); so does an ``active`` server whose
         ``last_restore`` for ``backup_id`` (when given) says it failed.
         """
-
-        def check(elapsed: float) -> tuple[bool, Server]:
-            server = self.get_server(server_id)
-            _notify(on_progress, server, elapsed)
-            last = server.last_restore or {}
-            restore_status = str(last.get("status") or "").lower()
-            if server.status == "restoring" or restore_status in RUNNING_RESTORE_STATUSES:
-                return False, server
-            failed_ours = (
-                backup_id is not None
-                and restore_status in FAILED_STATUSES
-                and _restore_backup_id(last) == backup_id
-            )
-            if server.status == "active" and not failed_ours:
-                return True, server
-            raise RestoreFailedError(
-                "restore",
-                server_id,
-                server.status,
-                elapsed,
-                self._http.redact(_describe_restore(last)),
-            )
-
-        def timed_out(server: Server, waited: float) -> BaseException:
-            return WaitTimeoutError("restore of server", server_id, server.status, waited)
-
-        return poll_until(
-            check,
+        return self._waiter.restore(
+            self.get_server,
+            server_id,
             timeout=timeout,
-            policy=self.settings.poll,
-            sleep=self._sleep,
-            clock=self._clock,
-            rng=self._rng,
-            on_timeout=timed_out,
+            on_progress=on_progress,
+            backup_id=backup_id,
         )
-
-
-def _notify(callback: Callable[[Any, float], None] | None, value: Any, elapsed: float) -> None:
-    if callback is None:
-        return
-    try:
-        callback(value, elapsed)
-    except Exception:
-        logger.warning("progress callback failed", exc_info=True)
