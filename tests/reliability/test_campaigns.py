@@ -1,0 +1,417 @@
+"""Randomised fault campaigns: whole program life cycles while the API misbehaves.
+
+Per seed (a fixed list; ``--campaign-size N`` for more), a fresh fake gets a
+random mix of faults: 5xx answers, 429 with ``Retry-After``, latency, dropped
+connections before and after the request took effect, backups that fail
+(``failure_rate``), restores that fail (``restore_failure_rate``) and backups
+deleted behind our back. The seed's index also forces one fault kind, so the
+default 12 seeds cover every kind. The stack then lives a normal life through
+the engine harness (one provider host per operation, as the engine does):
+
+    up -> up with new descriptions (replace) -> deletions + refresh -> up -> destroy
+
+Steps may fail; that is the point. After every step:
+
+* no orphans: every manual backup on the fake that was not there at the start
+  is in state, or is named by a failure message (a backup it could not remove);
+* no duplicates: never two backups for one resource (per description), no
+  backup id held by two resources, no URN twice in state;
+* every failure is clear: the exception is one of this package's errors, its
+  text is a sentence that names what failed (not a bare traceback or type);
+* no token in the error, the host's output or the state file.
+
+Then the faults are cleared and the stack must converge: ``up`` succeeds, a
+second ``up`` changes nothing, and ``destroy`` leaves the fake as it started.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pulumi_vpsbackup.fake import FakeServer, FakeVps, serve
+from tests.support.engine import Engine, EngineError, Result
+
+from ._support import (
+    BACKUP_TYPE,
+    CAMPAIGN_PROGRAM,
+    fake_backups,
+    fast_fake,
+    make_engine,
+    manual_ids,
+    numbers_in,
+    state_backup_ids,
+)
+
+KINDS = (
+    "5xx",
+    "429",
+    "latency",
+    "drop-before",
+    "drop-after",
+    "failed-backups",
+    "deleted-behind",
+    "failed-restores",
+)
+PATHS = ("/api/v1/backups/", "/api/v1/backups/*", "/api/v1/servers/*", "/api/v1/*")
+# What the text of a clear failure talks about.
+SUBJECT = re.compile(
+    r"\b(backups?|servers?|restores?|GET|POST|DELETE|check failed|timed out)\b", re.IGNORECASE
+)
+AMBIGUOUS_DELETE = re.compile(r"DELETE /backups/(?P<id>\d+)/ (failed with 5\d\d|got no answer)")
+ERROR_LINE = re.compile(r"^(?P<type>[\w.]+(?:Error|Exception)): (?P<text>.+)$")
+
+
+@dataclass
+class Plan:
+    """What one seed does to the fake."""
+
+    seed: int
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    behaviour: dict[str, Any] = field(default_factory=dict)
+    deletions: int = 0
+    restore: bool = False
+    parallel: int = 1
+    backups: int = 3
+    kinds: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        kinds = [
+            f"{r['action']}:{r.get('status', '')}:{r['method']}:{r['path']}" for r in self.rules
+        ]
+        return (
+            f"seed {self.seed}: rules={kinds} behaviour={self.behaviour} "
+            f"deletions={self.deletions} restore={self.restore} parallel={self.parallel}"
+        )
+
+
+def make_plan(index: int, seed: int) -> Plan:
+    rng = random.Random(seed)
+    plan = Plan(seed=seed, parallel=rng.choice((1, 4)), backups=rng.choice((2, 3, 4)))
+    kinds = {KINDS[index % len(KINDS)]}
+    kinds.update(rng.sample(KINDS, rng.choice((1, 2))))
+    plan.kinds = sorted(kinds)
+    plan.restore = "failed-restores" in kinds or rng.random() < 0.4
+    for kind in sorted(kinds):
+        probability = round(rng.uniform(0.1, 0.3), 2)
+        count = rng.choice((None, 3, 6))
+        if kind == "5xx":
+            method = rng.choice(("GET", "POST", "DELETE", "*"))
+            phase = "after" if method in ("POST", "DELETE") and rng.random() < 0.5 else "before"
+            plan.rules.append(
+                dict(
+                    action="status",
+                    status=rng.choice((500, 502, 503, 504)),
+                    method=method,
+                    path=rng.choice(PATHS),
+                    phase=phase,
+                    probability=probability,
+                    count=count,
+                )
+            )
+        elif kind == "429":
+            plan.rules.append(
+                dict(
+                    action="status",
+                    status=429,
+                    retry_after=rng.choice((0, 0.05, 0.2)),
+                    method="*",
+                    path=rng.choice(PATHS),
+                    probability=round(rng.uniform(0.2, 0.4), 2),
+                    count=count,
+                )
+            )
+        elif kind == "latency":
+            plan.rules.append(
+                dict(
+                    action="latency",
+                    latency=round(rng.uniform(0.005, 0.03), 3),
+                    method="*",
+                    path="/api/v1/*",
+                    probability=0.5,
+                )
+            )
+        elif kind in ("drop-before", "drop-after"):
+            plan.rules.append(
+                dict(
+                    action="drop",
+                    phase=kind.split("-")[1],
+                    method=rng.choice(("GET", "POST", "DELETE")),
+                    path=rng.choice(PATHS),
+                    probability=probability,
+                    count=count,
+                )
+            )
+        elif kind == "failed-backups":
+            plan.behaviour["failure_rate"] = rng.choice((0.2, 0.4))
+        elif kind == "deleted-behind":
+            plan.deletions = rng.choice((1, 2))
+        elif kind == "failed-restores":
+            plan.behaviour["restore_failure_rate"] = rng.choice((0.5, 1.0))
+    if rng.random() < 0.5:
+        plan.behaviour["completion"] = "reads"
+        plan.behaviour["completion_reads"] = 1
+    return plan
+
+
+class Campaign:
+    """One seed's run: the fake, the stack, what failed and what it named."""
+
+    def __init__(self, plan: Plan, server: FakeServer, state: Path, leak_check: Any) -> None:
+        self.plan = plan
+        self.app: FakeVps = server.app
+        self.engine: Engine = make_engine(
+            state,
+            server.url,
+            CAMPAIGN_PROGRAM,
+            parallel=plan.parallel,
+            backups=str(plan.backups),
+            restore="true" if plan.restore else "false",
+            generation="1",
+        )
+        self.leak_check = leak_check
+        self.initial = manual_ids(self.app)
+        self.initial_all = set(fake_backups(self.app))
+        self.acknowledged: set[int] = set()  # ids named by a failure message
+        self.deleted_behind: set[int] = set()
+        self.counts: Counter[str] = Counter()
+        self.log: list[str] = []
+
+    # -- running steps ---------------------------------------------------------
+
+    def step(self, name: str, op: str, **config: str) -> Result | None:
+        for key, value in config.items():
+            self.engine.config[f"campaign:{key}"] = value
+        self.counts["steps"] += 1
+        try:
+            result: Result = getattr(self.engine, op)()
+        except EngineError as err:
+            self.counts["failures surfaced"] += 1
+            self.log.append(f"{name}: FAILED {err.message[:300]}")
+            self.check_error(name, err)
+            self.leak_check(err, err.result.host_output, where=f"{name}: error and host output")
+            self.acknowledged |= numbers_in(err.message)
+            self.check_invariants(name)
+            return None
+        self.log.append(f"{name}: ok {result.counts}")
+        self.leak_check(result.host_output, where=f"{name}: host output")
+        self.check_invariants(name)
+        return result
+
+    def delete_behind_our_back(self, name: str, how_many: int) -> None:
+        in_state = [i for i in state_backup_ids(self.engine) if i in fake_backups(self.app)]
+        rng = random.Random(self.plan.seed * 31 + len(self.deleted_behind))
+        for backup_id in rng.sample(in_state, min(how_many, len(in_state))):
+            self.app.remove_backup(backup_id)
+            self.deleted_behind.add(backup_id)
+            self.counts["backups deleted behind our back"] += 1
+            self.log.append(f"{name}: removed backup {backup_id} behind the stack's back")
+
+    # -- invariants ------------------------------------------------------------
+
+    def check_error(self, name: str, err: EngineError) -> None:
+        where = f"seed {self.plan.seed}, {name}"
+        message = err.message.strip()
+        assert message, f"{where}: empty error"
+        if message.startswith("check failed: "):
+            assert err.failures, f"{where}: a check failure without failures: {message}"
+            return
+        match = ERROR_LINE.match(message)
+        assert match, f"{where}: the failure is not an exception line: {message!r}"
+        error_type, text = match["type"], match["text"].strip()
+        assert error_type.startswith("pulumi_vpsbackup."), (
+            f"{where}: a raw {error_type} reached the user instead of a clear error: {message}"
+        )
+        assert len(text) >= 20 and text[0].isalnum(), f"{where}: not a sentence: {text!r}"
+        assert SUBJECT.search(text), f"{where}: the error does not name what failed: {text!r}"
+        assert err.details.strip().endswith(text), f"{where}: the details end elsewhere"
+
+    def check_invariants(self, name: str) -> None:
+        where = f"seed {self.plan.seed}, after {name}"
+        self.leak_check(self.engine.state_path, where=f"{where}: state file")
+        resources = self.engine.resources()
+        live = [r.urn for r in resources if not r.delete]
+        assert len(live) == len(set(live)), f"{where}: a URN twice in state: {live}"
+        held = state_backup_ids(self.engine)
+        doubled = sorted(i for i, n in Counter(held).items() if n > 1)
+        assert not doubled, f"{where}: backup ids held by two resources: {doubled}"
+
+        on_fake = fake_backups(self.app)
+        manual = {i for i, b in on_fake.items() if b["backup_type"] == "manual"}
+        orphans = manual - self.initial - set(held)
+        unexplained = orphans - self.acknowledged
+        assert not unexplained, (
+            f"{where}: orphaned backups {sorted(unexplained)} are on the API but neither in "
+            f"state nor named by a failure; {[on_fake[i]['description'] for i in unexplained]}"
+            f"\n" + "\n".join(self.log)
+        )
+        per_description = Counter(
+            on_fake[i]["description"] for i in manual - self.initial - (orphans & self.acknowledged)
+        )
+        twice = sorted(d for d, n in per_description.items() if n > 1)
+        assert not twice, f"{where}: two backups for one resource: {twice}\n" + "\n".join(self.log)
+        # Automatic backups and the world's own manual backup are never touched.
+        assert self.initial_all - set(on_fake) == set(), f"{where}: a pre-existing backup vanished"
+
+    # -- convergence -----------------------------------------------------------
+
+    def stale_state(self) -> set[int]:
+        """Backups the state holds that the API no longer has."""
+        return set(state_backup_ids(self.engine)) - set(fake_backups(self.app))
+
+    def ambiguous_deletes(self) -> set[int]:
+        """Backups whose DELETE failed without a clear answer during the campaign."""
+        found: set[int] = set()
+        for line in self.log:
+            for match in AMBIGUOUS_DELETE.finditer(line):
+                found.add(int(match["id"]))
+        return found
+
+    def clear_faults(self) -> None:
+        journal = self.app.requests()
+        self.counts["faults injected"] += sum(1 for entry in journal if entry.get("fault"))
+        self.counts["faults injected"] += sum(
+            int(rule["fired"]) for rule in self.app.faults.list() if rule["action"] == "latency"
+        )
+        self.counts["requests"] += len(journal)
+        self.app.clear_faults()
+        self.app.set_behaviour(failure_rate=0.0, restore_failure_rate=0.0)
+        # A failed restore leaves the server stopped; the operator starts it again.
+        with self.app.model.lock:
+            for server in self.app.model.servers.values():
+                if server.status == "stopped":
+                    server.status = "active"
+                    self.counts["servers restarted after failed restores"] += 1
+
+
+@pytest.mark.timeout(240)
+def test_fault_campaign(
+    campaign_seed: tuple[int, int],
+    tmp_path: Path,
+    leak_check: Any,
+    reliability_report: Any,
+) -> None:
+    index, seed = campaign_seed
+    plan = make_plan(index, seed)
+    app = fast_fake(seed, **plan.behaviour)
+    for rule in plan.rules:
+        app.add_fault(**rule)
+    with serve(app) as server:
+        run = Campaign(plan, server, tmp_path / "state.json", leak_check)
+        run.step("up", "up")
+        run.step("replace", "up", generation="2")
+        run.delete_behind_our_back("drift", plan.deletions)
+        run.step("refresh", "refresh")
+        run.step("up again", "up")
+        run.delete_behind_our_back("drift before destroy", plan.deletions // 2)
+        run.step("destroy", "destroy")
+
+        run.clear_faults()
+        converged = run.step("converge: up", "up")
+        stale = run.stale_state()
+        if converged is None or stale:
+            # State can only go stale where a backup vanished without the stack
+            # knowing: deleted behind its back (a refresh that failed under
+            # faults never saw it), or an ambiguous DELETE failure
+            # (test_ambiguous_delete_failure_leaves_a_phantom_in_state).
+            # `pulumi up --refresh` is the user's way out; anything else fails.
+            assert stale and stale <= run.deleted_behind | run.ambiguous_deletes(), (
+                f"{plan.describe()}: does not converge; stale state {sorted(stale)}\n"
+                + "\n".join(run.log)
+            )
+            run.counts["convergences that needed a refresh"] += 1
+            run.step("converge: refresh", "refresh")
+            converged = run.step("converge: up after refresh", "up")
+        assert converged is not None, f"{plan.describe()}\n" + "\n".join(run.log)
+        assert not run.stale_state(), f"{plan.describe()}\n" + "\n".join(run.log)
+        again = run.step("converge: up again", "up")
+        assert again is not None, f"{plan.describe()}\n" + "\n".join(run.log)
+        assert set(again.counts) == {"same"}, f"{plan.describe()}: {again.counts}"
+        backups = [r for r in run.engine.resources() if r.type == BACKUP_TYPE]
+        assert len(backups) == plan.backups
+        assert all(r.outputs["status"] == "completed" for r in backups)
+        gone = run.step("converge: destroy", "destroy")
+        assert gone is not None, f"{plan.describe()}\n" + "\n".join(run.log)
+        assert run.engine.resources() == []
+        leftover = manual_ids(app) - run.initial
+        assert leftover <= run.acknowledged, (
+            f"{plan.describe()}: left on the API after destroy: {sorted(leftover)}"
+        )
+        assert set(fake_backups(app)) - leftover == run.initial_all
+        run.counts["orphans left, each named by a failure"] += len(leftover)
+
+    reliability_report.note(
+        f"campaign seed {seed}: {', '.join(plan.kinds)}; {run.counts['steps']} steps, "
+        f"{run.counts['faults injected']} faults, {run.counts['failures surfaced']} failures"
+        + (
+            " (converged after a refresh)"
+            if run.counts["convergences that needed a refresh"]
+            else ""
+        )
+    )
+    reliability_report.add(
+        **{f"campaign {k}": v for k, v in run.counts.items()},
+        **{"campaign seeds": 1, "campaign retries converged": 1},
+    )
+
+
+# -- deterministic reproductions of what the campaigns found ---------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BackupProvider.delete does not reconcile an ambiguous DELETE failure (500 after "
+    "the delete took effect): the resource stays in state for a backup that no longer exists, "
+    "and the next `up` reports no changes for that phantom",
+)
+def test_ambiguous_delete_failure_leaves_a_phantom_in_state(tmp_path: Path) -> None:
+    with serve(fast_fake()) as server:
+        app = server.app
+        engine = make_engine(
+            tmp_path / "state.json", server.url, CAMPAIGN_PROGRAM, backups="1", restore="false"
+        )
+        engine.up()
+        (backup_id,) = state_backup_ids(engine)
+        # The API deletes the backup, then its answer is a 500 (a proxy's, say).
+        app.add_fault(
+            action="status",
+            status=500,
+            method="DELETE",
+            path="/api/v1/backups/*",
+            phase="after",
+            count=1,
+        )
+        with pytest.raises(EngineError, match=rf"DELETE /backups/{backup_id}/ failed with 500"):
+            engine.destroy()
+        assert backup_id not in fake_backups(app)
+
+        # Faults cleared, the user runs `up` again: the stack should hold a real backup.
+        engine.up()
+        held = state_backup_ids(engine)
+        assert held and set(held) <= set(fake_backups(app)), (
+            f"state holds backup {held}, which the API no longer has"
+        )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the 'undo' messages of BackupProvider._wait_or_undo (provider/backup.py) append "
+    "'. The backup was deleted...' to an error text that already ends with '.', giving '..'",
+)
+def test_failed_backup_message_reads_as_one_sentence(tmp_path: Path) -> None:
+    with serve(fast_fake(failure_rate=1.0)) as server:
+        engine = make_engine(
+            tmp_path / "state.json", server.url, CAMPAIGN_PROGRAM, backups="1", restore="false"
+        )
+        with pytest.raises(EngineError) as caught:
+            engine.up()
+    message = caught.value.message
+    assert "ended with status failed" in message
+    assert "was deleted" in message
+    assert ".." not in message.replace("...", ""), message
