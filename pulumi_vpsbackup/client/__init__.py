@@ -9,9 +9,9 @@
 Modules: ``settings`` (where settings come from), ``secret`` (the token
 wrapper), ``transport`` (retries, redirects, logging; the retry policy is in its
 docstring), ``api`` (``VpsClient``), ``models``, ``errors`` (the exception tree
-is drawn in its docstring), ``polling`` (``PollPolicy`` and the waiting loop)
-``waiting`` (the waits for a backup and a restore) and ``cache`` (the shared listing cache). Importing reads no environment and
-opens no connection.
+is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling loop),
+``waiting`` (the waits for a backup and a restore) and ``cache`` (the shared
+listing cache). Importing reads no environment and opens no connection.
 """
 
 from __future__ import annotations

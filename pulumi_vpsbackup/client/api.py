@@ -381,12 +381,30 @@ class VpsClient:
     def delete_backup(self, backup_id: int) -> bool:
         """Delete a backup: True if deleted now, False if it was already absent (404).
 
-        A 404 that answers a retry sent after a lost response counts as deleted.
+        A 404 that answers a retry sent after a lost response counts as
+        deleted. A failure whose outcome is unknown (a 500 or a dropped answer
+        after the retries) is checked with a listing: if the backup is gone the
+        delete worked, otherwise the original error is raised.
         """
         try:
             self._call("DELETE", f"/backups/{int(backup_id)}/")
         except NotFoundError as err:
             deleted = err.retried_after_unknown_outcome
+        except (ApiError, TransportError) as err:
+            if not err.outcome_unknown:
+                raise
+            self._listings.invalidate()
+            try:
+                still_there = self.find_backup(backup_id) is not None
+            except VpsBackupError:
+                raise err from None
+            if still_there:
+                raise
+            logger.warning(
+                "DELETE /backups/%s/ failed without a clear answer but the backup is gone",
+                backup_id,
+            )
+            deleted = True
         else:
             deleted = True
         self._listings.update_entries(

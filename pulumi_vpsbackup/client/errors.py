@@ -260,15 +260,24 @@ class TransportError(VpsBackupError):
         self.path = path
         self.attempts = attempts
         self.cause = cause
+        self.cause_type = type(cause).__name__ if cause is not None else ""
+        self.cause_text = str(cause).strip() if cause is not None else ""
         self.outcome_unknown = outcome_unknown
         super().__init__(self._describe())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The httpx exception holds its request, headers (the token) included:
+        # keep only its name and text when the error is pickled.
+        state = dict(self.__dict__)
+        state["cause"] = None
+        return (_rebuild, (type(self), self.args, state))
 
     def _describe(self) -> str:
         tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
         cause = ""
-        if self.cause is not None:
-            detail = str(self.cause).strip()
-            cause = f": {type(self.cause).__name__}" + (f" ({detail})" if detail else "")
+        if self.cause_type:
+            detail = self.cause_text
+            cause = f": {self.cause_type}" + (f" ({detail})" if detail else "")
         return (
             f"{self.method} {self.path} got no answer after {tries}{cause}. "
             "Check the network and the API URL (vpsbackup:apiUrl or VPS_API_URL)."

@@ -444,3 +444,27 @@ def test_client_context_manager_and_from_env() -> None:
         assert c.settings.base_url == "http://127.0.0.1:9/x"
     with pytest.raises(RuntimeError):
         c.list_backups()
+
+
+def test_delete_with_unknown_outcome_is_checked_by_listing(make_client: MakeClient) -> None:
+    h = make_client(json_response(500, {"detail": "proxy"}), page(backup_json(4)))
+    assert h.client.delete_backup(5) is True
+    assert h.script.calls == ["DELETE /backups/5/", "GET /backups/"]
+
+
+def test_delete_with_unknown_outcome_still_there_raises(make_client: MakeClient) -> None:
+    h = make_client(json_response(500, {"detail": "proxy"}), page(backup_json(5)))
+    with pytest.raises(ServerError, match="DELETE /backups/5/ failed with 500"):
+        h.client.delete_backup(5)
+
+
+def test_delete_after_exhausted_timeouts_is_checked_by_listing(make_client: MakeClient) -> None:
+    h = make_client(httpx.ReadTimeout, httpx.ReadTimeout, page(), max_attempts=2)
+    assert h.client.delete_backup(5) is True
+
+
+def test_delete_that_never_reached_the_api_is_not_checked(make_client: MakeClient) -> None:
+    h = make_client(httpx.ConnectError, httpx.ConnectError, max_attempts=2)
+    with pytest.raises(TransportError):
+        h.client.delete_backup(5)
+    assert len(h.script.requests) == 2

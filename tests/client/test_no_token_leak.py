@@ -49,7 +49,7 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
     },
     "html-echo": (
         [httpx.Response(500, text=f"<html><p>token={TOKEN}</p></html>")],
-        lambda c: c.delete_backup(1) if False else c.create_backup(1, "x"),
+        lambda c: c.create_backup(1, "x"),
     ),
     "not-json-success": ([httpx.Response(200, text=f"oops {TOKEN}")], lambda c: c.list_backups()),
     "bad-shape": (
@@ -130,3 +130,19 @@ def test_reprs_do_not_show_the_token(make_client: MakeClient) -> None:
     for thing in (h.client, h.client.settings, h.client.settings.token):
         assert TOKEN not in repr(thing) and TOKEN not in str(thing)
     assert BASE in repr(h.client)
+
+
+def test_pickled_errors_hold_no_token(make_client: MakeClient) -> None:
+    import pickle
+
+    h = make_client(
+        httpx.ConnectError, httpx.ConnectError, json_response(401, ECHO), max_attempts=2
+    )
+    with pytest.raises(VpsBackupError) as transport_error:
+        h.client.list_servers()
+    with pytest.raises(VpsBackupError) as api_error:
+        h.client.list_servers()
+    for error in (transport_error.value, api_error.value):
+        data = pickle.dumps(error)
+        assert TOKEN.encode() not in data
+        assert str(pickle.loads(data)) == str(error)  # noqa: S301 - our own bytes
