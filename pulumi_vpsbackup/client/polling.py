@@ -79,9 +79,13 @@ class PollPolicy:
             remaining = timeout - total
             if remaining <= 0:
                 break
-            step = min(d, remaining)
-            out.append(step)
-            total += step
+            if d >= remaining:
+                # The shortened last sleep ends the schedule; adding it to
+                # `total` could leave a rounding crumb that looks like time left.
+                out.append(remaining)
+                break
+            out.append(d)
+            total += d
         return out
 
 
