@@ -42,7 +42,7 @@ from ..client import (
     WaitTimeoutError,
 )
 from . import validation as v
-from .base import VpsProvider, progress, user_error, warn
+from .base import VpsProvider, first_line, progress, user_error, warn
 
 MANUAL_BACKUP_LIMIT = 10
 
@@ -103,7 +103,7 @@ class BackupProvider(VpsProvider):
         except NotFoundError:
             return [CheckFailure("server_id", self._unknown_server_reason(server_id))]
         except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
-            warn(f"could not verify server {server_id} before the update ({_first_line(exc)})")
+            warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         if existing_id is not None and not v.is_unknown(existing_id):
             match = next((b for b in backups if b.id == existing_id), None)
@@ -206,7 +206,7 @@ class BackupProvider(VpsProvider):
         except (BackupFailedError, WaitTimeoutError, VpsBackupError) as exc:
             if not undo:
                 raise
-            what = _first_line(exc)
+            what = first_line(exc).rstrip(".")
             left = self._remove_after_failure(client, backup, started, timeout)
             if left is None:
                 raise user_error(
@@ -233,19 +233,19 @@ class BackupProvider(VpsProvider):
         except ConflictError:
             pass  # still running: the API refuses; give it a bounded grace period
         except VpsBackupError as exc:
-            return _first_line(exc)
+            return first_line(exc)
         grace = min(600.0, max(5.0, 0.25 * timeout))
         try:
             client.wait_for_backup(backup.id, server_id=backup.server_id, timeout=grace)
         except (BackupFailedError, WaitTimeoutError):
             pass
         except VpsBackupError as exc:
-            return _first_line(exc)
+            return first_line(exc)
         try:
             client.delete_backup(backup.id)
             return None
         except VpsBackupError as exc:
-            return _first_line(exc)
+            return first_line(exc)
 
     # ---- read --------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -302,8 +302,3 @@ def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:
     inputs.setdefault("wait_for_completion", True)
     inputs["timeout"] = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
     return inputs
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

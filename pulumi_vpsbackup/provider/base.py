@@ -155,6 +155,12 @@ def warn(message: str) -> None:
     sys.stderr.flush()
 
 
+def first_line(exc: BaseException) -> str:
+    """The part of an error a user reads first."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def user_error(message: str, cause: BaseException | None = None) -> VpsBackupError:
     """An error whose first line is all the user needs (the host prints tracebacks)."""
     err = VpsBackupError(message)

@@ -24,7 +24,7 @@ from ..client import (
     VpsClient,
 )
 from . import validation as v
-from .base import VpsProvider, progress, user_error, warn
+from .base import VpsProvider, first_line, progress, user_error, warn
 
 INPUT_FIELDS = [
     v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
@@ -61,7 +61,7 @@ class RestoreProvider(VpsProvider):
                 )
             ]
         except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
-            warn(f"could not verify the restore of server {server_id} ({exc})".splitlines()[0])
+            warn(f"could not verify the restore of server {server_id} ({first_line(exc)})")
             return []
         try:
             backup = client.find_backup(backup_id, server_id=server_id, max_age=5.0)
@@ -70,7 +70,7 @@ class RestoreProvider(VpsProvider):
             else:
                 elsewhere = None
         except (TransportError, ApiError) as exc:
-            warn(f"could not verify backup {backup_id} ({exc})".splitlines()[0])
+            warn(f"could not verify backup {backup_id} ({first_line(exc)})")
             return []
         if backup is None:
             if elsewhere is not None:
@@ -128,7 +128,7 @@ class RestoreProvider(VpsProvider):
                 )
             except Exception as exc:
                 raise user_error(
-                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. The restore "
+                    f"{first_line(exc).rstrip('.')}. The restore "
                     f"of server {server_id} from backup {backup_id} was started and cannot be "
                     "undone; nothing was recorded in state. Check the server, then run "
                     "`pulumi up` again to retry.",
