@@ -299,6 +299,10 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
     Raises `BackupFailedError` naming a backup that failed or vanished, and
     `WaitTimeoutError` naming one still running at the deadline.
     """
+    if not isinstance(backup_ids, (list, tuple)):
+        raise v.FieldError(
+            "backup_ids", f"must be a list of backup ids, got {type(backup_ids).__name__}"
+        )
     ids = [v.positive_id("backup_ids", i) for i in backup_ids]
     seconds = v.duration_seconds("timeout", timeout)
     if not ids:

@@ -21,6 +21,8 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from ..client.errors import VpsBackupError
+
 # JavaScript-safe integer ceiling: IDs beyond it cannot round-trip through the
 # engine's float representation.
 MAX_ID = 2**53 - 1
@@ -33,8 +35,11 @@ MAX_TRIGGERS_BYTES = 16 * 1024
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
 
 
-class FieldError(ValueError):
-    """A property value that cannot be accepted; `str()` names the field."""
+class FieldError(VpsBackupError, ValueError):
+    """A property value that cannot be accepted; `str()` names the field.
+
+    A `VpsBackupError` like everything the package raises, and a `ValueError`
+    for callers that catch bad values generically."""
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
@@ -71,7 +76,8 @@ def positive_id(field: str, value: Any) -> int:
         if not math.isfinite(value) or not value.is_integer():
             raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    # isascii(): str.isdigit() also accepts digits such as "²" that int() refuses.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
         raise FieldError(field, f"must be a positive whole number, got {_show(value)}")

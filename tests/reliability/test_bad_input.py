@@ -10,8 +10,8 @@ normalised. A failure may also name a valid id the API does not know (Check
 asks the API once the fields are valid). Queries must return, or raise a
 ``FieldError`` naming the bad filter, or a ``VpsBackupError`` from the API.
 
-Known product bugs are reproduced by strict xfail tests at the end and kept
-out of the properties (``_known_bug``) so the properties guard everything else.
+The bugs these properties found (Unicode digits, a non-list of ids, filter
+errors outside the package's exception tree) are pinned by the tests at the end.
 """
 
 from __future__ import annotations
@@ -180,16 +180,6 @@ def property_bags(draw: Any, fields: dict[str, tuple[Any, Any]]) -> tuple[dict, 
     return news, expected, junk
 
 
-def _known_bug(value: Any) -> bool:
-    """Inputs that hit a reproduced bug (see the xfail tests below)."""
-    texts: list[str] = []
-    if isinstance(value, str):
-        texts.append(value)
-    elif isinstance(value, dict):
-        texts.extend(v for v in value.values() if isinstance(v, str))
-    return any(t.strip().isdigit() and not t.strip().isascii() for t in texts)
-
-
 # -- the host ----------------------------------------------------------------------
 
 
@@ -224,8 +214,6 @@ def _check_property_bag(
     news, expected, junk = bag
     # The program drops None inputs before they reach the engine.
     wire = {k: v for k, v in news.items() if v is not None}
-    if any(_known_bug(v) for v in wire.values()):
-        return
     inputs, failures = host.check(urn(type_, "r"), {}, {**wire, "__provider": provider})
     named = {prop for prop, _ in failures}
     for prop, reason in failures:
@@ -261,7 +249,7 @@ def test_restore_check_never_crashes_and_names_every_bad_field(
 def test_backup_check_survives_any_junk_in_any_field(
     host: ProviderHost, field: str, value: Any
 ) -> None:
-    if value is None or _known_bug(value):
+    if value is None:
         return
     news = {"server_id": 12345, field: value, "__provider": BACKUP_PROVIDER}
     inputs, failures = host.check(urn(BACKUP_TYPE, "junk"), {}, news)
@@ -323,8 +311,6 @@ def _query_outcome(call: Any, fields: set[str]) -> Any:
 @QUERY_SETTINGS
 @given(filters=st.dictionaries(st.sampled_from(FILTERS), filter_values, max_size=5))
 def test_get_backups_filters_fail_by_name(query_env: None, filters: dict[str, Any]) -> None:
-    if any(_known_bug(v) for v in filters.values()):
-        return
     result = _query_outcome(lambda: vps.get_backups(**filters), set(filters))
     if isinstance(result, vps.GetBackupsResult):
         assert all(isinstance(i, int) for i in result.ids)
@@ -335,8 +321,6 @@ def test_get_backups_filters_fail_by_name(query_env: None, filters: dict[str, An
 @QUERY_SETTINGS
 @given(filters=st.dictionaries(st.sampled_from(FILTERS), filter_values, max_size=5))
 def test_get_latest_backup_filters_fail_by_name(query_env: None, filters: dict[str, Any]) -> None:
-    if any(_known_bug(v) for v in filters.values()):
-        return
     result = _query_outcome(lambda: vps.get_latest_backup(**filters), set(filters))
     assert isinstance(result, (vps.BackupInfo, vps.VpsBackupError, FieldError))
 
@@ -352,8 +336,6 @@ def test_get_latest_backup_filters_fail_by_name(query_env: None, filters: dict[s
 def test_wait_for_backups_inputs_fail_by_name(
     query_env: None, ids: list[Any], timeout: Any
 ) -> None:
-    if any(_known_bug(v) for v in ids):
-        return
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 5:
         timeout = 5  # a valid id that never completes must not hold the test for hours
     result = _query_outcome(
@@ -366,42 +348,23 @@ def test_wait_for_backups_inputs_fail_by_name(
 # -- reproductions of what the properties found -------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation.positive_id: str.isdigit() accepts Unicode digits such as '²' that "
-    "int() rejects, so a plain ValueError escapes check_fields and Check fails over gRPC",
-)
 def test_superscript_digit_id_is_a_check_failure_not_a_crash(host: ProviderHost) -> None:
     news = {"server_id": "²", "__provider": BACKUP_PROVIDER}
     _, failures = host.check(urn(BACKUP_TYPE, "sup"), {}, news)
     assert [prop for prop, _ in failures] == ["server_id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="get_backups: positive_id raises a bare ValueError for server_id='²' (no field name)",
-)
 def test_superscript_digit_filter_names_the_field(query_env: None) -> None:
     with pytest.raises(FieldError, match=r"^server_id: "):
         vps.get_backups(server_id="²")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wait_for_backups iterates backup_ids without checking it is a list: a string "
-    "'512' waits for backups 5, 1 and 2; an int raises TypeError naming no field",
-)
 @pytest.mark.parametrize("ids", ["512", 512], ids=["string", "int"])
 def test_wait_for_backups_refuses_a_non_list(query_env: None, ids: Any) -> None:
     with pytest.raises(FieldError, match=r"^backup_ids: "):
         vps.wait_for_backups(ids, timeout="5s")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pulumi_vpsbackup documents that every exception derives from VpsBackupError, but "
-    "validation.FieldError (raised by get_backups & co. for a bad filter) is a plain ValueError",
-)
 def test_bad_filter_errors_are_package_errors(query_env: None) -> None:
     with pytest.raises(vps.VpsBackupError):
         vps.get_backups(backup_type="weekly")

@@ -148,12 +148,6 @@ def test_error_texts_never_carry_the_token(
     assert log_watch.texts, "the client logged nothing: the log watch would prove nothing"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TransportError keeps the httpx exception as `cause`; its request carries the "
-    "Authorization header, and VpsBackupError.__reduce__ pickles the whole __dict__, so "
-    "pickle.dumps(err) (a process pool, an error reporter) contains the token",
-)
 def test_a_pickled_transport_error_holds_no_token(served: FakeServer) -> None:
     served.app.add_fault(action="drop", method="GET")
     with client_for(served, max_retry_seconds=0.5) as client:
