@@ -16,6 +16,10 @@ Other tests use:
 * ``log_watch``: the watching handler (``.texts`` is everything logged so far
   in this test), to prove a code path really logged while staying clean.
 
+Hypothesis runs derandomized when ``CI`` is set: CI checks a fixed set of
+examples every time, and new counterexamples are found on developers' runs,
+where the search stays random.
+
 ``--campaign-size N`` sets how many seeds the fault campaigns in
 ``tests/reliability`` run (default 12; larger runs are marked ``slow``).
 """
@@ -23,6 +27,7 @@ Other tests use:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,8 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from pulumi_vpsbackup.fake import DEFAULT_TOKEN
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 TESTS_DIR = Path(__file__).resolve().parent
 DEFAULT_CAMPAIGN_SIZE = 12
