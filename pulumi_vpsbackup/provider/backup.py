@@ -43,6 +43,7 @@ from ..client import (
 )
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
+from .queries import BackupInfo
 
 MANUAL_BACKUP_LIMIT = 10
 
@@ -61,24 +62,11 @@ def backup_outputs(backup: Backup, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs: the backup as the API reports it, plus copies of the inputs
     (diff, update, read and delete only ever see the previous outputs)."""
     outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
-    outs.update(
-        backup_id=backup.id,
-        server_id=backup.server_id,
-        server_name=backup.server_name,
-        backup_type=backup.backup_type,
-        status=backup.status,
-        size_mb=backup.size_mb,
-        created_at=_iso(backup.created_at),
-        expires_at=_iso(backup.expires_at),
-        description=backup.description or inputs.get("description") or None,
-    )
+    reported = BackupInfo.from_backup(backup).to_dict()
+    reported["backup_id"] = reported.pop("id")
+    reported["description"] = backup.description or inputs.get("description") or None
+    outs.update(reported)
     return outs
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value.isoformat().replace("+00:00", "Z"))
 
 
 class BackupProvider(VpsProvider):
