@@ -20,6 +20,7 @@ DEV = [
     "hypothesis>=6.100",
     "respx>=0.21",
     "requests>=2.31",  # the seeds' own Python examples use it; tests replay them
+    "pyyaml>=6",  # tests read the examples' Pulumi.yaml files
     # Pinned: a new release of either can fail `make test` on unchanged code.
     "ruff==0.17.6",
     "mypy==2.4.1",

@@ -1,0 +1,56 @@
+"""The README's opening program runs as written: deploy, restore, destroy.
+
+A user's first contact is that snippet; it must work against the API without
+edits beyond the stack config it asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pulumi_vpsbackup.fake import FakeServer
+from tests.support.engine import Engine
+
+from .scenarios import REPO, TOKEN, backups, restore_requests
+
+PROJECT = "readme"
+
+
+def readme_program() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert blocks, "the README has no Python example"
+    return blocks[0]
+
+
+def test_readme_example_deploys_restores_and_destroys(tmp_path: Path, fake: FakeServer) -> None:
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "__main__.py").write_text(readme_program(), encoding="utf-8")
+    engine = Engine(
+        tmp_path / "state.json",
+        project=PROJECT,
+        stack="test",
+        config={
+            "vpsbackup:apiUrl": fake.url,
+            "vpsbackup:apiToken": TOKEN,
+            f"{PROJECT}:appVersion": "1.0.0",
+        },
+        secret_keys={"vpsbackup:apiToken"},
+        env={"VPS_API_TOKEN": "", "VPS_API_URL": ""},
+        program=program,
+    )
+    start = set(backups(fake.app))
+
+    up = engine.up()
+    made = int(up.outputs["backupId"])
+    assert set(backups(fake.app)) == start | {made}
+    assert made in [int(i) for i in up.outputs["recentBackups"]]
+
+    engine.config[f"{PROJECT}:restoreFromBackupId"] = "499"
+    engine.up()
+    assert restore_requests(fake.app, 12345) == 1
+
+    engine.destroy()
+    assert set(backups(fake.app)) == start
