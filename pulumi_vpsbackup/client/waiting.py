@@ -21,6 +21,7 @@ __all__ = ["Waiter", "restore_backup_id"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
+TRANSITIONAL_SERVER_STATUSES = frozenset({"stopped", "stopping", "starting", "rebooting"})
 RUNNING_RESTORE_STATUSES = frozenset({"restoring", "in_progress", "pending", "queued", "running"})
 FAILED_STATUSES = frozenset({"failed", "error", "errored", "cancelled", "canceled"})
 
@@ -131,6 +132,13 @@ class Waiter:
             )
             if server.status == "active" and not failed_ours:
                 return True, server
+            # VPS.org stops a server before restoring it (documented for the
+            # snapshot restore), so a stopped server is only a failure once
+            # the restore record says so; otherwise the deadline decides.
+            if server.status in TRANSITIONAL_SERVER_STATUSES and restore_status not in (
+                FAILED_STATUSES | {"completed", "success", "succeeded"}
+            ):
+                return False, server
             detail = self.redact(_describe_restore(last))
             raise RestoreFailedError("restore", server_id, server.status, elapsed, detail)
 

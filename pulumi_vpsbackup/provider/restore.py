@@ -121,6 +121,7 @@ class RestoreProvider(VpsProvider):
             try:
                 server = client.wait_for_restore(
                     server_id,
+                    backup_id=backup_id,
                     timeout=remaining,
                     on_progress=lambda s, waited: progress(
                         f"server {server_id} is {s.status} after {waited:.0f}s"

@@ -182,6 +182,26 @@ def test_wait_for_restore_keeps_waiting_while_last_restore_runs(make_client: Mak
     assert h.client.wait_for_restore(7, timeout=60).status == "active"
 
 
+def test_wait_for_restore_waits_through_a_stopped_server_without_a_record(
+    make_client: MakeClient,
+) -> None:
+    # VPS.org stops a server before restoring it: stopped alone is not failure.
+    h = make_client(
+        json_response(200, server_json(7, status="stopped")),
+        json_response(200, server_json(7, status="restoring")),
+        json_response(200, server_json(7, status="active")),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    assert h.client.wait_for_restore(7, timeout=60, backup_id=501).status == "active"
+
+
+def test_wait_for_restore_stopped_for_good_ends_at_the_deadline(make_client: MakeClient) -> None:
+    steps = [json_response(200, server_json(7, status="stopped")) for _ in range(4)]
+    h = make_client(*steps, poll=PollPolicy(initial=10, factor=1, max_interval=10, jitter=0))
+    with pytest.raises(WaitTimeoutError, match="still stopped"):
+        h.client.wait_for_restore(7, timeout=25)
+
+
 def test_wait_for_restore_failure_includes_last_restore(make_client: MakeClient) -> None:
     last = {"backup_id": 501, "status": "failed", "message": "checksum mismatch"}
     h = make_client(json_response(200, server_json(7, status="stopped", last_restore=last)))
