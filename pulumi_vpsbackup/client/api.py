@@ -89,6 +89,10 @@ class VpsClient:
         self._permissions: tuple[str, ...] | None = None
         self._server_get_supported: bool | None = None
         self._state_lock = threading.Lock()
+        # One create at a time per server: reconciliation adopts "the new
+        # backup with this description"; a concurrent create of ours on the
+        # same server would otherwise be mistaken for it.
+        self._create_locks: dict[int, threading.Lock] = {}
         self._waiter = Waiter(settings.poll, sleep, clock, self._rng, self._http.redact)
 
     @classmethod
@@ -323,6 +327,12 @@ class VpsClient:
 
         Reconciliation: see the class docstring.
         """
+        with self._state_lock:
+            lock = self._create_locks.setdefault(int(server_id), threading.Lock())
+        with lock:  # held for the POST and its reconciliation only, not for waiting
+            return self._create_backup(server_id, description)
+
+    def _create_backup(self, server_id: int, description: str | None) -> Backup:
         body: dict[str, Any] = {"server_id": int(server_id)}
         if description is not None:
             body["description"] = description
