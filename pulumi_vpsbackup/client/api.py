@@ -31,6 +31,7 @@ __all__ = ["VpsClient"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
+LISTING_READS = 3
 MAX_PAGES = 1000
 #: A ``last_restore`` that started this long before our request still counts as
 #: ours when a lost answer is reconciled (the API's clock may run behind ours).
@@ -196,8 +197,32 @@ class VpsClient:
         )
 
     def _paginate(self, path: str, params: Mapping[str, Any]) -> list[tuple[Any, httpx.Response]]:
-        """Every item of a ``{"count", "results", "next"}`` listing, following ``next``."""
+        """Every item of a ``{"count", "results", "next"}`` listing, following ``next``.
+
+        Page-number paging is not a snapshot: a backup deleted while the pages
+        are read shifts the next page, and an item slips through unseen. A
+        listing whose ``count`` changes between pages, or whose pages do not add
+        up to ``count``, is read again (at most ``LISTING_READS`` times), because
+        callers take absence from a listing as proof that a backup is gone.
+        """
+        for _ in range(LISTING_READS):
+            items, consistent = self._read_pages(path, params)
+            if consistent:
+                return items
+            logger.info("GET %s changed while it was read page by page; reading it again", path)
+        raise UnexpectedResponseError(
+            "GET",
+            path,
+            200,
+            f"the listing changed during each of {LISTING_READS} page-by-page reads; try again",
+        )
+
+    def _read_pages(
+        self, path: str, params: Mapping[str, Any]
+    ) -> tuple[list[tuple[Any, httpx.Response]], bool]:
         items: list[tuple[Any, httpx.Response]] = []
+        counts: set[Any] = set()
+        pages = 0
         target: str | None = path
         query: Mapping[str, Any] | None = params
         seen: set[str] = set()
@@ -206,13 +231,18 @@ class VpsClient:
             response = self._call("GET", target, params=query)
             data = self._json(response)
             if isinstance(data, list):
-                return items + [(item, response) for item in data]
+                return items + [(item, response) for item in data], pages == 0
             if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
                 self._shape_error(response, "unexpected response shape: no results list")
+            pages += 1
+            counts.add(data.get("count"))
             items.extend((item, response) for item in data["results"])
             next_link = data.get("next")
             if not next_link or not isinstance(next_link, str):
-                return items
+                if pages == 1:
+                    return items, True
+                (total,) = counts if len(counts) == 1 else (None,)
+                return items, isinstance(total, int) and total == len(items)
             if next_link in seen:
                 self._shape_error(response, "unexpected response shape: the `next` links loop")
             seen.add(next_link)

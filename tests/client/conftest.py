@@ -148,8 +148,11 @@ def backup_json(
     return body
 
 
-def page(*items: dict[str, Any], next_url: str | None = None) -> httpx.Response:
-    body: dict[str, Any] = {"count": len(items), "results": list(items)}
+def page(
+    *items: dict[str, Any], next_url: str | None = None, count: int | None = None
+) -> httpx.Response:
+    """One page of a listing; ``count`` is the total over all pages (DRF's meaning)."""
+    body: dict[str, Any] = {"count": len(items) if count is None else count, "results": list(items)}
     if next_url is not None:
         body["next"] = next_url
     return httpx.Response(200, json=body)

@@ -42,9 +42,14 @@ def test_get_account(make_client: MakeClient) -> None:
 
 def test_listing_follows_next_to_the_end(make_client: MakeClient) -> None:
     h = make_client(
-        page(backup_json(1), backup_json(2), next_url=f"{BASE}/backups/?server_id=12345&page=2"),
-        page(backup_json(3), next_url="/api/v1/backups/?server_id=12345&page=3"),
-        page(backup_json(4)),
+        page(
+            backup_json(1),
+            backup_json(2),
+            next_url=f"{BASE}/backups/?server_id=12345&page=2",
+            count=4,
+        ),
+        page(backup_json(3), next_url="/api/v1/backups/?server_id=12345&page=3", count=4),
+        page(backup_json(4), count=4),
     )
     backups = h.client.list_backups(server_id=12345)
     assert [b.id for b in backups] == [1, 2, 3, 4]
@@ -53,6 +58,37 @@ def test_listing_follows_next_to_the_end(make_client: MakeClient) -> None:
         "GET /backups/?server_id=12345&page=2",
         "GET /backups/?server_id=12345&page=3",
     ]
+
+
+def test_a_listing_that_changes_between_pages_is_read_again(make_client: MakeClient) -> None:
+    # Backups 1-5, two a page. Backup 2 is deleted after page 1 was read: page 2
+    # then starts at 4, and 3 would slip through unseen.
+    nxt = f"{BASE}/backups/?server_id=12345&page=2"
+    b = backup_json
+    h = make_client(
+        page(b(1), b(2), next_url=nxt, count=5),
+        page(b(4), b(5), count=4),
+        page(b(1), b(3), next_url=nxt, count=4),
+        page(b(4), b(5), count=4),
+    )
+    found = h.client.find_backup(3, server_id=12345)
+    assert found is not None and found.id == 3
+    assert len(h.script.requests) == 4
+
+
+def test_a_listing_that_never_settles_is_an_error_not_an_absence(
+    make_client: MakeClient,
+) -> None:
+    nxt = f"{BASE}/backups/?server_id=12345&page=2"
+    steps = []
+    for total in (9, 8, 7):
+        steps += [
+            page(backup_json(1), next_url=nxt, count=total),
+            page(backup_json(2), count=total - 1),
+        ]
+    h = make_client(*steps)
+    with pytest.raises(UnexpectedResponseError, match="changed during each of 3"):
+        h.client.find_backup(3, server_id=12345)
 
 
 def test_listing_refuses_a_next_link_to_another_origin(make_client: MakeClient) -> None:
