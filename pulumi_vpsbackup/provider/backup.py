@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult
 
 from ..client import (
     ApiError,
@@ -74,12 +74,12 @@ class BackupProvider(VpsProvider):
     class is referenced by name from every stack's state)."""
 
     fields = INPUT_FIELDS
+    reported_fields = ("description",)
 
     # ---- check -------------------------------------------------------------
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
         """What would certainly fail at `up`, asked only for a backup about to be made."""
-        changed = v.changed_fields(self.fields, olds, inputs) if olds else INPUT_NAMES
-        creating = any(self._spec(name).replaces for name in changed)
+        creating = not olds or bool(self._changes(olds, inputs)[1])
         if not creating or v.is_unknown(inputs["server_id"]):
             return []
         server_id: int = inputs["server_id"]
@@ -94,7 +94,8 @@ class BackupProvider(VpsProvider):
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         if existing_id is not None and not v.is_unknown(existing_id):
-            match = next((b for b in backups if b.id == existing_id), None)
+            # find_backup confirms an absence with a fresh listing; the cached one may be old.
+            match = client.find_backup(existing_id, server_id=server_id, max_age=5.0)
             if match is None:
                 return [
                     CheckFailure(
@@ -112,25 +113,19 @@ class BackupProvider(VpsProvider):
                     )
                 ]
             return []
-        manual = [b for b in backups if b.backup_type == "manual" and b.status != "failed"]
+        manual = [b for b in backups if b.backup_type == "manual"]
         if len(manual) >= MANUAL_BACKUP_LIMIT:
-            replaced = olds.get("backup_id") if olds else None
-            if replaced is not None and any(b.id == replaced for b in manual):
-                warn(
-                    f"server {server_id} has {len(manual)} of {MANUAL_BACKUP_LIMIT} manual "
-                    f"backups; replacing backup {replaced} creates the new one first and will "
-                    "fail unless a slot is freed or the resource sets "
-                    "ResourceOptions(delete_before_replace=True)"
-                )
-                return []
-            return [
-                CheckFailure(
-                    "server_id",
-                    f"server {server_id} ({server.name}) already has {len(manual)} manual "
-                    f"backups, the limit is {MANUAL_BACKUP_LIMIT}; delete one (ids: "
-                    f"{', '.join(str(b.id) for b in manual)}) before creating another",
-                )
-            ]
+            # A warning, not a check failure: the engine checks a replacement a
+            # second time with no old inputs, exactly like a fresh create, and a
+            # replacement with delete_before_replace frees its own slot first.
+            failed = sum(1 for b in manual if b.status == "failed")
+            warn(
+                f"server {server_id} ({server.name}) already has {len(manual)} manual backups"
+                + (f" ({failed} of them failed)" if failed else "")
+                + f", the limit is {MANUAL_BACKUP_LIMIT}: a new backup will be refused unless "
+                f"one is deleted first (ids: {', '.join(str(b.id) for b in manual)}); when this "
+                "replaces a backup, ResourceOptions(delete_before_replace=True) frees its slot"
+            )
         return []
 
     def _unknown_server_reason(self, server_id: int) -> str:
@@ -143,6 +138,37 @@ class BackupProvider(VpsProvider):
             known = ", ".join(f"{s.id} ({s.name})" for s in servers[:10])
             reason += f"; servers available: {known}"
         return reason
+
+    # ---- diff --------------------------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed, replaces = self._changes(olds, news)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+        )
+
+    def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """The changed fields and those that replace, with two exceptions that protect backups.
+
+        - No `description` in the program means "whatever the backup has": the
+          output holds the API's description, which is not a change request.
+        - An adopted backup (`existing_backup_id`, unchanged) is never replaced
+          for its description or triggers: the replacement would adopt the
+          same backup again and then delete it as the old one.
+        """
+        changed = v.changed_fields(self.fields, olds, news)
+        if news.get("description") is None and "description" in changed:
+            changed.remove("description")
+        adopted = olds.get("existing_backup_id") is not None and (
+            "existing_backup_id" not in changed
+        )
+        if adopted and "description" in changed:
+            changed.remove("description")
+        replaces = [
+            name
+            for name in changed
+            if self._spec(name).replaces and not (adopted and name == "triggers")
+        ]
+        return changed, replaces
 
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:

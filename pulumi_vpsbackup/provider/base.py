@@ -53,6 +53,7 @@ class VpsProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     fields: list[FieldSpec] = []
+    reported_fields: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,12 +109,17 @@ class VpsProvider(ResourceProvider):
         return []
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        # Only fields that do not replace reach an update (wait_for_completion,
-        # timeout): they shape later operations and need no API call.
+        # An update changes nothing on VPS.org (diff sends every change that
+        # would to a replacement): it records the new inputs, which shape later
+        # operations. Fields the API reports (`reported_fields`) keep its value.
         outs = {k: val for k, val in olds.items() if k != "__provider"}
         for spec in self.fields:
-            if not spec.replaces and news.get(spec.name) is not None:
+            if spec.name in self.reported_fields:
+                continue
+            if news.get(spec.name) is not None:
                 outs[spec.name] = news[spec.name]
+            else:
+                outs.pop(spec.name, None)
         return UpdateResult(outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -54,13 +54,42 @@ def test_check_reports_an_unknown_server_with_the_ones_that_exist(backups: Engin
     assert "12345 (web-server-01)" in reason
 
 
-def test_check_reports_a_full_quota_before_up(backups: Engine, fake):
-    for n in range(9):  # the demo world already has one manual backup (499)
-        fake.seed_backup(server_id=12346, backup_type="manual", description=f"m{n}")
-    fake.seed_backup(server_id=12346, backup_type="manual", description="m9")
+def fill_quota(fake, server_id: int) -> None:
+    for n in range(10):
+        fake.seed_backup(server_id=server_id, backup_type="manual", description=f"m{n}")
+
+
+def test_check_warns_at_preview_when_the_quota_is_full(backups: Engine, fake, host):
+    # A warning, not a failure: the engine checks a replacement again with no
+    # old inputs, which looks exactly like this fresh create, and a replacement
+    # with delete_before_replace frees its own slot.
+    fill_quota(fake, 12346)
     _, failures = backups.check("b", {"server_id": 12346})
-    assert [f for f, _ in failures] == ["server_id"]
-    assert "already has 10 manual backups" in failures[0][1]
+    assert failures == []
+    assert "server 12346 (db-server-01) already has 10 manual backups" in host.output()
+    assert "delete_before_replace" in host.output()
+
+
+def test_a_full_server_is_refused_at_create_with_the_api_reason(backups: Engine, fake):
+    fill_quota(fake, 12346)
+    with pytest.raises(ProviderError) as info:
+        backups.create("b", server_id=12346)
+    assert "limit" in info.value.message.lower()
+
+
+def test_replacing_on_a_full_server_works_with_delete_before_replace(backups: Engine, fake):
+    res = backups.create("b", server_id=12346, triggers=["v1"])
+    for n in range(9):
+        fake.seed_backup(server_id=12346, backup_type="manual", description=f"m{n}")
+    checked, outcome = backups.diff(res, server_id=12346, triggers=["v2"])
+    assert outcome.replaces == ["triggers"]
+    # The engine's order for delete_before_replace: check again as new, delete, create.
+    _, failures = backups.check("b", {"server_id": 12346, "triggers": ["v2"]})
+    assert failures == []
+    backups.delete(res)
+    new_id, _ = backups.host.create(res.urn, checked)
+    assert int(new_id) in fake_backups(fake, 12346)
+    assert int(res.id) not in fake_backups(fake)
 
 
 def test_check_does_not_fail_preview_when_the_api_is_down(backups: Engine, fake, host):
@@ -313,6 +342,28 @@ def test_adopting_an_automatic_or_missing_backup_is_refused_at_check(backups: En
     _, failures = backups.check("a", {"server_id": 12345, "existing_backup_id": 7})
     assert failures and failures[0][0] == "existing_backup_id"
     assert "does not exist" in failures[0][1]
+
+
+def test_an_adopted_backup_is_never_replaced_for_description_or_triggers(
+    backups: Engine, fake, host
+):
+    res = backups.create("adopted", server_id=12345, existing_backup_id=499)
+    _, same = backups.diff(res, server_id=12345, existing_backup_id=499)
+    assert same.changes is False  # the API's description is not a change request
+    _, described = backups.diff(res, server_id=12345, existing_backup_id=499, description="x")
+    assert described.changes is False
+    checked, retriggered = backups.diff(res, server_id=12345, existing_backup_id=499, triggers=[2])
+    assert retriggered.changes is True and retriggered.replaces == []
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert outs["triggers"] == [2]
+    assert outs["description"] == "Pre-update backup"
+    assert 499 in fake_backups(fake)
+
+
+def test_leaving_out_the_description_is_not_a_change(backups: Engine, fake):
+    res = backups.create("b", server_id=12345, description="kept")
+    _, outcome = backups.diff(res, server_id=12345)
+    assert outcome.changes is False
 
 
 # ---- secrets and state size ------------------------------------------------------------
