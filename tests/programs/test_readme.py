@@ -1,4 +1,4 @@
-"""The README's opening program runs as written: deploy, restore, destroy.
+"""The README's opening program and the root project run as written.
 
 A user's first contact is that snippet; it must work against the API without
 edits beyond the stack config it asks for.
@@ -52,5 +52,22 @@ def test_readme_example_deploys_restores_and_destroys(tmp_path: Path, fake: Fake
     engine.up()
     assert restore_requests(fake.app, 12345) == 1
 
+    engine.destroy()
+    assert set(backups(fake.app)) == start
+
+
+def test_the_root_project_deploys_the_quickstart(tmp_path: Path, fake: FakeServer) -> None:
+    engine = Engine(
+        tmp_path / "root.json",
+        project="pulumi-vpsbackup",
+        stack="test",
+        config={"vpsbackup:apiUrl": fake.url, "vpsbackup:apiToken": TOKEN},
+        secret_keys={"vpsbackup:apiToken"},
+        env={"VPS_API_TOKEN": "", "VPS_API_URL": ""},
+        program=REPO,
+    )
+    start = set(backups(fake.app))
+    up = engine.up()
+    assert set(backups(fake.app)) == start | {int(up.outputs["backupId"])}
     engine.destroy()
     assert set(backups(fake.app)) == start
