@@ -138,6 +138,9 @@ class VpsProvider(ResourceProvider):
         return next(spec for spec in self.fields if spec.name == name)
 
 
+MIN_POLL_SECONDS = 0.01  # zero would poll in a tight loop against the API
+
+
 def _seconds(key: str, value: Any, default: float) -> float:
     if value is None:
         return default
@@ -145,8 +148,10 @@ def _seconds(key: str, value: Any, default: float) -> float:
         seconds = float(value)
     except (TypeError, ValueError):
         seconds = -1.0
-    if not 0 <= seconds <= 3600:
-        raise ConfigurationError(f"{key} must be a number of seconds from 0 to 3600, got {value!r}")
+    if not MIN_POLL_SECONDS <= seconds <= 3600:
+        raise ConfigurationError(
+            f"{key} must be a number of seconds from {MIN_POLL_SECONDS} to 3600, got {value!r}"
+        )
     return seconds
 
 

@@ -1,0 +1,56 @@
+"""Provider settings come from the stack config handed to configure(), then the environment."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from pulumi_vpsbackup import ConfigurationError
+from pulumi_vpsbackup.provider import BackupProvider
+
+TOKEN = "vps_provider_settings_token_77"
+
+
+def configured(**config: str) -> BackupProvider:
+    provider = BackupProvider()
+    provider.configure(ConfigureRequest(Config(config, project_name="p")))
+    return provider
+
+
+def test_stack_config_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("VPS_API_TOKEN", "vps_from_the_environment_1")
+    monkeypatch.setenv("VPS_API_URL", "https://env.example/api/v1")
+    settings = configured(
+        **{"vpsbackup:apiToken": TOKEN, "vpsbackup:apiUrl": "http://127.0.0.1:9/api/v1"}
+    ).settings()
+    assert settings.token.reveal() == TOKEN
+    assert settings.base_url.startswith("http://127.0.0.1:9/api/v1")
+
+
+def test_poll_settings_shape_the_schedule():
+    settings = configured(
+        **{
+            "vpsbackup:apiToken": TOKEN,
+            "vpsbackup:pollInterval": "0.5",
+            "vpsbackup:maxPollInterval": "30",
+        }
+    ).settings()
+    assert (settings.poll.initial, settings.poll.max_interval) == (0.5, 30.0)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "7200"])
+def test_a_poll_interval_that_would_hammer_or_stall_is_refused(value):
+    provider = configured(**{"vpsbackup:apiToken": TOKEN, "vpsbackup:pollInterval": value})
+    with pytest.raises(ConfigurationError, match=r"vpsbackup:pollInterval must be .* 0.01 to 3600"):
+        provider.settings()
+
+
+def test_a_configured_provider_pickles_without_its_settings():
+    provider = configured(**{"vpsbackup:apiToken": TOKEN})
+    provider.client()
+    raw = pickle.dumps(provider)
+    assert TOKEN.encode() not in raw
+    assert pickle.loads(raw)._config == {}  # noqa: S301 - our own bytes
