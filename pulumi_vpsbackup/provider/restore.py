@@ -20,8 +20,11 @@ from ..client import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    RestoreFailedError,
     TransportError,
+    VpsBackupError,
     VpsClient,
+    WaitTimeoutError,
 )
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
@@ -116,6 +119,7 @@ class RestoreProvider(VpsProvider):
         progress(f"restoring server {server_id} from backup {backup_id}: {result.message or ''}")
         status = result.server_status or "restoring"
         server_name = None
+        restore_status = "started"
         if wait:
             remaining = max(1.0, deadline - time.monotonic())
             try:
@@ -127,21 +131,36 @@ class RestoreProvider(VpsProvider):
                         f"server {server_id} is {s.status} after {waited:.0f}s"
                     ),
                 )
-            except Exception as exc:
+            except RestoreFailedError as exc:
+                # It ended badly: nothing is recorded, so `pulumi up` tries again.
                 raise user_error(
-                    f"{first_line(exc).rstrip('.')}. The restore "
-                    f"of server {server_id} from backup {backup_id} was started and cannot be "
-                    "undone; nothing was recorded in state. Check the server, then run "
-                    "`pulumi up` again to retry.",
+                    f"{first_line(exc).rstrip('.')}. The restore of server {server_id} from "
+                    f"backup {backup_id} failed on VPS.org's side and cannot be undone; "
+                    "nothing was recorded in state. Check the server, then run `pulumi up` "
+                    "again to retry.",
                     exc,
                 ) from exc
-            status = server.status
-            server_name = server.name
+            except VpsBackupError as exc:
+                # The restore was accepted but its end was not seen (deadline, API
+                # unreachable). Recording it is the lesser harm: raising would make
+                # the next `pulumi up` restore again over whatever was written since.
+                restore_status = "timed_out" if isinstance(exc, WaitTimeoutError) else "unconfirmed"
+                status = getattr(exc, "last_status", None) or "unknown"
+                warn(
+                    f"the restore of server {server_id} from backup {backup_id} was accepted "
+                    f"but not seen to finish ({first_line(exc)}); it is recorded as "
+                    f"{restore_status} so that the next `pulumi up` does not restore again. "
+                    "Check the server; `pulumi refresh` updates its status."
+                )
+            else:
+                status = server.status
+                server_name = server.name
+                restore_status = "completed"
         outs = dict(inputs)
         outs.update(
             server_name=server_name,
             server_status=status,
-            restore_status="completed" if wait else "started",
+            restore_status=restore_status,
             restored_at=requested_at.isoformat().replace("+00:00", "Z"),
         )
         resource_id = f"{server_id}:{backup_id}:{requested_at.strftime('%Y%m%dT%H%M%S.%fZ')}"

@@ -99,3 +99,18 @@ def test_refresh_keeps_the_record_and_updates_the_server_status(
     assert outs["server_status"] == "active"
     assert outs["restored_at"] == res.outputs["restored_at"]
     assert inputs is not None and inputs["backup_id"] == 499
+
+
+def test_a_restore_accepted_but_not_seen_to_finish_is_recorded_not_rerun(
+    restores: Engine, fake, host
+):
+    # The clock is frozen: the server stays `restoring` past the timeout.
+    fake.set_behaviour(restore_seconds=3600)
+    res = restores.create("r", server_id=12345, backup_id=499, timeout=1)
+    assert res.outputs["restore_status"] == "timed_out"
+    assert res.outputs["server_status"] == "restoring"
+    assert restores_requested(fake) == ["/api/v1/servers/12345/restore/"]
+    assert "recorded as timed_out" in host.output()
+    # The next up sees no change, so the server is not restored a second time.
+    _, outcome = restores.diff(res, server_id=12345, backup_id=499, timeout=1)
+    assert outcome.changes is False
