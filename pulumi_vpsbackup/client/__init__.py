@@ -8,10 +8,12 @@
 
 Modules: ``settings`` (where settings come from), ``secret`` (the token
 wrapper), ``transport`` (retries, redirects, logging; the retry policy is in its
-docstring), ``api`` (``VpsClient``), ``models``, ``errors`` (the exception tree
-is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling loop),
-``waiting`` (the waits for a backup and a restore) and ``cache`` (the shared
-listing cache). Importing reads no environment and opens no connection.
+docstring), ``api`` (``VpsClient``), ``responses`` (decoding a response body),
+``listing`` (paged listings and their re-read rule), ``reconcile`` (resolving a
+create or restore whose answer was lost), ``models``, ``errors`` (the exception
+tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
+loop), ``waiting`` (the waits for a backup and a restore) and ``cache`` (the
+shared listing cache). Importing reads no environment and opens no connection.
 """
 
 from __future__ import annotations

@@ -7,41 +7,24 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 import httpx
 
 from .cache import ListingCache
-from .errors import (
-    ApiError,
-    CreateReconciliationError,
-    NotFoundError,
-    PermissionDeniedError,
-    TransportError,
-    UnexpectedResponseError,
-    VpsBackupError,
-)
-from .models import Account, Backup, RestoreResult, Server, parse_timestamp
+from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
+from .listing import Listing, fetch_backups, paginate
+from .models import Account, Backup, RestoreResult, Server
+from .reconcile import accept_lost_restore, create_backup_reconciled
+from .responses import ResponseReader
 from .settings import ClientSettings, resolve_settings
 from .transport import Transport
-from .waiting import Waiter, restore_backup_id
+from .waiting import Waiter
 
 __all__ = ["VpsClient"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
-
-LISTING_READS = 3
-MAX_PAGES = 1000
-#: A ``last_restore`` that started this long before our request still counts as
-#: ours when a lost answer is reconciled (the API's clock may run behind ours).
-RESTORE_CLOCK_TOLERANCE = timedelta(seconds=30)
-
-Listing = tuple[Backup, ...]
-
-
-def _same_description(a: str | None, b: str | None) -> bool:
-    return (a or "") == (b or "")
 
 
 class VpsClient:
@@ -61,6 +44,10 @@ class VpsClient:
     :class:`CreateReconciliationError` when there are several;
     :meth:`restore_server` reads the server and accepts the restore only if the
     server shows it started, never re-posting a restore.
+
+    Page-by-page listing (and its re-read rule) is in
+    :mod:`~pulumi_vpsbackup.client.listing`; the reconciliation of a create or a
+    restore is in :mod:`~pulumi_vpsbackup.client.reconcile`.
     """
 
     def __init__(
@@ -86,6 +73,7 @@ class VpsClient:
             wall_clock=wall_clock,
             rng=self._rng,
         )
+        self._read = ResponseReader(self._http)
         self._listings: ListingCache[Listing] = ListingCache(clock)
         self._permissions: tuple[str, ...] | None = None
         self._server_get_supported: bool | None = None
@@ -169,100 +157,26 @@ class VpsClient:
                 return None
         return self._permissions
 
-    # Both raise outside the ``except`` block: the parser's exception holds the
-    # body, which could echo a secret, and must not ride along as __context__.
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            pass
-        self._shape_error(response, "the body is not JSON: " + response.text[:200])
-
-    def _parse(self, parse: Callable[[Any], Any], data: Any, response: httpx.Response) -> Any:
-        problem = ""
-        try:
-            return parse(data)
-        except (ValueError, TypeError, AttributeError) as exc:
-            problem = str(exc)
-        self._shape_error(response, f"unexpected response shape: {problem}")
-
-    def _shape_error(self, response: httpx.Response, what: str) -> NoReturn:
-        request = response.request
-        raise UnexpectedResponseError(
-            request.method,
-            self._http.display_path(request.url),
-            response.status_code,
-            self._http.redact(what),
-        )
+    def _get(self, target: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        return self._call("GET", target, params=params)
 
     def _paginate(self, path: str, params: Mapping[str, Any]) -> list[tuple[Any, httpx.Response]]:
-        """Every item of a ``{"count", "results", "next"}`` listing, following ``next``.
-
-        Page-number paging is not a snapshot: a backup deleted while the pages
-        are read shifts the next page, and an item slips through unseen. A
-        listing whose ``count`` changes between pages, or whose pages do not add
-        up to ``count``, is read again (at most ``LISTING_READS`` times), because
-        callers take absence from a listing as proof that a backup is gone.
-        """
-        for _ in range(LISTING_READS):
-            items, consistent = self._read_pages(path, params)
-            if consistent:
-                return items
-            logger.info("GET %s changed while it was read page by page; reading it again", path)
-        raise UnexpectedResponseError(
-            "GET",
-            path,
-            200,
-            f"the listing changed during each of {LISTING_READS} page-by-page reads; try again",
-        )
-
-    def _read_pages(
-        self, path: str, params: Mapping[str, Any]
-    ) -> tuple[list[tuple[Any, httpx.Response]], bool]:
-        items: list[tuple[Any, httpx.Response]] = []
-        counts: set[Any] = set()
-        pages = 0
-        target: str | None = path
-        query: Mapping[str, Any] | None = params
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            assert target is not None
-            response = self._call("GET", target, params=query)
-            data = self._json(response)
-            if isinstance(data, list):
-                return items + [(item, response) for item in data], pages == 0
-            if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-                self._shape_error(response, "unexpected response shape: no results list")
-            pages += 1
-            counts.add(data.get("count"))
-            items.extend((item, response) for item in data["results"])
-            next_link = data.get("next")
-            if not next_link or not isinstance(next_link, str):
-                if pages == 1:
-                    return items, True
-                (total,) = counts if len(counts) == 1 else (None,)
-                return items, isinstance(total, int) and total == len(items)
-            if next_link in seen:
-                self._shape_error(response, "unexpected response shape: the `next` links loop")
-            seen.add(next_link)
-            target = str(response.request.url.join(next_link))
-            query = None
-        raise UnexpectedResponseError("GET", path, 200, f"more than {MAX_PAGES} pages")
+        """Every item of a paged listing; see :func:`.listing.paginate`."""
+        return paginate(self._get, self._read, path, params)
 
     # -- account and servers ---------------------------------------------------
 
     def get_account(self) -> Account:
         """The account and the token's name and permissions; a cheap token check."""
         response = self._call("GET", "/account/me/")
-        account: Account = self._parse(Account.from_dict, self._json(response), response)
+        account: Account = self._read.parse(Account.from_dict, self._read.json(response), response)
         with self._state_lock:
             self._permissions = account.permissions
         return account
 
     def list_servers(self, *, status: str | None = None) -> list[Server]:
         return [
-            self._parse(Server.from_dict, item, response)
+            self._read.parse(Server.from_dict, item, response)
             for item, response in self._paginate("/servers/", {"status": status})
         ]
 
@@ -277,7 +191,9 @@ class VpsClient:
                     raise
             else:
                 self._server_get_supported = True
-                server: Server = self._parse(Server.from_dict, self._json(response), response)
+                server: Server = self._read.parse(
+                    Server.from_dict, self._read.json(response), response
+                )
                 return server
         for server in self.list_servers():
             if server.id == server_id:
@@ -289,17 +205,7 @@ class VpsClient:
     # -- backups ---------------------------------------------------------------
 
     def _fetch_backups(self, server_id: int | None, backup_type: str | None) -> Listing:
-        params = {"server_id": server_id, "backup_type": backup_type}
-        backups = (
-            self._parse(Backup.from_dict, item, response)
-            for item, response in self._paginate("/backups/", params)
-        )
-        return tuple(
-            b
-            for b in backups
-            if (server_id is None or b.server_id == server_id)
-            and (backup_type is None or b.backup_type == backup_type)
-        )
+        return fetch_backups(self._get, self._read, server_id, backup_type)
 
     def _cached_backups(self, server_id: int | None, not_before: float) -> tuple[Listing, float]:
         return self._listings.get(
@@ -363,60 +269,22 @@ class VpsClient:
             return self._create_backup(server_id, description)
 
     def _create_backup(self, server_id: int, description: str | None) -> Backup:
-        body: dict[str, Any] = {"server_id": int(server_id)}
-        if description is not None:
-            body["description"] = description
-        known = {b.id for b in self.list_backups(server_id=server_id, backup_type="manual")}
-        started = self._clock()
-        posts = 0
-        while True:
-            posts += 1
-            try:
-                response = self._call("POST", "/backups/", json=body)
-            except (ApiError, TransportError) as err:
-                if not err.outcome_unknown:
-                    raise
-                ambiguous: ApiError | TransportError = err
-            else:
-                self._listings.invalidate(server_id, None)
-                backup: Backup = self._parse(Backup.from_dict, self._json(response), response)
-                return backup
+        def read_backup(response: httpx.Response) -> Backup:
+            backup: Backup = self._read.parse(Backup.from_dict, self._read.json(response), response)
+            return backup
 
-            self._listings.invalidate(server_id, None)
-            logger.warning(
-                "POST /backups/ for server %s failed without a clear answer (%s); "
-                "listing the server's backups to find out whether it was created",
-                server_id,
-                type(ambiguous).__name__,
-            )
-            try:
-                after = self.list_backups(server_id=server_id, backup_type="manual")
-            except VpsBackupError as list_error:
-                raise CreateReconciliationError(
-                    server_id, [], f"listing after the failure also failed: {list_error}"
-                ) from ambiguous
-            new = [b for b in after if b.id not in known]
-            candidates = [b for b in new if _same_description(b.description, description)]
-            if len(candidates) == 1:
-                logger.warning(
-                    "adopting backup %d of server %s created by the failed request",
-                    candidates[0].id,
-                    server_id,
-                )
-                return candidates[0]
-            if len(candidates) > 1:
-                raise CreateReconciliationError(
-                    server_id, sorted(b.id for b in candidates)
-                ) from ambiguous
-            known |= {b.id for b in after}
-            delay = self._http.backoff(posts)
-            if (
-                posts >= self.settings.max_attempts
-                or self._clock() - started + delay > self.settings.max_retry_seconds
-            ):
-                raise ambiguous
-            logger.info("no backup was created; sending the request again in %.2f s", delay)
-            self._sleep(delay)
+        return create_backup_reconciled(
+            server_id,
+            description,
+            post=lambda body: self._call("POST", "/backups/", json=body),
+            read_backup=read_backup,
+            list_manual=lambda: self.list_backups(server_id=server_id, backup_type="manual"),
+            forget_listings=lambda: self._listings.invalidate(server_id, None),
+            backoff=self._http.backoff,
+            sleep=self._sleep,
+            clock=self._clock,
+            settings=self.settings,
+        )
 
     def delete_backup(self, backup_id: int) -> bool:
         """Delete a backup: True if deleted now, False if it was already absent (404).
@@ -471,32 +339,12 @@ class VpsClient:
                 server = self.get_server(server_id)
             except VpsBackupError:
                 raise err from None
-            last = server.last_restore or {}
-            last_started = parse_timestamp(
-                last.get("started_at") or last.get("requested_at") or last.get("created_at")
-            )
-            ours = (
-                restore_backup_id(last) == backup_id
-                and last_started is not None
-                and last_started >= requested_at - RESTORE_CLOCK_TOLERANCE
-            )
-            if server.status != "restoring" and not ours:
+            accepted = accept_lost_restore(server_id, backup_id, requested_at, server)
+            if accepted is None:
                 raise
-            logger.warning(
-                "restore of server %s: the answer was lost but the server shows the restore "
-                "started (status %s)",
-                server_id,
-                server.status,
-            )
-            return RestoreResult(
-                status="accepted",
-                message="the response was lost; the server's state shows the restore started",
-                server_id=server_id,
-                server_status=server.status,
-                backup_id=backup_id,
-            )
-        data = self._json(response) if response.content else {}
-        result: RestoreResult = self._parse(
+            return accepted
+        data = self._read.json(response) if response.content else {}
+        result: RestoreResult = self._read.parse(
             lambda d: RestoreResult.from_dict(d, server_id=server_id, backup_id=backup_id),
             data,
             response,
