@@ -63,10 +63,13 @@ def test_check_warns_at_preview_when_the_quota_is_full(backups: Engine, fake, ho
     # A warning, not a failure: the engine checks a replacement again with no
     # old inputs, which looks exactly like this fresh create, and a replacement
     # with delete_before_replace frees its own slot.
-    fill_quota(fake, 12346)
-    _, failures = backups.check("b", {"server_id": 12346})
+    # A server no earlier test listed: the host's short-lived listing cache
+    # (shared by concurrent checks) holds nothing stale for it.
+    fake.add_server(id=23456, name="quota-server")
+    fill_quota(fake, 23456)
+    _, failures = backups.check("b", {"server_id": 23456})
     assert failures == []
-    assert "server 12346 (db-server-01) already has 10 manual backups" in host.output()
+    assert "server 23456 (quota-server) already has 10 manual backups" in host.output()
     assert "delete_before_replace" in host.output()
 
 
