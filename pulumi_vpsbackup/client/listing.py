@@ -73,20 +73,30 @@ def _read_pages(
         if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
             reader.shape_error(response, "unexpected response shape: no results list")
         pages += 1
-        counts.add(data.get("count"))
+        count = data.get("count")
+        if isinstance(count, int) and not isinstance(count, bool):
+            counts.add(count)  # pages without a count (cursor paging) cannot be checked
         items.extend((item, response) for item in data["results"])
         next_link = data.get("next")
         if not next_link or not isinstance(next_link, str):
-            if pages == 1:
-                return items, True
-            (total,) = counts if len(counts) == 1 else (None,)
-            return items, isinstance(total, int) and total == len(items)
+            return items, pages == 1 or _adds_up(items, counts)
         if next_link in seen:
             reader.shape_error(response, "unexpected response shape: the `next` links loop")
         seen.add(next_link)
         target = str(response.request.url.join(next_link))
         query = None
     raise UnexpectedResponseError("GET", path, 200, f"more than {MAX_PAGES} pages")
+
+
+def _adds_up(items: list[_Item], counts: set[int]) -> bool:
+    """A multi-page read is whole when every page agreed on ``count``, the pages
+    add up to it, and no item came twice (an insert shifts items onto the next page)."""
+    ids = [item.get("id") for item, _ in items if isinstance(item, Mapping)]
+    if len(ids) != len(set(ids)):
+        return False
+    if not counts:
+        return True
+    return len(counts) == 1 and next(iter(counts)) == len(items)
 
 
 def fetch_backups(

@@ -76,6 +76,26 @@ def test_a_listing_that_changes_between_pages_is_read_again(make_client: MakeCli
     assert len(h.script.requests) == 4
 
 
+def test_pages_without_a_count_are_taken_as_they_come(make_client: MakeClient) -> None:
+    nxt = f"{BASE}/backups/?cursor=abc"
+    first = httpx.Response(200, json={"results": [backup_json(1)], "next": nxt})
+    last = httpx.Response(200, json={"results": [backup_json(2)], "next": None})
+    h = make_client(first, last)
+    assert [b.id for b in h.client.list_backups()] == [1, 2]
+    assert len(h.script.requests) == 2
+
+
+def test_an_item_seen_twice_across_pages_means_the_listing_moved(make_client: MakeClient) -> None:
+    nxt = f"{BASE}/backups/?page=2"
+    h = make_client(
+        page(backup_json(5), backup_json(4), next_url=nxt, count=4),
+        page(backup_json(4), backup_json(3), count=4),  # 6 was created: 4 moved to page 2
+        page(backup_json(6), backup_json(5), next_url=nxt, count=4),
+        page(backup_json(4), backup_json(3), count=4),
+    )
+    assert [b.id for b in h.client.list_backups()] == [6, 5, 4, 3]
+
+
 def test_a_listing_that_never_settles_is_an_error_not_an_absence(
     make_client: MakeClient,
 ) -> None:
