@@ -24,9 +24,10 @@ Lifecycle, as the engine drives it:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
@@ -41,6 +42,7 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
+from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
 from .queries import BackupInfo
@@ -147,27 +149,33 @@ class BackupProvider(VpsProvider):
         )
 
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str]]:
-        """The changed fields and those that replace, with two exceptions that protect backups.
+        """The changed fields and those that replace, with exceptions that protect backups.
 
         - No `description` in the program means "whatever the backup has": the
           output holds the API's description, which is not a change request.
-        - An adopted backup (`existing_backup_id`, unchanged) is never replaced
-          for its description or triggers: the replacement would adopt the
-          same backup again and then delete it as the old one.
+        - An adopted backup is never replaced for its description or triggers:
+          the replacement would adopt the same backup again and then delete it
+          as the old one. Naming the backup the resource already holds in
+          `existing_backup_id`, or dropping `existing_backup_id` once it has
+          done its job, changes no backup either: both update in place.
         """
         changed = v.changed_fields(self.fields, olds, news)
-        if news.get("description") is None and "description" in changed:
+        if v.is_absent(news.get("description")) and "description" in changed:
             changed.remove("description")
-        adopted = olds.get("existing_backup_id") is not None and (
-            "existing_backup_id" not in changed
+        new_adopt = news.get("existing_backup_id")
+        holds_it = (
+            new_adopt is not None
+            and not v.is_unknown(new_adopt)
+            and v.canonical(new_adopt) == v.canonical(olds.get("backup_id"))
         )
-        if adopted and "description" in changed:
-            changed.remove("description")
-        replaces = [
-            name
-            for name in changed
-            if self._spec(name).replaces and not (adopted and name == "triggers")
-        ]
+        keep: set[str] = set()  # changed, but updated in place rather than replaced
+        if "existing_backup_id" in changed and (new_adopt is None or holds_it):
+            keep.add("existing_backup_id")
+        if new_adopt is not None and ("existing_backup_id" not in changed or holds_it):
+            keep.add("triggers")
+            if "description" in changed:
+                changed.remove("description")
+        replaces = [name for name in changed if self._spec(name).replaces and name not in keep]
         return changed, replaces
 
     # ---- create ------------------------------------------------------------
@@ -206,16 +214,12 @@ class BackupProvider(VpsProvider):
         self, client: VpsClient, backup: Backup, timeout: float, undo: bool
     ) -> Backup:
         started = time.monotonic()
-
-        def report(current: Backup, waited: float) -> None:
-            progress(
-                f"backup {current.id} of server {current.server_id} is {current.status} "
-                f"after {waited:.0f}s (timeout {timeout:.0f}s)"
-            )
-
         try:
             return client.wait_for_backup(
-                backup.id, server_id=backup.server_id, timeout=timeout, on_progress=report
+                backup.id,
+                server_id=backup.server_id,
+                timeout=timeout,
+                on_progress=_reporter(timeout),
             )
         except (BackupFailedError, WaitTimeoutError, VpsBackupError) as exc:
             if not undo:
@@ -261,6 +265,23 @@ class BackupProvider(VpsProvider):
         except VpsBackupError as exc:
             return first_line(exc)
 
+    # ---- update ------------------------------------------------------------
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Record the new inputs; when waiting is switched on for a backup that is
+        still running, wait for it now so that dependents see it completed."""
+        outs = super().update(id_, olds, news).outs or {}
+        if news.get("wait_for_completion") and olds.get("status") in RUNNING_BACKUP_STATUSES:
+            client = self.client()
+            timeout = float(news.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS)
+            backup = client.wait_for_backup(
+                int(id_),
+                server_id=v.positive_id("server_id", outs["server_id"]),  # floats on the wire
+                timeout=timeout,
+                on_progress=_reporter(timeout),
+            )
+            outs.update(backup_outputs(backup, outs))
+        return UpdateResult(outs)
+
     # ---- read --------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         backup_id = v.positive_id("id", id_)
@@ -303,6 +324,16 @@ class BackupProvider(VpsProvider):
             deleted = client.delete_backup(backup_id)
         if not deleted:
             progress(f"backup {backup_id} was already gone")
+
+
+def _reporter(timeout: float) -> Callable[[Backup, float], None]:
+    def report(current: Backup, waited: float) -> None:
+        progress(
+            f"backup {current.id} of server {current.server_id} is {current.status} "
+            f"after {waited:.0f}s (timeout {timeout:.0f}s)"
+        )
+
+    return report
 
 
 def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:

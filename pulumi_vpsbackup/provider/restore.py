@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult
+from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
@@ -21,11 +21,13 @@ from ..client import (
     ConfigurationError,
     NotFoundError,
     RestoreFailedError,
+    Server,
     TransportError,
     VpsBackupError,
     VpsClient,
     WaitTimeoutError,
 )
+from ..client.waiting import FAILED_STATUSES, RUNNING_RESTORE_STATUSES, restore_backup_id
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
 
@@ -37,6 +39,24 @@ INPUT_FIELDS = [
     v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
 ]
 INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
+
+
+UNSETTLED = ("started", "timed_out", "unconfirmed")
+
+
+def _settled(recorded: str, server: Server, backup_id: Any) -> str:
+    """What the server now says about a restore whose end was not seen."""
+    last = server.last_restore or {}
+    if backup_id is None or restore_backup_id(last) != int(backup_id):
+        return recorded  # no record of ours: nothing new to say
+    state = str(last.get("status") or "").lower()
+    if state in FAILED_STATUSES:
+        return "failed"
+    if state in ("completed", "success", "succeeded") or (
+        server.status == "active" and state not in RUNNING_RESTORE_STATUSES
+    ):
+        return "completed"
+    return recorded
 
 
 class RestoreProvider(VpsProvider):
@@ -144,13 +164,20 @@ class RestoreProvider(VpsProvider):
                 # The restore was accepted but its end was not seen (deadline, API
                 # unreachable). Recording it is the lesser harm: raising would make
                 # the next `pulumi up` restore again over whatever was written since.
-                restore_status = "timed_out" if isinstance(exc, WaitTimeoutError) else "unconfirmed"
+                timed_out = isinstance(exc, WaitTimeoutError)
+                restore_status = "timed_out" if timed_out else "unconfirmed"
                 status = getattr(exc, "last_status", None) or "unknown"
+                why = (
+                    f"still {status} after {timeout:.0f}s"
+                    if timed_out
+                    else f"the API could not be asked ({type(exc).__name__})"
+                )
                 warn(
                     f"the restore of server {server_id} from backup {backup_id} was accepted "
-                    f"but not seen to finish ({first_line(exc)}); it is recorded as "
-                    f"{restore_status} so that the next `pulumi up` does not restore again. "
-                    "Check the server; `pulumi refresh` updates its status."
+                    f"but not seen to finish ({why}). It is recorded as {restore_status}: the "
+                    "next `pulumi up` will NOT restore again, and resources that depend on "
+                    "this Restore are not held back. `pulumi refresh` shows the outcome in "
+                    "restore_status; to restore again, change `triggers`."
                 )
             else:
                 status = server.status
@@ -199,8 +226,29 @@ class RestoreProvider(VpsProvider):
             return ReadResult(None, {})  # the server itself is gone
         outs = {k: val for k, val in props.items() if k != "__provider"}
         outs.update(server_name=server.name, server_status=server.status)
+        if outs.get("restore_status") in UNSETTLED:
+            outs["restore_status"] = _settled(outs["restore_status"], server, outs.get("backup_id"))
         inputs = {name: outs[name] for name in INPUT_NAMES if outs.get(name) is not None}
         return ReadResult(id_, outs, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Record the new inputs; when waiting is switched on for a restore whose end
+        was not seen, wait for it now."""
+        outs = super().update(id_, olds, news).outs or {}
+        if news.get("wait_for_completion") and olds.get("restore_status") in UNSETTLED:
+            server_id, backup_id = int(outs["server_id"]), int(outs["backup_id"])
+            server = self.client().wait_for_restore(
+                server_id,
+                backup_id=backup_id,
+                timeout=float(news.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS),
+                on_progress=lambda s, waited: progress(
+                    f"server {server_id} is {s.status} after {waited:.0f}s"
+                ),
+            )
+            outs.update(
+                server_name=server.name, server_status=server.status, restore_status="completed"
+            )
+        return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         progress(

@@ -243,6 +243,19 @@ def changed_fields(
     for spec in specs:
         old = olds.get(spec.name, spec.default)
         new = news.get(spec.name, spec.default)
-        if contains_unknown(new) or canonical(old) != canonical(new):
+        if contains_unknown(new):
+            changed.append(spec.name)
+        elif is_absent(old) and is_absent(new):
+            continue  # e.g. triggers left out, then built as an empty list
+        elif canonical(old) != canonical(new):
             changed.append(spec.name)
     return changed
+
+
+def is_absent(value: Any) -> bool:
+    """None, "" and empty lists or maps all mean "not given"."""
+    return (
+        value is None
+        or value == ""
+        or (isinstance(value, (list, tuple, Mapping)) and len(value) == 0)
+    )

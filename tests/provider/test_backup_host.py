@@ -367,6 +367,50 @@ def test_leaving_out_the_description_is_not_a_change(backups: Engine, fake):
     res = backups.create("b", server_id=12345, description="kept")
     _, outcome = backups.diff(res, server_id=12345)
     assert outcome.changes is False
+    _, emptied = backups.diff(res, server_id=12345, description="")
+    assert emptied.changes is False
+
+
+def test_empty_triggers_are_the_same_as_none(backups: Engine, fake):
+    res = backups.create("b", server_id=12345)
+    for empty in ([], {}):
+        _, outcome = backups.diff(res, server_id=12345, triggers=empty)
+        assert outcome.changes is False, empty
+
+
+def test_naming_its_own_backup_in_existing_backup_id_updates_in_place(backups: Engine, fake, host):
+    res = backups.create("b", server_id=12345, description="mine")
+    own = int(res.id)
+    checked, outcome = backups.diff(res, server_id=12345, existing_backup_id=own)
+    assert outcome.changes is True and outcome.replaces == []
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert outs["existing_backup_id"] == own
+    assert own in fake_backups(fake)
+
+
+def test_dropping_existing_backup_id_after_adoption_keeps_the_backup(backups: Engine, fake, host):
+    res = backups.create("adopted", server_id=12345, existing_backup_id=499)
+    checked, outcome = backups.diff(res, server_id=12345)
+    assert outcome.changes is True and outcome.replaces == []
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert "existing_backup_id" not in outs
+    assert 499 in fake_backups(fake)
+    # From then on it is an ordinary managed backup: new triggers take a new one.
+    res.outputs = outs
+    _, retake = backups.diff(res, server_id=12345, triggers=["v2"])
+    assert retake.replaces == ["triggers"]
+
+
+def test_switching_waiting_on_waits_for_a_running_backup(backups: Engine, fake, host):
+    fake.set_behaviour(completion="reads", completion_reads=2)
+    res = backups.create("b", server_id=12345, wait_for_completion=False)
+    assert res.outputs["status"] == "in_progress"
+    checked, outcome = backups.diff(res, server_id=12345, wait_for_completion=True)
+    assert outcome.replaces == []
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert outs["status"] == "completed"
+    assert outs["size_mb"] > 0
+    assert outs["wait_for_completion"] is True
 
 
 # ---- secrets and state size ------------------------------------------------------------

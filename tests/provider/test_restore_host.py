@@ -114,3 +114,30 @@ def test_a_restore_accepted_but_not_seen_to_finish_is_recorded_not_rerun(
     # The next up sees no change, so the server is not restored a second time.
     _, outcome = restores.diff(res, server_id=12345, backup_id=499, timeout=1)
     assert outcome.changes is False
+
+
+def test_refresh_settles_a_restore_recorded_as_timed_out(restores: Engine, fake, host):
+    fake.set_behaviour(restore_seconds=3600)
+    res = restores.create("r", server_id=12345, backup_id=499, timeout=1)
+    assert res.outputs["restore_status"] == "timed_out"
+    fake.advance(3601)
+    _, outs, _ = host.read(res.id, res.urn, res.outputs, res.inputs)
+    assert outs["restore_status"] == "completed"
+    assert outs["server_status"] == "active"
+
+
+def test_switching_waiting_on_waits_for_an_unsettled_restore(restores: Engine, fake, host):
+    fake.set_behaviour(restore_seconds=0)
+    res = restores.create("r", server_id=12345, backup_id=499, wait_for_completion=False)
+    assert res.outputs["restore_status"] == "started"
+    checked, outcome = restores.diff(res, server_id=12345, backup_id=499)
+    assert outcome.replaces == []
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert outs["restore_status"] == "completed"
+    assert restores_requested(fake) == ["/api/v1/servers/12345/restore/"]
+
+
+def test_empty_triggers_never_restore_again(restores: Engine, fast_restores):
+    res = restores.create("r", server_id=12345, backup_id=499)
+    _, outcome = restores.diff(res, server_id=12345, backup_id=499, triggers=[])
+    assert outcome.changes is False
