@@ -289,7 +289,12 @@ class BackupProvider(VpsProvider):
         server_id = v.positive_id("server_id", server_id) if server_id is not None else None
         # A short-lived shared listing: a refresh of many backups on one server
         # costs one listing, not one per backup.
-        backup = self.client().find_backup(backup_id, server_id=server_id, max_age=2.0)
+        client = self.client()
+        backup = client.find_backup(backup_id, server_id=server_id, max_age=2.0)
+        if backup is None:
+            # Dropping it from state leaves a live backup unmanaged if the listing
+            # was wrong (paging is no snapshot), so absence must be seen twice.
+            backup = client.find_backup(backup_id, server_id=server_id)
         if backup is None:
             return ReadResult(None, {})
         inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
