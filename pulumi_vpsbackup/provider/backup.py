@@ -6,8 +6,10 @@ Lifecycle, as the engine drives it:
   and when the values are known, asks the API whether the create would
   certainly fail (unknown server, 10-manual-backup limit). An unreachable API
   or bad credentials only warn here: preview stays usable in review.
-- diff: `server_id`, `description`, `triggers` and `existing_backup_id` replace;
-  `wait_for_completion` and `timeout` update in place without an API call.
+- diff: `server_id`, `description`, `triggers` and `existing_backup_id` replace
+  (except where that would delete an adopted backup: see `_changes`);
+  `wait_for_completion` and `timeout` update in place, and switching waiting
+  on for a running backup waits for it.
   Replacement creates the new backup before deleting the old one (a server is
   never left without the backup), which needs one free slot of the quota; see
   the README for `delete_before_replace`.
@@ -171,10 +173,13 @@ class BackupProvider(VpsProvider):
         keep: set[str] = set()  # changed, but updated in place rather than replaced
         if "existing_backup_id" in changed and (new_adopt is None or holds_it):
             keep.add("existing_backup_id")
-        if new_adopt is not None and ("existing_backup_id" not in changed or holds_it):
+        adopting = new_adopt is not None and ("existing_backup_id" not in changed or holds_it)
+        if adopting:
             keep.add("triggers")
-            if "description" in changed:
-                changed.remove("description")
+        # An adopted backup's description is VPS.org's, never the program's: it
+        # is no reason to replace, even after existing_backup_id is dropped.
+        if (adopting or olds.get("adopted")) and "description" in changed:
+            changed.remove("description")
         replaces = [name for name in changed if self._spec(name).replaces and name not in keep]
         return changed, replaces
 
@@ -193,7 +198,10 @@ class BackupProvider(VpsProvider):
             progress(f"created backup {backup.id} of server {server_id} ({backup.status})")
         if inputs["wait_for_completion"] and backup.is_in_progress:
             backup = self._wait_or_undo(client, backup, inputs["timeout"], undo=created)
-        return CreateResult(str(backup.id), backup_outputs(backup, inputs))
+        outs = backup_outputs(backup, inputs)
+        if not created:
+            outs["adopted"] = True  # kept by update and read; see _changes
+        return CreateResult(str(backup.id), outs)
 
     def _adopt(self, client: VpsClient, server_id: int, backup_id: int) -> Backup:
         backup = client.find_backup(backup_id, server_id=server_id)
@@ -304,6 +312,8 @@ class BackupProvider(VpsProvider):
         if backup.description is not None:
             inputs["description"] = backup.description
         outs = backup_outputs(backup, inputs)
+        if props.get("adopted"):
+            outs["adopted"] = True
         return ReadResult(str(backup.id), outs, inputs)
 
     # ---- delete ------------------------------------------------------------

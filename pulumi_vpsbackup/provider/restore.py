@@ -27,7 +27,8 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
-from ..client.waiting import FAILED_STATUSES, RUNNING_RESTORE_STATUSES, restore_backup_id
+from ..client.reconcile import RESTORE_CLOCK_TOLERANCE
+from ..client.waiting import FAILED_STATUSES, restore_backup_id
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
 
@@ -44,19 +45,40 @@ INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
 UNSETTLED = ("started", "timed_out", "unconfirmed")
 
 
-def _settled(recorded: str, server: Server, backup_id: Any) -> str:
-    """What the server now says about a restore whose end was not seen."""
+SUCCEEDED = ("completed", "success", "succeeded")
+
+
+def _settled(recorded: str, server: Server, backup_id: Any, restored_at: Any) -> str:
+    """What the server's restore record says about a restore whose end was not seen.
+
+    Only a record of this backup, started no earlier than this resource's
+    request, counts; and only an explicit outcome settles it (an unknown or
+    missing status may be a restore that has not begun).
+    """
     last = server.last_restore or {}
     if backup_id is None or restore_backup_id(last) != int(backup_id):
         return recorded  # no record of ours: nothing new to say
+    started = _parse_time(last.get("started_at") or last.get("requested_at"))
+    requested = _parse_time(restored_at)
+    if started is not None and requested is not None:
+        if started < requested - RESTORE_CLOCK_TOLERANCE:
+            return recorded  # an older restore of the same backup
     state = str(last.get("status") or "").lower()
     if state in FAILED_STATUSES:
         return "failed"
-    if state in ("completed", "success", "succeeded") or (
-        server.status == "active" and state not in RUNNING_RESTORE_STATUSES
-    ):
+    if state in SUCCEEDED or (not state and server.status == "active" and last.get("finished_at")):
         return "completed"
     return recorded
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 class RestoreProvider(VpsProvider):
@@ -227,17 +249,28 @@ class RestoreProvider(VpsProvider):
         outs = {k: val for k, val in props.items() if k != "__provider"}
         outs.update(server_name=server.name, server_status=server.status)
         if outs.get("restore_status") in UNSETTLED:
-            outs["restore_status"] = _settled(outs["restore_status"], server, outs.get("backup_id"))
+            outs["restore_status"] = _settled(
+                outs["restore_status"], server, outs.get("backup_id"), outs.get("restored_at")
+            )
         inputs = {name: outs[name] for name in INPUT_NAMES if outs.get(name) is not None}
         return ReadResult(id_, outs, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Record the new inputs; when waiting is switched on for a restore whose end
-        was not seen, wait for it now."""
+        was not seen, wait for it now and settle it from the server's record.
+
+        Like create, an outcome that is not seen is recorded with a warning
+        rather than raised: the restore itself already ran.
+        """
         outs = super().update(id_, olds, news).outs or {}
-        if news.get("wait_for_completion") and olds.get("restore_status") in UNSETTLED:
-            server_id, backup_id = int(outs["server_id"]), int(outs["backup_id"])
-            server = self.client().wait_for_restore(
+        recorded = olds.get("restore_status")
+        if not (news.get("wait_for_completion") and recorded in UNSETTLED):
+            return UpdateResult(outs)
+        server_id = v.positive_id("server_id", outs["server_id"])
+        backup_id = v.positive_id("backup_id", outs["backup_id"])
+        client = self.client()
+        try:
+            client.wait_for_restore(
                 server_id,
                 backup_id=backup_id,
                 timeout=float(news.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS),
@@ -245,9 +278,18 @@ class RestoreProvider(VpsProvider):
                     f"server {server_id} is {s.status} after {waited:.0f}s"
                 ),
             )
-            outs.update(
-                server_name=server.name, server_status=server.status, restore_status="completed"
-            )
+        except VpsBackupError as exc:
+            warn(f"the restore of server {server_id} is still not settled ({first_line(exc)})")
+        try:
+            server = client.get_server(server_id)
+        except VpsBackupError as exc:
+            warn(f"could not read server {server_id} after waiting ({first_line(exc)})")
+            return UpdateResult(outs)
+        outs.update(
+            server_name=server.name,
+            server_status=server.status,
+            restore_status=_settled(str(recorded), server, backup_id, outs.get("restored_at")),
+        )
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -401,6 +401,20 @@ def test_dropping_existing_backup_id_after_adoption_keeps_the_backup(backups: En
     assert retake.replaces == ["triggers"]
 
 
+def test_dropping_adoption_never_replaces_for_the_description_vps_org_has(
+    backups: Engine, fake, host
+):
+    # The program's description was never applied to the adopted backup 499.
+    res = backups.create("adopted", server_id=12345, existing_backup_id=499, description="nightly")
+    assert res.outputs["description"] == "Pre-update backup"
+    checked, dropped = backups.diff(res, server_id=12345, description="nightly")
+    assert dropped.replaces == []
+    res.outputs = host.update(res.id, res.urn, res.outputs, checked)
+    _, again = backups.diff(res, server_id=12345, description="nightly")
+    assert again.changes is False
+    assert 499 in fake_backups(fake)
+
+
 def test_switching_waiting_on_waits_for_a_running_backup(backups: Engine, fake, host):
     fake.set_behaviour(completion="reads", completion_reads=2)
     res = backups.create("b", server_id=12345, wait_for_completion=False)

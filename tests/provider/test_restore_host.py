@@ -141,3 +141,20 @@ def test_empty_triggers_never_restore_again(restores: Engine, fast_restores):
     res = restores.create("r", server_id=12345, backup_id=499)
     _, outcome = restores.diff(res, server_id=12345, backup_id=499, triggers=[])
     assert outcome.changes is False
+
+
+def test_another_backups_restore_record_never_settles_ours(restores: Engine, fake, host, served):
+    import httpx
+
+    from .conftest import TOKEN
+
+    fake.set_behaviour(restore_seconds=0)
+    res = restores.create("r", server_id=12345, backup_id=499, wait_for_completion=False)
+    # Someone restores the server from another backup afterwards.
+    with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        assert api.post("/servers/12345/restore/", json={"backup_id": 501}).status_code == 200
+    checked, _ = restores.diff(res, server_id=12345, backup_id=499)
+    outs = host.update(res.id, res.urn, res.outputs, checked)
+    assert outs["restore_status"] == "started"
+    _, refreshed, _ = host.read(res.id, res.urn, res.outputs, res.inputs)
+    assert refreshed["restore_status"] == "started"
