@@ -39,13 +39,20 @@ def paginate(
     Page-number paging is not a snapshot: a backup deleted while the pages
     are read shifts the next page, and an item slips through unseen. A
     listing whose ``count`` changes between pages, or whose pages do not add
-    up to ``count``, is read again (at most ``LISTING_READS`` times), because
-    callers take absence from a listing as proof that a backup is gone.
+    up to ``count``, or that shows an item twice, is read again (at most
+    ``LISTING_READS`` times), because callers take absence from a listing as
+    proof that a backup is gone. A multi-page listing without any ``count``
+    cannot be checked that way; it is accepted when two reads in a row agree.
     """
+    previous: list[Any] | None = None
     for _ in range(LISTING_READS):
         items, consistent = _read_pages(get, reader, path, params)
         if consistent:
             return items
+        ids = _ids(items)
+        if consistent is None and ids == previous:
+            return items  # no count to check against: two identical reads agree
+        previous = ids if consistent is None else None
         logger.info("GET %s changed while it was read page by page; reading it again", path)
     raise UnexpectedResponseError(
         "GET",
@@ -57,7 +64,7 @@ def paginate(
 
 def _read_pages(
     get: GetPage, reader: ResponseReader, path: str, params: Mapping[str, Any]
-) -> tuple[list[_Item], bool]:
+) -> tuple[list[_Item], bool | None]:
     items: list[_Item] = []
     counts: set[Any] = set()
     pages = 0
@@ -88,14 +95,19 @@ def _read_pages(
     raise UnexpectedResponseError("GET", path, 200, f"more than {MAX_PAGES} pages")
 
 
-def _adds_up(items: list[_Item], counts: set[int]) -> bool:
-    """A multi-page read is whole when every page agreed on ``count``, the pages
-    add up to it, and no item came twice (an insert shifts items onto the next page)."""
-    ids = [item.get("id") for item, _ in items if isinstance(item, Mapping)]
+def _ids(items: list[_Item]) -> list[Any]:
+    return [item.get("id") for item, _ in items if isinstance(item, Mapping)]
+
+
+def _adds_up(items: list[_Item], counts: set[int]) -> bool | None:
+    """Whether a multi-page read is whole: every page agreed on ``count``, the
+    pages add up to it, and no item came twice (an insert shifts items onto the
+    next page). None when no page gave a count: it cannot be told from one read."""
+    ids = _ids(items)
     if len(ids) != len(set(ids)):
         return False
     if not counts:
-        return True
+        return None
     return len(counts) == 1 and next(iter(counts)) == len(items)
 
 
