@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint fake demo bench clean
+.PHONY: install cli test lint fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -17,19 +17,28 @@ $(STAMP): setup.py pyproject.toml
 
 install: $(STAMP)
 
+# The Pulumi CLI the tests run, built from Go modules at the version that
+# tools/pulumi-cli/go.mod pins, into a cache outside the work tree (reused when
+# present; VPSBACKUP_CLI_CACHE moves it). Its last line is the directory.
+cli:
+	@tools/pulumi-cli/build.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The whole suite, with the built CLI first on PATH (tests/cli need it).
 test: lint
-	$(BIN)/python -m pytest
+	@cli="$$(tools/pulumi-cli/build.sh)" && echo "PATH += $$cli" && \
+	PATH="$$cli:$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)
 
 demo: install
-	$(BIN)/python scripts/demo.py --port $(PORT) --token $(TOKEN)
+	@cli="$$(tools/pulumi-cli/build.sh 2>/dev/null || true)"; \
+	PATH="$${cli:+$$cli:}$$PATH" $(BIN)/python scripts/demo.py --port $(PORT) --token $(TOKEN)
 
 bench: install
 	$(BIN)/python -m bench

@@ -266,6 +266,8 @@ def demo_with_cli(pulumi: str, url: str, token: str, workdir: Path, keep: bool) 
         PULUMI_BACKEND_URL=state.as_uri(),
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
         PULUMI_SKIP_UPDATE_CHECK="true",
+        # Every plugin this demo needs is beside `pulumi`; never download one.
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
         PULUMI_HOME=os.environ.get("PULUMI_HOME", str(Path.home() / ".pulumi")),
     )
     env.pop("PULUMI_ACCESS_TOKEN", None)  # a file backend; never talk to Pulumi Cloud here
@@ -322,6 +324,7 @@ def print_cli_missing() -> None:
     heading("The Pulumi CLI is not installed (no `pulumi` on PATH)")
     say("   To deploy the examples with Pulumi itself, install the CLI:")
     say(f"     {INSTALL_COMMAND}")
+    say("   or, in this repository, build the version the tests use: `make cli` (needs Go).")
     say(f"   or see {INSTALL_PAGE} (Homebrew, Windows, Docker, ...).")
     say("   Then run `make demo` again.")
     say()

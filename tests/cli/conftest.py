@@ -13,20 +13,40 @@ import yaml
 from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from tests.cli.project import CliProject, make_project
 from tests.programs.scenarios import REPO, TOKEN, Scenario, project_settings
 
-INSTALL = (
-    "https://www.pulumi.com/docs/iac/download-install/ (or: curl -fsSL https://get.pulumi.com | sh)"
-)
 PASSPHRASE = "vpsbackup-cli-tests"
+HINT = "build it with `make cli` and put the directory it prints first on PATH (`make test` does)"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def pulumi_cli() -> str:
+    """The `pulumi` on PATH; in CI (CI=true) a missing CLI fails instead of skipping."""
     path = shutil.which("pulumi")
     if path is None:
-        pytest.skip(f"the Pulumi CLI is not on PATH; install it from {INSTALL} to run these")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Pulumi CLI is not on PATH; {HINT}")
+        pytest.skip(f"the Pulumi CLI is not on PATH; {HINT}")
     return path
+
+
+@pytest.fixture(scope="session")
+def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PULUMI_HOME of the test session's own: no plugin, credential or cache of the user's."""
+    return tmp_path_factory.mktemp("pulumi-home")
+
+
+def offline_env(state: Path, home: Path) -> dict[str, str]:
+    """What every CLI run here gets: a file backend, passphrase secrets, nothing online."""
+    return {
+        "PULUMI_BACKEND_URL": state.as_uri(),
+        "PULUMI_HOME": str(home),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+    }
 
 
 @pytest.fixture
@@ -53,7 +73,7 @@ def project_copy(scenario: Scenario, into: Path) -> Path:
 
 @pytest.fixture
 def stack_for(
-    tmp_path: Path, fake: FakeServer, pulumi_cli: str
+    tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
 ) -> Iterator[Callable[[Scenario], auto.Stack]]:
     """A new stack `test` of a scenario's example: file backend, passphrase secrets, config set."""
     made: list[auto.Stack] = []
@@ -62,9 +82,7 @@ def stack_for(
         state = tmp_path / "state"
         state.mkdir(exist_ok=True)
         env = {
-            "PULUMI_BACKEND_URL": state.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            **offline_env(state, cli_home),
             # pulumi_vpsbackup importable by the program and the provider host alike.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             # Settings come from the stack config only.
@@ -101,3 +119,30 @@ def stack_for(
             stack.workspace.remove_stack(stack.name, force=True)
         except auto.CommandError:
             pass
+
+
+@pytest.fixture
+def cli_project(
+    tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
+) -> Iterator[Callable[..., CliProject]]:
+    """Make projects from program text; each is destroyed and removed afterwards."""
+    made: list[CliProject] = []
+    state = tmp_path / "state"
+    state.mkdir()
+
+    def make(program: str, *, name: str = "cli-test", token: str = TOKEN) -> CliProject:
+        env = {
+            **offline_env(state, cli_home),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "VPS_API_TOKEN": "",
+            "VPS_API_URL": "",
+        }
+        project = make_project(tmp_path, name, program, env, fake.url, token)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        # A failed test must not leave backups behind in a fake that outlives it.
+        project.run("destroy", "--yes", "--skip-preview", ok=False)
+        project.run("stack", "rm", "--yes", "--force", ok=False)

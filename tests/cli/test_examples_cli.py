@@ -44,7 +44,10 @@ class Steps:
         pre = event.resource_pre_event
         if pre is not None:
             meta = pre.metadata
-            self.events.append((_op(meta.op), meta.type, meta.urn))
+            # The engine registers the default `pulumi-python` provider as a
+            # step of its own; the plan's summary does not count it.
+            if not meta.type.startswith("pulumi:providers:"):
+                self.events.append((_op(meta.op), meta.type, meta.urn))
 
     def ops(self) -> dict[str, str]:
         """One op per resource, as the CLI's plan shows it (replace folds its sub-steps)."""

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Build the Pulumi CLI that the tests run, from Go modules, at the version that
+# go.mod beside this script pins; reuse it when it is already built.
+#
+#   tools/pulumi-cli/build.sh        # prints the directory to put on PATH, last
+#
+# The directory is $VPSBACKUP_CLI_CACHE/pulumi-v<version>-<hash of this folder>
+# (default cache: ~/.cache/pulumi-vpsbackup), outside the work tree, so clones
+# and CI runs on one machine share one build. Nothing here reaches anything but
+# the Go module proxy and PyPI.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+
+version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+sdk_version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
+if [ "$version" != "$sdk_version" ]; then
+  echo "tools/pulumi-cli/go.mod: pkg/v3 is $version but sdk/v3 is $sdk_version; pin both to one version" >&2
+  exit 1
+fi
+key="$(cat go.mod go.sum | sha256sum | cut -c1-12)"
+root="${VPSBACKUP_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-vpsbackup}"
+dir="$root/pulumi-$version-$key"
+
+if [ ! -f "$dir/.complete" ]; then
+  start=$(date +%s)
+  mkdir -p "$root"
+  tmp="$(mktemp -d "$root/.build.XXXXXX")"
+  chmod 0755 "$tmp"
+  trap 'rm -rf "$tmp"' EXIT
+  echo "building pulumi $version into $dir (the first build takes several minutes)" >&2
+  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+    -o "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+
+  # Two scripts the CLI needs at run time ship inside the sdk/v3 module; the
+  # module cache is read-only, so install executable copies.
+  sdk="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
+  install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$tmp/"
+  install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$tmp/"
+
+  # The Python language host (see langhost.py for why it is not Pulumi's own
+  # Go host): a virtualenv of its own, with the Pulumi SDK the project uses.
+  python3 -m venv "$tmp/langhost-venv"
+  "$tmp/langhost-venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "pulumi==${VPSBACKUP_LANGHOST_SDK:-3.272.0}"
+  echo "${version#v}" >"$tmp/VERSION"
+  printf '#!/bin/sh\nexec "$(dirname "$0")/langhost-venv/bin/python" -u "$(dirname "$0")/langhost.py" "$@"\n' \
+    >"$tmp/pulumi-language-python"
+  chmod 0755 "$tmp/pulumi-language-python"
+
+  "$tmp/pulumi" version >/dev/null
+  touch "$tmp/.complete"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  trap - EXIT
+  echo "built in $(( $(date +%s) - start )) s" >&2
+fi
+
+# The host's source is this repository's: refresh it on every run (a copy).
+cmp -s langhost.py "$dir/langhost.py" || install -m 0644 langhost.py "$dir/langhost.py"
+
+# A virtualenv's scripts name their interpreter by absolute path; a moved one
+# would break, so check the host can start rather than trust the marker alone.
+"$dir/langhost-venv/bin/python" -c 'import grpc, pulumi.runtime.proto' 2>/dev/null || {
+  echo "$dir is damaged; remove it and run make cli again" >&2
+  exit 1
+}
+echo "pulumi $("$dir/pulumi" version) in:" >&2
+echo "$dir"
