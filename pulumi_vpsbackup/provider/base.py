@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +73,9 @@ class VpsProvider(ResourceProvider):
         self._reset()
 
     def configure(self, req: ConfigureRequest) -> None:
+        # configure() runs only in the provider host: the one place to change how
+        # our errors reach the CLI.
+        install_error_format()
         config = {key: req.config.get(key) for key in CONFIG_KEYS}
         with self._lock:
             self._config = {k: v for k, v in config.items() if v not in (None, "")}
@@ -170,6 +174,41 @@ def first_line(exc: BaseException) -> str:
     """The part of an error a user reads first."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+_HOST_MODULE = "pulumi.dynamic.__main__"
+_original_format_exc = traceback.format_exc
+
+
+def error_text(exc: BaseException) -> str:
+    """What the CLI shows for one of our errors: its message first, then its kind."""
+    text = str(exc).strip() or type(exc).__name__
+    return f"{text}\n[vpsbackup {type(exc).__name__}]"
+
+
+def _format_exc(limit: int | None = None, chain: bool = True) -> str:
+    exc = sys.exc_info()[1]
+    if isinstance(exc, VpsBackupError):
+        return error_text(exc)
+    return _original_format_exc(limit, chain)
+
+
+def install_error_format() -> None:
+    """Show our errors in the CLI as their message, not as a Python traceback.
+
+    Pulumi's dynamic-provider host turns any exception into the text of
+    `traceback.format_exc()`, so every error a user reads starts with
+    "Traceback (most recent call last):" and ten lines of frames before the
+    message. In that host process only (never in a program or a test
+    process), errors of this package, whose messages say what went wrong and
+    what to do, are shown as that message; anything else (a bug) keeps its
+    traceback.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(spec, "name", None) != _HOST_MODULE:
+        return
+    traceback.format_exc = _format_exc
 
 
 def user_error(message: str, cause: BaseException | None = None) -> VpsBackupError:

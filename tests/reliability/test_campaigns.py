@@ -66,6 +66,7 @@ SUBJECT = re.compile(
 )
 AMBIGUOUS_DELETE = re.compile(r"DELETE /backups/(?P<id>\d+)/ (failed with 5\d\d|got no answer)")
 ERROR_LINE = re.compile(r"^(?P<type>[\w.]+(?:Error|Exception)): (?P<text>.+)$")
+OUR_ERROR = re.compile(r"^\[vpsbackup (?P<kind>\w+)\]$", re.MULTILINE)
 
 
 @dataclass
@@ -222,15 +223,21 @@ class Campaign:
         if message.startswith("check failed: "):
             assert err.failures, f"{where}: a check failure without failures: {message}"
             return
-        match = ERROR_LINE.match(message)
-        assert match, f"{where}: the failure is not an exception line: {message!r}"
-        error_type, text = match["type"], match["text"].strip()
+        ours = OUR_ERROR.search(err.details)
+        if ours:  # shown as its message (install_error_format), its kind last
+            error_type, text = f"pulumi_vpsbackup.{ours['kind']}", message
+            assert err.details.strip().startswith(text), f"{where}: the details start elsewhere"
+            text = text.splitlines()[0]
+        else:
+            match = ERROR_LINE.match(message)
+            assert match, f"{where}: the failure is not an exception line: {message!r}"
+            error_type, text = match["type"], match["text"].strip()
+            assert err.details.strip().endswith(text), f"{where}: the details end elsewhere"
         assert error_type.startswith("pulumi_vpsbackup."), (
             f"{where}: a raw {error_type} reached the user instead of a clear error: {message}"
         )
         assert len(text) >= 20 and text[0].isalnum(), f"{where}: not a sentence: {text!r}"
         assert SUBJECT.search(text), f"{where}: the error does not name what failed: {text!r}"
-        assert err.details.strip().endswith(text), f"{where}: the details end elsewhere"
 
     def check_invariants(self, name: str) -> None:
         where = f"seed {self.plan.seed}, after {name}"

@@ -114,8 +114,10 @@ def from_struct(struct: struct_pb2.Struct | None, keep_unknowns: bool = True) ->
 class ProviderError(grpc.RpcError):
     """A failed provider call; still a ``grpc.RpcError`` with ``code()`` and ``details()``.
 
-    ``details()`` is the host's full traceback text, ``message`` its last line (the
-    exception as ``Type: text``), ``method`` the RPC that failed.
+    ``details()`` is the host's text: for this package's errors, the message the
+    CLI shows (see `install_error_format`), otherwise a traceback. ``message`` is
+    the message (the traceback's last line, ``Type: text``), ``method`` the RPC
+    that failed.
     """
 
     def __init__(self, method: str, error: grpc.RpcError) -> None:
@@ -123,7 +125,10 @@ class ProviderError(grpc.RpcError):
         self._code: grpc.StatusCode | None = error.code() if hasattr(error, "code") else None
         self._details: str = (error.details() if hasattr(error, "details") else "") or ""
         lines = [ln for ln in self._details.strip().splitlines() if ln.strip()]
-        self.message = lines[-1].strip() if lines else str(self._code)
+        if lines and not lines[0].startswith("Traceback"):
+            self.message = "\n".join(ln for ln in lines if not ln.startswith("[vpsbackup "))
+        else:
+            self.message = lines[-1].strip() if lines else str(self._code)
         super().__init__(f"{method} failed ({self._code}): {self.message}")
 
     def code(self) -> grpc.StatusCode | None:

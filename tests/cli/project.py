@@ -1,0 +1,144 @@
+"""Small Pulumi projects run with the real `pulumi` command, as a user types it.
+
+The automation API hides what the CLI prints; these tests are about exactly
+that text (plans, errors, progress lines), so they run `pulumi` in a
+subprocess and read its combined output. Each project is a temporary
+directory with a `__main__.py` the test writes, a `Pulumi.yaml` whose
+virtualenv is this interpreter's (program and provider host must share it: the
+provider is pickled), and a stack `test` on a file backend.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tests.programs.scenarios import REPO, TOKEN
+
+# Long enough for a cold provider host on a loaded 2-core machine, short
+# enough that a hung CLI fails the test rather than the CI run.
+TIMEOUT = 240
+
+
+@dataclass
+class Ran:
+    args: tuple[str, ...]
+    code: int
+    out: str
+
+    def __str__(self) -> str:
+        return f"$ pulumi {' '.join(self.args)}  (exit {self.code})\n{self.out}"
+
+
+@dataclass
+class CliProject:
+    """One project directory and its stack `test`."""
+
+    path: Path
+    env: dict[str, str]
+    runs: list[Ran] = field(default_factory=list)
+
+    def run(self, *args: str, ok: bool = True, timeout: float = TIMEOUT) -> Ran:
+        """`pulumi ARGS` in the project; `ok=True` asserts a zero exit."""
+        proc = subprocess.run(
+            ["pulumi", "--non-interactive", "--color", "never", *args],
+            cwd=self.path,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        ran = Ran(args, proc.returncode, proc.stdout)
+        self.runs.append(ran)
+        if ok:
+            assert ran.code == 0, str(ran)
+        return ran
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """`pulumi ARGS` in the background (for an interrupt), in its own process group."""
+        return subprocess.Popen(
+            ["pulumi", "--non-interactive", "--color", "never", *args],
+            cwd=self.path,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+    def config(self, key: str, value: str, *, secret: bool = False) -> None:
+        self.run("config", "set", key, *(["--secret"] if secret else []), "--", value)
+
+    def write(self, program: str) -> None:
+        (self.path / "__main__.py").write_text(textwrap.dedent(program), encoding="utf-8")
+
+    def up(self, *extra: str, ok: bool = True) -> Ran:
+        return self.run("up", "--yes", "--skip-preview", *extra, ok=ok)
+
+    def preview(self, *extra: str, ok: bool = True) -> Ran:
+        return self.run("preview", *extra, ok=ok)
+
+    def export(self) -> str:
+        return self.run("stack", "export", "--show-secrets=false").out
+
+    def outputs(self) -> Mapping[str, object]:
+        import json
+
+        return json.loads(self.run("stack", "output", "--json").out)
+
+
+def interrupt(proc: subprocess.Popen[str], *, wait_for: str, within: float = TIMEOUT) -> str:
+    """Send Ctrl-C (SIGINT to the process group) once `wait_for` shows in the output."""
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + within
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline:
+        chunk = proc.stdout.read()
+        if chunk:
+            seen.append(chunk)
+            if wait_for in "".join(seen):
+                break
+        elif proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        raise AssertionError(f"never saw {wait_for!r}:\n{''.join(seen)}")
+    os.killpg(proc.pid, signal.SIGINT)
+    os.set_blocking(proc.stdout.fileno(), True)
+    rest, _ = proc.communicate(timeout=within)
+    return "".join(seen) + (rest or "")
+
+
+def make_project(
+    root: Path, name: str, program: str, env: Mapping[str, str], api_url: str, token: str = TOKEN
+) -> CliProject:
+    path = root / name
+    path.mkdir(parents=True)
+    settings = {
+        "name": name,
+        "runtime": {"name": "python", "options": {"virtualenv": sys.prefix}},
+    }
+    (path / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    project = CliProject(path, {**os.environ, **env})
+    project.write(program)
+    project.run("stack", "init", "test")
+    project.config("vpsbackup:apiUrl", api_url)
+    if token:
+        project.config("vpsbackup:apiToken", token, secret=True)
+    return project
+
+
+__all__ = ["REPO", "CliProject", "Ran", "interrupt", "make_project"]
