@@ -6,6 +6,7 @@ done by `BackupProvider` / `RestoreProvider` inside Pulumi's provider host.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pulumi
@@ -128,6 +129,8 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
                 existing_backup_id=existing_backup_id,
             )
         props = args.to_props()
+        opts = _import_as_adoption(resource_name, props, opts)
+        _timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(BACKUP_OUTPUTS))
         super().__init__(BackupProvider(), resource_name, props, opts)
 
@@ -230,7 +233,68 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
                 timeout=timeout,
             )
         props = args.to_props()
+        _timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(
             dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
         )
         super().__init__(RestoreProvider(), resource_name, props, opts)
+
+
+# ---- resource options that never reach a dynamic provider ------------------------------
+
+
+def _import_as_adoption(
+    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions | None:
+    """`ResourceOptions(import_=id)` on a Backup adopts that backup instead.
+
+    The engine imports a dynamic resource by calling Read with the id alone,
+    which fails in Pulumi's provider host before our code runs ("KeyError:
+    '__provider'", pulumi/pulumi#16175). Adoption through `existing_backup_id`
+    does what a user asks of `import_`: the backup comes under management
+    without being re-created, and `pulumi destroy` deletes it.
+    """
+    if opts is None or opts.import_ is None:
+        return opts
+    wanted = opts.import_
+    existing = props.get("existing_backup_id")
+    if existing is not None and str(existing) != str(wanted):
+        raise ValueError(
+            f"Backup {name!r}: import_={wanted!r} and existing_backup_id={existing!r} name "
+            "different backups; keep one (import_ is carried out as existing_backup_id)"
+        )
+    props["existing_backup_id"] = wanted
+    pulumi.log.info(
+        f"Backup {name!r}: import_={wanted!r} is carried out as existing_backup_id={wanted!r} "
+        "(dynamic providers cannot be imported, pulumi/pulumi#16175)"
+    )
+    adopted = copy.copy(opts)  # the caller's options object stays as it was
+    adopted.import_ = None
+    return adopted
+
+
+def _timeout_from_custom_timeouts(
+    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> None:
+    """`custom_timeouts.create` becomes the `timeout` input when none is given.
+
+    The engine does not pass custom timeouts to dynamic providers, so without
+    this a user's `CustomTimeouts(create="2h")` would silently wait the
+    default 60 minutes.
+    """
+    custom = opts.custom_timeouts if opts is not None else None
+    if custom is None:
+        return
+    ignored = [kind for kind in ("update", "delete") if getattr(custom, kind, None)]
+    if custom.create:
+        if props.get("timeout") is None:
+            props["timeout"] = custom.create
+        else:
+            ignored.insert(0, "create")
+    if ignored:
+        pulumi.log.warn(
+            f"{name}: custom_timeouts {', '.join(ignored)} "
+            f"{'has' if len(ignored) == 1 else 'have'} no effect on this resource; "
+            "set its `timeout` input instead (custom_timeouts.create is used only "
+            "when `timeout` is not set)"
+        )

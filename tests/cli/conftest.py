@@ -13,10 +13,9 @@ import yaml
 from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.cli.project import CliProject, make_project
+from tests.cli.project import CliProject, make_project, offline_env
 from tests.programs.scenarios import REPO, TOKEN, Scenario, project_settings
 
-PASSPHRASE = "vpsbackup-cli-tests"
 HINT = "build it with `make cli` and put the directory it prints first on PATH (`make test` does)"
 
 
@@ -35,18 +34,6 @@ def pulumi_cli() -> str:
 def cli_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PULUMI_HOME of the test session's own: no plugin, credential or cache of the user's."""
     return tmp_path_factory.mktemp("pulumi-home")
-
-
-def offline_env(state: Path, home: Path) -> dict[str, str]:
-    """What every CLI run here gets: a file backend, passphrase secrets, nothing online."""
-    return {
-        "PULUMI_BACKEND_URL": state.as_uri(),
-        "PULUMI_HOME": str(home),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_SKIP_CONFIRMATIONS": "true",
-    }
 
 
 @pytest.fixture

@@ -10,15 +10,18 @@ provider is pickled), and a stack `test` on a file backend.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,6 +30,19 @@ from tests.programs.scenarios import REPO, TOKEN
 # Long enough for a cold provider host on a loaded 2-core machine, short
 # enough that a hung CLI fails the test rather than the CI run.
 TIMEOUT = 240
+PASSPHRASE = "vpsbackup-cli-tests"
+
+
+def offline_env(state: Path, home: Path) -> dict[str, str]:
+    """What every CLI run here gets: a file backend, passphrase secrets, nothing online."""
+    return {
+        "PULUMI_BACKEND_URL": state.as_uri(),
+        "PULUMI_HOME": str(home),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+    }
 
 
 @dataclass
@@ -92,34 +108,33 @@ class CliProject:
     def export(self) -> str:
         return self.run("stack", "export", "--show-secrets=false").out
 
-    def outputs(self) -> Mapping[str, object]:
-        import json
-
+    def outputs(self) -> dict[str, Any]:
         return json.loads(self.run("stack", "output", "--json").out)
 
 
-def interrupt(proc: subprocess.Popen[str], *, wait_for: str, within: float = TIMEOUT) -> str:
-    """Send Ctrl-C (SIGINT to the process group) once `wait_for` shows in the output."""
+def interrupt(
+    proc: subprocess.Popen[str], *, wait_for: str, times: int = 1, within: float = TIMEOUT
+) -> str:
+    """Press Ctrl-C `times` times (SIGINT to the process group) once `wait_for` shows."""
     assert proc.stdout is not None
-    seen = []
+    stream = proc.stdout
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(stream.readline, "")), daemon=True)
+    reader.start()
     deadline = time.monotonic() + within
-    os.set_blocking(proc.stdout.fileno(), False)
-    while time.monotonic() < deadline:
-        chunk = proc.stdout.read()
-        if chunk:
-            seen.append(chunk)
-            if wait_for in "".join(seen):
-                break
-        elif proc.poll() is not None:
-            break
+    while wait_for not in "".join(seen):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            reader.join(5)
+            raise AssertionError(f"never saw {wait_for!r}:\n{''.join(seen)}")
         time.sleep(0.05)
-    else:
-        proc.kill()
-        raise AssertionError(f"never saw {wait_for!r}:\n{''.join(seen)}")
-    os.killpg(proc.pid, signal.SIGINT)
-    os.set_blocking(proc.stdout.fileno(), True)
-    rest, _ = proc.communicate(timeout=within)
-    return "".join(seen) + (rest or "")
+    for _ in range(times):
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.5)
+    proc.wait(timeout=within)
+    reader.join(10)
+    stream.close()
+    return "".join(seen)
 
 
 def make_project(
@@ -141,4 +156,4 @@ def make_project(
     return project
 
 
-__all__ = ["REPO", "CliProject", "Ran", "interrupt", "make_project"]
+__all__ = ["REPO", "CliProject", "Ran", "interrupt", "make_project", "offline_env"]

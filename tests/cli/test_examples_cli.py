@@ -8,19 +8,26 @@ with the reason, when `pulumi` is not on PATH.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeServer
+from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import (
     PRE_DEPLOY,
     QUICKSTART,
+    REPO,
     RESTORE_SCENARIO,
     SCENARIOS,
     STACK,
+    TOKEN,
     WEB_SERVER,
     Scenario,
     backups,
@@ -207,3 +214,43 @@ def check_after_change(
         assert restore_requests(fake.app, WEB_SERVER) == 2
         record = last_restore(fake.app, WEB_SERVER)
         assert record is not None and record["backup_id"] == wanted
+
+
+def test_the_root_project_deploys_the_quickstart_as_the_readme_says(
+    tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
+) -> None:
+    """`pulumi up` at the repository root: its Pulumi.yaml names `virtualenv: .venv`
+    and no `main:`, so the project is used as it is, beside the examples and a
+    `.venv` (links to this checkout's, whose interpreter runs these tests)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(REPO / name, root / name)
+    (root / "examples").symlink_to(REPO / "examples")
+    (root / ".venv").symlink_to(sys.prefix)
+    env = {
+        **os.environ,
+        **offline_env(tmp_path / "state", cli_home),
+        "VPS_API_TOKEN": "",
+        "VPS_API_URL": "",
+    }
+    (tmp_path / "state").mkdir()
+    project = CliProject(root, env)
+    project.run("stack", "init", "test")
+    project.config("vpsbackup:apiUrl", fake.url)
+    project.config("vpsbackup:apiToken", TOKEN, secret=True)
+    start = world(fake.app)
+    preview = project.preview()
+    assert "+ 2 to create" in preview.out, preview.out
+    assert world(fake.app) == start
+    project.up()
+    outputs = project.outputs()
+    backup_id = int(str(outputs["backupId"]))
+    assert backups(fake.app)[backup_id]["status"] == "completed"
+    listed = outputs["serverBackupIds"]
+    assert isinstance(listed, list) and int(listed[0]) == backup_id
+    project.run("preview", "--expect-no-changes")
+    project.run("refresh", "--yes", "--skip-preview")
+    project.run("destroy", "--yes", "--skip-preview")
+    assert world(fake.app) == start
+    project.run("stack", "rm", "--yes")

@@ -1,0 +1,229 @@
+"""Engine behaviours that only the real CLI can answer, each pinned by a test.
+
+Import, custom timeouts, protect, retain_on_delete, refresh after a delete
+behind the stack's back, `--parallel 16`, Ctrl-C while a backup is waited for,
+and what `pulumi stack export` and the state file hold.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pulumi_vpsbackup.fake import FakeServer
+from tests.cli.project import CliProject, interrupt
+from tests.programs.scenarios import BACKUP, TOKEN, backups
+
+pytestmark = pytest.mark.cli
+
+Make = Callable[..., CliProject]
+SERVER = 12345
+OTHER = 12346
+PRE_UPDATE = 499  # the demo world's manual backup of 12345
+
+
+def program(body: str) -> str:
+    return "import pulumi\nimport pulumi_vpsbackup as vps\n" + textwrap.dedent(body)
+
+
+def state_ids(project: CliProject) -> list[int]:
+    exported = json.loads(project.export())
+    return sorted(
+        int(r["id"])
+        for r in exported["deployment"].get("resources", [])
+        if r["type"] == BACKUP and not r.get("delete")
+    )
+
+
+def new_backups(fake: FakeServer, before: dict[int, dict[str, object]]) -> list[int]:
+    return sorted(set(backups(fake.app)) - set(before))
+
+
+def slow_backups(fake: FakeServer, seconds: float) -> None:
+    fake.app.set_behaviour(completion="time", backup_seconds=seconds)
+    fake.app.set_time_scale(1)
+
+
+# ---- import ------------------------------------------------------------------------------
+
+
+def test_the_import_option_adopts_the_backup_instead_of_failing(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    before = backups(fake.app)
+    project = cli_project(
+        program(f"""
+        b = vps.Backup("imported", server_id={SERVER},
+                       opts=pulumi.ResourceOptions(import_="{PRE_UPDATE}"))
+        pulumi.export("id", b.backup_id)
+        """)
+    )
+    ran = project.up()
+    assert "carried out as existing_backup_id" in ran.out
+    assert state_ids(project) == [PRE_UPDATE]
+    assert backups(fake.app) == before, "adopting makes no new backup"
+    project.run("preview", "--expect-no-changes")
+    project.run("destroy", "--yes", "--skip-preview")
+    assert PRE_UPDATE not in backups(fake.app), "an adopted backup is managed: destroy deletes it"
+
+
+def test_the_import_command_fails_in_pulumis_host_and_changes_nothing(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """pulumi/pulumi#16175: `pulumi import` of a dynamic resource calls Read
+    without `__provider`, which Pulumi's host cannot serve. The README points
+    to `existing_backup_id` (or `import_`, above) instead."""
+    before = backups(fake.app)
+    project = cli_project(program(""))
+    ran = project.run("import", BACKUP, "imported", str(PRE_UPDATE), "--yes", ok=False)
+    assert ran.code != 0
+    assert "__provider" in ran.out
+    assert state_ids(project) == []
+    assert backups(fake.app) == before
+
+
+# ---- options the engine keeps to itself -----------------------------------------------------
+
+
+def test_custom_timeouts_create_becomes_the_wait_timeout(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    slow_backups(fake, 600)
+    fake.app.set_behaviour(delete_in_progress="allow")
+    before = backups(fake.app)
+    project = cli_project(
+        program(f"""
+        vps.Backup("b", server_id={SERVER}, opts=pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create="2s", delete="5m")))
+        """)
+    )
+    ran = project.up(ok=False)
+    assert "Timed out" in ran.out and "after 2.0 s" in ran.out, ran.out
+    assert "custom_timeouts delete has no effect" in ran.out
+    assert backups(fake.app) == before
+
+
+def test_protect_refuses_destroy_and_keeps_the_backup(cli_project: Make, fake: FakeServer) -> None:
+    protected = program(f"""
+        vps.Backup("b", server_id={SERVER}, opts=pulumi.ResourceOptions(protect=True))
+    """)
+    project = cli_project(protected)
+    project.up()
+    (kept,) = state_ids(project)
+    ran = project.run("destroy", "--yes", "--skip-preview", ok=False)
+    assert ran.code != 0 and "protected" in ran.out
+    assert kept in backups(fake.app)
+    project.write(protected.replace("protect=True", "protect=False"))
+    project.up()
+    project.run("destroy", "--yes", "--skip-preview")
+    assert kept not in backups(fake.app)
+
+
+def test_retain_on_delete_leaves_the_backup_on_vps_org(cli_project: Make, fake: FakeServer) -> None:
+    project = cli_project(
+        program(f"""
+        vps.Backup("b", server_id={SERVER},
+                   opts=pulumi.ResourceOptions(retain_on_delete=True))
+        """)
+    )
+    project.up()
+    (kept,) = state_ids(project)
+    project.run("destroy", "--yes", "--skip-preview")
+    assert state_ids(project) == []
+    assert kept in backups(fake.app), "retained: still on VPS.org"
+    fake.app.remove_backup(kept)
+
+
+# ---- refresh, parallelism -------------------------------------------------------------------
+
+
+def test_refresh_after_a_delete_behind_the_stacks_back_drops_it_and_up_makes_it_again(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    project = cli_project(program(f'vps.Backup("b", server_id={SERVER})\n'))
+    project.up()
+    (gone,) = state_ids(project)
+    fake.app.remove_backup(gone)
+    ran = project.run("refresh", "--yes", "--skip-preview")
+    assert "deleted" in ran.out, ran.out
+    assert state_ids(project) == []
+    preview = project.preview()
+    assert "+ 1 to create" in preview.out, preview.out
+    project.up()
+    (again,) = state_ids(project)
+    assert again != gone and again in backups(fake.app)
+
+
+def test_up_with_parallel_16_makes_16_backups_and_no_more(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    before = backups(fake.app)
+    project = cli_project(
+        program(f"""
+        for i in range(16):
+            vps.Backup(f"b{{i}}", server_id={SERVER} if i % 2 else {OTHER},
+                       description=f"parallel {{i}}")
+        """)
+    )
+    project.up("--parallel", "16")
+    made = new_backups(fake, before)
+    assert len(made) == 16
+    assert state_ids(project) == made
+    project.run("preview", "--expect-no-changes")
+    project.run("destroy", "--yes", "--skip-preview", "--parallel", "16")
+    assert backups(fake.app) == before
+
+
+# ---- interrupts -----------------------------------------------------------------------------
+
+
+def test_ctrl_c_while_a_backup_is_waited_for_then_up_again(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """One Ctrl-C: the engine lets the running create finish and records it."""
+    slow_backups(fake, 8)
+    before = backups(fake.app)
+    project = cli_project(program(f'vps.Backup("b", server_id={SERVER})\n'))
+    proc = project.start("up", "--yes", "--skip-preview")
+    out = interrupt(proc, wait_for="in_progress after")
+    assert proc.returncode != 0, out
+    project.run("cancel", "--yes", ok=False)  # a lock left by the interrupted run, if any
+    project.up()
+    made = new_backups(fake, before)
+    assert len(made) == 1, f"one backup, not {made}:\n{out}"
+    assert state_ids(project) == made
+    project.run("preview", "--expect-no-changes")
+
+
+# ---- secrets --------------------------------------------------------------------------------
+
+
+def test_the_token_is_in_no_export_state_file_or_output(
+    cli_project: Make, fake: FakeServer, tmp_path: Path
+) -> None:
+    project = cli_project(program(f'vps.Backup("b", server_id={SERVER})\n'))
+    outputs = [project.up().out, project.run("refresh", "--yes", "--skip-preview").out]
+    exported = project.export()
+    outputs.append(exported)
+    for text in outputs:
+        assert TOKEN not in text
+    # The engine's default `pulumi-python` provider keeps the stack config as its
+    # inputs, the token among them: as a secret, ciphertext in state.
+    (provider,) = [
+        r
+        for r in json.loads(exported)["deployment"]["resources"]
+        if r["type"] == "pulumi:providers:pulumi-python"
+    ]
+    held = provider["inputs"]["vpsbackup:apiToken"]
+    assert held["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert "ciphertext" in held
+    for path in (tmp_path / "state").rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    stack_config = (project.path / "Pulumi.test.yaml").read_text()
+    assert "vpsbackup:apiToken:" in stack_config and "secure:" in stack_config
+    assert TOKEN not in stack_config
