@@ -63,26 +63,8 @@ class CliProject:
     env: dict[str, str]
     runs: list[Ran] = field(default_factory=list)
 
-    def run(self, *args: str, ok: bool = True, timeout: float = TIMEOUT) -> Ran:
-        """`pulumi ARGS` in the project; `ok=True` asserts a zero exit."""
-        proc = subprocess.run(
-            ["pulumi", "--non-interactive", "--color", "never", *args],
-            cwd=self.path,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        ran = Ran(args, proc.returncode, proc.stdout)
-        self.runs.append(ran)
-        if ok:
-            assert ran.code == 0, str(ran)
-        return ran
-
     def start(self, *args: str) -> subprocess.Popen[str]:
-        """`pulumi ARGS` in the background (for an interrupt), in its own process group."""
+        """`pulumi ARGS` in the background, in its own process group (for Ctrl-C)."""
         return subprocess.Popen(
             ["pulumi", "--non-interactive", "--color", "never", *args],
             cwd=self.path,
@@ -92,6 +74,21 @@ class CliProject:
             text=True,
             start_new_session=True,
         )
+
+    def run(self, *args: str, ok: bool = True, timeout: float = TIMEOUT) -> Ran:
+        """`pulumi ARGS` in the project; `ok=True` asserts a zero exit."""
+        proc = self.start(*args)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # pulumi and every plugin it started
+            proc.communicate()
+            raise
+        ran = Ran(args, proc.returncode, out)
+        self.runs.append(ran)
+        if ok:
+            assert ran.code == 0, str(ran)
+        return ran
 
     def config(self, key: str, value: str, *, secret: bool = False) -> None:
         self.run("config", "set", key, *(["--secret"] if secret else []), "--", value)
