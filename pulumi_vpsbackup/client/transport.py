@@ -58,6 +58,7 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from .secret import redact
 from .settings import ClientSettings
 
 __all__ = ["Transport", "error_from_response", "parse_error_body", "parse_retry_after"]
@@ -241,8 +242,19 @@ class Transport:
     # -- helpers ---------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        token = self.settings.token.reveal()
-        return text.replace(token, "********") if token and token in text else text
+        """`text` with the token masked, in any escaped form too (see `secret_forms`)."""
+        return redact(text, self.settings.token)
+
+    def _clean(self, exc: httpx.TransportError) -> httpx.TransportError:
+        """A copy of an httpx failure whose text has the token masked, with no chain.
+
+        h11 reports a header it refuses by quoting it (``Illegal header value
+        b'Bearer ...'``), and the original also holds the request and its
+        headers: neither may reach an error a user or a log sees.
+        """
+        clean = type(exc).__new__(type(exc))
+        Exception.__init__(clean, self.redact(str(exc)))
+        return clean
 
     def url_for(self, target: str) -> httpx.URL:
         """An absolute URL for a path relative to the base URL, or an absolute URL."""
@@ -296,11 +308,16 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            failure: httpx.TransportError | None = None
             try:
                 response = self._send_following_redirects(method, url, json, path, attempt)
             except httpx.TransportError as exc:
-                never_sent = isinstance(exc, _NEVER_SENT)
-                retryable = (idempotent or never_sent) and not isinstance(exc, _NOT_RETRYABLE)
+                failure = exc
+            if failure is not None:
+                # Handled outside the `except` block, so that the error raised
+                # below carries only the cleaned copy, not the original as context.
+                never_sent = isinstance(failure, _NEVER_SENT)
+                retryable = (idempotent or never_sent) and not isinstance(failure, _NOT_RETRYABLE)
                 if retryable:
                     delay = self.backoff(attempt)
                     if self._budget_allows(attempt, started, delay):
@@ -308,7 +325,7 @@ class Transport:
                             "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
                             method,
                             path,
-                            type(exc).__name__,
+                            type(failure).__name__,
                             delay,
                             attempt + 1,
                             settings.max_attempts,
@@ -316,9 +333,11 @@ class Transport:
                         unknown_before = unknown_before or not never_sent
                         self._sleep(delay)
                         continue
+                clean = self._clean(failure)
+                del failure
                 raise TransportError(
-                    method, path, attempt, exc, outcome_unknown=not never_sent
-                ) from exc
+                    method, path, attempt, clean, outcome_unknown=not never_sent
+                ) from clean
 
             status = response.status_code
             if status < 300:
