@@ -91,11 +91,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def normalise_base_url(url: str) -> str:
+API_PATH = "/api/v1"
+URL_SOURCES = f"{URL_CONFIG_KEY} or {URL_ENV}"
+
+
+def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     """Validate the API URL and drop trailing slashes.
 
     Only ``https`` is accepted, except plain ``http`` to a loopback host (a
-    local fake). A URL with credentials, a query or a fragment is refused.
+    local fake). A URL with credentials, a query or a fragment is refused, and
+    so is one whose path does not end in ``/api/v1``: every other path answers
+    404 to every call, which would read as "server N does not exist".
     """
     if not isinstance(url, str) or not url.strip():
         raise ConfigurationError(
@@ -104,7 +110,13 @@ def normalise_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     # Echo only scheme, host and path: credentials or a query may hold a secret.
-    shown = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    shown = urlunsplit((parts.scheme, host + port, parts.path, "", ""))
     if scheme not in ("https", "http"):
         raise ConfigurationError(
             f"The VPS.org API URL {shown!r} must start with https:// "
@@ -132,6 +144,17 @@ def normalise_base_url(url: str) -> str:
     except ValueError as exc:
         raise ConfigurationError(f"The VPS.org API URL {shown!r} has an invalid port.") from exc
     path = parts.path.rstrip("/")
+    if not path.endswith(API_PATH):
+        netloc = parts.netloc.lower()
+        cut = path.find(API_PATH + "/")
+        fixed = path[: cut + len(API_PATH)] if cut >= 0 else path + API_PATH
+        suggestion = urlunsplit((scheme, netloc, fixed, "", ""))
+        raise ConfigurationError(
+            f"The VPS.org API URL {shown!r} ({source}) must be the API's base URL, ending in "
+            f"{API_PATH}, such as {DEFAULT_BASE_URL} (or http://127.0.0.1:8787{API_PATH} for "
+            f"the local fake); did you mean {suggestion!r}? Every other path answers 404 to "
+            "every call."
+        )
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
@@ -235,10 +258,11 @@ def resolve_settings(
     text, source = found
     resolved_token = Secret(check_token(text, source))
 
-    url = (
-        (base_url.strip() if base_url and base_url.strip() else None)
-        or (_lookup(config, URL_CONFIG_KEY, "apiUrl") or ("", ""))[0]
-        or (_lookup(env, URL_ENV) or ("", ""))[0]
-        or DEFAULT_BASE_URL
+    url, url_source = (
+        ((base_url.strip(), "the base_url argument") if base_url and base_url.strip() else None)
+        or _lookup(config, URL_CONFIG_KEY, "apiUrl")
+        or _lookup(env, URL_ENV)
+        or (DEFAULT_BASE_URL, "the default")
     )
+    url = normalise_base_url(url, url_source)  # errors name where the URL came from
     return ClientSettings(token=resolved_token, base_url=url, **overrides)

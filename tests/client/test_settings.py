@@ -57,12 +57,12 @@ def test_config_comes_before_environment() -> None:
     settings = resolve_settings(
         config={
             "vpsbackup:apiToken": "from-config",
-            "vpsbackup:apiUrl": "https://cfg.example/v1",
+            "vpsbackup:apiUrl": "https://cfg.example/api/v1",
         },
         environ={"VPS_API_TOKEN": "from-env", "VPS_API_URL": "https://env.example"},
     )
     assert settings.token.reveal() == "from-config"
-    assert settings.base_url == "https://cfg.example/v1"
+    assert settings.base_url == "https://cfg.example/api/v1"
 
 
 def test_unnamespaced_config_keys_are_accepted() -> None:
@@ -281,3 +281,41 @@ def test_whitespace_around_a_token_is_dropped_not_sent() -> None:
 def test_settings_built_directly_refuse_surrounding_whitespace() -> None:
     with pytest.raises(ConfigurationError, match="control character"):
         ClientSettings(token=Secret(TOKEN + "\n"))
+
+
+# -- the base URL must be the API's (issue 11) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "suggestion"),
+    [
+        ("http://127.0.0.1:8787", "http://127.0.0.1:8787/api/v1"),
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/api/v1"),
+        ("https://admin.vps.org", "https://admin.vps.org/api/v1"),
+        ("https://admin.vps.org/api", "https://admin.vps.org/api/api/v1"),
+        ("https://admin.vps.org/api/v1/backups/", "https://admin.vps.org/api/v1"),
+        ("https://admin.vps.org/api/v2", "https://admin.vps.org/api/v2/api/v1"),
+    ],
+)
+def test_a_url_without_the_api_path_is_refused_with_the_expected_form(
+    url: str, suggestion: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(token="t", config={"vpsbackup:apiUrl": url}, environ={})
+    text = str(info.value)
+    assert "(vpsbackup:apiUrl)" in text
+    assert "ending in /api/v1" in text and "https://admin.vps.org/api/v1" in text
+    assert f"did you mean {suggestion!r}" in text
+
+
+def test_the_url_error_names_the_environment_variable_when_it_came_from_there() -> None:
+    with pytest.raises(ConfigurationError, match=r"\(VPS_API_URL\)"):
+        resolve_settings(token="t", environ={"VPS_API_URL": "https://admin.vps.org/v1"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8787/api/v1", "http://127.0.0.1:8787/api/v1/", "https://p.example/x/api/v1"],
+)
+def test_urls_ending_in_the_api_path_are_accepted(url: str) -> None:
+    assert resolve_settings(token="t", base_url=url, environ={}).base_url == url.rstrip("/")

@@ -54,3 +54,23 @@ def test_a_configured_provider_pickles_without_its_settings():
     raw = pickle.dumps(provider)
     assert TOKEN.encode() not in raw
     assert pickle.loads(raw)._config == {}  # noqa: S301 - our own bytes
+
+
+def test_an_api_url_without_the_api_path_is_not_read_as_a_missing_server(capsys):
+    """Before: `apiUrl=http://127.0.0.1:PORT` made every call 404, so preview said
+    "server 12345 does not exist". Now the URL itself is refused, by name."""
+    from pulumi_vpsbackup.fake import FakeClock, FakeVps, serve
+
+    with serve(FakeVps(token=TOKEN, clock=FakeClock(scale=0))) as server:
+        root = server.url[: -len("/api/v1")]
+        provider = configured(**{"vpsbackup:apiToken": TOKEN, "vpsbackup:apiUrl": root})
+        result = provider.check({}, {"server_id": 12345})
+        assert result.failures == []  # not "server 12345 does not exist"
+        warning = capsys.readouterr().err
+        with pytest.raises(ConfigurationError) as info:
+            provider.create({"server_id": 12345, "wait_for_completion": True, "timeout": 60.0})
+        assert server.app.requests() == []
+    for text in (warning, str(info.value)):
+        assert f"The VPS.org API URL {root!r} (vpsbackup:apiUrl)" in text
+        assert "ending in /api/v1" in text and f"did you mean '{root}/api/v1'" in text
+        assert "does not exist" not in text
