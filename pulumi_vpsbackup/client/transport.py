@@ -167,6 +167,8 @@ def error_from_response(
     *,
     attempts: int = 1,
     retry_after: float | None = None,
+    waited: float | None = None,
+    beyond_budget: bool = False,
     redact: Callable[[str], str] = lambda s: s,
 ) -> ApiError:
     """The :class:`ApiError` subclass for an error response."""
@@ -190,6 +192,8 @@ def error_from_response(
             field_errors,
             request_id,
             retry_after=retry_after,
+            waited=waited,
+            beyond_budget=beyond_budget,
             **common,
         )
     cls = _ERROR_CLASSES.get(status) or (ServerError if status >= 500 else ApiError)
@@ -359,12 +363,22 @@ class Transport:
                     unknown_before = unknown_before or status != 429
                     self._sleep(delay)
                     continue
-                if retry_after is not None and status == 429:
+            beyond_budget = retryable and attempt < settings.max_attempts
+            if status == 429:
+                if beyond_budget and retry_after:
                     logger.warning(
-                        "%s %s: rate limited; the API asks to wait %.0f s, beyond the retry budget",
+                        "%s %s: rate limited; the API asks to wait %.1f s, beyond the retry budget",
                         method,
                         path,
                         retry_after,
+                    )
+                else:
+                    logger.warning(
+                        "%s %s: still rate limited after %d attempt(s) over %.1f s",
+                        method,
+                        path,
+                        attempt,
+                        self._clock() - started,
                     )
             error = error_from_response(
                 method,
@@ -372,6 +386,8 @@ class Transport:
                 response,
                 attempts=attempt,
                 retry_after=retry_after,
+                waited=self._clock() - started,
+                beyond_budget=beyond_budget,
                 redact=self.redact,
             )
             error.retried_after_unknown_outcome = unknown_before
