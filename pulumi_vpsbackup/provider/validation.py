@@ -32,7 +32,13 @@ MAX_TIMEOUT_SECONDS = 24 * 3600.0
 DEFAULT_TIMEOUT_SECONDS = 60 * 60.0
 MAX_TRIGGERS_BYTES = 16 * 1024
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+_NUMBER = r"\d+(?:\.\d+)?"
+# Each unit at most once, largest first: "1h30m", "45m", "90s", "1h0m30s".
+_DURATION = re.compile(rf"(?:(?P<h>{_NUMBER})h)?(?:(?P<m>{_NUMBER})m)?(?:(?P<s>{_NUMBER})s)?")
+_DURATION_HELP = (
+    "a number of seconds or text such as '90s', '45m' or '1h30m' "
+    "(units h, m, s, each at most once, largest first)"
+)
 
 
 class FieldError(VpsBackupError, ValueError):
@@ -121,15 +127,14 @@ def duration_seconds(field: str, value: Any) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
-        if re.fullmatch(r"\d+(\.\d+)?", text):
+        match = _DURATION.fullmatch(text)
+        if re.fullmatch(_NUMBER, text):
             seconds = float(text)
-        elif text and re.fullmatch(rf"(?:{_DURATION_PART.pattern})+", text):
+        elif text and match:
             units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-            seconds = sum(float(n) * units[u] for n, u in _DURATION_PART.findall(text))
+            seconds = sum(float(n) * units[u] for u, n in match.groupdict().items() if n)
         else:
-            raise FieldError(
-                field, f"must be a duration such as '90s', '45m' or '1h30m', got {_show(value)}"
-            )
+            raise FieldError(field, f"must be {_DURATION_HELP}, got {_show(value)}")
     else:
         raise FieldError(field, f"must be a duration such as '45m' or 2700, got {_show(value)}")
     if not math.isfinite(seconds) or not (MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS):

@@ -102,3 +102,30 @@ def test_changed_fields_treats_floats_as_ints_and_unknown_as_change():
     assert v.changed_fields(specs, {"server_id": 1.0}, {"server_id": 1}) == []
     assert v.changed_fields(specs, {"server_id": 1}, {"server_id": rpc.UNKNOWN}) == ["server_id"]
     assert v.changed_fields(specs, {"timeout": 5}, {"timeout": 6}) == ["timeout"]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1h30m15s", 5415.0), ("1h15s", 3615.0), ("2h", 7200.0), ("1.5h", 5400.0), ("0h90s", 90.0)],
+)
+def test_durations_with_each_unit_once_in_order(value, seconds):
+    assert v.duration_seconds("timeout", value) == seconds
+
+
+@pytest.mark.parametrize("value", ["1h1h1h", "5m5m", "30m1h", "1s1m", "1h30m30m", "10s5s", "1ms"])
+def test_a_repeated_or_misordered_unit_is_refused_by_name(value):
+    """Issue 11: "1h1h1h" used to be read as 3 h."""
+    with pytest.raises(v.FieldError) as info:
+        v.duration_seconds("timeout", value)
+    text = str(info.value)
+    assert text.startswith("timeout: must be a number of seconds or text such as '90s'")
+    assert "each at most once, largest first" in text and repr(value) in text
+
+
+def test_a_repeated_unit_is_a_check_failure_naming_timeout():
+    from pulumi_vpsbackup.provider import BackupProvider
+
+    result = BackupProvider().check({}, {"server_id": 1, "timeout": "1h1h1h"})
+    assert [(f.property, f.reason.split(",")[0]) for f in result.failures] == [
+        ("timeout", "must be a number of seconds or text such as '90s'")
+    ]
