@@ -92,20 +92,65 @@ def positive_id(field: str, value: Any) -> int:
     return value
 
 
+# A str holding a lone surrogate cannot be encoded as UTF-8, so the SDK fails
+# to send it to the engine with an error that names no field. The resource
+# classes send this marker instead (see `wire_safe_text`), and Check reports it.
+INVALID_TEXT_KEY = "__vpsbackup_invalid_text__"
+# Bidirectional embeddings, overrides and isolates: invisible, and they make
+# the text display in another order than it is stored (Trojan Source).
+BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+# Control characters, line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+ONE_LINE = (
+    "a single line of printable text: no line breaks (including U+2028 and U+2029), "
+    "control characters or bidirectional controls (U+202A-U+202E, U+2066-U+2069)"
+)
+
+
+def _is_surrogate(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff"
+
+
+def _code_point(char: str) -> str:
+    """`U+2028 LINE SEPARATOR`: never the character itself, which may be invisible
+    or reorder the rest of the message."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def wire_safe_text(value: Any) -> Any:
+    """`value`, or for text holding lone surrogates the marker Check reports."""
+    if isinstance(value, str) and any(_is_surrogate(c) for c in value):
+        return {INVALID_TEXT_KEY: [f"U+{ord(c):04X}" for c in value if _is_surrogate(c)][:3]}
+    return value
+
+
+def _surrogate_error(field: str, code_points: list[str]) -> FieldError:
+    return FieldError(
+        field,
+        f"is not valid Unicode text: it holds a lone surrogate ({', '.join(code_points)}), "
+        "which cannot be sent or stored (often text decoded with the wrong encoding); "
+        f"use {ONE_LINE}",
+    )
+
+
 def description(field: str, value: Any) -> str:
-    """Free text as the API stores it: at most 255 characters, no control characters."""
+    """Free text as the API stores it: at most 255 characters, one line of printable text."""
+    if isinstance(value, Mapping) and INVALID_TEXT_KEY in value:
+        raise _surrogate_error(field, [str(c) for c in value[INVALID_TEXT_KEY]])
     if not isinstance(value, str):
         raise FieldError(field, f"must be a string, got {_show(value)}")
+    surrogates = [f"U+{ord(c):04X}" for c in value if _is_surrogate(c)]
+    if surrogates:
+        raise _surrogate_error(field, surrogates[:3])
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) in REFUSED_CATEGORIES or char in BIDI_CONTROLS:
+            raise FieldError(
+                field, f"must be {ONE_LINE}; found {_code_point(char)} at character {position}"
+            )
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise FieldError(
             field, f"must be at most {MAX_DESCRIPTION_LENGTH} characters, got {len(value)}"
-        )
-    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cs")]
-    if bad:
-        raise FieldError(
-            field,
-            f"must not contain control characters (found {_show(bad[0])}); "
-            "use a single line of printable text",
         )
     return value
 
