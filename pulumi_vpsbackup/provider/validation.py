@@ -36,7 +36,7 @@ _NUMBER = r"\d+(?:\.\d+)?"
 # Each unit at most once, largest first: "1h30m", "45m", "90s", "1h0m30s".
 _DURATION = re.compile(rf"(?:(?P<h>{_NUMBER})h)?(?:(?P<m>{_NUMBER})m)?(?:(?P<s>{_NUMBER})s)?")
 _DURATION_HELP = (
-    "a number of seconds or text such as '90s', '45m' or '1h30m' "
+    "a duration: a number of seconds or text such as '90s', '45m' or '1h30m' "
     "(units h, m, s, each at most once, largest first)"
 )
 

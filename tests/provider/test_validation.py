@@ -118,7 +118,7 @@ def test_a_repeated_or_misordered_unit_is_refused_by_name(value):
     with pytest.raises(v.FieldError) as info:
         v.duration_seconds("timeout", value)
     text = str(info.value)
-    assert text.startswith("timeout: must be a number of seconds or text such as '90s'")
+    assert text.startswith("timeout: must be a duration: a number of seconds or text such as '90s'")
     assert "each at most once, largest first" in text and repr(value) in text
 
 
@@ -127,7 +127,7 @@ def test_a_repeated_unit_is_a_check_failure_naming_timeout():
 
     result = BackupProvider().check({}, {"server_id": 1, "timeout": "1h1h1h"})
     assert [(f.property, f.reason.split(",")[0]) for f in result.failures] == [
-        ("timeout", "must be a number of seconds or text such as '90s'")
+        ("timeout", "must be a duration: a number of seconds or text such as '90s'")
     ]
 
 
