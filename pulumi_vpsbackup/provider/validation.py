@@ -135,7 +135,12 @@ def _surrogate_error(field: str, code_points: list[str]) -> FieldError:
 
 
 def description(field: str, value: Any) -> str:
-    """Free text as the API stores it: at most 255 characters, one line of printable text."""
+    """Free text as the API stores it: at most 255 characters, one line of printable text.
+
+    Surrounding whitespace is dropped: APIs commonly trim it when storing (Django
+    REST framework does by default), and what is sent must equal what is read
+    back, or every diff would see a change and replace the backup.
+    """
     if isinstance(value, Mapping) and INVALID_TEXT_KEY in value:
         raise _surrogate_error(field, [str(c) for c in value[INVALID_TEXT_KEY]])
     if not isinstance(value, str):
@@ -152,7 +157,14 @@ def description(field: str, value: Any) -> str:
         raise FieldError(
             field, f"must be at most {MAX_DESCRIPTION_LENGTH} characters, got {len(value)}"
         )
-    return value
+    return value.strip()
+
+
+def same_text(value: Any) -> Any:
+    """How a description compares in a diff: surrounding whitespace ignored, so a
+    stack whose state holds " nightly " (from before Check stripped it) and an
+    API that trimmed it do not replace the backup."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def boolean(field: str, value: Any) -> bool:
@@ -233,7 +245,7 @@ class FieldSpec:
     """One input property: how to validate it, whether it is required, its default,
     and whether a change to it replaces the resource or updates it in place."""
 
-    __slots__ = ("default", "name", "replaces", "required", "validate")
+    __slots__ = ("compare", "default", "name", "replaces", "required", "validate")
 
     def __init__(
         self,
@@ -243,12 +255,14 @@ class FieldSpec:
         required: bool = False,
         default: Any = None,
         replaces: bool = False,
+        compare: Any = None,
     ) -> None:
         self.name = name
         self.validate = validate
         self.required = required
         self.default = default
         self.replaces = replaces
+        self.compare = compare  # maps a value to what a diff compares, if not itself
 
 
 def check_fields(
@@ -293,6 +307,8 @@ def changed_fields(
     for spec in specs:
         old = olds.get(spec.name, spec.default)
         new = news.get(spec.name, spec.default)
+        if spec.compare is not None and not contains_unknown(new):
+            old, new = spec.compare(old), spec.compare(new)
         if contains_unknown(new):
             changed.append(spec.name)
         elif is_absent(old) and is_absent(new):

@@ -87,7 +87,7 @@ printable = st.characters(
     blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
     blacklist_characters="".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])),
 )
-valid_description = st.text(printable, max_size=255).map(lambda s: (s, s))
+valid_description = st.text(printable, max_size=255).map(lambda s: (s, s.strip()))
 junk_description = st.one_of(
     st.integers(),
     st.floats(),
