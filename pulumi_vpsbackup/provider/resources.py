@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ._sdk_compat import undo_sdk_pickler_wrapping
 from .backup import BackupProvider
 from .restore import RestoreProvider
 from .validation import wire_safe_text
@@ -131,6 +132,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         props = args.to_props()
         props["description"] = _wire_safe(props.get("description"))
         props.update(dict.fromkeys(BACKUP_OUTPUTS))
+        undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(BackupProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -242,4 +244,5 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         props.update(
             dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
         )
+        undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RestoreProvider(), resource_name, props, opts)
