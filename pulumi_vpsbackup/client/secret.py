@@ -6,7 +6,6 @@ import hmac
 import json
 import re
 import string
-from functools import lru_cache
 from typing import NoReturn
 from urllib.parse import quote, quote_plus
 
@@ -76,7 +75,6 @@ class Secret:
         )
 
 
-@lru_cache(maxsize=16)
 def secret_forms(value: str) -> tuple[str, ...]:
     """Every text form in which `value` may show up in an error or log line.
 
@@ -86,7 +84,8 @@ def secret_forms(value: str) -> tuple[str, ...]:
     escapes; its percent-encoded forms; and every run of printable characters
     of at least :data:`MIN_FRAGMENT` characters that no escaping changes
     (letters, digits and ``-._~``). Longest first, so that a longer form is
-    masked before a part of it.
+    masked before a part of it. Not cached: a cache would keep tokens in a
+    module-level table for the life of the process.
     """
     if not value:
         return ()
