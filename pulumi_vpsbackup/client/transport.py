@@ -256,9 +256,11 @@ class Transport:
         b'Bearer ...'``), and the original also holds the request and its
         headers: neither may reach an error a user or a log sees.
         """
-        clean = type(exc).__new__(type(exc))
-        Exception.__init__(clean, self.redact(str(exc)))
-        return clean
+        text = self.redact(str(exc))
+        try:
+            return type(exc)(text)  # httpx's errors take (message, *, request=None)
+        except TypeError:  # pragma: no cover - a subclass with another signature
+            return httpx.TransportError(text)
 
     def url_for(self, target: str) -> httpx.URL:
         """An absolute URL for a path relative to the base URL, or an absolute URL."""
