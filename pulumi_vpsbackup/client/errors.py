@@ -210,21 +210,48 @@ class ConflictError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """429 after the retry budget: ``retry_after`` says how long the API asked to wait."""
+    """429 after the retry budget.
+
+    ``retry_after`` is what the last answer's ``Retry-After`` asked for (None
+    without one); ``waited`` the seconds from the first request to the last
+    answer; ``beyond_budget`` is True when retrying stopped because that wait
+    would not fit in the budget, False when the attempts ran out.
+    """
 
     default_status = 429
 
-    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        retry_after: float | None = None,
+        waited: float | None = None,
+        beyond_budget: bool = False,
+        **kwargs: Any,
+    ):
         self.retry_after = retry_after
+        self.waited = waited
+        self.beyond_budget = beyond_budget
         super().__init__(*args, **kwargs)
 
     def _hint(self) -> str:
-        if self.retry_after is None:
-            return "The API is rate limiting this token; retry later."
+        wait = self.retry_after
+        if self.beyond_budget and wait is not None and wait > 0:
+            return (
+                f"The API asked to wait {_seconds(wait)} (Retry-After), longer than the retry "
+                f"budget left; retry in {_seconds(wait)} or raise max_retry_seconds."
+            )
+        tries = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        over = f" over {self.waited:.1f} s" if self.waited is not None else ""
+        last = f" (its last Retry-After: {_seconds(wait)})" if wait is not None else ""
         return (
-            f"The API asked to wait {self.retry_after:.0f} s, more than the retry budget; "
-            f"retry in {self.retry_after:.0f} s or raise max_retry_seconds."
+            f"The API kept refusing with 429 Too Many Requests after {tries}{over}{last}; "
+            "retry later, or run fewer operations at once (e.g. pulumi up --parallel 2)."
         )
+
+
+def _seconds(value: float) -> str:
+    """`120 s`, `0.5 s`: whole seconds unless that would round a short wait to 0."""
+    return f"{value:.0f} s" if value >= 1 or value == 0 else f"{value:.2g} s"
 
 
 class ServerError(ApiError):

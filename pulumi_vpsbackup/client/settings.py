@@ -42,6 +42,40 @@ MISSING_TOKEN_MESSAGE = (
 )
 
 
+TOKEN_SOURCES = f"{TOKEN_CONFIG_KEY} or {TOKEN_ENV}"
+_ALLOWED_IN_HEADER = (
+    "a token may hold only printable ASCII characters (letters, digits and punctuation "
+    "such as _ - . ~ + / =), with no spaces, line breaks or other control characters"
+)
+
+
+def check_token(value: str, source: str = TOKEN_SOURCES) -> str:
+    """Refuse a token that cannot be sent as an HTTP header value; return it as is.
+
+    Bearer tokens are printable ASCII (RFC 6750). A control character (a
+    newline, carriage return or NUL pasted with a secret), a space or a
+    non-ASCII character would make the HTTP library fail with an error that
+    quotes the header, token and all. The message names where the token came
+    from and what is allowed, and shows no part of the token.
+    """
+    if not value:
+        raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+    problems = []
+    if any(not c.isascii() for c in value):
+        problems.append("a non-ASCII character")
+    if any(c.isascii() and not c.isprintable() for c in value):
+        problems.append("a control character (such as a line break, tab or NUL)")
+    if " " in value:
+        problems.append("a space")
+    if problems:
+        raise ConfigurationError(
+            f"The VPS.org API token ({source}) contains {' and '.join(problems)} and cannot "
+            f"be sent in an HTTP header; {_ALLOWED_IN_HEADER}. Set it again, for example "
+            f"`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>`, copying only the token."
+        )
+    return value
+
+
 def default_user_agent() -> str:
     """``pulumi-vpsbackup/<version> httpx/<version>``."""
     return f"pulumi-vpsbackup/{__version__} httpx/{httpx.__version__}"
@@ -57,11 +91,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def normalise_base_url(url: str) -> str:
+API_PATH = "/api/v1"
+URL_SOURCES = f"{URL_CONFIG_KEY} or {URL_ENV}"
+
+
+def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     """Validate the API URL and drop trailing slashes.
 
     Only ``https`` is accepted, except plain ``http`` to a loopback host (a
-    local fake). A URL with credentials, a query or a fragment is refused.
+    local fake). A URL with credentials, a query or a fragment is refused, and
+    so is one whose path does not end in ``/api/v1``: every other path answers
+    404 to every call, which would read as "server N does not exist".
     """
     if not isinstance(url, str) or not url.strip():
         raise ConfigurationError(
@@ -70,7 +110,13 @@ def normalise_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     # Echo only scheme, host and path: credentials or a query may hold a secret.
-    shown = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    shown = urlunsplit((parts.scheme, host + port, parts.path, "", ""))
     if scheme not in ("https", "http"):
         raise ConfigurationError(
             f"The VPS.org API URL {shown!r} must start with https:// "
@@ -98,6 +144,17 @@ def normalise_base_url(url: str) -> str:
     except ValueError as exc:
         raise ConfigurationError(f"The VPS.org API URL {shown!r} has an invalid port.") from exc
     path = parts.path.rstrip("/")
+    if not path.endswith(API_PATH):
+        netloc = parts.netloc.lower()
+        cut = path.find(API_PATH + "/")
+        fixed = path[: cut + len(API_PATH)] if cut >= 0 else path + API_PATH
+        suggestion = urlunsplit((scheme, netloc, fixed, "", ""))
+        raise ConfigurationError(
+            f"The VPS.org API URL {shown!r} ({source}) must be the API's base URL, ending in "
+            f"{API_PATH}, such as {DEFAULT_BASE_URL} (or http://127.0.0.1:8787{API_PATH} for "
+            f"the local fake); did you mean {suggestion!r}? Every other path answers 404 to "
+            "every call."
+        )
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
@@ -131,6 +188,7 @@ class ClientSettings:
             raise ConfigurationError("ClientSettings.token must be a Secret or a str.")
         if not self.token.reveal().strip():
             raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+        check_token(self.token.reveal())
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
         if not self.timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds.")
@@ -150,7 +208,8 @@ class ClientSettings:
             raise ConfigurationError("poll must be a PollPolicy.")
 
 
-def _lookup(source: Mapping[str, Any] | None, *keys: str) -> str | None:
+def _lookup(source: Mapping[str, Any] | None, *keys: str) -> tuple[str, str] | None:
+    """The first non-blank value among `keys`, stripped, and the key it came from."""
     if not source:
         return None
     for key in keys:
@@ -159,7 +218,7 @@ def _lookup(source: Mapping[str, Any] | None, *keys: str) -> str | None:
             continue
         text = value.reveal() if isinstance(value, Secret) else str(value)
         if text.strip():
-            return text.strip()
+            return text.strip(), key
     return None
 
 
@@ -187,23 +246,23 @@ def resolve_settings(
         raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
     env = os.environ if environ is None else environ
 
-    resolved_token: Secret | None
-    if isinstance(token, Secret) and token.reveal().strip():
-        resolved_token = token
-    else:
-        text = (
-            (token.strip() if isinstance(token, str) and token.strip() else None)
-            or _lookup(config, TOKEN_CONFIG_KEY, "apiToken")
-            or _lookup(env, TOKEN_ENV)
-        )
-        resolved_token = Secret(text) if text else None
-    if resolved_token is None:
+    # Whitespace around a token (the newline of a pasted or `cat`-ed secret) is
+    # dropped; anything else that cannot go in a header is refused by name.
+    given = token.reveal() if isinstance(token, Secret) else token
+    found = (
+        (given.strip(), "the token argument") if isinstance(given, str) and given.strip() else None
+    )
+    found = found or _lookup(config, TOKEN_CONFIG_KEY, "apiToken") or _lookup(env, TOKEN_ENV)
+    if found is None:
         raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+    text, source = found
+    resolved_token = Secret(check_token(text, source))
 
-    url = (
-        (base_url.strip() if base_url and base_url.strip() else None)
+    url, url_source = (
+        ((base_url.strip(), "the base_url argument") if base_url and base_url.strip() else None)
         or _lookup(config, URL_CONFIG_KEY, "apiUrl")
         or _lookup(env, URL_ENV)
-        or DEFAULT_BASE_URL
+        or (DEFAULT_BASE_URL, "the default")
     )
+    url = normalise_base_url(url, url_source)  # errors name where the URL came from
     return ClientSettings(token=resolved_token, base_url=url, **overrides)

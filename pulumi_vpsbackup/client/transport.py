@@ -58,6 +58,7 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from .secret import redact
 from .settings import ClientSettings
 
 __all__ = ["Transport", "error_from_response", "parse_error_body", "parse_retry_after"]
@@ -166,6 +167,8 @@ def error_from_response(
     *,
     attempts: int = 1,
     retry_after: float | None = None,
+    waited: float | None = None,
+    beyond_budget: bool = False,
     redact: Callable[[str], str] = lambda s: s,
 ) -> ApiError:
     """The :class:`ApiError` subclass for an error response."""
@@ -189,6 +192,8 @@ def error_from_response(
             field_errors,
             request_id,
             retry_after=retry_after,
+            waited=waited,
+            beyond_budget=beyond_budget,
             **common,
         )
     cls = _ERROR_CLASSES.get(status) or (ServerError if status >= 500 else ApiError)
@@ -241,8 +246,21 @@ class Transport:
     # -- helpers ---------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        token = self.settings.token.reveal()
-        return text.replace(token, "********") if token and token in text else text
+        """`text` with the token masked, in any escaped form too (see `secret_forms`)."""
+        return redact(text, self.settings.token)
+
+    def _clean(self, exc: httpx.TransportError) -> httpx.TransportError:
+        """A copy of an httpx failure whose text has the token masked, with no chain.
+
+        h11 reports a header it refuses by quoting it (``Illegal header value
+        b'Bearer ...'``), and the original also holds the request and its
+        headers: neither may reach an error a user or a log sees.
+        """
+        text = self.redact(str(exc))
+        try:
+            return type(exc)(text)  # httpx's errors take (message, *, request=None)
+        except TypeError:  # pragma: no cover - a subclass with another signature
+            return httpx.TransportError(text)
 
     def url_for(self, target: str) -> httpx.URL:
         """An absolute URL for a path relative to the base URL, or an absolute URL."""
@@ -296,11 +314,16 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            failure: httpx.TransportError | None = None
             try:
                 response = self._send_following_redirects(method, url, json, path, attempt)
             except httpx.TransportError as exc:
-                never_sent = isinstance(exc, _NEVER_SENT)
-                retryable = (idempotent or never_sent) and not isinstance(exc, _NOT_RETRYABLE)
+                failure = exc
+            if failure is not None:
+                # Handled outside the `except` block, so that the error raised
+                # below carries only the cleaned copy, not the original as context.
+                never_sent = isinstance(failure, _NEVER_SENT)
+                retryable = (idempotent or never_sent) and not isinstance(failure, _NOT_RETRYABLE)
                 if retryable:
                     delay = self.backoff(attempt)
                     if self._budget_allows(attempt, started, delay):
@@ -308,7 +331,7 @@ class Transport:
                             "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
                             method,
                             path,
-                            type(exc).__name__,
+                            type(failure).__name__,
                             delay,
                             attempt + 1,
                             settings.max_attempts,
@@ -316,9 +339,11 @@ class Transport:
                         unknown_before = unknown_before or not never_sent
                         self._sleep(delay)
                         continue
+                clean = self._clean(failure)
+                del failure
                 raise TransportError(
-                    method, path, attempt, exc, outcome_unknown=not never_sent
-                ) from exc
+                    method, path, attempt, clean, outcome_unknown=not never_sent
+                ) from clean
 
             status = response.status_code
             if status < 300:
@@ -340,12 +365,22 @@ class Transport:
                     unknown_before = unknown_before or status != 429
                     self._sleep(delay)
                     continue
-                if retry_after is not None and status == 429:
+            beyond_budget = retryable and attempt < settings.max_attempts
+            if status == 429:
+                if beyond_budget and retry_after:
                     logger.warning(
-                        "%s %s: rate limited; the API asks to wait %.0f s, beyond the retry budget",
+                        "%s %s: rate limited; the API asks to wait %.1f s, beyond the retry budget",
                         method,
                         path,
                         retry_after,
+                    )
+                else:
+                    logger.warning(
+                        "%s %s: still rate limited after %d attempt(s) over %.1f s",
+                        method,
+                        path,
+                        attempt,
+                        self._clock() - started,
                     )
             error = error_from_response(
                 method,
@@ -353,6 +388,8 @@ class Transport:
                 response,
                 attempts=attempt,
                 retry_after=retry_after,
+                waited=self._clock() - started,
+                beyond_budget=beyond_budget,
                 redact=self.redact,
             )
             error.retried_after_unknown_outcome = unknown_before

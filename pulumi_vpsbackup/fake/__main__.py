@@ -98,8 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = make_fake_server(app, args.host, args.port, access_log=args.access_log)
     signal.signal(signal.SIGTERM, _stop)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"VPS.org fake API listening on http://{host}:{server.server_port}/api/v1", flush=True)
     try:
+        # Inside the try: a parent may send SIGINT as soon as it reads this line,
+        # before print() has returned.
+        print(
+            f"VPS.org fake API listening on http://{host}:{server.server_port}/api/v1", flush=True
+        )
         server.serve_forever()
     except KeyboardInterrupt:
         pass

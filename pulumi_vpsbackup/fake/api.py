@@ -162,12 +162,15 @@ class PublicApi:
                 errors["description"] = ["This field may not be null."]
             elif not isinstance(value, str):
                 errors["description"] = ["Not a valid string."]
-            elif len(value) > DESCRIPTION_MAX:
-                errors["description"] = [
-                    f"Ensure this field has no more than {DESCRIPTION_MAX} characters."
-                ]
             else:
-                description = value
+                if self._model.behaviour.trim_descriptions:
+                    value = value.strip()  # DRF's CharField(trim_whitespace=True)
+                if len(value) > DESCRIPTION_MAX:
+                    errors["description"] = [
+                        f"Ensure this field has no more than {DESCRIPTION_MAX} characters."
+                    ]
+                else:
+                    description = value
         if errors or server_id is None:
             raise ApiError(errors)
         return json_response(self._model.create_backup(server_id, description), 201)

@@ -45,6 +45,9 @@ class Behaviour:
     automatic_schedule: bool = False
     """Create an automatic backup of every server each fake day at 03:00 UTC."""
     journal_size: int = 10_000
+    trim_descriptions: bool = False
+    """Store a new backup's description with surrounding whitespace removed, as
+    Django REST framework's ``CharField`` does by default."""
 
     def __post_init__(self) -> None:
         if self.completion not in ("time", "immediate", "reads"):

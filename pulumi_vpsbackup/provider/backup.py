@@ -53,7 +53,7 @@ MANUAL_BACKUP_LIMIT = 10
 
 INPUT_FIELDS = [
     v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
-    v.FieldSpec("description", v.description, replaces=True),
+    v.FieldSpec("description", v.description, replaces=True, compare=v.same_text),
     v.FieldSpec("triggers", v.triggers, replaces=True),
     v.FieldSpec("existing_backup_id", v.positive_id, replaces=True),
     v.FieldSpec("wait_for_completion", v.boolean, default=True),

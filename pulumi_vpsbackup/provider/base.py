@@ -11,11 +11,12 @@ handed to `configure()` or from the environment.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi.dynamic import (
@@ -43,6 +44,40 @@ CONFIG_KEYS = (
     "vpsbackup:pollInterval",
     "vpsbackup:maxPollInterval",
 )
+CONFIG_NAMESPACE = "vpsbackup:"
+_RESOURCE_INPUTS = frozenset({"timeout", "waitforcompletion", "description", "triggers"})
+
+# configure() runs once per provider class in a host: warn about a key once.
+_warned_keys: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def unknown_config_warnings(keys: Iterable[str]) -> list[str]:
+    """One warning per `vpsbackup:*` key that this package does not read.
+
+    A misspelt key (`vpsbackup:apiTokn`) would otherwise be ignored in silence,
+    and the setting it was meant for quietly falls back to the environment or
+    its default. Each warning names the key and the closest known one.
+    """
+    warnings = []
+    for key in sorted(k for k in keys if isinstance(k, str)):
+        if not key.startswith(CONFIG_NAMESPACE) or key in CONFIG_KEYS:
+            continue
+        # Compared without the shared namespace and case (apitoken), by spelling.
+        name = key[len(CONFIG_NAMESPACE) :]
+        folded = {k[len(CONFIG_NAMESPACE) :].lower(): k for k in CONFIG_KEYS}
+        close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean {folded[close[0]]}? "
+        elif name.lower().replace("_", "") in _RESOURCE_INPUTS:
+            hint = f"{name} is an input of each Backup or Restore, not a stack setting; "
+        else:
+            hint = ""
+        warnings.append(
+            f"unknown configuration key {key} is ignored; {hint}known keys: "
+            f"{', '.join(CONFIG_KEYS)}"
+        )
+    return warnings
 
 
 class VpsProvider(ResourceProvider):
@@ -77,6 +112,15 @@ class VpsProvider(ResourceProvider):
         # our errors reach the CLI.
         install_error_format()
         config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        # The SDK's Config offers only get(); its mapping is the whole stack config.
+        raw = getattr(req.config, "_props", None)
+        if isinstance(raw, Mapping):
+            for message in unknown_config_warnings(raw):
+                with _warned_lock:
+                    if message in _warned_keys:
+                        continue
+                    _warned_keys.add(message)
+                warn(message)
         with self._lock:
             self._config = {k: v for k, v in config.items() if v not in (None, "")}
             self._client = None

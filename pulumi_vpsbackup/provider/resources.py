@@ -12,8 +12,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ._sdk_compat import undo_sdk_pickler_wrapping
 from .backup import BackupProvider
 from .restore import RestoreProvider
+from .validation import wire_safe_text
 
 Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
 Duration = pulumi.Input[str] | pulumi.Input[float]
@@ -129,9 +131,11 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
                 existing_backup_id=existing_backup_id,
             )
         props = args.to_props()
+        props["description"] = _wire_safe(props.get("description"))
         opts = _import_as_adoption(resource_name, props, opts)
         _timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(BACKUP_OUTPUTS))
+        undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(BackupProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -148,6 +152,13 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         """
         merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         return Backup(resource_name, BackupArgs(server_id=server_id), merged)  # type: ignore[arg-type]
+
+
+def _wire_safe(value: Any) -> Any:
+    """Text the SDK could not send (a lone surrogate) as a marker Check reports by name."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(wire_safe_text)
+    return wire_safe_text(value)
 
 
 class RestoreArgs:
@@ -237,6 +248,7 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         props.update(
             dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
         )
+        undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RestoreProvider(), resource_name, props, opts)
 
 

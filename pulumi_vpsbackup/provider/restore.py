@@ -18,6 +18,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 from ..client import (
     ApiError,
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     NotFoundError,
     RestoreFailedError,
@@ -71,6 +72,24 @@ def _settled(recorded: str, server: Server, backup_id: Any, restored_at: Any) ->
     return recorded
 
 
+def _not_restorable(server: Server) -> str:
+    """Why VPS.org will refuse to restore `server` now, and what to do about it."""
+    text = f"server {server.id} ({server.name}) is {server.status}"
+    last = server.last_restore or {}
+    last_backup = restore_backup_id(last)
+    if last_backup is not None:
+        outcome = str(last.get("status") or "unknown")
+        when = last.get("finished_at") or last.get("started_at")
+        at = f" at {when}" if when else ""
+        text += f" (its last restore, from backup {last_backup}, is {outcome}{at})"
+    if server.status == "restoring":
+        return text + "; VPS.org restores only an active server: wait until it is active"
+    return (
+        text + "; VPS.org restores only an active server: start it in the VPS.org panel "
+        "first (a failed restore leaves it stopped)"
+    )
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -97,7 +116,7 @@ class RestoreProvider(VpsProvider):
         backup_id: int = inputs["backup_id"]
         try:
             client = self.client()
-            client.get_server(server_id)
+            server = client.get_server(server_id)
         except NotFoundError:
             return [
                 CheckFailure(
@@ -141,6 +160,10 @@ class RestoreProvider(VpsProvider):
                     "restored",
                 )
             ]
+        if server.status != "active":
+            # A warning, not a failure: the server may be started (or its
+            # restore finish) between this preview and the `up`.
+            warn(f"{_not_restorable(server)}; as it is now, `pulumi up` will fail")
         return []
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -157,7 +180,17 @@ class RestoreProvider(VpsProvider):
         self._ensure_restorable(client, server_id, backup_id, deadline)
 
         requested_at = datetime.now(timezone.utc)
-        result = client.restore_server(server_id, backup_id)
+        try:
+            result = client.restore_server(server_id, backup_id)
+        except BadRequestError as exc:
+            refusal = self._refusal(client, server_id)
+            if refusal is None:
+                raise
+            raise user_error(
+                f"VPS.org refused to restore server {server_id} from backup {backup_id}: "
+                f"{refusal}. Nothing was restored or recorded.",
+                exc,
+            ) from exc
         progress(f"restoring server {server_id} from backup {backup_id}: {result.message or ''}")
         status = result.server_status or "restoring"
         server_name = None
@@ -178,7 +211,8 @@ class RestoreProvider(VpsProvider):
                 raise user_error(
                     f"{first_line(exc).rstrip('.')}. The restore of server {server_id} from "
                     f"backup {backup_id} failed on VPS.org's side and cannot be undone; "
-                    "nothing was recorded in state. Check the server, then run `pulumi up` "
+                    "nothing was recorded in state. VPS.org restores only an active server: "
+                    "check and start the server in the VPS.org panel, then run `pulumi up` "
                     "again to retry.",
                     exc,
                 ) from exc
@@ -214,6 +248,14 @@ class RestoreProvider(VpsProvider):
         )
         resource_id = f"{server_id}:{backup_id}:{requested_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
         return CreateResult(resource_id, outs)
+
+    def _refusal(self, client: VpsClient, server_id: int) -> str | None:
+        """Why a refused restore was refused, when the server's state explains it."""
+        try:
+            server = client.get_server(server_id)
+        except VpsBackupError:
+            return None
+        return None if server.status == "active" else _not_restorable(server)
 
     def _ensure_restorable(
         self, client: VpsClient, server_id: int, backup_id: int, deadline: float

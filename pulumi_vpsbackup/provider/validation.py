@@ -32,7 +32,13 @@ MAX_TIMEOUT_SECONDS = 24 * 3600.0
 DEFAULT_TIMEOUT_SECONDS = 60 * 60.0
 MAX_TRIGGERS_BYTES = 16 * 1024
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+_NUMBER = r"\d+(?:\.\d+)?"
+# Each unit at most once, largest first: "1h30m", "45m", "90s", "1h0m30s".
+_DURATION = re.compile(rf"(?:(?P<h>{_NUMBER})h)?(?:(?P<m>{_NUMBER})m)?(?:(?P<s>{_NUMBER})s)?")
+_DURATION_HELP = (
+    "a duration: a number of seconds or text such as '90s', '45m' or '1h30m' "
+    "(units h, m, s, each at most once, largest first)"
+)
 
 
 class FieldError(VpsBackupError, ValueError):
@@ -86,22 +92,79 @@ def positive_id(field: str, value: Any) -> int:
     return value
 
 
+# A str holding a lone surrogate cannot be encoded as UTF-8, so the SDK fails
+# to send it to the engine with an error that names no field. The resource
+# classes send this marker instead (see `wire_safe_text`), and Check reports it.
+INVALID_TEXT_KEY = "__vpsbackup_invalid_text__"
+# Bidirectional embeddings, overrides and isolates: invisible, and they make
+# the text display in another order than it is stored (Trojan Source).
+BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+# Control characters, line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+ONE_LINE = (
+    "a single line of printable text: no line breaks (including U+2028 and U+2029), "
+    "control characters or bidirectional controls (U+202A-U+202E, U+2066-U+2069)"
+)
+
+
+def _is_surrogate(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff"
+
+
+def _code_point(char: str) -> str:
+    """`U+2028 LINE SEPARATOR`: never the character itself, which may be invisible
+    or reorder the rest of the message."""
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" {name}" if name else "")
+
+
+def wire_safe_text(value: Any) -> Any:
+    """`value`, or for text holding lone surrogates the marker Check reports."""
+    if isinstance(value, str) and any(_is_surrogate(c) for c in value):
+        return {INVALID_TEXT_KEY: [f"U+{ord(c):04X}" for c in value if _is_surrogate(c)][:3]}
+    return value
+
+
+def _surrogate_error(field: str, code_points: list[str]) -> FieldError:
+    return FieldError(
+        field,
+        f"is not valid Unicode text: it holds a lone surrogate ({', '.join(code_points)}), "
+        "which cannot be sent or stored (often text decoded with the wrong encoding); "
+        f"use {ONE_LINE}",
+    )
+
+
 def description(field: str, value: Any) -> str:
-    """Free text as the API stores it: at most 255 characters, no control characters."""
+    """Free text as the API stores it: at most 255 characters, one line of printable text.
+
+    Surrounding whitespace is dropped: APIs commonly trim it when storing (Django
+    REST framework does by default), and what is sent must equal what is read
+    back, or every diff would see a change and replace the backup.
+    """
+    if isinstance(value, Mapping) and INVALID_TEXT_KEY in value:
+        raise _surrogate_error(field, [str(c) for c in value[INVALID_TEXT_KEY]])
     if not isinstance(value, str):
         raise FieldError(field, f"must be a string, got {_show(value)}")
+    surrogates = [f"U+{ord(c):04X}" for c in value if _is_surrogate(c)]
+    if surrogates:
+        raise _surrogate_error(field, surrogates[:3])
+    for position, char in enumerate(value, 1):
+        if unicodedata.category(char) in REFUSED_CATEGORIES or char in BIDI_CONTROLS:
+            raise FieldError(
+                field, f"must be {ONE_LINE}; found {_code_point(char)} at character {position}"
+            )
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise FieldError(
             field, f"must be at most {MAX_DESCRIPTION_LENGTH} characters, got {len(value)}"
         )
-    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cs")]
-    if bad:
-        raise FieldError(
-            field,
-            f"must not contain control characters (found {_show(bad[0])}); "
-            "use a single line of printable text",
-        )
-    return value
+    return value.strip()
+
+
+def same_text(value: Any) -> Any:
+    """How a description compares in a diff: surrounding whitespace ignored, so a
+    stack whose state holds " nightly " (from before Check stripped it) and an
+    API that trimmed it do not replace the backup."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def boolean(field: str, value: Any) -> bool:
@@ -121,15 +184,14 @@ def duration_seconds(field: str, value: Any) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
-        if re.fullmatch(r"\d+(\.\d+)?", text):
+        match = _DURATION.fullmatch(text)
+        if re.fullmatch(_NUMBER, text):
             seconds = float(text)
-        elif text and re.fullmatch(rf"(?:{_DURATION_PART.pattern})+", text):
+        elif text and match:
             units = {"h": 3600.0, "m": 60.0, "s": 1.0}
-            seconds = sum(float(n) * units[u] for n, u in _DURATION_PART.findall(text))
+            seconds = sum(float(n) * units[u] for u, n in match.groupdict().items() if n)
         else:
-            raise FieldError(
-                field, f"must be a duration such as '90s', '45m' or '1h30m', got {_show(value)}"
-            )
+            raise FieldError(field, f"must be {_DURATION_HELP}, got {_show(value)}")
     else:
         raise FieldError(field, f"must be a duration such as '45m' or 2700, got {_show(value)}")
     if not math.isfinite(seconds) or not (MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS):
@@ -183,7 +245,7 @@ class FieldSpec:
     """One input property: how to validate it, whether it is required, its default,
     and whether a change to it replaces the resource or updates it in place."""
 
-    __slots__ = ("default", "name", "replaces", "required", "validate")
+    __slots__ = ("compare", "default", "name", "replaces", "required", "validate")
 
     def __init__(
         self,
@@ -193,12 +255,14 @@ class FieldSpec:
         required: bool = False,
         default: Any = None,
         replaces: bool = False,
+        compare: Any = None,
     ) -> None:
         self.name = name
         self.validate = validate
         self.required = required
         self.default = default
         self.replaces = replaces
+        self.compare = compare  # maps a value to what a diff compares, if not itself
 
 
 def check_fields(
@@ -243,6 +307,8 @@ def changed_fields(
     for spec in specs:
         old = olds.get(spec.name, spec.default)
         new = news.get(spec.name, spec.default)
+        if spec.compare is not None and not contains_unknown(new):
+            old, new = spec.compare(old), spec.compare(new)
         if contains_unknown(new):
             changed.append(spec.name)
         elif is_absent(old) and is_absent(new):

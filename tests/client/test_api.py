@@ -504,9 +504,9 @@ def test_client_context_manager_and_from_env() -> None:
     from pulumi_vpsbackup.client import VpsClient
 
     with VpsClient.from_env(
-        environ={"VPS_API_TOKEN": "t", "VPS_API_URL": "http://127.0.0.1:9/x"}
+        environ={"VPS_API_TOKEN": "t", "VPS_API_URL": "http://127.0.0.1:9/api/v1"}
     ) as c:
-        assert c.settings.base_url == "http://127.0.0.1:9/x"
+        assert c.settings.base_url == "http://127.0.0.1:9/api/v1"
     with pytest.raises(RuntimeError):
         c.list_backups()
 

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from pulumi_vpsbackup.client import (
+    ClientSettings,
     ConfigurationError,
     PollPolicy,
+    Secret,
     VpsBackupError,
     VpsClient,
     resolve_settings,
@@ -146,3 +148,94 @@ def test_pickled_errors_hold_no_token(make_client: MakeClient) -> None:
         data = pickle.dumps(error)
         assert TOKEN.encode() not in data
         assert str(pickle.loads(data)) == str(error)  # noqa: S301 - our own bytes
+
+
+# -- escaped forms of the token (issue 11) ------------------------------------------
+
+PASTED = TOKEN + "\n\x00"  # what a careless paste or `echo` can leave in a secret
+
+
+def _escaped_forms(token: str) -> list[str]:
+    import json
+    from urllib.parse import quote
+
+    return [
+        token,
+        token.strip(),
+        repr(token)[1:-1],
+        repr(repr(token))[2:-2],  # the repr of a message that holds the repr
+        repr(token.encode())[2:-1],
+        json.dumps(token)[1:-1],
+        quote(token, safe=""),
+        TOKEN,  # the printable core of the pasted token
+    ]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Illegal header value b'Bearer {bytes}'",
+        "header {repr!r} is not valid",
+        'body {{"token": "{json}"}}',
+        "url https://x.example/?t={pct}",
+        "lowercase escapes {pct_lower}",
+        "shown raw: {raw}",
+    ],
+)
+def test_redaction_covers_escaped_forms(template: str) -> None:
+    import json
+    from urllib.parse import quote
+
+    from pulumi_vpsbackup.client.secret import redact
+
+    forms = {
+        "bytes": repr(PASTED.encode())[2:-1],
+        "repr": PASTED,
+        "json": json.dumps(PASTED)[1:-1],
+        "pct": quote(PASTED, safe=""),
+        "pct_lower": quote(PASTED, safe="").replace("%0A", "%0a"),
+        "raw": PASTED,
+    }
+    text = template.format(**forms)
+    masked = redact(text, Secret(PASTED))
+    assert "********" in masked
+    for form in _escaped_forms(PASTED):
+        assert form not in masked, (form, masked)
+        assert form not in repr(masked)
+
+
+def _bypass_validation(settings: ClientSettings, token: str) -> ClientSettings:
+    """Settings holding a token that validation would refuse: redaction is the last
+    line of defence, and must hold even if a bad token got through."""
+    object.__setattr__(settings, "token", Secret(token))
+    return settings
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r", "\x00", "\n\x00"], ids=["LF", "CR", "NUL", "LF-NUL"])
+def test_an_httpx_header_error_is_masked_in_every_layer(
+    caplog: pytest.LogCaptureFixture, bad: str
+) -> None:
+    """Over real HTTP (h11 refuses the header before sending it), the token, its
+    escapes and its printable core appear in no error text, cause or log record."""
+    from pulumi_vpsbackup.fake import FakeVps, serve
+
+    token = TOKEN[:12] + bad + TOKEN[12:]
+    caplog.set_level(logging.DEBUG)
+    with serve(FakeVps(token=TOKEN)) as server:
+        settings = resolve_settings(token=TOKEN, base_url=server.url, environ={})
+        with VpsClient(_bypass_validation(settings, token)) as client:
+            with pytest.raises(VpsBackupError) as info:
+                client.list_backups()
+    err = info.value
+    assert "LocalProtocolError" in str(err) and "********" in str(err)
+    texts = _texts(err)
+    texts.append("".join(traceback.format_exception(err)))
+    texts += [r.getMessage() for r in caplog.records]
+    forms = [*_escaped_forms(token), TOKEN[:12], TOKEN[12:]]
+    for text in texts:
+        for form in forms:
+            assert form not in text, (form, text)
+    # The chain holds only the cleaned copy, not httpx's original (which also
+    # holds the request and its headers).
+    assert err.__cause__ is not None and err.__cause__.__cause__ is None
+    assert err.__cause__.__context__ is None

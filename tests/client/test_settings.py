@@ -55,11 +55,14 @@ def test_explicit_arguments_win() -> None:
 
 def test_config_comes_before_environment() -> None:
     settings = resolve_settings(
-        config={"vpsbackup:apiToken": "from-config", "vpsbackup:apiUrl": "https://cfg.example/v1"},
+        config={
+            "vpsbackup:apiToken": "from-config",
+            "vpsbackup:apiUrl": "https://cfg.example/api/v1",
+        },
         environ={"VPS_API_TOKEN": "from-env", "VPS_API_URL": "https://env.example"},
     )
     assert settings.token.reveal() == "from-config"
-    assert settings.base_url == "https://cfg.example/v1"
+    assert settings.base_url == "https://cfg.example/api/v1"
 
 
 def test_unnamespaced_config_keys_are_accepted() -> None:
@@ -196,3 +199,123 @@ def test_poll_policy_validation() -> None:
     ):
         with pytest.raises(ValueError):
             PollPolicy(**bad)  # type: ignore[arg-type]
+
+
+# -- tokens that cannot be an HTTP header value (issue 11) --------------------------
+
+BAD_TOKENS = {
+    "newline inside": TOKEN[:10] + "\n" + TOKEN[10:],
+    "carriage return inside": TOKEN[:10] + "\r" + TOKEN[10:],
+    "NUL at the end": TOKEN + "\x00",
+    "newline then NUL": TOKEN + "\n\x00",
+    "tab inside": TOKEN[:10] + "\t" + TOKEN[10:],
+    "DEL": TOKEN + "\x7f",
+    "space inside": TOKEN[:10] + " " + TOKEN[10:],
+    "non-ASCII letter": TOKEN + "é",
+    "line separator inside": TOKEN[:10] + "\u2028" + TOKEN[10:],
+    "zero-width space": TOKEN + "\u200b",
+}
+
+
+def _token_forms(token: str) -> list[str]:
+    """The token and the pieces and escapes of it that an error could show."""
+    import json
+
+    core = max(
+        "".join(c if (c.isascii() and c.isalnum()) or c == "_" else " " for c in token).split(),
+        key=len,
+    )
+    return [
+        token,
+        repr(token)[1:-1],
+        repr(token.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(token)[1:-1],
+        core,
+    ]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+@pytest.mark.parametrize("where", ["config", "environment", "argument", "settings"])
+def test_a_token_that_is_no_header_value_is_refused_up_front(case: str, where: str) -> None:
+    token = BAD_TOKENS[case]
+    with pytest.raises(ConfigurationError) as info:
+        if where == "config":
+            resolve_settings(config={"vpsbackup:apiToken": token}, environ={})
+        elif where == "environment":
+            resolve_settings(environ={"VPS_API_TOKEN": token})
+        elif where == "argument":
+            resolve_settings(token=token, environ={})
+        else:
+            ClientSettings(token=Secret(token))
+    text = str(info.value)
+    source = {
+        "config": "(vpsbackup:apiToken)",
+        "environment": "(VPS_API_TOKEN)",
+        "argument": "(the token argument)",
+        "settings": "(vpsbackup:apiToken or VPS_API_TOKEN)",
+    }[where]
+    assert text.startswith(f"The VPS.org API token {source} contains "), text
+    assert "only printable ASCII" in text and "cannot be sent in an HTTP header" in text
+    shown = [text, repr(info.value), *(repr(a) for a in info.value.args)]
+    shown += [str(info.value.__cause__), str(info.value.__context__)]
+    for form in _token_forms(token):
+        assert all(form not in s for s in shown), form
+
+
+def test_a_non_ascii_token_never_reaches_httpx_as_a_unicode_error() -> None:
+    with pytest.raises(ConfigurationError, match="non-ASCII"):
+        VpsClient.from_env(environ={"VPS_API_TOKEN": "vps_tökén_123456"})
+
+
+def test_whitespace_around_a_token_is_dropped_not_sent() -> None:
+    # A trailing newline is what `pulumi config set --secret k "$(cat file)"` or a
+    # paste usually adds: dropping it is safe, the token itself is unchanged.
+    for source in (
+        {"config": {"vpsbackup:apiToken": f"  {TOKEN}\r\n"}, "environ": {}},
+        {"environ": {"VPS_API_TOKEN": f"\t{TOKEN}\n"}},
+        {"token": Secret(f"{TOKEN}\n"), "environ": {}},
+    ):
+        assert resolve_settings(**source).token.reveal() == TOKEN  # type: ignore[arg-type]
+
+
+def test_settings_built_directly_refuse_surrounding_whitespace() -> None:
+    with pytest.raises(ConfigurationError, match="control character"):
+        ClientSettings(token=Secret(TOKEN + "\n"))
+
+
+# -- the base URL must be the API's (issue 11) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "suggestion"),
+    [
+        ("http://127.0.0.1:8787", "http://127.0.0.1:8787/api/v1"),
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787/api/v1"),
+        ("https://admin.vps.org", "https://admin.vps.org/api/v1"),
+        ("https://admin.vps.org/api", "https://admin.vps.org/api/api/v1"),
+        ("https://admin.vps.org/api/v1/backups/", "https://admin.vps.org/api/v1"),
+        ("https://admin.vps.org/api/v2", "https://admin.vps.org/api/v2/api/v1"),
+    ],
+)
+def test_a_url_without_the_api_path_is_refused_with_the_expected_form(
+    url: str, suggestion: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(token="t", config={"vpsbackup:apiUrl": url}, environ={})
+    text = str(info.value)
+    assert "(vpsbackup:apiUrl)" in text
+    assert "ending in /api/v1" in text and "https://admin.vps.org/api/v1" in text
+    assert f"did you mean {suggestion!r}" in text
+
+
+def test_the_url_error_names_the_environment_variable_when_it_came_from_there() -> None:
+    with pytest.raises(ConfigurationError, match=r"\(VPS_API_URL\)"):
+        resolve_settings(token="t", environ={"VPS_API_URL": "https://admin.vps.org/v1"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8787/api/v1", "http://127.0.0.1:8787/api/v1/", "https://p.example/x/api/v1"],
+)
+def test_urls_ending_in_the_api_path_are_accepted(url: str) -> None:
+    assert resolve_settings(token="t", base_url=url, environ={}).base_url == url.rstrip("/")

@@ -355,3 +355,41 @@ def test_logging_records_each_attempt_and_retries(
     info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert len(info) == 1 and "503; retrying in" in info[0]
     assert all(r.name == "pulumi_vpsbackup.client" for r in caplog.records)
+
+
+@pytest.mark.parametrize("retry_after", ["0", "0.2", None])
+def test_rate_limit_exhausting_attempts_says_what_happened(
+    clock: ManualClock, caplog: pytest.LogCaptureFixture, retry_after: str | None
+) -> None:
+    """Issue 11: it used to say "the API asked to wait 0 s, more than the retry
+    budget", which was false twice over; the attempts had run out."""
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    answers = [json_response(429, {"detail": "Request was throttled."}, **headers)] * 4
+    transport, script = make_transport(clock, *answers, max_attempts=4)
+    caplog.set_level(logging.WARNING, logger="pulumi_vpsbackup.client")
+    with pytest.raises(RateLimitedError) as info:
+        transport.request("GET", "/backups/")
+    text = str(info.value)
+    waited = sum(clock.sleeps)
+    assert len(script.requests) == 4 and info.value.attempts == 4
+    assert f"kept refusing with 429 Too Many Requests after 4 attempts over {waited:.1f} s" in text
+    assert "retry later, or run fewer operations at once" in text
+    assert "wait 0 s" not in text and "more than the retry budget" not in text
+    if retry_after == "0.2":
+        assert "(its last Retry-After: 0.2 s)" in text
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "still rate limited after 4 attempt(s)" in logged and "asks to wait" not in logged
+
+
+def test_rate_limit_beyond_the_time_budget_with_zero_retry_after(clock: ManualClock) -> None:
+    clock_step = [json_response(429, None, **{"Retry-After": "0"})] * 3
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        clock.advance(40)  # each answer takes 40 s: the 60 s budget ends first
+        return clock_step.pop()
+
+    transport, _ = make_transport(clock, slow, slow, max_attempts=5, max_retry_seconds=60)
+    with pytest.raises(RateLimitedError) as info:
+        transport.request("GET", "/backups/")
+    assert "after 2 attempts over 80.0 s" in str(info.value)
+    assert "wait 0 s" not in str(info.value)

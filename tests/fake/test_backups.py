@@ -246,3 +246,14 @@ def test_no_get_for_a_single_backup(client: httpx.Client) -> None:
     response = client.get("/backups/501/")
     assert response.status_code == 405
     assert "DELETE" in response.headers["allow"]
+
+
+@pytest.mark.parametrize(("trim", "stored"), [(False, "  nightly "), (True, "nightly")])
+def test_descriptions_are_trimmed_only_when_asked(
+    fake: FakeVps, client: httpx.Client, trim: bool, stored: str
+) -> None:
+    fake.set_behaviour(trim_descriptions=trim)
+    created = client.post("/backups/", json={"server_id": 12345, "description": "  nightly "})
+    assert created.json()["description"] == stored
+    padded = {"server_id": 12345, "description": " " + "d" * 255 + " "}
+    assert client.post("/backups/", json=padded).status_code == (201 if trim else 400)

@@ -438,3 +438,30 @@ def test_serialized_provider_is_small_and_holds_no_secret(backups: Engine, fake,
     res = backups.create("b", server_id=12345)
     assert TOKEN not in json.dumps(res.outputs)
     assert TOKEN not in host.output()
+
+
+@pytest.mark.parametrize("api_trims", [True, False], ids=["api-trims", "api-keeps"])
+def test_a_padded_description_does_not_replace_the_backup_on_every_up(
+    backups: Engine, fake, api_trims
+):
+    """Issue 11: an API that trims descriptions (as Django REST framework does) made
+    " nightly " come back as "nightly", so every diff saw a change and replaced it."""
+    fake.set_behaviour(trim_descriptions=api_trims)
+    checked, failures = backups.check("b", {"server_id": 12345, "description": " nightly "})
+    assert failures == [] and checked["description"] == "nightly"
+    res = backups.create("b", server_id=12345, description=" nightly ")
+    assert fake_backups(fake)[int(res.id)]["description"] == "nightly"
+    for again in (" nightly ", "nightly", "nightly   "):
+        _, outcome = backups.diff(res, server_id=12345, description=again)
+        assert outcome.changes is False, again
+    _, renamed = backups.diff(res, server_id=12345, description=" weekly ")
+    assert renamed.replaces == ["description"]
+
+
+def test_state_from_before_holding_a_padded_description_is_not_replaced(backups: Engine, fake):
+    """A stack made before Check stripped descriptions holds " nightly " in its
+    outputs (against an API that stores it as sent): no replacement either."""
+    res = backups.create("b", server_id=12345, description="nightly")
+    res.outputs["description"] = " nightly "
+    _, outcome = backups.diff(res, server_id=12345, description=" nightly ")
+    assert outcome.changes is False

@@ -54,3 +54,79 @@ def test_a_configured_provider_pickles_without_its_settings():
     raw = pickle.dumps(provider)
     assert TOKEN.encode() not in raw
     assert pickle.loads(raw)._config == {}  # noqa: S301 - our own bytes
+
+
+# -- misspelt keys and a wrong API URL (issue 11) -----------------------------------
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    from pulumi_vpsbackup.provider import base
+
+    monkeypatch.setattr(base, "_warned_keys", set())
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("vpsbackup:apiTokn", "did you mean vpsbackup:apiToken?"),
+        ("vpsbackup:apiurl", "did you mean vpsbackup:apiUrl?"),
+        ("vpsbackup:pollIntervall", "did you mean vpsbackup:pollInterval?"),
+        ("vpsbackup:timeout", "timeout is an input of each Backup or Restore"),
+        ("vpsbackup:colour", "known keys: vpsbackup:apiToken, vpsbackup:apiUrl"),
+    ],
+)
+def test_an_unknown_vpsbackup_key_is_warned_about_by_name(fresh_warnings, capsys, key, hint):
+    provider = configured(**{"vpsbackup:apiToken": TOKEN, key: "x", "aws:region": "eu"})
+    err = capsys.readouterr().err
+    assert f"vpsbackup: warning: unknown configuration key {key} is ignored;" in err
+    assert hint in err
+    assert "aws:region" not in err  # other namespaces are not ours to judge
+    assert provider.settings().token.reveal() == TOKEN
+    assert TOKEN not in err
+
+
+def test_known_keys_give_no_warning_and_a_key_is_warned_about_once(fresh_warnings, capsys):
+    configured(**{"vpsbackup:apiToken": TOKEN, "vpsbackup:apiUrl": "https://a.example/api/v1"})
+    assert capsys.readouterr().err == ""
+    from pulumi_vpsbackup.provider import RestoreProvider
+
+    for provider in (BackupProvider(), RestoreProvider()):  # one host configures both
+        provider.configure(ConfigureRequest(Config({"vpsbackup:timeout": "1"}, project_name="p")))
+    assert capsys.readouterr().err.count("unknown configuration key vpsbackup:timeout") == 1
+
+
+def test_the_provider_host_warns_about_a_misspelt_token_key():
+    """Through the real SDK host: `vpsbackup:apiTokn` used to be ignored in silence
+    (the token then came from nowhere); the user now reads which key to fix."""
+    from tests.support.host import ProviderHost, serialize_provider, urn
+
+    with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as host:
+        host.configure({"vpsbackup:apiTokn": TOKEN}, secret_keys={"vpsbackup:apiTokn"})
+        provider = serialize_provider(BackupProvider())
+        resource = urn("pulumi-python:dynamic/vpsbackup:Backup", "b")
+        host.check(resource, {}, {"server_id": 12345, "__provider": provider})
+    output = host.output()
+    assert "unknown configuration key vpsbackup:apiTokn is ignored" in output
+    assert "did you mean vpsbackup:apiToken?" in output
+    assert TOKEN not in output
+
+
+def test_an_api_url_without_the_api_path_is_not_read_as_a_missing_server(capsys):
+    """Before: `apiUrl=http://127.0.0.1:PORT` made every call 404, so preview said
+    "server 12345 does not exist". Now the URL itself is refused, by name."""
+    from pulumi_vpsbackup.fake import FakeClock, FakeVps, serve
+
+    with serve(FakeVps(token=TOKEN, clock=FakeClock(scale=0))) as server:
+        root = server.url[: -len("/api/v1")]
+        provider = configured(**{"vpsbackup:apiToken": TOKEN, "vpsbackup:apiUrl": root})
+        result = provider.check({}, {"server_id": 12345})
+        assert result.failures == []  # not "server 12345 does not exist"
+        warning = capsys.readouterr().err
+        with pytest.raises(ConfigurationError) as info:
+            provider.create({"server_id": 12345, "wait_for_completion": True, "timeout": 60.0})
+        assert server.app.requests() == []
+    for text in (warning, str(info.value)):
+        assert f"The VPS.org API URL {root!r} (vpsbackup:apiUrl)" in text
+        assert "ending in /api/v1" in text and f"did you mean '{root}/api/v1'" in text
+        assert "does not exist" not in text

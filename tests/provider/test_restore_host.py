@@ -158,3 +158,40 @@ def test_another_backups_restore_record_never_settles_ours(restores: Engine, fak
     assert outs["restore_status"] == "started"
     _, refreshed, _ = host.read(res.id, res.urn, res.outputs, res.inputs)
     assert refreshed["restore_status"] == "started"
+
+
+def test_after_a_failed_restore_preview_warns_and_up_says_why(restores: Engine, fake, host):
+    """Issue 11: after a failed restore (server left stopped), preview showed nothing
+    wrong and `up` failed with the API's bare 400. Now preview warns with the
+    server's state and what `up` will do, and `up` says why and what to do."""
+    fake.set_behaviour(restore_seconds=0, restore_failure_rate=1.0)
+    with pytest.raises(ProviderError):
+        restores.create("r", server_id=12345, backup_id=499)
+    before = len(host.output())
+    fake.set_behaviour(restore_failure_rate=0.0)
+    fake.clear_requests()
+    # The next preview: nothing is in state, so Check runs as for a new restore.
+    _, failures = restores.check("r", {"server_id": 12345, "backup_id": 499})
+    assert failures == []
+    import time
+
+    deadline = time.monotonic() + 5
+    while "pulumi up` will fail" not in host.output()[before:] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    warning = host.output()[before:]
+    assert "server 12345 (web-server-01) is stopped" in warning
+    assert "its last restore, from backup 499, is failed" in warning
+    assert "VPS.org restores only an active server: start it in the VPS.org panel" in warning
+    assert "as it is now, `pulumi up` will fail" in warning
+    assert restores_requested(fake) == []
+    # The `up`:
+    with pytest.raises(ProviderError) as info:
+        restores.create("r", server_id=12345, backup_id=499)
+    message = info.value.message
+    assert "VPS.org refused to restore server 12345 from backup 499: server 12345" in message
+    assert "is stopped" in message and "start it in the VPS.org panel" in message
+    # Once the server runs again, the restore goes through.
+    with fake.model.lock:
+        fake.model.servers[12345].status = "active"
+    res = restores.create("r", server_id=12345, backup_id=499)
+    assert res.outputs["restore_status"] == "completed"

@@ -102,3 +102,77 @@ def test_changed_fields_treats_floats_as_ints_and_unknown_as_change():
     assert v.changed_fields(specs, {"server_id": 1.0}, {"server_id": 1}) == []
     assert v.changed_fields(specs, {"server_id": 1}, {"server_id": rpc.UNKNOWN}) == ["server_id"]
     assert v.changed_fields(specs, {"timeout": 5}, {"timeout": 6}) == ["timeout"]
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1h30m15s", 5415.0), ("1h15s", 3615.0), ("2h", 7200.0), ("1.5h", 5400.0), ("0h90s", 90.0)],
+)
+def test_durations_with_each_unit_once_in_order(value, seconds):
+    assert v.duration_seconds("timeout", value) == seconds
+
+
+@pytest.mark.parametrize("value", ["1h1h1h", "5m5m", "30m1h", "1s1m", "1h30m30m", "10s5s", "1ms"])
+def test_a_repeated_or_misordered_unit_is_refused_by_name(value):
+    """Issue 11: "1h1h1h" used to be read as 3 h."""
+    with pytest.raises(v.FieldError) as info:
+        v.duration_seconds("timeout", value)
+    text = str(info.value)
+    assert text.startswith("timeout: must be a duration: a number of seconds or text such as '90s'")
+    assert "each at most once, largest first" in text and repr(value) in text
+
+
+def test_a_repeated_unit_is_a_check_failure_naming_timeout():
+    from pulumi_vpsbackup.provider import BackupProvider
+
+    result = BackupProvider().check({}, {"server_id": 1, "timeout": "1h1h1h"})
+    assert [(f.property, f.reason.split(",")[0]) for f in result.failures] == [
+        ("timeout", "must be a duration: a number of seconds or text such as '90s'")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        ("line\u2028separator", "U+2028 LINE SEPARATOR at character 5"),
+        ("para\u2029graph", "U+2029 PARAGRAPH SEPARATOR at character 5"),
+        ("evil \u202eexe.txt", "U+202E RIGHT-TO-LEFT OVERRIDE at character 6"),
+        ("\u202aembedded", "U+202A LEFT-TO-RIGHT EMBEDDING at character 1"),
+        ("iso\u2066late\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE at character 4"),
+        ("two\nlines", "U+000A at character 4"),
+        ("nul\x00", "U+0000 at character 4"),
+        ("next\x85line", "U+0085 at character 5"),
+    ],
+)
+def test_description_must_be_one_line_without_bidi_controls(value, found):
+    """Issue 11: U+2028, U+2029 and bidi overrides passed although the README says
+    one line; the message names the character by code point, never printing it."""
+    with pytest.raises(v.FieldError) as info:
+        v.description("description", value)
+    text = str(info.value)
+    assert text.startswith("description: must be a single line of printable text: no line")
+    assert "bidirectional controls (U+202A-U+202E, U+2066-U+2069)" in text
+    assert found in text
+    assert not any(c in text for c in "\u2028\u2029\u202a\u202e\u2066\u2069\x00\x85")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Café déjà vu", "日本語のバックアップ", "emoji 👩\u200d💻 joiner", "price: 5 €", "RTL עברית"],
+)
+def test_description_keeps_ordinary_text_in_any_script(value):
+    assert v.description("description", value) == value
+
+
+@pytest.mark.parametrize("value", ["\ud800", "before \udfff after", "a\ud83db"])
+def test_a_lone_surrogate_is_a_failure_naming_description(value):
+    with pytest.raises(v.FieldError) as info:
+        v.description("description", value)
+    assert str(info.value).startswith("description: is not valid Unicode text: it holds a lone")
+    # The marker the resource class sends instead of text the SDK cannot encode.
+    marker = v.wire_safe_text(value)
+    assert isinstance(marker, dict)
+    with pytest.raises(v.FieldError) as sent:
+        v.description("description", marker)
+    assert str(sent.value) == str(info.value)
+    assert v.wire_safe_text("fine") == "fine" and v.wire_safe_text(None) is None

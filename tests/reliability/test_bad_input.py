@@ -83,8 +83,11 @@ junk_id = st.one_of(
     st.lists(st.integers(1, 100), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-printable = st.characters(blacklist_categories=("Cc", "Cs"))
-valid_description = st.text(printable, max_size=255).map(lambda s: (s, s))
+printable = st.characters(
+    blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+    blacklist_characters="".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])),
+)
+valid_description = st.text(printable, max_size=255).map(lambda s: (s, s.strip()))
 junk_description = st.one_of(
     st.integers(),
     st.floats(),
@@ -96,7 +99,19 @@ junk_description = st.one_of(
         st.characters(whitelist_categories=("Cc",)),
         st.text(printable, max_size=20),
     ).map("".join),
-    st.sampled_from(["x" * 10_000, "line1\nline2", "tab\there", "nul\x00byte", "\x1b[31mred"]),
+    st.sampled_from(
+        [
+            "x" * 10_000,
+            "line1\nline2",
+            "tab\there",
+            "nul\x00byte",
+            "\x1b[31mred",
+            "line\u2028separator",
+            "para\u2029separator",
+            "bidi \u202eoverride",
+            "isolate \u2066x\u2069",
+        ]
+    ),
 )
 json_scalar = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**31), 2**31), st.text(max_size=10)
@@ -368,3 +383,37 @@ def test_wait_for_backups_refuses_a_non_list(query_env: None, ids: Any) -> None:
 def test_bad_filter_errors_are_package_errors(query_env: None) -> None:
     with pytest.raises(vps.VpsBackupError):
         vps.get_backups(backup_type="weekly")
+
+
+SURROGATE_PROGRAM = """
+import pulumi
+import pulumi_vpsbackup as vps
+
+text = pulumi.Config("t").get("via") or "literal"
+bad = "nightly \\ud800"
+description = pulumi.Output.from_input(bad) if text == "output" else bad
+vps.Backup("odd", server_id=12345, description=description)
+"""
+
+
+@pytest.mark.parametrize("via", ["literal", "output"])
+def test_a_lone_surrogate_in_a_program_is_a_check_failure_naming_description(
+    served: FakeServer, tmp_path: Any, via: str
+) -> None:
+    """Issue 11: the SDK could not encode the text for the engine and failed with a
+    UnicodeEncodeError that named no field; now Check names `description`."""
+    from tests.support.engine import EngineError
+
+    from ._support import make_engine
+
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "__main__.py").write_text(SURROGATE_PROGRAM, encoding="utf-8")
+    engine = make_engine(tmp_path / "state.json", served.url, program / "__main__.py")
+    engine.config["t:via"] = via
+    with pytest.raises(EngineError) as info:
+        engine.preview()
+    assert [prop for prop, _ in info.value.failures] == ["description"], info.value.details
+    reason = info.value.failures[0][1]
+    assert reason.startswith("is not valid Unicode text: it holds a lone surrogate (U+D800)")
+    assert "UnicodeEncodeError" not in info.value.details

@@ -130,3 +130,67 @@ def test_500_concurrent_requests_lose_nothing(reliability_report: Any) -> None:
         f"load: 500 concurrent requests on the fake (32 threads) in {seconds:.2f} s, "
         f"{500 / seconds:.0f} req/s, all answered, nothing lost"
     )
+
+
+SCALE_PROGRAM = """
+import sys
+
+import pulumi
+from pulumi.runtime import Mocks, set_mocks
+
+
+class EchoMocks(Mocks):
+    def new_resource(self, args):
+        return [args.name + "-id", args.inputs]
+
+    def call(self, args):
+        return {}
+
+
+set_mocks(EchoMocks(), preview=False)
+
+import pulumi_vpsbackup as vps
+from pulumi_vpsbackup.provider._sdk_compat import _is_sdk_wrapper, _wrapped
+
+count = int(sys.argv[1])
+backups = [vps.Backup(f"b{i}", server_id=12345, description=f"d{i}") for i in range(count)]
+restores = [vps.Restore(f"r{i}", server_id=12345, backup_id=499) for i in range(3)]
+
+
+@pulumi.runtime.test
+def registered():
+    ids = [b.id for b in backups] + [r.id for r in restores]
+    return pulumi.Output.all(*ids).apply(lambda done: print("registered", len(done)))
+
+
+registered()
+import pickle
+
+depth, func = 0, pickle._Pickler.__dict__["_batch_setitems"]
+while _is_sdk_wrapper(func):
+    depth, func = depth + 1, _wrapped(func)
+print("wrappers", depth)
+"""
+
+
+def test_2000_backups_in_one_program_do_not_exhaust_the_recursion_limit(tmp_path: Path) -> None:
+    """Issue 11: the SDK's serialize_provider wraps the pickler once more per
+    dynamic resource, so about the 1000th Backup failed with RecursionError.
+
+    Runs in its own interpreter: `set_mocks` and the pickler are process-wide."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "scale.py"
+    script.write_text(SCALE_PROGRAM, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), "2000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "RecursionError" not in done.stderr
+    assert "registered 2003" in done.stdout
+    assert "wrappers 1" in done.stdout  # the SDK's own wrapper, once

@@ -242,3 +242,55 @@ def test_the_log_watch_catches_a_leak() -> None:
         logger.removeHandler(watch)
     assert len(watch.texts) == 2
     assert watch.leaks == [("tests.reliability.watch-self-test", "DEBUG", "vps_no…")]
+
+
+# -- a pasted token that is no header value (issue 11) -------------------------------
+
+PASTED_TOKENS = {
+    "newline and NUL": TOKEN + "\n\x00",
+    "carriage return inside": TOKEN[:9] + "\r" + TOKEN[9:],
+    "non-ASCII": TOKEN + "é",
+}
+
+
+@pytest.mark.parametrize("case", sorted(PASTED_TOKENS))
+def test_a_pasted_token_is_refused_by_name_in_preview_and_up(
+    served: FakeServer, case: str, leak_check: Any
+) -> None:
+    """Before: httpx's header error quoted `b'Bearer vps_...\\n'` in the preview
+    warning and the `up` error. Now both name the setting, and no form of the
+    token (raw, escaped, or its printable core) shows anywhere."""
+    import json
+
+    from tests.support.host import ProviderHost, urn
+
+    from ._support import BACKUP_TYPE
+
+    token = PASTED_TOKENS[case]
+    forms = (
+        token,
+        repr(token)[1:-1],
+        repr(token.encode())[2:-1],
+        json.dumps(token)[1:-1],
+        TOKEN[:9],
+        TOKEN[9:],
+    )
+    provider = serialize_provider(BackupProvider())
+    resource = urn(BACKUP_TYPE, "pasted")
+    with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as host:
+        host.configure(
+            {"vpsbackup:apiToken": token, "vpsbackup:apiUrl": served.url},
+            secret_keys={"vpsbackup:apiToken"},
+        )
+        checked, failures = host.check(resource, {}, {"server_id": 12345, "__provider": provider})
+        assert failures == []
+        with pytest.raises(Exception) as info:
+            host.create(resource, checked)
+    output = host.output()  # complete once the host has stopped
+    details = info.value.details()  # type: ignore[attr-defined]
+    for text in (output, details):
+        assert "The VPS.org API token (vpsbackup:apiToken) contains" in text, text
+        assert "only printable ASCII" in text
+        assert "Illegal header value" not in text and "UnicodeEncodeError" not in text
+    leak_check(output, details, info.value, tokens=forms, where="host output and up error")
+    assert served.app.requests() == []  # refused before anything was sent
