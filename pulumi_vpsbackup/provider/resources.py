@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ..client.marker import resource_key
 from .backup import BackupProvider
 from .restore import RestoreProvider
 
@@ -128,6 +129,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
                 existing_backup_id=existing_backup_id,
             )
         props = args.to_props()
+        props["resource_key"] = _resource_key(resource_name, opts)
         props.update(dict.fromkeys(BACKUP_OUTPUTS))
         super().__init__(BackupProvider(), resource_name, props, opts)
 
@@ -145,6 +147,25 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         """
         merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         return Backup(resource_name, BackupArgs(server_id=server_id), merged)  # type: ignore[arg-type]
+
+
+def _resource_key(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
+    """This resource's stable key, carried in the marker of every backup it creates.
+
+    The provider's create sees only inputs (no URN), so the key is derived here
+    from what identifies the resource: project, stack, the parent's type and
+    name, and the resource's name. Equal for every run of the same resource,
+    so a later run finds a backup an earlier one left outside state.
+    """
+    parent = opts.parent if opts is not None else None
+    parts = [
+        pulumi.get_project(),
+        pulumi.get_stack(),
+        str(getattr(parent, "_type", "") or ""),
+        str(getattr(parent, "_name", "") or ""),
+        resource_name,
+    ]
+    return resource_key(*parts)
 
 
 class RestoreArgs:
