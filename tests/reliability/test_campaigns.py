@@ -89,6 +89,8 @@ def key_of(description: str | None) -> str | None:
     return marker.key if marker is not None else None
 
 
+# A failure that names a backup id (not a server id or an HTTP status).
+NAMED_BACKUP = re.compile(r"\b[Bb]ackups? \d+|existing_backup_id=\d+|/backups/\d+/")
 ERROR_LINE = re.compile(r"^(?P<type>[\w.]+(?:Error|Exception)): (?P<text>.+)$")
 
 
@@ -259,7 +261,10 @@ class Campaign:
         except EngineError as err:
             self.counts["failures surfaced"] += 1
             named = numbers_in(err.message)
-            self.counts["failures naming a backup" if named else "failures naming no backup"] += 1
+            names_backup = NAMED_BACKUP.search(err.message) is not None
+            self.counts[
+                "failures naming a backup" if names_backup else "failures naming no backup"
+            ] += 1
             self.log.append(f"{name}: FAILED {err.message[:300]}")
             self.check_error(name, err)
             self.leak_check(err, err.result.host_output, where=f"{name}: error and host output")
