@@ -38,10 +38,11 @@ class VpsClient:
     Retries follow the policy in :mod:`pulumi_vpsbackup.client.transport`: GET
     and DELETE retry transient failures; POST is retried only when the request
     never reached the API. A POST whose outcome is unknown is resolved by the
-    method that sent it: :meth:`create_backup` lists the server's manual backups
-    before posting and again after the failure, adopts exactly one new backup
-    with the same description, re-posts when there is none and raises
-    :class:`CreateReconciliationError` when there are several;
+    method that sent it: :meth:`create_backup` sends the description with a
+    random marker (:mod:`~pulumi_vpsbackup.client.marker`), lists the server's
+    manual backups after the failure, adopts only the backup carrying its
+    marker, re-posts when none does and raises
+    :class:`CreateReconciliationError` when that cannot be established;
     :meth:`restore_server` reads the server and accepts the restore only if the
     server shows it started, never re-posting a restore.
 
@@ -78,9 +79,10 @@ class VpsClient:
         self._permissions: tuple[str, ...] | None = None
         self._server_get_supported: bool | None = None
         self._state_lock = threading.Lock()
-        # One create at a time per server: reconciliation adopts "the new
-        # backup with this description"; a concurrent create of ours on the
-        # same server would otherwise be mistaken for it.
+        # One create at a time per server. Reconciliation adopts only the
+        # backup carrying the request's own marker, so this is no longer what
+        # keeps a sibling's backup from being adopted; it keeps a server's
+        # creates (and their listings) in order within one process.
         self._create_locks: dict[int, threading.Lock] = {}
         self._waiter = Waiter(settings.poll, sleep, clock, self._rng, self._http.redact)
 
@@ -258,17 +260,24 @@ class VpsClient:
             # The server is gone; its backups may not be: ask the account listing.
             return self.find_backup(backup_id, max_age=max_age)
 
-    def create_backup(self, server_id: int, description: str | None = None) -> Backup:
+    def create_backup(
+        self, server_id: int, description: str | None = None, *, resource_key: str | None = None
+    ) -> Backup:
         """Start a manual backup; returns it ``in_progress``. Never creates two.
 
-        Reconciliation: see the class docstring.
+        The description stored on VPS.org is ``description`` plus a marker
+        (``[pvb:<resource_key>.<random>]``, see :mod:`.marker`); the returned
+        backup's ``description`` is the API's, marker included. Reconciliation:
+        see the class docstring.
         """
         with self._state_lock:
             lock = self._create_locks.setdefault(int(server_id), threading.Lock())
         with lock:  # held for the POST and its reconciliation only, not for waiting
-            return self._create_backup(server_id, description)
+            return self._create_backup(server_id, description, resource_key)
 
-    def _create_backup(self, server_id: int, description: str | None) -> Backup:
+    def _create_backup(
+        self, server_id: int, description: str | None, resource_key: str | None
+    ) -> Backup:
         def read_backup(response: httpx.Response) -> Backup:
             backup: Backup = self._read.parse(Backup.from_dict, self._read.json(response), response)
             return backup
@@ -284,6 +293,7 @@ class VpsClient:
             sleep=self._sleep,
             clock=self._clock,
             settings=self.settings,
+            resource_key=resource_key,
         )
 
     def delete_backup(self, backup_id: int) -> bool:

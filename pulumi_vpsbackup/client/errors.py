@@ -315,20 +315,41 @@ class TransportError(VpsBackupError):
 
 
 class CreateReconciliationError(VpsBackupError):
-    """A create request failed ambiguously and the listing did not show exactly one result."""
+    """A create request failed ambiguously and its result could not be established.
 
-    def __init__(self, server_id: int, candidates: Sequence[int], reason: str = "") -> None:
+    ``candidates`` are backups that carry this create's markers (several: the
+    API took more than one attempt); empty when the listing that should have
+    told failed too. ``marker`` is the marker the last request sent (see
+    :mod:`.marker`), ``resource_key`` the stable part of it, if any.
+    """
+
+    def __init__(
+        self,
+        server_id: int,
+        candidates: Sequence[int],
+        reason: str = "",
+        *,
+        marker: str | None = None,
+        resource_key: str | None = None,
+    ) -> None:
         self.server_id = server_id
         self.candidates = list(candidates)
         self.reason = reason
+        self.marker = marker
+        self.resource_key = resource_key
         super().__init__(self._describe())
 
     def _describe(self) -> str:
         if self.candidates:
             ids = ", ".join(str(i) for i in self.candidates)
             what = (
-                f"found {len(self.candidates)} new manual backups that could be it ({ids}); "
-                "check them in the VPS.org panel, delete the extras, and import or retry"
+                f"{len(self.candidates)} backups carry this create's markers ({ids}); "
+                "keep one (existing_backup_id) and delete the others"
+            )
+        elif self.marker:
+            what = (
+                "the backup may have been created; look for a backup whose description "
+                f"ends in {self.marker} before retrying"
             )
         else:
             what = "the result could not be checked; look in the VPS.org panel before retrying"

@@ -1,9 +1,10 @@
 """Resolving a POST whose outcome is unknown (the policy is in ``VpsClient``'s docstring).
 
-:func:`create_backup_reconciled` lists the server's manual backups before
-posting and again after an ambiguous failure, adopts exactly one new backup
-with the same description, re-posts when there is none and raises
-:class:`CreateReconciliationError` when there are several.
+:func:`create_backup_reconciled` marks every POST's description with a
+random marker (:mod:`.marker`); after an ambiguous failure it lists the
+server's manual backups and adopts only the backup that carries one of its
+markers, re-posts when none does and raises :class:`CreateReconciliationError`
+when there are several or the listing fails too.
 :func:`accept_lost_restore` decides from the server whether a restore whose
 answer was lost did start; a restore is never re-posted.
 """
@@ -18,7 +19,8 @@ from typing import Any
 import httpx
 
 from .errors import ApiError, CreateReconciliationError, TransportError, VpsBackupError
-from .models import Backup, RestoreResult, Server, parse_timestamp
+from .marker import Marker, parse_marker, strip_marker, with_marker
+from .models import RUNNING_BACKUP_STATUSES, Backup, RestoreResult, Server, parse_timestamp
 from .settings import ClientSettings
 from .waiting import restore_backup_id
 
@@ -29,10 +31,6 @@ logger = logging.getLogger("pulumi_vpsbackup.client")
 #: A ``last_restore`` that started this long before our request still counts as
 #: ours when a lost answer is reconciled (the API's clock may run behind ours).
 RESTORE_CLOCK_TOLERANCE = timedelta(seconds=30)
-
-
-def _same_description(a: str | None, b: str | None) -> bool:
-    return (a or "") == (b or "")
 
 
 def create_backup_reconciled(
@@ -47,22 +45,36 @@ def create_backup_reconciled(
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     settings: ClientSettings,
+    resource_key: str | None = None,
+    new_marker: Callable[[str | None], Marker] = Marker.new,
 ) -> Backup:
     """Create a backup with ``POST /backups/``, reconciling an ambiguous failure.
+
+    Every POST sends ``description`` followed by a fresh :class:`Marker` (see
+    :mod:`.marker`). After a failure whose outcome is unknown, the server's
+    manual backups are listed: the one backup carrying one of this create's
+    markers is adopted (that is the proof); when none carries one, the
+    request did not take effect and is sent again; several raise
+    :class:`CreateReconciliationError` naming them. Backups with the same
+    description but without this create's marker (another stack's, a
+    person's) are never adopted, only named in the log.
 
     ``post`` sends the body, ``read_backup`` parses a 2xx answer,
     ``list_manual`` lists the server's manual backups and ``forget_listings``
     drops the server's cached listings (after every POST, whatever its outcome).
     The caller holds the server's create lock.
     """
-    body: dict[str, Any] = {"server_id": int(server_id)}
-    if description is not None:
-        body["description"] = description
-    known = {b.id for b in list_manual()}
+    sent: list[Marker] = []
     started = clock()
     posts = 0
     while True:
         posts += 1
+        marker = new_marker(resource_key)
+        sent.append(marker)
+        body: dict[str, Any] = {
+            "server_id": int(server_id),
+            "description": with_marker(description, marker),
+        }
         try:
             response = post(body)
         except (ApiError, TransportError) as err:
@@ -76,34 +88,61 @@ def create_backup_reconciled(
         forget_listings()
         logger.warning(
             "POST /backups/ for server %s failed without a clear answer (%s); "
-            "listing the server's backups to find out whether it was created",
+            "listing the server's backups for the marker %s",
             server_id,
             type(ambiguous).__name__,
+            marker,
         )
         try:
             after = list_manual()
         except VpsBackupError as list_error:
             raise CreateReconciliationError(
-                server_id, [], f"listing after the failure also failed: {list_error}"
-            ) from ambiguous
-        new = [b for b in after if b.id not in known]
-        candidates = [b for b in new if _same_description(b.description, description)]
-        if len(candidates) == 1:
-            logger.warning(
-                "adopting backup %d of server %s created by the failed request",
-                candidates[0].id,
                 server_id,
-            )
-            return candidates[0]
-        if len(candidates) > 1:
-            raise CreateReconciliationError(
-                server_id, sorted(b.id for b in candidates)
+                [],
+                f"listing after the failure also failed: {list_error}",
+                marker=str(marker),
+                resource_key=resource_key,
             ) from ambiguous
-        known |= {b.id for b in after}
+        ours = [b for b in after if parse_marker(b.description) in sent]
+        if len(ours) == 1:
+            logger.warning(
+                "adopting backup %d of server %s: its description carries the marker %s "
+                "of the request whose answer was lost",
+                ours[0].id,
+                server_id,
+                parse_marker(ours[0].description),
+            )
+            return ours[0]
+        if len(ours) > 1:
+            raise CreateReconciliationError(
+                server_id,
+                sorted(b.id for b in ours),
+                marker=str(marker),
+                resource_key=resource_key,
+            ) from ambiguous
+        lookalikes = [
+            b.id
+            for b in after
+            if (strip_marker(b.description) or "") == (description or "")
+            and b.status in RUNNING_BACKUP_STATUSES
+        ]
+        if lookalikes:
+            logger.warning(
+                "backups %s of server %s have the same description but not the marker %s: "
+                "they are not this create's and are left alone",
+                ", ".join(str(i) for i in lookalikes),
+                server_id,
+                marker,
+            )
         delay = backoff(posts)
         if posts >= settings.max_attempts or clock() - started + delay > settings.max_retry_seconds:
             raise ambiguous
-        logger.info("no backup was created; sending the request again in %.2f s", delay)
+        logger.info(
+            "no backup carries the marker %s, so the request did not take effect; "
+            "sending it again in %.2f s",
+            marker,
+            delay,
+        )
         sleep(delay)
 
 

@@ -13,10 +13,16 @@ Lifecycle, as the engine drives it:
   Replacement creates the new backup before deleting the old one (a server is
   never left without the backup), which needs one free slot of the quota; see
   the README for `delete_before_replace`.
-- create: transactional. The client's create never makes two backups on a
-  retried request; if waiting then fails or times out, the new backup is
-  deleted before the error is raised, and an error names any backup that could
-  not be removed.
+- create: as transactional as the API allows. The description sent carries a
+  marker (see `pulumi_vpsbackup.client.marker`): a random token per request,
+  so a lost answer adopts only the backup that request made, and the
+  resource's stable key (`resource_key`, from project, stack and resource
+  name), so a backup an earlier run left outside state (a wait timeout, a
+  lost answer whose check failed, an interrupted `pulumi up`) is found and
+  settled by the next create of the same resource instead of piling up. If
+  waiting fails or times out, the new backup is deleted before the error is
+  raised; an error names any backup that could not be removed, and says
+  whether the next `pulumi up` will settle it.
 - read: refreshes every output; removes the resource from state only when a
   complete listing proves the backup is gone.
 - delete: a 404 counts as done; a backup still being created is waited for,
@@ -25,6 +31,7 @@ Lifecycle, as the engine drives it:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,18 +45,30 @@ from ..client import (
     BackupFailedError,
     ConfigurationError,
     ConflictError,
+    CreateReconciliationError,
     NotFoundError,
     TransportError,
     VpsBackupError,
     VpsClient,
     WaitTimeoutError,
 )
+from ..client.marker import MARKER_RESERVED, is_resource_key, parse_marker, strip_marker
 from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
 from .queries import BackupInfo
 
 MANUAL_BACKUP_LIMIT = 10
+#: The longest description a created backup can have: the API's limit less the marker.
+MAX_OWN_DESCRIPTION = v.MAX_DESCRIPTION_LENGTH - MARKER_RESERVED
+
+
+def resource_key_input(field: str, value: Any) -> str:
+    """The hidden `resource_key` input that `Backup` derives from project, stack and name."""
+    if not is_resource_key(value):
+        raise v.FieldError(field, f"must be 8 lowercase hex digits, got {value!r}")
+    return str(value)
+
 
 INPUT_FIELDS = [
     v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
@@ -58,8 +77,35 @@ INPUT_FIELDS = [
     v.FieldSpec("existing_backup_id", v.positive_id, replaces=True),
     v.FieldSpec("wait_for_completion", v.boolean, default=True),
     v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
+    # Never compared by diff: renaming or moving a resource changes no backup.
+    v.FieldSpec("resource_key", resource_key_input),
 ]
 INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
+
+# Backup ids this provider process has seen in state (the old outputs handed to
+# diff, update, read and delete). A create never settles one of them as a
+# leftover: with the same resource key, a replacement (`pulumi up --replace`,
+# `replace_on_changes`) would otherwise take over the backup it replaces, which
+# the engine then deletes. The engine diffs a resource before replacing it, in
+# the same provider process.
+_HELD_LOCK = threading.Lock()
+_HELD_IN_STATE: set[int] = set()
+
+
+def _note_in_state(*ids: Any) -> None:
+    found = set()
+    for value in ids:
+        try:
+            found.add(v.positive_id("id", value))
+        except v.FieldError:
+            continue
+    with _HELD_LOCK:
+        _HELD_IN_STATE.update(found)
+
+
+def _held_in_state() -> frozenset[int]:
+    with _HELD_LOCK:
+        return frozenset(_HELD_IN_STATE)
 
 
 def backup_outputs(backup: Backup, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +114,8 @@ def backup_outputs(backup: Backup, inputs: dict[str, Any]) -> dict[str, Any]:
     outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
     reported = BackupInfo.from_backup(backup).to_dict()
     reported["backup_id"] = reported.pop("id")
-    reported["description"] = backup.description or inputs.get("description") or None
+    # The marker is the provider's, not the user's: outputs and diffs never see it.
+    reported["description"] = strip_marker(backup.description) or inputs.get("description") or None
     outs.update(reported)
     return outs
 
@@ -84,10 +131,16 @@ class BackupProvider(VpsProvider):
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
         """What would certainly fail at `up`, asked only for a backup about to be made."""
         creating = not olds or bool(self._changes(olds, inputs)[1])
-        if not creating or v.is_unknown(inputs["server_id"]):
+        if not creating:
+            return []
+        existing_id = inputs.get("existing_backup_id")
+        described = inputs.get("description")
+        if existing_id is None and isinstance(described, str):
+            if len(described) > MAX_OWN_DESCRIPTION:
+                return [CheckFailure("description", _too_long(described))]
+        if v.is_unknown(inputs["server_id"]):
             return []
         server_id: int = inputs["server_id"]
-        existing_id = inputs.get("existing_backup_id")
         try:
             client = self.client()
             server = client.get_server(server_id)
@@ -145,6 +198,7 @@ class BackupProvider(VpsProvider):
 
     # ---- diff --------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        _note_in_state(_id, olds.get("backup_id"))
         changed, replaces = self._changes(olds, news)
         return DiffResult(
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
@@ -161,7 +215,9 @@ class BackupProvider(VpsProvider):
           `existing_backup_id`, or dropping `existing_backup_id` once it has
           done its job, changes no backup either: both update in place.
         """
-        changed = v.changed_fields(self.fields, olds, news)
+        changed = [
+            name for name in v.changed_fields(self.fields, olds, news) if name != "resource_key"
+        ]
         if v.is_absent(news.get("description")) and "description" in changed:
             changed.remove("description")
         new_adopt = news.get("existing_backup_id")
@@ -189,19 +245,111 @@ class BackupProvider(VpsProvider):
         client = self.client()
         server_id = inputs["server_id"]
         existing_id = inputs.get("existing_backup_id")
+        key = inputs.get("resource_key")
         if existing_id is not None:
             backup = self._adopt(client, server_id, existing_id)
             created = False
         else:
-            backup = client.create_backup(server_id, inputs.get("description"))
+            description = inputs.get("description")
+            if description is not None and len(description) > MAX_OWN_DESCRIPTION:
+                raise user_error(f"description: {_too_long(description)}")
+            found = self._settle_leftovers(client, inputs) if key else None
+            if found is None:
+                backup = self._create(client, server_id, description, key)
+                progress(f"created backup {backup.id} of server {server_id} ({backup.status})")
+            else:
+                backup = found
             created = True
-            progress(f"created backup {backup.id} of server {server_id} ({backup.status})")
         if inputs["wait_for_completion"] and backup.is_in_progress:
-            backup = self._wait_or_undo(client, backup, inputs["timeout"], undo=created)
+            backup = self._wait_or_undo(client, backup, inputs["timeout"], undo=created, key=key)
         outs = backup_outputs(backup, inputs)
         if not created:
             outs["adopted"] = True  # kept by update and read; see _changes
         return CreateResult(str(backup.id), outs)
+
+    def _create(
+        self, client: VpsClient, server_id: int, description: str | None, key: str | None
+    ) -> Backup:
+        try:
+            return client.create_backup(server_id, description, resource_key=key)
+        except CreateReconciliationError as exc:
+            if key is None:
+                raise
+            if exc.candidates:
+                ids = ", ".join(str(i) for i in exc.candidates)
+                raise user_error(
+                    f"Creating a backup of server {server_id} failed without a clear answer, "
+                    f"and backups {ids} all carry this resource's marker [pvb:{key}]; nothing "
+                    "was recorded in state. Run `pulumi up` again: it will find them by that "
+                    "marker, keep one and delete the others.",
+                    exc,
+                ) from exc
+            raise user_error(
+                f"Creating a backup of server {server_id} failed without a clear answer and "
+                f"the listing to check it failed too ({exc.reason}): the backup may have been "
+                f"created; the next `pulumi up` will find it by its marker [pvb:{key}] and "
+                "will not create another. Run `pulumi up` again once the API answers.",
+                exc,
+            ) from exc
+
+    def _settle_leftovers(self, client: VpsClient, inputs: dict[str, Any]) -> Backup | None:
+        """A backup an earlier run of this resource left outside state, settled.
+
+        Looks for manual backups of the server whose marker carries this
+        resource's key and that no resource in state holds. The newest one
+        that is completed or still running, with the wanted description, is
+        returned to be used instead of a new backup; every other one (failed,
+        or with an old description) is deleted. If one cannot be deleted yet,
+        the create fails and names it: the next create finds it again.
+        """
+        key = inputs["resource_key"]
+        server_id = inputs["server_id"]
+        held = _held_in_state()
+        mine = [
+            b
+            for b in client.list_backups(server_id=server_id, backup_type="manual")
+            if b.id not in held and _key_of(b.description) == key
+        ]
+        if not mine:
+            return None
+        wanted = inputs.get("description") or ""
+
+        def usable(b: Backup) -> bool:
+            return (b.status == "completed" or b.is_in_progress) and (
+                strip_marker(b.description) or ""
+            ) == wanted
+
+        keep = max(
+            (b for b in mine if usable(b)),
+            key=lambda b: (b.status == "completed", b.id),
+            default=None,
+        )
+        stuck: list[str] = []
+        for backup in mine:
+            if backup is keep:
+                continue
+            left = self._remove_after_failure(client, backup, time.monotonic(), inputs["timeout"])
+            if left is None:
+                progress(
+                    f"deleted backup {backup.id} of server {server_id} ({backup.status}), "
+                    f"left outside state by an earlier run of this resource [pvb:{key}]"
+                )
+            else:
+                stuck.append(f"{backup.id} ({backup.status}: {left})")
+        if stuck:
+            raise user_error(
+                f"Backups {', '.join(stuck)} of server {server_id} were left outside state by "
+                f"an earlier run of this resource and could not be deleted yet; nothing was "
+                f"created. Run `pulumi up` again: it will find them by their marker "
+                f"[pvb:{key}] and settle them."
+            )
+        if keep is not None:
+            progress(
+                f"found backup {keep.id} of server {server_id} ({keep.status}) left outside "
+                f"state by an earlier run of this resource [pvb:{key}]; using it instead of "
+                "creating another"
+            )
+        return keep
 
     def _adopt(self, client: VpsClient, server_id: int, backup_id: int) -> Backup:
         backup = client.find_backup(backup_id, server_id=server_id)
@@ -219,7 +367,7 @@ class BackupProvider(VpsProvider):
         return backup
 
     def _wait_or_undo(
-        self, client: VpsClient, backup: Backup, timeout: float, undo: bool
+        self, client: VpsClient, backup: Backup, timeout: float, undo: bool, key: str | None = None
     ) -> Backup:
         started = time.monotonic()
         try:
@@ -238,7 +386,18 @@ class BackupProvider(VpsProvider):
                 raise user_error(
                     f"{what}. The backup was deleted so that it does not use a slot of the "
                     f"server's {MANUAL_BACKUP_LIMIT}-backup quota; nothing was recorded in "
-                    "state. Run `pulumi up` again, or raise `timeout` if the server is large.",
+                    "state. Run `pulumi up` again (raise `timeout` first if the server is "
+                    "large).",
+                    exc,
+                ) from exc
+            if key is not None and _key_of(backup.description) == key:
+                raise user_error(
+                    f"{what}. Backup {backup.id} on server {backup.server_id} could not be "
+                    f"deleted afterwards ({left}) and is not in Pulumi state yet; its "
+                    f"description carries this resource's marker [pvb:{key}]. Run `pulumi up` "
+                    "again (raise `timeout` first if the server is large): it will find this "
+                    "backup and wait for it, or delete it if it failed, instead of creating "
+                    "another.",
                     exc,
                 ) from exc
             raise user_error(
@@ -260,7 +419,7 @@ class BackupProvider(VpsProvider):
             pass  # still running: the API refuses; give it a bounded grace period
         except VpsBackupError as exc:
             return first_line(exc)
-        grace = min(600.0, max(5.0, 0.25 * timeout))
+        grace = min(600.0, max(1.0, 0.25 * timeout))
         try:
             client.wait_for_backup(backup.id, server_id=backup.server_id, timeout=grace)
         except (BackupFailedError, WaitTimeoutError):
@@ -277,6 +436,7 @@ class BackupProvider(VpsProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Record the new inputs; when waiting is switched on for a backup that is
         still running, wait for it now so that dependents see it completed."""
+        _note_in_state(id_, olds.get("backup_id"))
         outs = super().update(id_, olds, news).outs or {}
         if news.get("wait_for_completion") and olds.get("status") in RUNNING_BACKUP_STATUSES:
             client = self.client()
@@ -293,6 +453,7 @@ class BackupProvider(VpsProvider):
     # ---- read --------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         backup_id = v.positive_id("id", id_)
+        _note_in_state(backup_id)
         server_id = props.get("server_id")
         server_id = v.positive_id("server_id", server_id) if server_id is not None else None
         # A short-lived shared listing: a refresh of many backups on one server
@@ -310,7 +471,7 @@ class BackupProvider(VpsProvider):
         inputs.setdefault("wait_for_completion", True)
         inputs.setdefault("timeout", v.DEFAULT_TIMEOUT_SECONDS)
         if backup.description is not None:
-            inputs["description"] = backup.description
+            inputs["description"] = strip_marker(backup.description)
         outs = backup_outputs(backup, inputs)
         if props.get("adopted"):
             outs["adopted"] = True
@@ -319,6 +480,7 @@ class BackupProvider(VpsProvider):
     # ---- delete ------------------------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         backup_id = v.positive_id("id", id_)
+        _note_in_state(backup_id)
         client = self.client()
         try:
             deleted = client.delete_backup(backup_id)
@@ -349,6 +511,19 @@ def _reporter(timeout: float) -> Callable[[Backup, float], None]:
         )
 
     return report
+
+
+def _key_of(description: str | None) -> str | None:
+    marker = parse_marker(description)
+    return marker.key if marker is not None else None
+
+
+def _too_long(description: str) -> str:
+    return (
+        f"must be at most {MAX_OWN_DESCRIPTION} characters for a new backup, got "
+        f"{len(description)}: VPS.org keeps {v.MAX_DESCRIPTION_LENGTH}, and {MARKER_RESERVED} "
+        "are kept for the marker that lets the provider recognise its own backup"
+    )
 
 
 def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ..client import (
     WaitTimeoutError,
     resolve_settings,
 )
+from ..client.marker import strip_marker
 from ..client.polling import poll_until
 from . import validation as v
 
@@ -81,7 +82,7 @@ class BackupInfo:
             size_mb=backup.size_mb,
             created_at=_iso(backup.created_at),
             expires_at=_iso(backup.expires_at),
-            description=backup.description,
+            description=strip_marker(backup.description),
         )
 
     @property
@@ -220,8 +221,8 @@ def get_backups(
         b
         for b in backups
         if (status is None or b.status == status)
-        and (description is None or b.description == description)
-        and (pattern is None or pattern.search(b.description or "") is not None)
+        and (description is None or strip_marker(b.description) == description)
+        and (pattern is None or pattern.search(strip_marker(b.description) or "") is not None)
     ]
     selected.sort(key=_newest_first_key)
     return GetBackupsResult(backups=[BackupInfo.from_backup(b) for b in selected])

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ..client.marker import resource_key
 from ._sdk_compat import undo_sdk_pickler_wrapping
 from .backup import BackupProvider
 from .restore import RestoreProvider
@@ -132,6 +133,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
             )
         props = args.to_props()
         props["description"] = _wire_safe(props.get("description"))
+        props["resource_key"] = _resource_key(resource_name, opts)
         opts = _import_as_adoption(resource_name, props, opts)
         _timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(BACKUP_OUTPUTS))
@@ -159,6 +161,25 @@ def _wire_safe(value: Any) -> Any:
     if isinstance(value, pulumi.Output):
         return value.apply(wire_safe_text)
     return wire_safe_text(value)
+
+
+def _resource_key(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
+    """This resource's stable key, carried in the marker of every backup it creates.
+
+    The provider's create sees only inputs (no URN), so the key is derived here
+    from what identifies the resource: project, stack, the parent's type and
+    name, and the resource's name. Equal for every run of the same resource,
+    so a later run finds a backup an earlier one left outside state.
+    """
+    parent = opts.parent if opts is not None else None
+    parts = [
+        pulumi.get_project(),
+        pulumi.get_stack(),
+        str(getattr(parent, "_type", "") or ""),
+        str(getattr(parent, "_name", "") or ""),
+        resource_name,
+    ]
+    return resource_key(*parts)
 
 
 class RestoreArgs:

@@ -23,6 +23,7 @@ from pulumi_vpsbackup.client import (
     VpsClient,
     WaitTimeoutError,
 )
+from pulumi_vpsbackup.client.marker import parse_marker, strip_marker
 
 fake = pytest.importorskip("pulumi_vpsbackup.fake")
 
@@ -115,7 +116,7 @@ def test_happy_path_create_wait_delete(env: Callable[..., Env]) -> None:
     assert before == {501, 499, 495}
 
     backup = e.client.create_backup(SERVER, "integration")
-    assert backup.is_in_progress and backup.description == "integration"
+    assert backup.is_in_progress and strip_marker(backup.description) == "integration"
     progress: list[str] = []
     done = e.client.wait_for_backup(
         backup.id, server_id=SERVER, timeout=600, on_progress=lambda b, t: progress.append(b.status)
@@ -163,8 +164,33 @@ def test_lost_create_answer_is_adopted_without_a_duplicate(
     backup = e.client.create_backup(SERVER, "lost answer")
     after = set(e.manual_backups())
     assert after - before == {backup.id}
-    assert backup.description == "lost answer"
+    assert strip_marker(backup.description) == "lost answer"
     assert len(e.calls("POST", "/backups/")) == 1
+
+
+def test_a_lost_create_never_adopts_a_look_alike_made_meanwhile(env: Callable[..., Env]) -> None:
+    # Issue 11: the POST is dropped before it takes effect, and while its answer
+    # is awaited someone else (a person, another stack) makes a manual backup of
+    # the same server with the same description. It is not this create's: it
+    # lacks the request's marker. The create must send again, not adopt it.
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="before", count=1)
+    e.app.add_fault(method="POST", path="/api/v1/backups/", action="latency", latency=0.3, count=1)
+    theirs: list[int] = []
+
+    def person() -> None:
+        real_time.sleep(0.1)
+        theirs.append(e.app.model.create_backup(SERVER, "lost answer")["id"])
+
+    other = threading.Thread(target=person)
+    other.start()
+    ours = e.client.create_backup(SERVER, "lost answer")
+    other.join()
+    assert ours.id not in theirs
+    assert set(e.manual_backups()) - before == {ours.id, *theirs}
+    assert parse_marker(ours.description) is not None
+    assert len(e.calls("POST", "/backups/")) == 2
 
 
 def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., Env]) -> None:

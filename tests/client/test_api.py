@@ -19,6 +19,7 @@ from pulumi_vpsbackup.client import (
     TransportError,
     UnexpectedResponseError,
 )
+from pulumi_vpsbackup.client.marker import MARKER_RESERVED, Marker, parse_marker, strip_marker
 
 from .conftest import BASE, Harness, backup_json, json_response, page, server_json
 
@@ -251,7 +252,6 @@ def test_single_flight_shares_failures_too(make_client: MakeClient) -> None:
 def test_writes_invalidate_the_cache(make_client: MakeClient) -> None:
     h = make_client(
         page(backup_json(1), backup_json(2)),  # cached listing
-        page(backup_json(1), backup_json(2)),  # create: manual listing before POST
         json_response(201, backup_json(3, status="in_progress")),
         page(backup_json(1), backup_json(2), backup_json(3)),  # re-listed after create
         httpx.Response(204),  # delete 2
@@ -262,30 +262,74 @@ def test_writes_invalidate_the_cache(make_client: MakeClient) -> None:
     assert h.client.delete_backup(2) is True
     # The delete prunes the cached listing without another request.
     assert [b.id for b in h.client.list_backups(server_id=12345, max_age=60)] == [1, 3]
-    assert len(h.script.requests) == 5
+    assert len(h.script.requests) == 4
 
 
 # -- create_backup and reconciliation -------------------------------------------
 
 
-def test_create_backup_lists_then_posts(make_client: MakeClient) -> None:
+def posted_marker(h: Harness, nth: int = -1) -> Marker:
+    """The marker the ``nth`` POST sent (-1: the last one)."""
+    posts = [
+        b for r, b in zip(h.script.requests, h.script.bodies(), strict=True) if r.method == "POST"
+    ]
+    marker = parse_marker(posts[nth]["description"])
+    assert marker is not None, posts[nth]
+    return marker
+
+
+def listing_with_posted(h_ref: list[Harness], *others: dict[str, Any], new_id: int = 6) -> Any:
+    """A listing step that holds ``others`` plus the backup the last POST made."""
+
+    def step(request: httpx.Request) -> httpx.Response:
+        posted = [
+            b
+            for r, b in zip(h_ref[0].script.requests, h_ref[0].script.bodies(), strict=True)
+            if r.method == "POST"
+        ][-1]
+        made = backup_json(new_id, status="in_progress", description=posted["description"])
+        return page(*others, made)
+
+    return step
+
+
+def test_create_backup_posts_the_description_with_a_marker(make_client: MakeClient) -> None:
     h = make_client(
-        page(backup_json(1)),
         json_response(201, backup_json(2, status="in_progress", description="pre-deploy")),
     )
     backup = h.client.create_backup(12345, "pre-deploy")
     assert backup.id == 2 and backup.is_in_progress
-    assert h.script.calls == [
-        "GET /backups/?server_id=12345&backup_type=manual",
-        "POST /backups/",
-    ]
-    assert h.script.bodies()[1] == {"server_id": 12345, "description": "pre-deploy"}
+    assert h.script.calls == ["POST /backups/"]
+    body = h.script.bodies()[0]
+    assert body["server_id"] == 12345
+    assert body["description"].startswith("pre-deploy [pvb:")
+    assert strip_marker(body["description"]) == "pre-deploy"
+    assert len(body["description"]) == len("pre-deploy") + MARKER_RESERVED - 9  # no key
 
 
-def test_create_without_description_sends_none(make_client: MakeClient) -> None:
-    h = make_client(page(), json_response(201, backup_json(2, description=None)))
+def test_create_with_a_resource_key_puts_it_in_the_marker(make_client: MakeClient) -> None:
+    h = make_client(json_response(201, backup_json(2, status="in_progress")))
+    h.client.create_backup(12345, "pre-deploy", resource_key="3f9a2c1e")
+    marker = posted_marker(h)
+    assert marker.key == "3f9a2c1e" and len(marker.token) == 8
+    assert len(h.script.bodies()[0]["description"]) == len("pre-deploy") + MARKER_RESERVED
+
+
+def test_create_without_description_sends_only_the_marker(make_client: MakeClient) -> None:
+    h = make_client(json_response(201, backup_json(2, description=None)))
     h.client.create_backup(12345)
-    assert h.script.bodies()[1] == {"server_id": 12345}
+    description = h.script.bodies()[0]["description"]
+    assert parse_marker(description) is not None and strip_marker(description) == ""
+
+
+def test_every_attempt_gets_its_own_marker(make_client: MakeClient) -> None:
+    h = make_client(
+        httpx.ReadTimeout, page(), json_response(201, backup_json(2, status="in_progress"))
+    )
+    h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+    first, second = posted_marker(h, 0), posted_marker(h, 1)
+    assert first.key == second.key == "3f9a2c1e"
+    assert first.token != second.token
 
 
 @pytest.mark.parametrize(
@@ -300,37 +344,54 @@ def test_create_without_description_sends_none(make_client: MakeClient) -> None:
     ],
     ids=repr,
 )
-def test_create_adopts_the_one_new_backup_after_a_lost_answer(
+def test_create_adopts_the_backup_carrying_its_marker_after_a_lost_answer(
     make_client: MakeClient, ambiguous: Any
 ) -> None:
+    ref: list[Harness] = []
     h = make_client(
-        page(backup_json(1, description="pre-deploy")),
         ambiguous,
-        page(
+        listing_with_posted(
+            ref,
             backup_json(1, description="pre-deploy"),
             backup_json(5, description="something else"),
-            backup_json(6, status="in_progress", description="pre-deploy"),
         ),
     )
+    ref.append(h)
     backup = h.client.create_backup(12345, "pre-deploy")
     assert backup.id == 6
     assert h.script.calls == [
-        "GET /backups/?server_id=12345&backup_type=manual",
         "POST /backups/",
         "GET /backups/?server_id=12345&backup_type=manual",
     ]
 
 
+def test_a_lost_answer_never_adopts_a_same_description_backup_without_its_marker(
+    make_client: MakeClient,
+) -> None:
+    # Issue 11: backup 7 appeared meanwhile with the same description (another
+    # stack's, with its own marker) and backup 8 too (a person's, no marker).
+    # Neither carries this request's marker: the request did not take effect,
+    # so it is sent again; 7 and 8 are never adopted.
+    h = make_client(
+        json_response(502),
+        page(
+            backup_json(7, status="in_progress", description="nightly [pvb:0badcafe.12345678]"),
+            backup_json(8, status="in_progress", description="nightly"),
+        ),
+        json_response(201, backup_json(9, status="in_progress")),
+    )
+    assert h.client.create_backup(12345, "nightly").id == 9
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
+
+
 def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> None:
     h = make_client(
-        page(backup_json(1)),
         httpx.ReadTimeout,
         page(backup_json(1)),
         json_response(201, backup_json(2, status="in_progress")),
     )
     assert h.client.create_backup(12345, "nightly").id == 2
     assert [c.split("?")[0] for c in h.script.calls] == [
-        "GET /backups/",
         "POST /backups/",
         "GET /backups/",
         "POST /backups/",
@@ -338,22 +399,35 @@ def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> Non
     assert len(h.clock.sleeps) == 1
 
 
-def test_create_with_several_candidates_names_them(make_client: MakeClient) -> None:
-    h = make_client(
-        page(backup_json(1)),
-        json_response(502),
-        page(backup_json(1), backup_json(8), backup_json(9)),
-    )
+def test_create_with_several_backups_carrying_its_markers_names_them(
+    make_client: MakeClient,
+) -> None:
+    # Both attempts took effect (the first one late): both carry a marker of
+    # this create, so neither may be dropped silently.
+    ref: list[Harness] = []
+
+    def both(request: httpx.Request) -> httpx.Response:
+        descriptions = [
+            b["description"]
+            for r, b in zip(ref[0].script.requests, ref[0].script.bodies(), strict=True)
+            if r.method == "POST"
+        ]
+        return page(
+            backup_json(8, description=descriptions[0]),
+            backup_json(9, description=descriptions[1]),
+        )
+
+    h = make_client(httpx.ReadTimeout, page(), json_response(502), both)
+    ref.append(h)
     with pytest.raises(CreateReconciliationError) as info:
         h.client.create_backup(12345, "nightly")
     assert info.value.candidates == [8, 9]
     assert "8, 9" in str(info.value)
     assert isinstance(info.value.__cause__, ServerError)
-    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 1
 
 
 def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> None:
-    steps: list[Any] = [page()]
+    steps: list[Any] = []
     for _ in range(2):
         steps += [httpx.ReadTimeout, page()]
     h = make_client(*steps, max_attempts=2)
@@ -364,19 +438,21 @@ def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> No
 
 
 def test_create_failing_reconciliation_listing_raises(make_client: MakeClient) -> None:
-    h = make_client(page(), httpx.ReadTimeout, json_response(401, {"detail": "Invalid token."}))
-    with pytest.raises(CreateReconciliationError, match="could not be checked") as info:
-        h.client.create_backup(12345, "nightly")
+    h = make_client(httpx.ReadTimeout, json_response(401, {"detail": "Invalid token."}))
+    with pytest.raises(CreateReconciliationError, match="may have been created") as info:
+        h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
     assert info.value.candidates == []
+    assert info.value.marker == str(posted_marker(h))
+    assert str(posted_marker(h)) in str(info.value)
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 409])
 def test_create_client_errors_are_not_reconciled(make_client: MakeClient, status: int) -> None:
-    h = make_client(page(), json_response(status, {"detail": "no"}))
+    h = make_client(json_response(status, {"detail": "no"}))
     with pytest.raises(Exception) as info:
         h.client.create_backup(12345, "nightly")
     assert getattr(info.value, "status_code", None) == status
-    assert len(h.script.requests) == 2
+    assert len(h.script.requests) == 1
 
 
 # -- delete -----------------------------------------------------------------------

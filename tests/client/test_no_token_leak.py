@@ -50,7 +50,10 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
         for status in (400, 401, 403, 404, 409, 422, 429, 500, 502, 503, 504)
     },
     "html-echo": (
-        [httpx.Response(500, text=f"<html><p>token={TOKEN}</p></html>")],
+        [
+            httpx.Response(500, text=f"<html><p>token={TOKEN}</p></html>"),
+            httpx.Response(401, text=f"<html><p>token={TOKEN}</p></html>"),
+        ],
         lambda c: c.create_backup(1, "x"),
     ),
     "not-json-success": ([httpx.Response(200, text=f"oops {TOKEN}")], lambda c: c.list_backups()),
@@ -64,11 +67,11 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
     ),
     "connect-errors": ([httpx.ConnectError] * 5, lambda c: c.get_account()),
     "read-timeout-post": (
-        [page(), httpx.ReadTimeout, json_response(401, ECHO)],
+        [httpx.ReadTimeout, json_response(401, ECHO)],
         lambda c: c.create_backup(1, "x"),
     ),
     "ambiguous-create": (
-        [page(), json_response(502, ECHO), page(backup_json(7, 1), backup_json(8, 1))],
+        [json_response(502, ECHO), json_response(401, ECHO)],
         lambda c: c.create_backup(1, "nightly"),
     ),
     "restore-lost": (

@@ -34,7 +34,13 @@ def served_fake(seed: int = 0, **behaviour: Any) -> Iterator[FakeServer]:
 
 
 def make_engine(
-    state: Path, url: str, program: Path, *, parallel: int = 1, **project: str
+    state: Path,
+    url: str,
+    program: Path,
+    *,
+    parallel: int = 1,
+    stack: str = "reliability",
+    **project: str,
 ) -> Engine:
     """One stack whose settings come only from its config (never the shell)."""
     namespace = program.stem
@@ -48,7 +54,7 @@ def make_engine(
     return Engine(
         state,
         project=namespace,
-        stack="reliability",
+        stack=stack,
         config=config,
         secret_keys={"vpsbackup:apiToken"},
         env={"VPS_API_TOKEN": "", "VPS_API_URL": ""},

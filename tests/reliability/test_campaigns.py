@@ -3,19 +3,28 @@
 Per seed (a fixed list; ``--campaign-size N`` for more), a fresh fake gets a
 random mix of faults: 5xx answers, 429 with ``Retry-After``, latency, dropped
 connections before and after the request took effect, backups that fail
-(``failure_rate``), restores that fail (``restore_failure_rate``) and backups
-deleted behind our back. The seed's index also forces one fault kind, so the
-default 12 seeds cover every kind. The stack then lives a normal life through
-the engine harness (one provider host per operation, as the engine does):
+(``failure_rate``), restores that fail (``restore_failure_rate``), backups
+deleted behind our back, wait timeouts (backups that outlive a 1 s `timeout`
+and cannot be deleted while they run), a second stack with the same program
+and descriptions on the same servers, and a person who makes manual backups
+with the stack's descriptions while it runs. The seed's index also forces one
+kind, so the default 12 seeds cover every kind. Each stack then lives a normal
+life through the engine harness (one provider host per operation, as the
+engine does):
 
     up -> up with new descriptions (replace) -> deletions + refresh -> up -> destroy
 
 Steps may fail; that is the point. After every step:
 
 * no orphans: every manual backup on the fake that was not there at the start
-  is in state, or is named by a failure message (a backup it could not remove);
-* no duplicates: never two backups for one resource (per description), no
-  backup id held by two resources, no URN twice in state;
+  is in a stack's state, is the person's, is named by a failure message, or
+  carries the marker key of one of the stacks' resources (a leftover the next
+  `up` of that resource settles; after the final destroy none may remain);
+* no duplicates: never two backups for one resource (per marker key, a
+  replacement's pending delete aside), no backup id held by two resources, no
+  URN twice in state;
+* no wrong adoption: every backup a resource holds carries its own key; the
+  person's backups are never held and never deleted;
 * every failure is clear: the exception is one of this package's errors, its
   text is a sentence that names what failed (not a bare traceback or type);
 * no token in the error, the host's output or the state file.
@@ -28,6 +37,8 @@ from __future__ import annotations
 
 import random
 import re
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +46,15 @@ from typing import Any
 
 import pytest
 
+from pulumi_vpsbackup.client.marker import parse_marker, resource_key
 from pulumi_vpsbackup.fake import FakeServer, FakeVps, serve
+from pulumi_vpsbackup.fake.errors import ValidationFailed
 from tests.support.engine import Engine, EngineError, Result
 
 from ._support import (
     BACKUP_TYPE,
     CAMPAIGN_PROGRAM,
+    SERVERS,
     fake_backups,
     fast_fake,
     make_engine,
@@ -58,6 +72,9 @@ KINDS = (
     "failed-backups",
     "deleted-behind",
     "failed-restores",
+    "wait-timeout",
+    "two-stacks",
+    "person",
 )
 PATHS = ("/api/v1/backups/", "/api/v1/backups/*", "/api/v1/servers/*", "/api/v1/*")
 # What the text of a clear failure talks about.
@@ -65,6 +82,15 @@ SUBJECT = re.compile(
     r"\b(backups?|servers?|restores?|GET|POST|DELETE|check failed|timed out)\b", re.IGNORECASE
 )
 AMBIGUOUS_DELETE = re.compile(r"DELETE /backups/(?P<id>\d+)/ (failed with 5\d\d|got no answer)")
+
+
+def key_of(description: str | None) -> str | None:
+    marker = parse_marker(description)
+    return marker.key if marker is not None else None
+
+
+# A failure that names a backup id (not a server id or an HTTP status).
+NAMED_BACKUP = re.compile(r"\b[Bb]ackups? \d+|existing_backup_id=\d+|/backups/\d+/")
 ERROR_LINE = re.compile(r"^(?P<type>[\w.]+(?:Error|Exception)): (?P<text>.+)$")
 OUR_ERROR = re.compile(r"^\[vpsbackup (?P<kind>\w+)\]$", re.MULTILINE)
 
@@ -81,6 +107,9 @@ class Plan:
     parallel: int = 1
     backups: int = 3
     kinds: list[str] = field(default_factory=list)
+    timeout: str = "20s"
+    stacks: tuple[str, ...] = ("reliability",)
+    person: int = 0
 
     def describe(self) -> str:
         kinds = [
@@ -88,7 +117,8 @@ class Plan:
         ]
         return (
             f"seed {self.seed}: rules={kinds} behaviour={self.behaviour} "
-            f"deletions={self.deletions} restore={self.restore} parallel={self.parallel}"
+            f"deletions={self.deletions} restore={self.restore} parallel={self.parallel} "
+            f"timeout={self.timeout} stacks={self.stacks} person={self.person}"
         )
 
 
@@ -155,7 +185,18 @@ def make_plan(index: int, seed: int) -> Plan:
             plan.deletions = rng.choice((1, 2))
         elif kind == "failed-restores":
             plan.behaviour["restore_failure_rate"] = rng.choice((0.5, 1.0))
-    if rng.random() < 0.5:
+        elif kind == "two-stacks":
+            plan.stacks = ("reliability", "other")
+            plan.backups = 2  # two stacks and their replacements within the quota
+        elif kind == "person":
+            plan.person = rng.choice((1, 2))
+    if "wait-timeout" in kinds:
+        # Some backups outlive the 1 s timeout; VPS.org refuses to delete them meanwhile.
+        plan.timeout = "1s"
+        plan.behaviour["completion"] = "reads"
+        plan.behaviour["completion_reads"] = rng.choice((20, 40, 80))
+        plan.behaviour["delete_in_progress"] = "reject"
+    elif rng.random() < 0.5:
         plan.behaviour["completion"] = "reads"
         plan.behaviour["completion_reads"] = 1
     return plan
@@ -167,46 +208,106 @@ class Campaign:
     def __init__(self, plan: Plan, server: FakeServer, state: Path, leak_check: Any) -> None:
         self.plan = plan
         self.app: FakeVps = server.app
-        self.engine: Engine = make_engine(
-            state,
-            server.url,
-            CAMPAIGN_PROGRAM,
-            parallel=plan.parallel,
-            backups=str(plan.backups),
-            restore="true" if plan.restore else "false",
-            generation="1",
-        )
+        self.engines: dict[str, Engine] = {
+            stack: make_engine(
+                state.with_name(f"{stack}-{state.name}"),
+                server.url,
+                CAMPAIGN_PROGRAM,
+                parallel=plan.parallel,
+                stack=stack,
+                backups=str(plan.backups),
+                # A restore by two stacks of one server would fight; one restores.
+                restore="true" if plan.restore and n == 0 else "false",
+                generation="1",
+                timeout=plan.timeout,
+            )
+            for n, stack in enumerate(plan.stacks)
+        }
+        self.engine: Engine = self.engines[plan.stacks[0]]
         self.leak_check = leak_check
         self.initial = manual_ids(self.app)
         self.initial_all = set(fake_backups(self.app))
         self.acknowledged: set[int] = set()  # ids named by a failure message
         self.deleted_behind: set[int] = set()
+        self.person: set[int] = set()  # manual backups a person made meanwhile
+        self.person_rng = random.Random(plan.seed * 7 + 1)
         self.counts: Counter[str] = Counter()
         self.log: list[str] = []
 
     # -- running steps ---------------------------------------------------------
 
     def step(self, name: str, op: str, **config: str) -> Result | None:
+        """Run ``op`` on every stack in turn (a person at work meanwhile);
+        the first stack's result, None if any stack failed."""
+        results: list[Result | None] = []
+        person = threading.Thread(target=self.person_at_work, daemon=True)
+        if self.plan.person:
+            person.start()
+        try:
+            for stack, engine in self.engines.items():
+                label = name if len(self.engines) == 1 else f"{name} [{stack}]"
+                results.append(self._step(engine, label, op, **config))
+        finally:
+            if person.is_alive():
+                person.join(30)
+        self.check_invariants(name)
+        return results[0] if all(r is not None for r in results) else None
+
+    def _step(self, engine: Engine, name: str, op: str, **config: str) -> Result | None:
         for key, value in config.items():
-            self.engine.config[f"campaign:{key}"] = value
+            engine.config[f"campaign:{key}"] = value
         self.counts["steps"] += 1
         try:
-            result: Result = getattr(self.engine, op)()
+            result: Result = getattr(engine, op)()
         except EngineError as err:
             self.counts["failures surfaced"] += 1
+            named = numbers_in(err.message)
+            names_backup = NAMED_BACKUP.search(err.message) is not None
+            self.counts[
+                "failures naming a backup" if names_backup else "failures naming no backup"
+            ] += 1
             self.log.append(f"{name}: FAILED {err.message[:300]}")
             self.check_error(name, err)
             self.leak_check(err, err.result.host_output, where=f"{name}: error and host output")
-            self.acknowledged |= numbers_in(err.message)
-            self.check_invariants(name)
+            self.acknowledged |= named
             return None
         self.log.append(f"{name}: ok {result.counts}")
         self.leak_check(result.host_output, where=f"{name}: host output")
-        self.check_invariants(name)
         return result
 
+    def person_at_work(self) -> None:
+        """Someone makes manual backups with the stacks' descriptions, by hand."""
+        rng = self.person_rng
+        for _ in range(self.plan.person):
+            time.sleep(rng.uniform(0.0, 0.3))
+            generation = self.engine.config.get("campaign:generation", "1")
+            index = rng.randrange(self.plan.backups)
+            server = SERVERS[index % 2]
+            if len([i for i in self.person if fake_backups(self.app).get(i)]) >= 2:
+                return
+            try:
+                made = self.app.model.create_backup(server, f"campaign g{generation} #{index}")
+            except ValidationFailed:  # the quota: a person would simply not make one
+                continue
+            self.person.add(int(made["id"]))
+            self.counts["backups made by a person beside the stack"] += 1
+
+    def held(self, *, pending: bool = True) -> list[tuple[int, str | None]]:
+        """(backup id, resource key) of every Backup in every stack's state."""
+        out = []
+        for engine in self.engines.values():
+            for res in engine.resources():
+                if res.type == BACKUP_TYPE and res.id and (pending or not res.delete):
+                    out.append(
+                        (
+                            int(res.outputs.get("backup_id") or res.id),
+                            res.outputs.get("resource_key"),
+                        )
+                    )
+        return out
+
     def delete_behind_our_back(self, name: str, how_many: int) -> None:
-        in_state = [i for i in state_backup_ids(self.engine) if i in fake_backups(self.app)]
+        in_state = [i for i, _ in self.held() if i in fake_backups(self.app)]
         rng = random.Random(self.plan.seed * 31 + len(self.deleted_behind))
         for backup_id in rng.sample(in_state, min(how_many, len(in_state))):
             self.app.remove_backup(backup_id)
@@ -241,36 +342,61 @@ class Campaign:
 
     def check_invariants(self, name: str) -> None:
         where = f"seed {self.plan.seed}, after {name}"
-        self.leak_check(self.engine.state_path, where=f"{where}: state file")
-        resources = self.engine.resources()
-        live = [r.urn for r in resources if not r.delete]
-        assert len(live) == len(set(live)), f"{where}: a URN twice in state: {live}"
-        held = state_backup_ids(self.engine)
+        for engine in self.engines.values():
+            self.leak_check(engine.state_path, where=f"{where}: state file")
+            live = [r.urn for r in engine.resources() if not r.delete]
+            assert len(live) == len(set(live)), f"{where}: a URN twice in state: {live}"
+        held_pairs = self.held()
+        held = [i for i, _ in held_pairs]
         doubled = sorted(i for i, n in Counter(held).items() if n > 1)
         assert not doubled, f"{where}: backup ids held by two resources: {doubled}"
 
         on_fake = fake_backups(self.app)
         manual = {i for i, b in on_fake.items() if b["backup_type"] == "manual"}
-        orphans = manual - self.initial - set(held)
-        unexplained = orphans - self.acknowledged
+        wrong = [
+            (i, key)
+            for i, key in held_pairs
+            if i in on_fake and (i in self.person or key_of(on_fake[i]["description"]) != key)
+        ]
+        self.counts["wrong adoptions"] += len(wrong)
+        assert not wrong, f"{where}: resources hold backups that are not theirs: {wrong}"
+        gone = self.person - set(on_fake)
+        assert not gone, f"{where}: the person's backups {sorted(gone)} were deleted"
+
+        keys = {key for _, key in held_pairs} | self.keys()
+        orphans = manual - self.initial - set(held) - self.person
+        pending = {i for i in orphans if key_of(on_fake[i]["description"]) in keys}
+        unexplained = orphans - self.acknowledged - pending
         assert not unexplained, (
             f"{where}: orphaned backups {sorted(unexplained)} are on the API but neither in "
-            f"state nor named by a failure; {[on_fake[i]['description'] for i in unexplained]}"
-            f"\n" + "\n".join(self.log)
+            f"state nor named by a failure nor marked for settlement; "
+            f"{[on_fake[i]['description'] for i in unexplained]}\n" + "\n".join(self.log)
         )
-        per_description = Counter(
-            on_fake[i]["description"] for i in manual - self.initial - (orphans & self.acknowledged)
+        replaced = {i for i, _ in self.held(pending=False)}
+        being_replaced = set(held) - replaced
+        per_key = Counter(
+            key_of(on_fake[i]["description"])
+            for i in manual - self.initial - self.person - being_replaced
         )
-        twice = sorted(d for d, n in per_description.items() if n > 1)
+        twice = sorted(str(k) for k, n in per_key.items() if n > 1)
+        self.counts["duplicates"] += len(twice)
         assert not twice, f"{where}: two backups for one resource: {twice}\n" + "\n".join(self.log)
         # Automatic backups and the world's own manual backup are never touched.
         assert self.initial_all - set(on_fake) == set(), f"{where}: a pre-existing backup vanished"
+
+    def keys(self) -> set[str]:
+        """The resource keys of every Backup the stacks' program declares."""
+        return {
+            resource_key("campaign", stack, "", "", f"backup-{i}")
+            for stack in self.engines
+            for i in range(self.plan.backups)
+        }
 
     # -- convergence -----------------------------------------------------------
 
     def stale_state(self) -> set[int]:
         """Backups the state holds that the API no longer has."""
-        return set(state_backup_ids(self.engine)) - set(fake_backups(self.app))
+        return {i for i, _ in self.held()} - set(fake_backups(self.app))
 
     def ambiguous_deletes(self) -> set[int]:
         """Backups whose DELETE failed without a clear answer during the campaign."""
@@ -288,7 +414,9 @@ class Campaign:
         )
         self.counts["requests"] += len(journal)
         self.app.clear_faults()
-        self.app.set_behaviour(failure_rate=0.0, restore_failure_rate=0.0)
+        self.app.set_behaviour(failure_rate=0.0, restore_failure_rate=0.0, completion="immediate")
+        for engine in self.engines.values():
+            engine.config["campaign:timeout"] = "20s"
         # A failed restore leaves the server stopped; the operator starts it again.
         with self.app.model.lock:
             for server in self.app.model.servers.values():
@@ -340,19 +468,23 @@ def test_fault_campaign(
         again = run.step("converge: up again", "up")
         assert again is not None, f"{plan.describe()}\n" + "\n".join(run.log)
         assert set(again.counts) == {"same"}, f"{plan.describe()}: {again.counts}"
-        backups = [r for r in run.engine.resources() if r.type == BACKUP_TYPE]
-        assert len(backups) == plan.backups
-        assert all(r.outputs["status"] == "completed" for r in backups)
+        for engine in run.engines.values():
+            backups = [r for r in engine.resources() if r.type == BACKUP_TYPE]
+            assert len(backups) == plan.backups
+            assert all(r.outputs["status"] == "completed" for r in backups)
         gone = run.step("converge: destroy", "destroy")
         assert gone is not None, f"{plan.describe()}\n" + "\n".join(run.log)
-        assert run.engine.resources() == []
-        leftover = manual_ids(app) - run.initial
-        assert leftover <= run.acknowledged, (
-            f"{plan.describe()}: left on the API after destroy: {sorted(leftover)}"
+        assert all(engine.resources() == [] for engine in run.engines.values())
+        leftover = manual_ids(app) - run.initial - run.person
+        run.counts["orphans after the final destroy"] += len(leftover)
+        assert not leftover, (
+            f"{plan.describe()}: left on the API after destroy: {sorted(leftover)}\n"
+            + "\n".join(run.log)
         )
-        assert set(fake_backups(app)) - leftover == run.initial_all
-        run.counts["orphans left, each named by a failure"] += len(leftover)
+        assert set(fake_backups(app)) - run.person == run.initial_all
 
+    run.counts.setdefault("wrong adoptions", 0)
+    run.counts.setdefault("duplicates", 0)
     reliability_report.note(
         f"campaign seed {seed}: {', '.join(plan.kinds)}; {run.counts['steps']} steps, "
         f"{run.counts['faults injected']} faults, {run.counts['failures surfaced']} failures"

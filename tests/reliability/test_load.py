@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import serve
 
 from ._support import (
@@ -62,7 +63,7 @@ def test_64_backups_up_and_destroy(tmp_path: Path, leak_check: Any, reliability_
         assert len(created) == RESOURCES, "lost or extra backups"
         assert sorted(held) == sorted(created), "state and API disagree"
         on_fake = fake_backups(app)
-        descriptions = Counter(on_fake[i]["description"] for i in created)
+        descriptions = Counter(strip_marker(on_fake[i]["description"]) for i in created)
         assert set(descriptions.values()) == {1} and len(descriptions) == RESOURCES
         states = [r for r in engine.resources() if r.type == BACKUP_TYPE]
         assert all(r.outputs["status"] == "completed" for r in states)

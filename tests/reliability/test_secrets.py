@@ -116,7 +116,7 @@ CASES: list[tuple[str, Any, Any, type[VpsBackupError]]] = [
         "reconciliation",
         lambda app: (
             app.add_fault(action="drop", method="POST", phase="after"),
-            app.add_fault(action="status", status=500, method="GET", body={"detail": ECHO}, skip=1),
+            app.add_fault(action="status", status=500, method="GET", body={"detail": ECHO}),
         ),
         lambda c: c.create_backup(12345, "x"),
         CreateReconciliationError,

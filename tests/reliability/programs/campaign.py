@@ -2,7 +2,8 @@
 
 Config (namespace ``campaign``): ``backups`` (how many, default 3), ``generation``
 (part of every description: changing it replaces every backup, and the Restore
-with them), ``restore`` (true: restore server 12346 from the second backup).
+with them), ``restore`` (true: restore server 12346 from the second backup),
+``timeout`` (how long each backup is waited for, default ``20s``).
 """
 
 import pulumi
@@ -12,6 +13,7 @@ import pulumi_vpsbackup as vps
 config = pulumi.Config("campaign")
 count = config.get_int("backups") or 3
 generation = config.get("generation") or "1"
+timeout = config.get("timeout") or "20s"
 servers = (12345, 12346)
 
 backups = [
@@ -19,7 +21,7 @@ backups = [
         f"backup-{i}",
         server_id=servers[i % 2],
         description=f"campaign g{generation} #{i}",
-        timeout="20s",
+        timeout=timeout,
     )
     for i in range(count)
 ]
