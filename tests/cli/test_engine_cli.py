@@ -39,6 +39,11 @@ def state_ids(project: CliProject) -> list[int]:
     )
 
 
+def pending_operations(project: CliProject) -> list[str]:
+    exported = json.loads(project.export())
+    return [op["type"] for op in exported["deployment"].get("pending_operations") or []]
+
+
 def new_backups(fake: FakeServer, before: dict[int, dict[str, object]]) -> list[int]:
     return sorted(set(backups(fake.app)) - set(before))
 
@@ -227,3 +232,32 @@ def test_the_token_is_in_no_export_state_file_or_output(
     stack_config = (project.path / "Pulumi.test.yaml").read_text()
     assert "vpsbackup:apiToken:" in stack_config and "secure:" in stack_config
     assert TOKEN not in stack_config
+
+
+def test_two_ctrl_c_stop_the_running_create_and_the_next_up_settles_its_backup(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """Two Ctrl-Cs: the CLI stops at once, the provider host with it, while the
+    backup runs on VPS.org outside state. The next `up` finds it by its marker
+    and waits for it instead of making a second one."""
+    slow_backups(fake, 6)
+    before = backups(fake.app)
+    project = cli_project(program(f'vps.Backup("b", server_id={SERVER})\n'))
+    proc = project.start("up", "--yes", "--skip-preview")
+    out = interrupt(proc, wait_for="in_progress after", times=2)
+    assert proc.returncode != 0, out
+    left = new_backups(fake, before)
+    assert len(left) == 1 and state_ids(project) == [], out
+    project.run("cancel", "--yes", ok=False)
+    again = project.up()
+    assert "left outside state by an earlier run of this resource" in again.out
+    made = new_backups(fake, before)
+    assert made == left, f"the leftover is used, not a second backup: {made}"
+    assert state_ids(project) == left
+    project.run("preview", "--expect-no-changes")
+    # The engine remembers the interrupted create (and warns on each run) until
+    # a refresh clears it; the backup is already settled, so clearing is safe.
+    assert pending_operations(project) == ["creating"]
+    project.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates")
+    assert pending_operations(project) == []
+    assert state_ids(project) == left
