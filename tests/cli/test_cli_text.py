@@ -68,6 +68,7 @@ def stack_messages(out: str) -> list[str]:
 
 def assert_short_error(block: list[str], *needles: str) -> None:
     assert block, "the resource has no error block"
+    print("\n".join(block))  # `pytest -s` shows what users read
     first = block[0]
     assert first.startswith("error: "), block
     for needle in needles:
