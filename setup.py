@@ -57,14 +57,16 @@ setup(
     ],
     extras_require={"fake": FAKE, "dev": DEV},
     entry_points={
-        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake.__main__:main"],
+        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake_command:main"],
     },
-    # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi".
+    # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi". No
+    # "License ::" classifier either: `license` is an SPDX expression (PEP 639),
+    # which supersedes it; setuptools warns about the pair and PEP 639 lets
+    # tools refuse it.
     classifiers=[
         "Development Status :: 4 - Beta",
         "Intended Audience :: Developers",
         "Intended Audience :: System Administrators",
-        "License :: OSI Approved :: Apache Software License",
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
