@@ -21,6 +21,8 @@ DEV = [
     "respx>=0.21",
     "requests>=2.31",  # the seeds' own Python examples use it; tests replay them
     "pyyaml>=6",  # tests read the examples' Pulumi.yaml files
+    "build>=1.2",  # tests/test_build.py builds the sdist and wheel as a release would
+    "pdoc>=15",  # `make docs`: the API reference from the docstrings
     # Pinned: a new release of either can fail `make test` on unchanged code.
     "ruff==0.17.6",
     "mypy==2.4.1",
