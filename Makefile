@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli test lint fake demo bench clean
+.PHONY: install cli test lint docs fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -27,6 +27,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tools/build_docs.py build/docs
+
+# The API reference from the docstrings (pdoc), in build/docs (not committed);
+# a warning about our docstrings fails it (see tools/build_docs.py).
+docs: install
+	$(BIN)/python tools/build_docs.py build/docs
 
 # The whole suite, with the built CLI first on PATH (tests/cli need it).
 test: lint

@@ -21,10 +21,14 @@ DEV = [
     "respx>=0.21",
     "requests>=2.31",  # the seeds' own Python examples use it; tests replay them
     "pyyaml>=6",  # tests read the examples' Pulumi.yaml files
+    "build>=1.2",  # tests/test_build.py builds the sdist and wheel as a release would
+    "pdoc>=15",  # `make docs`: the API reference from the docstrings
     # Pinned: a new release of either can fail `make test` on unchanged code.
     "ruff==0.17.6",
     "mypy==2.4.1",
 ]
+
+REPOSITORY = "https://github.com/pulumi-vpsbackup/pulumi-vpsbackup"
 
 setup(
     name="pulumi_vpsbackup",
@@ -32,10 +36,21 @@ setup(
     description="VPS.org server backups and restores as Pulumi resources (a dynamic provider).",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    url=REPOSITORY,
+    project_urls={
+        "Documentation": f"{REPOSITORY}/blob/main/README.md",
+        "Changelog": f"{REPOSITORY}/blob/main/CHANGELOG.md",
+        "Issues": f"{REPOSITORY}/issues",
+        "Source": REPOSITORY,
+    },
+    author="pulumi-vpsbackup maintainers",
+    maintainer="pulumi-vpsbackup maintainers",
     license="Apache-2.0",
+    license_files=["LICENSE"],
+    keywords=["pulumi", "vps.org", "vps", "backup", "restore", "infrastructure-as-code"],
     python_requires=">=3.10",
     packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
-    package_data={"pulumi_vpsbackup": ["py.typed"]},
+    package_data={"pulumi_vpsbackup": ["py.typed"], "pulumi_vpsbackup.fake": ["DESIGN.md"]},
     install_requires=[
         # 3.216 is the first SDK whose ReadResult carries inputs; configure()
         # with the full stack config needs 3.139.
@@ -44,10 +59,25 @@ setup(
     ],
     extras_require={"fake": FAKE, "dev": DEV},
     entry_points={
-        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake.__main__:main"],
+        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake_command:main"],
     },
+    # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi". No
+    # "License ::" classifier either: `license` is an SPDX expression (PEP 639),
+    # which supersedes it; setuptools warns about the pair and PEP 639 lets
+    # tools refuse it.
     classifiers=[
+        "Development Status :: 4 - Beta",
+        "Intended Audience :: Developers",
+        "Intended Audience :: System Administrators",
+        "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Topic :: System :: Archiving :: Backup",
+        "Topic :: System :: Systems Administration",
+        "Typing :: Typed",
     ],
 )

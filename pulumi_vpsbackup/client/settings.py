@@ -36,9 +36,8 @@ URL_ENV = "VPS_API_URL"
 
 MISSING_TOKEN_MESSAGE = (
     "No VPS.org API token is configured. Provide one of: "
-    f"`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>`, "
-    f"the environment variable {TOKEN_ENV}, "
-    "or the token argument (token=...)."
+    f"`pulumi config set --secret {TOKEN_CONFIG_KEY} <token>` "
+    f"or the environment variable {TOKEN_ENV}."
 )
 
 

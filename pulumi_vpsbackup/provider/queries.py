@@ -46,7 +46,22 @@ def _iso(value: Any) -> str | None:
 # into a map for `pulumi.export`.
 @pulumi.input_type
 class BackupInfo:
-    """One backup as a query returns it: plain values, ISO-8601 timestamps."""
+    """One backup as a query returns it: plain values, ISO-8601 timestamps.
+
+    Pass it (or a list of them) to `pulumi.export` as it is.
+
+    :param int id: the backup's id.
+    :param int server_id: the server it belongs to.
+    :param str server_name: that server's name.
+    :param str backup_type: ``"manual"`` or ``"automatic"``.
+    :param str status: ``"in_progress"``, ``"completed"``, ``"failed"`` or
+        whatever new status the API reports.
+    :param int size_mb: its size, once known.
+    :param str created_at: when it was started (ISO-8601).
+    :param str expires_at: when VPS.org deletes it (ISO-8601; ``None`` for
+        manual backups, which never expire).
+    :param str description: the text stored with it.
+    """
 
     def __init__(
         self,
@@ -73,6 +88,10 @@ class BackupInfo:
 
     @classmethod
     def from_backup(cls, backup: Backup) -> BackupInfo:
+        """The query result for a backup the API client returned.
+
+        :param Backup backup: a `pulumi_vpsbackup.client.Backup`.
+        """
         return cls(
             id=backup.id,
             server_id=backup.server_id,
@@ -88,49 +107,59 @@ class BackupInfo:
     @property
     @pulumi.getter
     def id(self) -> int:
+        """The backup's id."""
         return int(pulumi.get(self, "id"))
 
     @property
     @pulumi.getter(name="server_id")
     def server_id(self) -> int:
+        """The id of the server the backup belongs to."""
         return int(pulumi.get(self, "server_id"))
 
     @property
     @pulumi.getter(name="server_name")
     def server_name(self) -> str | None:
+        """The name of that server."""
         return pulumi.get(self, "server_name")
 
     @property
     @pulumi.getter(name="backup_type")
     def backup_type(self) -> str:
+        """``"manual"`` or ``"automatic"``."""
         return str(pulumi.get(self, "backup_type"))
 
     @property
     @pulumi.getter
     def status(self) -> str:
+        """``"in_progress"``, ``"completed"``, ``"failed"``, or a new status the API reports."""
         return str(pulumi.get(self, "status"))
 
     @property
     @pulumi.getter(name="size_mb")
     def size_mb(self) -> int | None:
+        """The backup's size in MB, once known."""
         return pulumi.get(self, "size_mb")
 
     @property
     @pulumi.getter(name="created_at")
     def created_at(self) -> str | None:
+        """When the backup was started, ISO-8601 (``...Z``)."""
         return pulumi.get(self, "created_at")
 
     @property
     @pulumi.getter(name="expires_at")
     def expires_at(self) -> str | None:
+        """When VPS.org deletes the backup, ISO-8601; ``None`` for manual backups."""
         return pulumi.get(self, "expires_at")
 
     @property
     @pulumi.getter
     def description(self) -> str | None:
+        """The text stored with the backup, or ``None``."""
         return pulumi.get(self, "description")
 
     def to_dict(self) -> dict[str, Any]:
+        """The backup as a plain dict (field name to value)."""
         return dict(vars(self))
 
     def __eq__(self, other: object) -> bool:
@@ -145,7 +174,10 @@ class BackupInfo:
 
 @pulumi.input_type
 class GetBackupsResult:
-    """What `get_backups` found, newest first: ``result.backups``, ``result.ids``."""
+    """What `get_backups` found, newest first: ``result.backups``, ``result.ids``.
+
+    :param list[BackupInfo] backups: the matching backups, newest first.
+    """
 
     def __init__(self, *, backups: list[BackupInfo]) -> None:
         pulumi.set(self, "backups", list(backups))
@@ -153,10 +185,12 @@ class GetBackupsResult:
     @property
     @pulumi.getter
     def backups(self) -> list[BackupInfo]:
+        """The matching backups, newest first."""
         return list(pulumi.get(self, "backups"))
 
     @property
     def ids(self) -> list[int]:
+        """The ids of `backups`, in the same order."""
         return [b.id for b in self.backups]
 
 
@@ -203,15 +237,24 @@ def get_backups(
     status: str | None = None,
     description: str | None = None,
     description_regex: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> GetBackupsResult:
     """Backups visible to the token, newest first, filtered.
 
-    :param server_id: only this server's backups.
-    :param backup_type: ``"manual"`` or ``"automatic"``.
-    :param status: e.g. ``"completed"``.
-    :param description: exact description.
-    :param description_regex: a regular expression searched in the description.
+    :param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status, e.g. ``"completed"``.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`).
+    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
+        own functions; it has no effect, since the call is made from the
+        program's process (there is no provider plugin to pick or version).
+    :returns: a `GetBackupsResult` (``.backups``, ``.ids``).
+    :raises VpsBackupError: e.g. `ConfigurationError` without a token, or the
+        API's error.
     """
+    _check_opts(opts, pulumi.InvokeOptions)
     sid, btype, pattern = _validate_filters(
         server_id, backup_type, status, description, description_regex
     )
@@ -239,11 +282,23 @@ def get_latest_backup(
     status: str | None = "completed",
     description: str | None = None,
     description_regex: str | None = None,
+    opts: pulumi.InvokeOptions | None = None,
 ) -> BackupInfo:
     """The newest backup matching the filters (completed ones by default).
 
-    Raises a `VpsBackupError` naming the filters when nothing matches.
+    :param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`).
+    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
+        own functions; it has no effect, since the call is made from the
+        program's process (there is no provider plugin to pick or version).
+    :returns: the newest matching `BackupInfo`.
+    :raises VpsBackupError: naming the filters when nothing matches.
     """
+    _check_opts(opts, pulumi.InvokeOptions)
     found = get_backups(server_id, backup_type, status, description, description_regex)
     if not found.backups:
         filters = {
@@ -267,11 +322,26 @@ def get_backups_output(
     status: pulumi.Input[str | None] = None,
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetBackupsResult]:
-    """`get_backups` for Inputs: runs once every argument is known."""
-    return pulumi.Output.all(server_id, backup_type, status, description, description_regex).apply(
-        lambda args: get_backups(*args)
-    )
+    """`get_backups` for Inputs: runs once every argument is known.
+
+    :param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status, e.g. ``"completed"``.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`).
+    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
+        query runs only once those resources have been created or updated (and,
+        in a preview, not at all while one of them is still to be made); the
+        other options are accepted for compatibility and have no effect.
+    :returns: an Output of a `GetBackupsResult`.
+    """
+    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
+    return pulumi.Output.all(
+        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
+    ).apply(lambda args: get_backups(*args[1:]))
 
 
 def get_latest_backup_output(
@@ -280,14 +350,33 @@ def get_latest_backup_output(
     status: pulumi.Input[str | None] = "completed",
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[BackupInfo]:
-    """`get_latest_backup` for Inputs: runs once every argument is known."""
-    return pulumi.Output.all(server_id, backup_type, status, description, description_regex).apply(
-        lambda args: get_latest_backup(*args)
-    )
+    """`get_latest_backup` for Inputs: runs once every argument is known.
+
+    :param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`).
+    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
+        query runs only once those resources have been created or updated (and,
+        in a preview, not at all while one of them is still to be made); the
+        other options are accepted for compatibility and have no effect.
+    :returns: an Output of the newest matching `BackupInfo`.
+    """
+    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
+    return pulumi.Output.all(
+        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
+    ).apply(lambda args: get_latest_backup(*args[1:]))
 
 
-def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") -> list[BackupInfo]:
+def wait_for_backups(
+    backup_ids: Sequence[int],
+    timeout: float | str = "60m",
+    opts: pulumi.InvokeOptions | None = None,
+) -> list[BackupInfo]:
     """Wait, in the program, until every backup in `backup_ids` has completed.
 
     Pulumi's provider host runs at most four resource operations at a time, so
@@ -297,9 +386,17 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
     listing per poll however many there are. Make the risky change depend on
     its Output (`wait_for_backups_output`).
 
-    Raises `BackupFailedError` naming a backup that failed or vanished, and
-    `WaitTimeoutError` naming one still running at the deadline.
+    :param list[int] backup_ids: the backups to wait for.
+    :param timeout: how long to wait in all, as seconds or text such as
+        ``"45m"`` or ``"1h30m"`` (default ``"60m"``).
+    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
+        own functions; it has no effect, since the call is made from the
+        program's process (there is no provider plugin to pick or version).
+    :returns: a `BackupInfo` per id, in the order given, all completed.
+    :raises BackupFailedError: naming a backup that failed or vanished.
+    :raises WaitTimeoutError: naming one still running at the deadline.
     """
+    _check_opts(opts, pulumi.InvokeOptions)
     if not isinstance(backup_ids, (list, tuple)):
         raise v.FieldError(
             "backup_ids", f"must be a list of backup ids, got {type(backup_ids).__name__}"
@@ -347,11 +444,51 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
     timeout: pulumi.Input[float | str] = "60m",
+    opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[list[BackupInfo]]:
-    """`wait_for_backups` for Inputs, e.g. ``[b.backup_id for b in backups]``."""
-    return pulumi.Output.all(pulumi.Output.from_input(backup_ids), timeout).apply(
-        lambda args: wait_for_backups(args[0], args[1])
-    )
+    """`wait_for_backups` for Inputs, e.g. ``[b.backup_id for b in backups]``.
+
+    :param backup_ids: the backups to wait for (Inputs of ids).
+    :param timeout: how long to wait in all (default ``"60m"``).
+    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
+        query runs only once those resources have been created or updated (and,
+        in a preview, not at all while one of them is still to be made); the
+        other options are accepted for compatibility and have no effect.
+    :returns: an Output of a `BackupInfo` per id, all completed; pass it (or a
+        value derived from it) as an input of the change that needs them.
+    """
+    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
+    return pulumi.Output.all(
+        _dependencies_ready(opts), pulumi.Output.from_input(backup_ids), timeout
+    ).apply(lambda args: wait_for_backups(args[1], args[2]))
+
+
+def _check_opts(opts: object, expected: type) -> None:
+    """A wrong type for `opts` (e.g. `ResourceOptions`) fails at once, by name."""
+    if opts is not None and not isinstance(opts, expected):
+        raise TypeError(
+            f"opts must be a pulumi.{expected.__name__} or None, got {type(opts).__name__}"
+        )
+
+
+def _dependencies_ready(opts: pulumi.InvokeOptions | None) -> pulumi.Output[None]:
+    """An Output that resolves once every resource in ``opts.depends_on`` is done.
+
+    A custom resource is done when its id is known (after its create or
+    update); a component when its URN is. In a preview the id of a resource
+    still to be created is unknown, so a query that depends on it waits, as
+    Pulumi's own output invokes do.
+    """
+    depends_on = getattr(opts, "depends_on", None) if opts is not None else None
+    if depends_on is None:
+        return pulumi.Output.from_input(None)
+
+    def all_done(resources: Any) -> pulumi.Output[None]:
+        items = resources if isinstance(resources, (list, tuple)) else [resources]
+        done = [r.id if isinstance(r, pulumi.CustomResource) else r.urn for r in items]
+        return pulumi.Output.all(*done).apply(lambda _: None)
+
+    return pulumi.Output.from_input(depends_on).apply(all_done)
 
 
 __all__ = [

@@ -94,18 +94,31 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
     """
 
     backup_id: pulumi.Output[int]
+    """The backup's id on VPS.org."""
     server_id: pulumi.Output[int]
+    """The server the backup belongs to."""
     server_name: pulumi.Output[str]
+    """The name of that server."""
     backup_type: pulumi.Output[str]
+    """``"manual"`` (``"automatic"`` only for one referenced with `Backup.get`)."""
     status: pulumi.Output[str]
+    """``"in_progress"``, ``"completed"``, ``"failed"``, or a new status the API reports."""
     size_mb: pulumi.Output[int | None]
+    """The backup's size in MB, once known."""
     created_at: pulumi.Output[str]
+    """When the backup was started, ISO-8601."""
     expires_at: pulumi.Output[str | None]
+    """When VPS.org deletes the backup, ISO-8601; ``None`` for manual backups."""
     description: pulumi.Output[str | None]
+    """The description VPS.org has for the backup."""
     triggers: pulumi.Output[Any]
+    """The `triggers` input: values whose change takes a new backup."""
     wait_for_completion: pulumi.Output[bool]
+    """Whether `pulumi up` waits until the backup has completed."""
     timeout: pulumi.Output[float]
+    """How long to wait, in seconds."""
     existing_backup_id: pulumi.Output[int | None]
+    """The adopted backup's id, when the resource adopted one."""
 
     def __init__(
         self,
@@ -120,6 +133,27 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         timeout: Duration | None = None,
         existing_backup_id: pulumi.Input[int] | None = None,
     ) -> None:
+        """Create a `Backup` resource.
+
+        :param str resource_name: The name of the resource, unique in the stack.
+        :param BackupArgs args: The inputs as one object; or give them as
+            keywords instead (``server_id`` is keyword-only:
+            ``Backup("b", server_id=12345)``).
+        :param pulumi.ResourceOptions opts: Options for the resource, e.g.
+            ``delete_before_replace``, ``retain_on_delete``,
+            ``custom_timeouts`` (``create`` becomes `timeout`) or ``import_``
+            (carried out as `existing_backup_id`).
+        :param pulumi.Input[int] server_id: The server to back up.
+        :param pulumi.Input[str] description: Free text stored with the backup.
+        :param triggers: Values whose change takes a new backup.
+        :param pulumi.Input[bool] wait_for_completion: Wait until the backup has
+            completed (default True).
+        :param timeout: How long to wait: seconds or text such as ``"45m"``.
+        :param pulumi.Input[int] existing_backup_id: Adopt this manual backup.
+        :raises TypeError: without `server_id`, or when the second positional
+            argument is not a `BackupArgs`.
+        """
+        _args_or_type_error("Backup", args, BackupArgs, "server_id")
         if args is None:
             if server_id is None and not (opts and opts.id):
                 raise TypeError("Backup: missing required argument 'server_id'")
@@ -151,6 +185,11 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
 
         Pulumi reads it on every run and never deletes it. Giving `server_id`
         lets the lookup list only that server's backups.
+
+        :param str resource_name: The name of the resulting resource.
+        :param pulumi.Input[str] id: The backup's id on VPS.org.
+        :param pulumi.Input[int] server_id: The server it belongs to (optional).
+        :param pulumi.ResourceOptions opts: Options for the resource.
         """
         merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         return Backup(resource_name, BackupArgs(server_id=server_id), merged)  # type: ignore[arg-type]
@@ -230,14 +269,25 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
     """
 
     server_id: pulumi.Output[int]
+    """The server that was restored."""
     backup_id: pulumi.Output[int]
+    """The backup it was restored from."""
     server_name: pulumi.Output[str | None]
+    """The server's name (``None`` until it has been read)."""
     server_status: pulumi.Output[str]
+    """The server's status when last read, e.g. ``"active"``."""
     restore_status: pulumi.Output[str]
+    """``"completed"``; ``"started"`` without waiting; ``"timed_out"`` or
+    ``"unconfirmed"`` when its end was not seen; ``"failed"`` once a refresh
+    learns so."""
     restored_at: pulumi.Output[str]
+    """When the restore was requested, ISO-8601."""
     triggers: pulumi.Output[Any]
+    """The `triggers` input: values whose change runs the restore again."""
     wait_for_completion: pulumi.Output[bool]
+    """Whether `pulumi up` waits until the server is active again."""
     timeout: pulumi.Output[float]
+    """How long to wait, in seconds."""
 
     def __init__(
         self,
@@ -251,6 +301,23 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         wait_for_completion: pulumi.Input[bool] | None = None,
         timeout: Duration | None = None,
     ) -> None:
+        """Create a `Restore` resource: restore the server when it is created.
+
+        :param str resource_name: The name of the resource, unique in the stack.
+        :param RestoreArgs args: The inputs as one object; or give them as
+            keywords instead (``server_id`` and ``backup_id`` are keyword-only).
+        :param pulumi.ResourceOptions opts: Options for the resource;
+            ``custom_timeouts.create`` becomes `timeout`.
+        :param pulumi.Input[int] server_id: The server to restore.
+        :param pulumi.Input[int] backup_id: The backup to restore it from.
+        :param triggers: Values whose change runs the restore again.
+        :param pulumi.Input[bool] wait_for_completion: Wait until the server is
+            active again (default True).
+        :param timeout: How long to wait: seconds or text such as ``"30m"``.
+        :raises TypeError: without `server_id` or `backup_id`, or when the
+            second positional argument is not a `RestoreArgs`.
+        """
+        _args_or_type_error("Restore", args, RestoreArgs, "server_id")
         if args is None:
             missing = [
                 n for n, val in (("server_id", server_id), ("backup_id", backup_id)) if val is None
@@ -271,6 +338,48 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         )
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RestoreProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Restore:
+        """Reference a restore recorded in a stack by its id, without managing it.
+
+        A restore's id records the server, the backup and when the restore was
+        requested (``"12345:499:20261201T120000.000000Z"``, as ``pulumi stack
+        export`` shows it). Reading it re-reads the server's status and, from
+        the server's restore record, how that restore ended (``completed`` or
+        ``failed``; ``unconfirmed`` when the record names another restore).
+        Nothing is restored, and removing it never touches the server.
+
+        :param str resource_name: The name of the resulting resource.
+        :param pulumi.Input[str] id: The id of the restore.
+        :param pulumi.ResourceOptions opts: Options for the resource.
+        """
+        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        return Restore(
+            resource_name,
+            RestoreArgs(server_id=None, backup_id=None),  # type: ignore[arg-type]
+            merged,
+        )
+
+
+def _args_or_type_error(kind: str, args: object, expected: type, first_input: str) -> None:
+    """`Backup("b", 12345)`: say how to pass the id, not fail later on an attribute."""
+    if args is None or isinstance(args, expected):
+        return
+    if isinstance(args, (int, float, str, pulumi.Output)) and not isinstance(args, bool):
+        shown = args if isinstance(args, (int, float)) else "..."
+        raise TypeError(
+            f"{kind}: pass {first_input}={shown} as a keyword (the second positional argument "
+            f"is {expected.__name__})"
+        )
+    raise TypeError(
+        f"{kind}: the second positional argument must be a {expected.__name__}, "
+        f"got {type(args).__name__}"
+    )
 
 
 # ---- resource options that never reach a dynamic provider ------------------------------

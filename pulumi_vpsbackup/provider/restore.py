@@ -100,6 +100,33 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def parse_restore_id(id_: str) -> dict[str, Any]:
+    """What a restore's id records: ``"<server_id>:<backup_id>:<UTC time>"``.
+
+    The time is when the restore was requested, as create wrote it
+    (``20261201T120000.000000Z``); a record read by id alone is unsettled until
+    the server's restore record says how it ended.
+    """
+    parts = str(id_).split(":")
+    try:
+        server_id, backup_id = int(parts[0]), int(parts[1])
+        when = datetime.strptime(parts[2], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+        if len(parts) != 3 or server_id <= 0 or backup_id <= 0:
+            raise ValueError(id_)
+    except (IndexError, ValueError):
+        raise user_error(
+            f"id: {id_!r} is not the id of a Restore; it looks like "
+            "'12345:499:20261201T120000.000000Z' (server, backup, time), as `pulumi stack "
+            "export` shows it"
+        ) from None
+    return {
+        "server_id": server_id,
+        "backup_id": backup_id,
+        "restored_at": when.isoformat().replace("+00:00", "Z"),
+        "restore_status": "unconfirmed",
+    }
+
+
 class RestoreProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.Restore` (do not rename: the
     class is referenced by name from every stack's state)."""
@@ -281,9 +308,12 @@ class RestoreProvider(VpsProvider):
             )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Re-read the server's status; with the id alone (`Restore.get`), the
+        server, backup and time of the restore come from the id itself."""
         server_id = props.get("server_id")
         if server_id is None:
-            return ReadResult(id_, {k: val for k, val in props.items() if k != "__provider"})
+            props = {**props, **parse_restore_id(id_)}
+            server_id = props["server_id"]
         try:
             server = self.client().get_server(v.positive_id("server_id", server_id))
         except NotFoundError:

@@ -30,14 +30,16 @@ def test_example_is_a_python_project_on_the_repository_venv(scenario: Scenario) 
     assert project["config"]["vpsbackup:apiUrl"] == FAKE_URL
     for name in ("__main__.py", "README.md", "requirements.txt"):
         assert (root / name).is_file(), name
-    # requirements.txt installs this repository (pip resolves -e paths from the example dir).
-    editable = [
-        line.split(maxsplit=1)[1]
+    # requirements.txt installs this repository normally, not editable: pip
+    # reads the path from the directory it runs in, the example's own (as
+    # `pulumi install` runs it), so it must lead from there to the repository.
+    lines = [
+        line.strip()
         for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
-        if line.startswith("-e ")
+        if line.strip() and not line.lstrip().startswith("#")
     ]
-    assert len(editable) == 1
-    target = (root / re.sub(r"\[.*\]$", "", editable[0])).resolve()
+    assert lines == ["../..[fake]"], lines
+    target = (root / re.sub(r"\[.*\]$", "", lines[0])).resolve()
     assert (target / "setup.py").is_file() and target == REPO.resolve()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pulumi
 import pytest
 
 import pulumi_vpsbackup as vps
+from pulumi_vpsbackup.provider import queries
 from pulumi_vpsbackup.provider.validation import FieldError
 
 from .conftest import TOKEN
@@ -107,3 +110,77 @@ def test_output_variants_take_and_return_outputs(program):
         assert newest.id == 501
 
     return pulumi.Output.all(listing, latest).apply(check)
+
+
+def test_every_function_accepts_invoke_options_and_refuses_resource_options(api):
+    assert vps.get_backups(server_id=12345, opts=pulumi.InvokeOptions()).ids == [501, 495, 499]
+    assert vps.get_latest_backup(server_id=12345, opts=pulumi.InvokeOptions()).id == 501
+    assert vps.wait_for_backups([499], opts=pulumi.InvokeOptions())[0].id == 499
+    for function in (vps.get_backups, vps.get_latest_backup, vps.get_backups_output):
+        with pytest.raises(TypeError, match=r"opts must be a pulumi\.InvokeOptions or None"):
+            function(server_id=12345, opts=pulumi.ResourceOptions())
+    with pytest.raises(TypeError, match=r"opts must be a pulumi\.InvokeOptions"):
+        vps.wait_for_backups_output([499], opts=pulumi.ResourceOptions())
+
+
+class _SlowResources(pulumi.runtime.Mocks):
+    """Resources that take a moment to be created, recording when they are done."""
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def new_resource(self, args):
+        time.sleep(0.3)
+        self.events.append(f"created {args.name}")
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args):
+        return {}
+
+
+@pytest.fixture
+def events(api, monkeypatch):
+    found: list[str] = []
+    pulumi.runtime.set_mocks(_SlowResources(found), preview=False)
+    real = queries.get_backups
+
+    def recording(*args, **kwargs):
+        found.append("query")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "get_backups", recording)
+    return found
+
+
+class _Thing(pulumi.CustomResource):
+    def __init__(self, name: str) -> None:
+        super().__init__("test:index:Thing", name, {})
+
+
+@pulumi.runtime.test
+def test_output_forms_run_after_the_resources_in_depends_on(events):
+    thing = _Thing("first")
+    listing = vps.get_backups_output(
+        server_id=12345, opts=pulumi.InvokeOutputOptions(depends_on=[thing])
+    )
+    latest = vps.get_latest_backup_output(
+        server_id=12345, opts=pulumi.InvokeOutputOptions(depends_on=thing)
+    )
+
+    def check(args):
+        assert args[0].ids == [501, 495, 499] and args[1].id == 501
+        assert events == ["created first", "query", "query"]
+
+    return pulumi.Output.all(listing, latest).apply(check)
+
+
+@pulumi.runtime.test
+def test_without_depends_on_the_query_does_not_wait(events):
+    _Thing("second")
+    listing = vps.get_backups_output(server_id=12345, opts=pulumi.InvokeOutputOptions())
+
+    def check(result):
+        assert result.ids == [501, 495, 499]
+        assert events[0] == "query"  # the proof that the test above can fail
+
+    return listing.apply(check)

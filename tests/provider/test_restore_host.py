@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.host import ProviderError
+from tests.support.host import ProviderError, urn
 
 from .conftest import Engine, api_requests
 
@@ -195,3 +195,21 @@ def test_after_a_failed_restore_preview_warns_and_up_says_why(restores: Engine, 
         fake.model.servers[12345].status = "active"
     res = restores.create("r", server_id=12345, backup_id=499)
     assert res.outputs["restore_status"] == "completed"
+
+
+def test_a_restore_read_by_id_alone_rebuilds_its_record(restores: Engine, fast_restores, host):
+    # What Restore.get sends: the id, and no inputs but the provider.
+    res = restores.create("r", server_id=12345, backup_id=499)
+    id_, outs, inputs = host.read(res.id, res.urn, {"__provider": restores.provider})
+    assert id_ == res.id
+    assert outs["server_id"] == 12345 and outs["backup_id"] == 499
+    assert outs["restored_at"] == res.outputs["restored_at"]
+    assert outs["server_name"] == "web-server-01" and outs["server_status"] == "active"
+    assert outs["restore_status"] == "completed"  # settled from the server's record
+    assert inputs is not None and inputs["backup_id"] == 499
+
+
+@pytest.mark.parametrize("bad", ["499", "12345:499", "a:b:c", "12345:499:yesterday"])
+def test_an_id_that_is_no_restore_id_is_refused_by_name(restores: Engine, host, bad):
+    with pytest.raises(ProviderError, match="is not the id of a Restore"):
+        host.read(bad, urn(restores.type, "r"), {"__provider": restores.provider})
