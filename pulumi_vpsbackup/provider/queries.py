@@ -8,6 +8,11 @@ directly. They run during `pulumi preview` too, as a read should.
 Each comes in two forms, as in Pulumi's own packages: `get_backups(...)` takes
 and returns plain values; `get_backups_output(...)` takes Inputs and returns an
 Output.
+
+Each takes `account=` (a `vps.Account`) to query another account than the
+stack's. The plain forms need its URL and token as plain text; the `_output`
+forms resolve a secret token here, in the program, and return an Output that is
+not secret for the token's sake (the result never holds the token).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi
@@ -33,6 +38,7 @@ from ..client import (
 from ..client.marker import strip_marker
 from ..client.polling import poll_until
 from . import validation as v
+from .account import Account
 
 BACKUP_TYPES = ("manual", "automatic")
 
@@ -165,13 +171,39 @@ def _stack_setting(key: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _client() -> VpsClient:
+def _client(account: Account | None = None, caller: str = "get_backups") -> VpsClient:
+    if account is not None:
+        if not isinstance(account, Account):
+            raise TypeError(
+                f"{caller}: account must be a vps.Account, not {type(account).__name__}"
+            )
+        url, token = account.plain(caller)
+        return VpsClient(resolve_settings(token=token, base_url=url, environ={}))
     config = {
         f"vpsbackup:{key}": value
         for key in ("apiToken", "apiUrl")
         if (value := _stack_setting(key)) is not None
     }
     return VpsClient(resolve_settings(config=config, environ=os.environ))
+
+
+_T = Any
+
+
+def _on_account(account: Any, run: Callable[[Account | None], _T]) -> pulumi.Output[_T]:
+    """`run(account)` once the account's URL and token are known, in this process.
+
+    The token's secretness is dropped from the result, which never holds it;
+    the secretness of any other argument is kept by the caller's `apply`.
+    """
+    if account is None:
+        return pulumi.Output.from_input(run(None))
+    if not isinstance(account, Account):
+        raise TypeError(f"account must be a vps.Account, not {type(account).__name__}")
+    result = account.resolved().apply(
+        lambda parts: run(Account(api_url=parts[0], api_token=parts[1]))
+    )
+    return pulumi.Output.unsecret(result)
 
 
 def _validate_filters(
@@ -203,6 +235,7 @@ def get_backups(
     status: str | None = None,
     description: str | None = None,
     description_regex: str | None = None,
+    account: Account | None = None,
 ) -> GetBackupsResult:
     """Backups visible to the token, newest first, filtered.
 
@@ -211,11 +244,13 @@ def get_backups(
     :param status: e.g. ``"completed"``.
     :param description: exact description.
     :param description_regex: a regular expression searched in the description.
+    :param account: query this `Account` (plain URL and token) instead of the
+        stack's settings; with a secret token use `get_backups_output`.
     """
     sid, btype, pattern = _validate_filters(
         server_id, backup_type, status, description, description_regex
     )
-    with _client() as client:
+    with _client(account, "get_backups") as client:
         backups = client.list_backups(server_id=sid, backup_type=btype)
     selected = [
         b
@@ -239,12 +274,19 @@ def get_latest_backup(
     status: str | None = "completed",
     description: str | None = None,
     description_regex: str | None = None,
+    account: Account | None = None,
 ) -> BackupInfo:
     """The newest backup matching the filters (completed ones by default).
 
     Raises a `VpsBackupError` naming the filters when nothing matches.
     """
-    found = get_backups(server_id, backup_type, status, description, description_regex)
+    if account is not None and not isinstance(account, Account):
+        raise TypeError(f"get_latest_backup: account must be a vps.Account, not {account!r}")
+    if account is not None:
+        account.plain("get_latest_backup")
+    found = get_backups(
+        server_id, backup_type, status, description, description_regex, account=account
+    )
     if not found.backups:
         filters = {
             "server_id": server_id,
@@ -267,10 +309,13 @@ def get_backups_output(
     status: pulumi.Input[str | None] = None,
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    account: Account | None = None,
 ) -> pulumi.Output[GetBackupsResult]:
     """`get_backups` for Inputs: runs once every argument is known."""
     return pulumi.Output.all(server_id, backup_type, status, description, description_regex).apply(
-        lambda args: get_backups(*args)
+        lambda args: _on_account(
+            account, lambda acct: get_backups(args[0], args[1], args[2], args[3], args[4], acct)
+        )
     )
 
 
@@ -280,14 +325,20 @@ def get_latest_backup_output(
     status: pulumi.Input[str | None] = "completed",
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    account: Account | None = None,
 ) -> pulumi.Output[BackupInfo]:
     """`get_latest_backup` for Inputs: runs once every argument is known."""
     return pulumi.Output.all(server_id, backup_type, status, description, description_regex).apply(
-        lambda args: get_latest_backup(*args)
+        lambda args: _on_account(
+            account,
+            lambda acct: get_latest_backup(args[0], args[1], args[2], args[3], args[4], acct),
+        )
     )
 
 
-def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") -> list[BackupInfo]:
+def wait_for_backups(
+    backup_ids: Sequence[int], timeout: float | str = "60m", account: Account | None = None
+) -> list[BackupInfo]:
     """Wait, in the program, until every backup in `backup_ids` has completed.
 
     Pulumi's provider host runs at most four resource operations at a time, so
@@ -298,7 +349,8 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
     its Output (`wait_for_backups_output`).
 
     Raises `BackupFailedError` naming a backup that failed or vanished, and
-    `WaitTimeoutError` naming one still running at the deadline.
+    `WaitTimeoutError` naming one still running at the deadline. With
+    `account`, the backups are looked for in that account.
     """
     if not isinstance(backup_ids, (list, tuple)):
         raise v.FieldError(
@@ -306,9 +358,11 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
         )
     ids = [v.positive_id("backup_ids", i) for i in backup_ids]
     seconds = v.duration_seconds("timeout", timeout)
+    if account is not None:
+        _client(account, "wait_for_backups").close()  # an unusable account fails first
     if not ids:
         return []
-    with _client() as client:
+    with _client(account, "wait_for_backups") as client:
         latest: dict[int, Backup] = {}
 
         def check(elapsed: float) -> tuple[bool, list[Backup]]:
@@ -347,14 +401,16 @@ def wait_for_backups(backup_ids: Sequence[int], timeout: float | str = "60m") ->
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
     timeout: pulumi.Input[float | str] = "60m",
+    account: Account | None = None,
 ) -> pulumi.Output[list[BackupInfo]]:
     """`wait_for_backups` for Inputs, e.g. ``[b.backup_id for b in backups]``."""
     return pulumi.Output.all(pulumi.Output.from_input(backup_ids), timeout).apply(
-        lambda args: wait_for_backups(args[0], args[1])
+        lambda args: _on_account(account, lambda acct: wait_for_backups(args[0], args[1], acct))
     )
 
 
 __all__ = [
+    "Account",
     "BackupInfo",
     "GetBackupsResult",
     "VpsBackupError",
