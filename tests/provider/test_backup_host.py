@@ -9,6 +9,7 @@ import threading
 import pytest
 from pulumi.runtime import rpc
 
+from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.provider.validation import is_unknown
 from tests.support.host import ProviderError
 
@@ -450,7 +451,8 @@ def test_a_padded_description_does_not_replace_the_backup_on_every_up(
     checked, failures = backups.check("b", {"server_id": 12345, "description": " nightly "})
     assert failures == [] and checked["description"] == "nightly"
     res = backups.create("b", server_id=12345, description=" nightly ")
-    assert fake_backups(fake)[int(res.id)]["description"] == "nightly"
+    # Stored with the provider's marker (" [pvb:...]"), which is not the user's text.
+    assert strip_marker(fake_backups(fake)[int(res.id)]["description"]) == "nightly"
     for again in (" nightly ", "nightly", "nightly   "):
         _, outcome = backups.diff(res, server_id=12345, description=again)
         assert outcome.changes is False, again
