@@ -30,6 +30,7 @@ from .client.errors import (
     WaitTimeoutError,
 )
 from .provider import (
+    Account,
     Backup,
     BackupArgs,
     BackupInfo,
@@ -45,6 +46,7 @@ from .provider import (
 )
 
 __all__ = [
+    "Account",
     "ApiError",
     "AuthenticationError",
     "Backup",

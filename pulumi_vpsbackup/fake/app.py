@@ -153,6 +153,12 @@ class FakeVps:
 
     # -- token and settings ------------------------------------------------------------
 
+    def set_token(self, token: str) -> None:
+        """Accept only `token` from now on (a rotation: the old one is refused)."""
+        if not token:
+            raise ValueError("token must not be empty")
+        self._token = token
+
     @property
     def behaviour(self) -> Behaviour:
         return self.model.behaviour

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .account import Account
 from .backup import BackupProvider
 from .queries import (
     BackupInfo,
@@ -17,6 +18,7 @@ from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider
 
 __all__ = [
+    "Account",
     "Backup",
     "BackupArgs",
     "BackupInfo",

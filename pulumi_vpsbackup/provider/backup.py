@@ -27,6 +27,11 @@ Lifecycle, as the engine drives it:
   complete listing proves the backup is gone.
 - delete: a 404 counts as done; a backup still being created is waited for,
   then deleted.
+
+Every call uses the account stored with the resource (`account`, see
+`pulumi_vpsbackup.provider.account`), else the stack's settings. A new token
+for the same URL updates in place and touches no backup; a new URL is refused
+by check (`VpsProvider._account_moved`).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from ..client import (
 from ..client.marker import MARKER_RESERVED, is_resource_key, parse_marker, strip_marker
 from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
+from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
 from .queries import BackupInfo
 
@@ -79,6 +85,8 @@ INPUT_FIELDS = [
     v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
     # Never compared by diff: renaming or moving a resource changes no backup.
     v.FieldSpec("resource_key", resource_key_input),
+    # URL and token; a new token (rotation) updates in place, a new URL fails check.
+    v.FieldSpec("account", account_input, compare=account_identity),
 ]
 INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
 
@@ -126,6 +134,10 @@ class BackupProvider(VpsProvider):
 
     fields = INPUT_FIELDS
     reported_fields = ("description",)
+    moved_hint = (
+        "this backup was made in the account at the old URL and stays there (a replacement "
+        "would create one in the other account and delete this one)."
+    )
 
     # ---- check -------------------------------------------------------------
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
@@ -138,15 +150,15 @@ class BackupProvider(VpsProvider):
         if existing_id is None and isinstance(described, str):
             if len(described) > MAX_OWN_DESCRIPTION:
                 return [CheckFailure("description", _too_long(described))]
-        if v.is_unknown(inputs["server_id"]):
+        if v.is_unknown(inputs["server_id"]) or v.contains_unknown(inputs.get("account")):
             return []
         server_id: int = inputs["server_id"]
         try:
-            client = self.client()
+            client = self.client_for(inputs)
             server = client.get_server(server_id)
             backups = client.list_backups(server_id=server_id, max_age=5.0)
         except NotFoundError:
-            return [CheckFailure("server_id", self._unknown_server_reason(server_id))]
+            return [CheckFailure("server_id", self._unknown_server_reason(client, server_id))]
         except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
@@ -185,10 +197,10 @@ class BackupProvider(VpsProvider):
             )
         return []
 
-    def _unknown_server_reason(self, server_id: int) -> str:
+    def _unknown_server_reason(self, client: VpsClient, server_id: int) -> str:
         reason = f"server {server_id} does not exist or is not visible to this API token"
         try:
-            servers = self.client().list_servers()
+            servers = client.list_servers()
         except VpsBackupError:
             return reason
         if servers:
@@ -242,7 +254,7 @@ class BackupProvider(VpsProvider):
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _known_inputs(props)
-        client = self.client()
+        client = self.client_for(inputs)
         server_id = inputs["server_id"]
         existing_id = inputs.get("existing_backup_id")
         key = inputs.get("resource_key")
@@ -439,7 +451,7 @@ class BackupProvider(VpsProvider):
         _note_in_state(id_, olds.get("backup_id"))
         outs = super().update(id_, olds, news).outs or {}
         if news.get("wait_for_completion") and olds.get("status") in RUNNING_BACKUP_STATUSES:
-            client = self.client()
+            client = self.client_for(outs)
             timeout = float(news.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS)
             backup = client.wait_for_backup(
                 int(id_),
@@ -458,7 +470,7 @@ class BackupProvider(VpsProvider):
         server_id = v.positive_id("server_id", server_id) if server_id is not None else None
         # A short-lived shared listing: a refresh of many backups on one server
         # costs one listing, not one per backup.
-        client = self.client()
+        client = self.client_for(props)
         backup = client.find_backup(backup_id, server_id=server_id, max_age=2.0)
         if backup is None:
             # Dropping it from state leaves a live backup unmanaged if the listing
@@ -481,7 +493,7 @@ class BackupProvider(VpsProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         backup_id = v.positive_id("id", id_)
         _note_in_state(backup_id)
-        client = self.client()
+        client = self.client_for(props)
         try:
             deleted = client.delete_backup(backup_id)
         except ConflictError:

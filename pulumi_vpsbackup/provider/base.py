@@ -6,7 +6,9 @@ calls `configure()` once and then up to four CRUD methods at a time from
 worker threads. So a provider object carries nothing when pickled: no client
 (an `httpx.Client` cannot be pickled) and no token (it would land in state).
 The client is built in the host, on first use, from the stack configuration
-handed to `configure()` or from the environment.
+handed to `configure()` or from the environment; a resource given an
+`Account` gets a client of its own account (`client_for`), built from the
+account stored with it, and cached under a hash of URL and token.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pulumi.dynamic import (
 )
 
 from ..client import (
+    DEFAULT_BASE_URL,
     ClientSettings,
     ConfigurationError,
     PollPolicy,
@@ -36,6 +39,8 @@ from ..client import (
     VpsClient,
     resolve_settings,
 )
+from ..client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
+from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
 from .validation import FieldSpec, changed_fields, check_fields
 
 CONFIG_KEYS = (
@@ -99,6 +104,8 @@ class VpsProvider(ResourceProvider):
         self._lock = threading.Lock()
         self._config: dict[str, Any] = {}
         self._client: VpsClient | None = None
+        # One client per `Account`, keyed by a hash of URL and token (never the token).
+        self._clients: dict[str, VpsClient] = {}
 
     # Pickling: keep only the class reference, never a client or settings.
     def __getstate__(self) -> dict[str, Any]:
@@ -124,9 +131,14 @@ class VpsProvider(ResourceProvider):
         with self._lock:
             self._config = {k: v for k, v in config.items() if v not in (None, "")}
             self._client = None
+            self._clients = {}
 
     def settings(self) -> ClientSettings:
         """Settings from the stack config, then the environment (one place: the client)."""
+        return resolve_settings(config=self._config, environ=os.environ, **self._poll_overrides())
+
+    def _poll_overrides(self) -> dict[str, Any]:
+        """`vpsbackup:pollInterval` / `maxPollInterval`: for every account alike."""
         overrides: dict[str, Any] = {}
         interval = self._config.get("vpsbackup:pollInterval")
         ceiling = self._config.get("vpsbackup:maxPollInterval")
@@ -135,7 +147,7 @@ class VpsProvider(ResourceProvider):
             initial = _seconds("vpsbackup:pollInterval", interval, default.initial)
             maximum = _seconds("vpsbackup:maxPollInterval", ceiling, default.max_interval)
             overrides["poll"] = PollPolicy(initial=initial, max_interval=max(initial, maximum))
-        return resolve_settings(config=self._config, environ=os.environ, **overrides)
+        return overrides
 
     def client(self) -> VpsClient:
         """The host-wide client, built on first use; thread-safe and shared."""
@@ -144,13 +156,75 @@ class VpsProvider(ResourceProvider):
                 self._client = VpsClient(self.settings())
             return self._client
 
+    def client_for(self, props: Mapping[str, Any]) -> VpsClient:
+        """The client of the account stored with a resource (its inputs or outputs).
+
+        Without an `account` it is the stack's client (`client()`). With one,
+        a client of that account, shared by every resource of the same URL and
+        token in this host; after a token rotation the new token gets a client
+        of its own.
+        """
+        account = props.get(ACCOUNT_INPUT)
+        if account is None:
+            return self.client()
+        url, token = account_parts(account)
+        key = account_key(url, token)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                settings = resolve_settings(
+                    token=token, base_url=url, environ={}, **self._poll_overrides()
+                )
+                client = self._clients[key] = VpsClient(settings)
+            return client
+
+    def default_url(self) -> str | None:
+        """The stack's API URL (config, environment, default); None if it is invalid."""
+        url = self._config.get(URL_CONFIG_KEY) or os.environ.get(URL_ENV) or DEFAULT_BASE_URL
+        try:
+            return normalise_base_url(str(url).strip())
+        except ConfigurationError:
+            return None
+
+    def _url_of(self, props: Mapping[str, Any]) -> str | None:
+        """The API URL a resource uses: its account's, else the stack's; None if unknown."""
+        if props.get(ACCOUNT_INPUT) is None:
+            return self.default_url()
+        return account_url(props[ACCOUNT_INPUT])
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Field validation first; the API is asked only about valid, known values."""
         inputs, errors = check_fields(self.fields, news)
         failures = [CheckFailure(e.field, e.reason) for e in errors]
+        if not failures and olds:
+            failures.extend(self._account_moved(olds, inputs))
         if not failures:
             failures.extend(self.check_against_api(olds, inputs))
         return CheckResult(inputs, failures)
+
+    #: What `_account_moved` tells a user whose resource would change API URL.
+    moved_hint = ""
+
+    def _account_moved(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
+        """A change of API URL for an existing resource is refused, not carried out.
+
+        What this resource did (a backup, a restore) lives in the account it
+        was done through: replacing it would make a new one in the other
+        account and delete the old one, and an in-place update would leave the
+        backup behind while the stack looks for it in the wrong place. A new
+        token for the same URL (rotation) is no such change: see `diff`.
+        """
+        old_url, new_url = self._url_of(olds), self._url_of(inputs)
+        if old_url is None or new_url is None or old_url == new_url:
+            return []
+        return [
+            CheckFailure(
+                ACCOUNT_INPUT,
+                f"the API URL changed from {old_url} to {new_url}; {self.moved_hint} "
+                "A resource is never moved between accounts by a change of its account: "
+                f"keep {old_url}, or move it explicitly (see the README, Several accounts).",
+            )
+        ]
 
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
         """What would certainly fail at `up`, reported at preview; none by default."""

@@ -8,6 +8,11 @@ directly. They run during `pulumi preview` too, as a read should.
 Each comes in two forms, as in Pulumi's own packages: `get_backups(...)` takes
 and returns plain values; `get_backups_output(...)` takes Inputs and returns an
 Output.
+
+Each takes `account=` (a `vps.Account`) to query another account than the
+stack's. The plain forms need its URL and token as plain text; the `_output`
+forms resolve a secret token here, in the program, and return an Output that is
+not secret for the token's sake (the result never holds the token).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi
@@ -33,6 +38,7 @@ from ..client import (
 from ..client.marker import strip_marker
 from ..client.polling import poll_until
 from . import validation as v
+from .account import Account
 
 BACKUP_TYPES = ("manual", "automatic")
 
@@ -199,13 +205,39 @@ def _stack_setting(key: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _client() -> VpsClient:
+def _client(account: Account | None = None, caller: str = "get_backups") -> VpsClient:
+    if account is not None:
+        if not isinstance(account, Account):
+            raise TypeError(
+                f"{caller}: account must be a vps.Account, not {type(account).__name__}"
+            )
+        url, token = account.plain(caller)
+        return VpsClient(resolve_settings(token=token, base_url=url, environ={}))
     config = {
         f"vpsbackup:{key}": value
         for key in ("apiToken", "apiUrl")
         if (value := _stack_setting(key)) is not None
     }
     return VpsClient(resolve_settings(config=config, environ=os.environ))
+
+
+_T = Any
+
+
+def _on_account(account: Any, run: Callable[[Account | None], _T]) -> pulumi.Output[_T]:
+    """`run(account)` once the account's URL and token are known, in this process.
+
+    The token's secretness is dropped from the result, which never holds it;
+    the secretness of any other argument is kept by the caller's `apply`.
+    """
+    if account is None:
+        return pulumi.Output.from_input(run(None))
+    if not isinstance(account, Account):
+        raise TypeError(f"account must be a vps.Account, not {type(account).__name__}")
+    result = account.resolved().apply(
+        lambda parts: run(Account(api_url=parts[0], api_token=parts[1]))
+    )
+    return pulumi.Output.unsecret(result)
 
 
 def _validate_filters(
@@ -237,6 +269,7 @@ def get_backups(
     status: str | None = None,
     description: str | None = None,
     description_regex: str | None = None,
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | None = None,
 ) -> GetBackupsResult:
     """Backups visible to the token, newest first, filtered.
@@ -247,6 +280,8 @@ def get_backups(
     :param str description: only backups with exactly this description.
     :param str description_regex: only backups whose description this regular
         expression matches (`re.search`).
+    :param Account account: query this `Account` instead of the stack's
+        settings (plain URL and token; with a secret token use the `_output` form).
     :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
         own functions; it has no effect, since the call is made from the
         program's process (there is no provider plugin to pick or version).
@@ -258,7 +293,7 @@ def get_backups(
     sid, btype, pattern = _validate_filters(
         server_id, backup_type, status, description, description_regex
     )
-    with _client() as client:
+    with _client(account, "get_backups") as client:
         backups = client.list_backups(server_id=sid, backup_type=btype)
     selected = [
         b
@@ -282,6 +317,7 @@ def get_latest_backup(
     status: str | None = "completed",
     description: str | None = None,
     description_regex: str | None = None,
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | None = None,
 ) -> BackupInfo:
     """The newest backup matching the filters (completed ones by default).
@@ -292,6 +328,8 @@ def get_latest_backup(
     :param str description: only backups with exactly this description.
     :param str description_regex: only backups whose description this regular
         expression matches (`re.search`).
+    :param Account account: query this `Account` instead of the stack's
+        settings (plain URL and token; with a secret token use the `_output` form).
     :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
         own functions; it has no effect, since the call is made from the
         program's process (there is no provider plugin to pick or version).
@@ -299,7 +337,13 @@ def get_latest_backup(
     :raises VpsBackupError: naming the filters when nothing matches.
     """
     _check_opts(opts, pulumi.InvokeOptions)
-    found = get_backups(server_id, backup_type, status, description, description_regex)
+    if account is not None and not isinstance(account, Account):
+        raise TypeError(f"get_latest_backup: account must be a vps.Account, not {account!r}")
+    if account is not None:
+        account.plain("get_latest_backup")
+    found = get_backups(
+        server_id, backup_type, status, description, description_regex, account=account
+    )
     if not found.backups:
         filters = {
             "server_id": server_id,
@@ -322,6 +366,7 @@ def get_backups_output(
     status: pulumi.Input[str | None] = None,
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[GetBackupsResult]:
     """`get_backups` for Inputs: runs once every argument is known.
@@ -332,6 +377,7 @@ def get_backups_output(
     :param str description: only backups with exactly this description.
     :param str description_regex: only backups whose description this regular
         expression matches (`re.search`).
+    :param Account account: query this `Account` instead of the stack's settings.
     :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
         query runs only once those resources have been created or updated (and,
         in a preview, not at all while one of them is still to be made); the
@@ -341,7 +387,12 @@ def get_backups_output(
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
     return pulumi.Output.all(
         _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(lambda args: get_backups(*args[1:]))
+    ).apply(
+        lambda args: _on_account(
+            account,
+            lambda acct: get_backups(args[1], args[2], args[3], args[4], args[5], account=acct),
+        )
+    )
 
 
 def get_latest_backup_output(
@@ -350,6 +401,7 @@ def get_latest_backup_output(
     status: pulumi.Input[str | None] = "completed",
     description: pulumi.Input[str | None] = None,
     description_regex: pulumi.Input[str | None] = None,
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[BackupInfo]:
     """`get_latest_backup` for Inputs: runs once every argument is known.
@@ -360,6 +412,7 @@ def get_latest_backup_output(
     :param str description: only backups with exactly this description.
     :param str description_regex: only backups whose description this regular
         expression matches (`re.search`).
+    :param Account account: query this `Account` instead of the stack's settings.
     :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
         query runs only once those resources have been created or updated (and,
         in a preview, not at all while one of them is still to be made); the
@@ -369,12 +422,20 @@ def get_latest_backup_output(
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
     return pulumi.Output.all(
         _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(lambda args: get_latest_backup(*args[1:]))
+    ).apply(
+        lambda args: _on_account(
+            account,
+            lambda acct: get_latest_backup(
+                args[1], args[2], args[3], args[4], args[5], account=acct
+            ),
+        )
+    )
 
 
 def wait_for_backups(
     backup_ids: Sequence[int],
     timeout: float | str = "60m",
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | None = None,
 ) -> list[BackupInfo]:
     """Wait, in the program, until every backup in `backup_ids` has completed.
@@ -389,6 +450,7 @@ def wait_for_backups(
     :param list[int] backup_ids: the backups to wait for.
     :param timeout: how long to wait in all, as seconds or text such as
         ``"45m"`` or ``"1h30m"`` (default ``"60m"``).
+    :param Account account: look for the backups in this `Account` (plain token).
     :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
         own functions; it has no effect, since the call is made from the
         program's process (there is no provider plugin to pick or version).
@@ -403,9 +465,11 @@ def wait_for_backups(
         )
     ids = [v.positive_id("backup_ids", i) for i in backup_ids]
     seconds = v.duration_seconds("timeout", timeout)
+    if account is not None:
+        _client(account, "wait_for_backups").close()  # an unusable account fails first
     if not ids:
         return []
-    with _client() as client:
+    with _client(account, "wait_for_backups") as client:
         latest: dict[int, Backup] = {}
 
         def check(elapsed: float) -> tuple[bool, list[Backup]]:
@@ -444,12 +508,14 @@ def wait_for_backups(
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
     timeout: pulumi.Input[float | str] = "60m",
+    account: Account | None = None,
     opts: pulumi.InvokeOptions | pulumi.InvokeOutputOptions | None = None,
 ) -> pulumi.Output[list[BackupInfo]]:
     """`wait_for_backups` for Inputs, e.g. ``[b.backup_id for b in backups]``.
 
     :param backup_ids: the backups to wait for (Inputs of ids).
     :param timeout: how long to wait in all (default ``"60m"``).
+    :param Account account: query this `Account` instead of the stack's settings.
     :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
         query runs only once those resources have been created or updated (and,
         in a preview, not at all while one of them is still to be made); the
@@ -460,7 +526,11 @@ def wait_for_backups_output(
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
     return pulumi.Output.all(
         _dependencies_ready(opts), pulumi.Output.from_input(backup_ids), timeout
-    ).apply(lambda args: wait_for_backups(args[1], args[2]))
+    ).apply(
+        lambda args: _on_account(
+            account, lambda acct: wait_for_backups(args[1], args[2], account=acct)
+        )
+    )
 
 
 def _check_opts(opts: object, expected: type) -> None:
@@ -492,6 +562,7 @@ def _dependencies_ready(opts: pulumi.InvokeOptions | None) -> pulumi.Output[None
 
 
 __all__ = [
+    "Account",
     "BackupInfo",
     "GetBackupsResult",
     "VpsBackupError",

@@ -14,6 +14,7 @@ from pulumi.dynamic import Resource
 
 from ..client.marker import resource_key
 from ._sdk_compat import undo_sdk_pickler_wrapping
+from .account import ACCOUNT_INPUT, Account
 from .backup import BackupProvider
 from .restore import RestoreProvider
 from .validation import wire_safe_text
@@ -48,6 +49,8 @@ class BackupArgs:
     :param existing_backup_id: Bring an existing manual backup under management
         instead of creating one (``import_`` does not work for dynamic
         resources). It is deleted on destroy like any managed backup.
+    :param account: The `Account` (API URL and token) to use instead of the
+        stack's settings; see the README, Several accounts.
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class BackupArgs:
         wait_for_completion: pulumi.Input[bool] | None = None,
         timeout: Duration | None = None,
         existing_backup_id: pulumi.Input[int] | None = None,
+        account: Account | None = None,
     ) -> None:
         self.server_id = server_id
         self.description = description
@@ -66,6 +70,7 @@ class BackupArgs:
         self.wait_for_completion = wait_for_completion
         self.timeout = timeout
         self.existing_backup_id = existing_backup_id
+        self.account = account
 
     def to_props(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -132,6 +137,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         wait_for_completion: pulumi.Input[bool] | None = None,
         timeout: Duration | None = None,
         existing_backup_id: pulumi.Input[int] | None = None,
+        account: Account | None = None,
     ) -> None:
         """Create a `Backup` resource.
 
@@ -164,8 +170,10 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
                 wait_for_completion=wait_for_completion,
                 timeout=timeout,
                 existing_backup_id=existing_backup_id,
+                account=account,
             )
         props = args.to_props()
+        opts = _with_account(props, opts)
         props["description"] = _wire_safe(props.get("description"))
         props["resource_key"] = _resource_key(resource_name, opts)
         opts = _import_as_adoption(resource_name, props, opts)
@@ -180,19 +188,41 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         id: pulumi.Input[str],
         server_id: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        account: Account | None = None,
     ) -> Backup:
         """Reference an existing backup (manual or automatic) without managing it.
 
         Pulumi reads it on every run and never deletes it. Giving `server_id`
-        lets the lookup list only that server's backups.
+        lets the lookup list only that server's backups; `account` reads it
+        from that account instead of the stack's.
 
         :param str resource_name: The name of the resulting resource.
         :param pulumi.Input[str] id: The backup's id on VPS.org.
         :param pulumi.Input[int] server_id: The server it belongs to (optional).
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param Account account: The VPS.org account to read it from (default: the stack's).
         """
         merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        return Backup(resource_name, BackupArgs(server_id=server_id), merged)  # type: ignore[arg-type]
+        args = BackupArgs(server_id=server_id, account=account)  # type: ignore[arg-type]
+        return Backup(resource_name, args, merged)
+
+
+def _with_account(
+    props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions | None:
+    """An `Account` becomes the input `account`, its token a secret, and the
+    `account` output is asked to be secret as a whole (it holds the token too)."""
+    account = props.pop(ACCOUNT_INPUT, None)
+    if account is None:
+        return opts
+    if not isinstance(account, Account):
+        raise TypeError(
+            f"account must be a vps.Account(api_token=..., api_url=...), "
+            f"not {type(account).__name__}"
+        )
+    props[ACCOUNT_INPUT] = account.to_input()
+    secret = pulumi.ResourceOptions(additional_secret_outputs=[ACCOUNT_INPUT])
+    return pulumi.ResourceOptions.merge(opts, secret)
 
 
 def _wire_safe(value: Any) -> Any:
@@ -231,6 +261,8 @@ class RestoreArgs:
     :param wait_for_completion: Wait until the server is active again (default True).
     :param timeout: How long to wait for a running backup and for the restore,
         as seconds or text such as ``"30m"`` (default ``"60m"``).
+    :param account: The `Account` (API URL and token) to use instead of the
+        stack's settings; see the README, Several accounts.
     """
 
     def __init__(
@@ -241,12 +273,14 @@ class RestoreArgs:
         triggers: Triggers | None = None,
         wait_for_completion: pulumi.Input[bool] | None = None,
         timeout: Duration | None = None,
+        account: Account | None = None,
     ) -> None:
         self.server_id = server_id
         self.backup_id = backup_id
         self.triggers = triggers
         self.wait_for_completion = wait_for_completion
         self.timeout = timeout
+        self.account = account
 
     def to_props(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -300,6 +334,7 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         triggers: Triggers | None = None,
         wait_for_completion: pulumi.Input[bool] | None = None,
         timeout: Duration | None = None,
+        account: Account | None = None,
     ) -> None:
         """Create a `Restore` resource: restore the server when it is created.
 
@@ -330,8 +365,10 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
                 triggers=triggers,
                 wait_for_completion=wait_for_completion,
                 timeout=timeout,
+                account=account,
             )
         props = args.to_props()
+        opts = _with_account(props, opts)
         _timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(
             dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))

@@ -31,6 +31,7 @@ from ..client import (
 from ..client.reconcile import RESTORE_CLOCK_TOLERANCE
 from ..client.waiting import FAILED_STATUSES, restore_backup_id
 from . import validation as v
+from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
 
 INPUT_FIELDS = [
@@ -39,6 +40,8 @@ INPUT_FIELDS = [
     v.FieldSpec("triggers", v.triggers, replaces=True),
     v.FieldSpec("wait_for_completion", v.boolean, default=True),
     v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
+    # URL and token; a new token (rotation) updates in place, a new URL fails check.
+    v.FieldSpec("account", account_input, compare=account_identity),
 ]
 INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
 
@@ -132,6 +135,10 @@ class RestoreProvider(VpsProvider):
     class is referenced by name from every stack's state)."""
 
     fields = INPUT_FIELDS
+    moved_hint = (
+        "this restore ran through the old URL; running it through another account would "
+        "restore a different server (give the Restore a new name to restore there)."
+    )
 
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
         changed = v.changed_fields(self.fields, olds, inputs) if olds else INPUT_NAMES
@@ -139,10 +146,12 @@ class RestoreProvider(VpsProvider):
             return []  # no restore will run: no reason to ask the API
         if v.is_unknown(inputs["server_id"]) or v.is_unknown(inputs["backup_id"]):
             return []
+        if v.contains_unknown(inputs.get("account")):
+            return []
         server_id: int = inputs["server_id"]
         backup_id: int = inputs["backup_id"]
         try:
-            client = self.client()
+            client = self.client_for(inputs)
             server = client.get_server(server_id)
         except NotFoundError:
             return [
@@ -202,7 +211,7 @@ class RestoreProvider(VpsProvider):
         inputs.update(
             server_id=server_id, backup_id=backup_id, wait_for_completion=wait, timeout=timeout
         )
-        client = self.client()
+        client = self.client_for(inputs)
         deadline = time.monotonic() + timeout
         self._ensure_restorable(client, server_id, backup_id, deadline)
 
@@ -315,7 +324,7 @@ class RestoreProvider(VpsProvider):
             props = {**props, **parse_restore_id(id_)}
             server_id = props["server_id"]
         try:
-            server = self.client().get_server(v.positive_id("server_id", server_id))
+            server = self.client_for(props).get_server(v.positive_id("server_id", server_id))
         except NotFoundError:
             return ReadResult(None, {})  # the server itself is gone
         outs = {k: val for k, val in props.items() if k != "__provider"}
@@ -340,7 +349,7 @@ class RestoreProvider(VpsProvider):
             return UpdateResult(outs)
         server_id = v.positive_id("server_id", outs["server_id"])
         backup_id = v.positive_id("backup_id", outs["backup_id"])
-        client = self.client()
+        client = self.client_for(outs)
         try:
             client.wait_for_restore(
                 server_id,

@@ -1,0 +1,175 @@
+"""`Account`: the API endpoint and token of one resource or query (issue 14).
+
+Dynamic providers cannot have explicit provider instances, so a stack's
+`vpsbackup:apiToken` / `vpsbackup:apiUrl` would be its only account. An
+`Account` gives a resource (`Backup`, `Restore`) or a query its own:
+
+    other = vps.Account(api_token=config.require_secret("otherToken"),
+                        api_url="https://admin.vps.org/api/v1")
+    vps.Backup("b", server_id=1, account=other)
+
+For a resource it becomes the input `account = {"api_url": ..., "api_token":
+<secret>}`. The token is always a secret there (a plain string is wrapped in
+`pulumi.Output.secret`), and the resource asks for the whole `account` output
+to be secret too, so state holds it only as ciphertext. It has to be stored:
+the engine hands refresh and delete nothing but the stored outputs, and they
+must reach the account the backup lives in. The provider host builds one
+client per account, keyed by a hash of URL and token (see
+`VpsProvider.client_for`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import pulumi
+
+from ..client.errors import ConfigurationError
+from ..client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
+from .validation import FieldError, is_unknown
+
+ACCOUNT_INPUT = "account"
+TOKEN_SOURCE = "the Account's api_token"  # noqa: S105 - where a token came from, for errors
+URL_SOURCE = "the Account's api_url"
+
+
+class Account:
+    """An API endpoint and token for the resources and queries it is passed to.
+
+    :param api_token: The API token (``vps_...``), best from a secret:
+        ``config.require_secret("otherToken")``. It is stored in the stack's
+        state only as a secret, and never shown.
+    :param api_url: The API's base URL, ending in ``/api/v1`` (default
+        ``https://admin.vps.org/api/v1``). Like an explicit Pulumi provider, an
+        Account does not read ``vpsbackup:apiUrl``.
+
+    Resources and queries given no account use the stack configuration
+    (``vpsbackup:apiToken``, ``vpsbackup:apiUrl``) or the environment, as before.
+    """
+
+    __slots__ = ("api_token", "api_url")
+
+    def __init__(
+        self, *, api_token: pulumi.Input[str], api_url: pulumi.Input[str] = DEFAULT_BASE_URL
+    ) -> None:
+        if api_token is None:
+            raise TypeError("Account: missing required argument 'api_token'")
+        if isinstance(api_token, str):
+            # Refused here, where the mistake is, and named without its value.
+            api_token = check_token(api_token.strip(), TOKEN_SOURCE)
+        if api_url is None:
+            api_url = DEFAULT_BASE_URL
+        if isinstance(api_url, str):
+            api_url = normalise_base_url(api_url, URL_SOURCE)
+        self.api_token: pulumi.Input[str] = api_token
+        self.api_url: pulumi.Input[str] = api_url
+
+    def __repr__(self) -> str:
+        url = self.api_url if isinstance(self.api_url, str) else "<output>"
+        return f"Account(api_url={url!r}, api_token=[secret])"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "refusing to pickle an Account: it holds an API token, which must not reach "
+            "Pulumi state except as a secret input"
+        )
+
+    def to_input(self) -> dict[str, Any]:
+        """The resource input: the token always a secret."""
+        return {"api_url": self.api_url, "api_token": pulumi.Output.secret(self.api_token)}
+
+    def plain(self, caller: str) -> tuple[str, str]:
+        """URL and token as plain text, for the plain (non-`_output`) query forms."""
+        if not isinstance(self.api_token, str) or not isinstance(self.api_url, str):
+            raise TypeError(
+                f"{caller}: this Account's api_token or api_url is a pulumi Output (such as "
+                f"config.require_secret(...)); use {caller}_output(..., account=...), which "
+                "resolves it, or build the Account from plain strings"
+            )
+        return self.api_url, self.api_token
+
+    def resolved(self) -> pulumi.Output[tuple[str, str]]:
+        """URL and token once known (a secret Output), for the `_output` query forms."""
+        return pulumi.Output.all(self.api_url, self.api_token).apply(lambda a: (a[0], a[1]))
+
+
+def account_input(field: str, value: Any) -> dict[str, Any]:
+    """Check's validator of the `account` input: a URL and a token, both well formed.
+
+    Errors name the field and never the token; an unknown token (preview) passes.
+    """
+    if not isinstance(value, Mapping) or set(value) - {"api_url", "api_token"}:
+        raise FieldError(field, "must be a vps.Account(api_token=..., api_url=...)")
+    url = value.get("api_url")
+    token = value.get("api_token")
+    if token is None:
+        raise FieldError(field, "api_token is required")
+    try:
+        if url is None:
+            url = DEFAULT_BASE_URL
+        if not is_unknown(url):
+            url = normalise_base_url(url, URL_SOURCE) if isinstance(url, str) else None
+            if url is None:
+                raise FieldError(field, "api_url must be a string")
+        if not is_unknown(token):
+            if not isinstance(token, str):
+                raise FieldError(field, "api_token must be a string")
+            token = check_token(token.strip(), TOKEN_SOURCE)
+    except ConfigurationError as exc:
+        raise FieldError(field, str(exc)) from None  # its message shows no token
+    return {"api_url": url, "api_token": token}
+
+
+def account_parts(value: Any) -> tuple[str, str]:
+    """URL and token of a stored, known `account` value (from inputs or outputs)."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError("the resource's account is malformed in state")
+    url = normalise_base_url(str(value.get("api_url") or DEFAULT_BASE_URL), URL_SOURCE)
+    token = value.get("api_token")
+    if not isinstance(token, str):
+        raise ConfigurationError("the resource's account has no api_token in state")
+    return url, check_token(token.strip(), TOKEN_SOURCE)
+
+
+def account_url(value: Any) -> str | None:
+    """The normalised API URL of an `account` value; None while unknown or malformed."""
+    if not isinstance(value, Mapping):
+        return None
+    url = value.get("api_url")
+    if url is None:
+        url = DEFAULT_BASE_URL
+    if not isinstance(url, str) or is_unknown(url):
+        return None
+    try:
+        return normalise_base_url(url, URL_SOURCE)
+    except ConfigurationError:
+        return None
+
+
+def account_key(url: str, token: str) -> str:
+    """What identifies an account in a cache or a diff: a hash, never the token."""
+    return hashlib.sha256(f"{url}\0{token}".encode()).hexdigest()
+
+
+def account_identity(value: Any) -> Any:
+    """What a diff compares for `account`: URL and a hash of the token."""
+    if value is None:
+        return None
+    try:
+        url, token = account_parts(value)
+    except ConfigurationError:
+        return "malformed"
+    return [url, account_key(url, token)]
+
+
+__all__ = [
+    "ACCOUNT_INPUT",
+    "Account",
+    "account_identity",
+    "account_input",
+    "account_key",
+    "account_parts",
+    "account_url",
+]
