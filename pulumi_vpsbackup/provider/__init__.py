@@ -15,16 +15,21 @@ from .queries import (
 )
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider
+from .rotation import RotationProvider
+from .rotation_resource import BackupRotation, BackupRotationArgs
 
 __all__ = [
     "Backup",
     "BackupArgs",
     "BackupInfo",
     "BackupProvider",
+    "BackupRotation",
+    "BackupRotationArgs",
     "GetBackupsResult",
     "Restore",
     "RestoreArgs",
     "RestoreProvider",
+    "RotationProvider",
     "get_backups",
     "get_backups_output",
     "get_latest_backup",
