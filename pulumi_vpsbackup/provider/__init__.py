@@ -16,6 +16,8 @@ from .queries import (
 )
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider
+from .rotation import RotationProvider
+from .rotation_resource import BackupRotation, BackupRotationArgs
 
 __all__ = [
     "Account",
@@ -23,10 +25,13 @@ __all__ = [
     "BackupArgs",
     "BackupInfo",
     "BackupProvider",
+    "BackupRotation",
+    "BackupRotationArgs",
     "GetBackupsResult",
     "Restore",
     "RestoreArgs",
     "RestoreProvider",
+    "RotationProvider",
     "get_backups",
     "get_backups_output",
     "get_latest_backup",

@@ -17,6 +17,7 @@ CAMPAIGN_PROGRAM = PROGRAMS / "campaign.py"
 LOAD_PROGRAM = PROGRAMS / "load.py"
 BACKUP_TYPE = "pulumi-python:dynamic/vpsbackup:Backup"
 RESTORE_TYPE = "pulumi-python:dynamic/vpsbackup:Restore"
+ROTATION_TYPE = "pulumi-python:dynamic/vpsbackup:BackupRotation"
 SERVERS = (12345, 12346)
 
 

@@ -3,7 +3,9 @@
 Config (namespace ``campaign``): ``backups`` (how many, default 3), ``generation``
 (part of every description: changing it replaces every backup, and the Restore
 with them), ``restore`` (true: restore server 12346 from the second backup),
-``timeout`` (how long each backup is waited for, default ``20s``).
+``timeout`` (how long each backup is waited for, default ``20s``), ``rotation``
+(true: a BackupRotation of server 12346 with keep=2 whose triggers are
+``generation`` and ``release``, so it adds a backup whenever either changes).
 """
 
 import pulumi
@@ -28,4 +30,14 @@ backups = [
 if config.get_bool("restore") and count > 1:
     vps.Restore("restore", server_id=servers[1], backup_id=backups[1].backup_id, timeout="20s")
 
+if config.get_bool("rotation"):
+    rotation = vps.BackupRotation(
+        "rotation",
+        server_id=servers[1],
+        keep=2,
+        triggers=[generation, config.get("release") or "1"],
+        description="campaign rotation",
+        timeout=timeout,
+    )
+    pulumi.export("rotationIds", rotation.backup_ids)
 pulumi.export("backupIds", [b.backup_id for b in backups])

@@ -1,0 +1,396 @@
+"""The `BackupRotation` resource: the last N backups of a server, one per trigger change.
+
+Members are the backups the rotation made; each carries the rotation's marker
+key (`[pvb:<key>.<random>]`, see `pulumi_vpsbackup.client.marker`), and the
+outputs list them newest first (`backup_ids`). A rotation never touches a
+backup it did not make: it deletes only ids from its own outputs.
+
+Lifecycle, as the engine drives it:
+
+- check: validates inputs; for a rotation about to add a backup (a create,
+  or a `triggers` change) asks the API whether the server exists and has a
+  free slot, and warns at preview when it has none, saying what `up` will do.
+  A new rotation's plan is printed here.
+- diff: `server_id` replaces; `triggers`, `keep`, `description` and
+  `timeout` update in place. The plan of an update (what is added, which ids
+  are deleted) is printed as a progress line, since the SDK's dynamic
+  provider host passes no detailed diff to the engine.
+- create / a `triggers` change: add one backup exactly as `Backup` creates
+  one (the same code: marker, leftover settling, waiting, deleting it again
+  when it fails or times out), then delete the oldest members beyond `keep`.
+  The quota: when the server has no free slot and the rotation already holds
+  `keep` members, the oldest member (which the add would prune anyway) is
+  deleted first; with fewer members the add is refused before any request
+  that changes something.
+- update without a `triggers` change: prunes to `keep` (lowering `keep`
+  deletes the oldest extras) or only records the inputs (`description`,
+  `timeout`).
+  A member that cannot be deleted while pruning stays a member (with a
+  warning): the new backup is recorded, never orphaned, and the next update
+  prunes again.
+- read: one listing of the server; a member is dropped only when a second,
+  fresh listing agrees that it is gone.
+- delete: deletes every member (404 is done; a running one is waited for,
+  then deleted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from ..client import (
+    ApiError,
+    AuthenticationError,
+    Backup,
+    ConfigurationError,
+    NotFoundError,
+    TransportError,
+    VpsBackupError,
+    VpsClient,
+)
+from . import validation as v
+from .backup import (
+    MANUAL_BACKUP_LIMIT,
+    MAX_OWN_DESCRIPTION,
+    BackupProvider,
+    _key_of,
+    _note_in_state,
+    _too_long,
+    resource_key_input,
+)
+from .base import VpsProvider, first_line, progress, user_error, warn
+
+__all__ = ["RotationProvider"]
+
+
+def keep_count(field: str, value: Any) -> int:
+    """How many of its own backups a rotation keeps: 1 to the server's manual limit."""
+    try:
+        count = v.positive_id(field, value)
+    except v.FieldError:
+        count = 0
+    if not 1 <= count <= MANUAL_BACKUP_LIMIT:
+        raise v.FieldError(
+            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {value!r}"
+        )
+    return count
+
+
+def _text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise v.FieldError(field, f"must be a string, got {value!r}")
+    return value
+
+
+INPUT_FIELDS = [
+    v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
+    v.FieldSpec("keep", keep_count, required=True),
+    v.FieldSpec("triggers", v.triggers),
+    v.FieldSpec("description", v.description, compare=v.same_text),
+    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
+    # Hidden, set by the resource class, never compared by diff.
+    v.FieldSpec("resource_key", resource_key_input),
+    v.FieldSpec("resource_name", _text),
+]
+INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
+HIDDEN = ("resource_key", "resource_name")
+
+
+def _backup_steps(client: VpsClient, config: dict[str, Any]) -> BackupProvider:
+    """Backup's provider, on this rotation's client, for its steps used as they are.
+
+    The marker create that adopts after a lost answer only on proof, settling a
+    leftover of an earlier run by its key, waiting and deleting the backup
+    again when it fails or times out, and delete with its 404 and
+    still-running rules: one implementation for both resources.
+    """
+    steps = BackupProvider()
+    steps._config = config
+    steps._client = client
+    return steps
+
+
+class RotationProvider(VpsProvider):
+    """Dynamic provider behind `pulumi_vpsbackup.BackupRotation` (do not rename:
+    the class is referenced by name from every stack's state)."""
+
+    fields = INPUT_FIELDS
+
+    # ---- check -------------------------------------------------------------
+    def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
+        creating = not olds or "server_id" in self._changes(olds, inputs)
+        adding = creating or "triggers" in self._changes(olds, inputs)
+        if not adding:
+            return []
+        described = inputs.get("description")
+        if isinstance(described, str) and len(described) > MAX_OWN_DESCRIPTION:
+            return [CheckFailure("description", _too_long(described))]
+        server_id = inputs["server_id"]
+        if v.is_unknown(server_id):
+            return []
+        name = _name(inputs)
+        try:
+            client = self.client()
+            server = client.get_server(server_id)
+            manual = client.list_backups(server_id=server_id, backup_type="manual", max_age=5.0)
+        except NotFoundError:
+            if creating:
+                steps = _backup_steps(client, self._config)
+                return [CheckFailure("server_id", steps._unknown_server_reason(server_id))]
+            return []
+        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+            warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
+            return []
+        keep = inputs.get("keep")
+        if creating:
+            keeps = "" if v.is_unknown(keep) else f" (keeps {keep})"
+            progress(f"rotation {name}: will add 1 backup of server {server_id}{keeps}")
+        if len(manual) >= MANUAL_BACKUP_LIMIT:
+            key = inputs.get("resource_key")
+            own = sorted(b.id for b in manual if key and _key_of(b.description) == key)
+            if isinstance(keep, int) and own and len(own) >= keep:
+                then = (
+                    f"`up` will delete its oldest backup {own[0]} first (it would be pruned "
+                    "anyway) and then add the new one"
+                )
+            else:
+                then = (
+                    f"it holds {len(own)} of its own, fewer than keep, so `up` will refuse to "
+                    "add one: delete a backup of the server first"
+                )
+            warn(
+                f"rotation {name}: server {server_id} ({server.name}) already has {len(manual)} "
+                f"manual backups, the limit is {MANUAL_BACKUP_LIMIT} "
+                f"(ids: {', '.join(str(b.id) for b in manual)}); {then}"
+            )
+        return []
+
+    # ---- diff --------------------------------------------------------------
+    def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return [n for n in v.changed_fields(self.fields, olds, news) if n not in HIDDEN]
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        members = _member_ids(olds)
+        _note_in_state(*members)
+        changed = self._changes(olds, news)
+        replaces = [n for n in changed if self._spec(n).replaces]
+        if changed and not replaces:
+            self._show_plan(olds, news, members, adds="triggers" in changed)
+        return DiffResult(
+            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+        )
+
+    def _show_plan(
+        self, olds: dict[str, Any], news: dict[str, Any], members: list[int], adds: bool
+    ) -> None:
+        keep = news.get("keep")
+        server_id = v.canonical(olds.get("server_id"))
+        name = _name(news) if news.get("resource_name") else _name(olds)
+        if v.is_unknown(keep) or keep is None:
+            if adds:
+                progress(f"rotation {name}: will add 1 backup of server {server_id}")
+            return
+        keep = int(keep)
+        doomed = _beyond(members, keep - 1 if adds else keep)
+        parts = [f"add 1 backup of server {server_id}"] if adds else []
+        if doomed:
+            parts.append(f"delete {', '.join(str(i) for i in doomed)}")
+        if parts:
+            progress(f"rotation {name}: will {' and '.join(parts)} (keeps {keep})")
+
+    # ---- create ------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _known_inputs(props)
+        client = self.client()
+        backup, members = self._add(client, inputs, [])
+        members = self._prune(client, inputs, members)
+        outs = _outputs(inputs, members, backup.server_name)
+        return CreateResult(_rotation_id(inputs), outs)
+
+    def _add(
+        self, client: VpsClient, inputs: dict[str, Any], members: list[int]
+    ) -> tuple[Backup, list[int]]:
+        """One new member, made and waited for exactly as `Backup` makes one."""
+        server_id = inputs["server_id"]
+        key = inputs["resource_key"]
+        description = inputs.get("description")
+        if description is not None and len(description) > MAX_OWN_DESCRIPTION:
+            raise user_error(f"description: {_too_long(description)}")
+        steps = _backup_steps(client, self._config)
+        found = steps._settle_leftovers(client, inputs)
+        if found is None:
+            members = self._make_room(client, inputs, members)
+            backup = steps._create(client, server_id, description, key)
+            progress(
+                f"rotation {_name(inputs)}: created backup {backup.id} of server {server_id} "
+                f"({backup.status})"
+            )
+        else:
+            backup = found
+        if backup.is_in_progress:
+            backup = steps._wait_or_undo(client, backup, inputs["timeout"], undo=True, key=key)
+        _note_in_state(backup.id)
+        return backup, [backup.id, *(m for m in members if m != backup.id)]
+
+    def _make_room(
+        self, client: VpsClient, inputs: dict[str, Any], members: list[int]
+    ) -> list[int]:
+        """On a full server, the oldest member goes first if the add would prune it anyway."""
+        server_id = inputs["server_id"]
+        manual = client.list_backups(server_id=server_id, backup_type="manual", max_age=5.0)
+        if len(manual) < MANUAL_BACKUP_LIMIT:
+            return members
+        name = _name(inputs)
+        if not members or len(members) < inputs["keep"]:
+            raise user_error(
+                f"Rotation {name}: server {server_id} already has {len(manual)} manual backups, "
+                f"the limit is {MANUAL_BACKUP_LIMIT}, and the rotation holds {len(members)} of "
+                f"its own, fewer than keep={inputs['keep']}, so it has none to give up; nothing "
+                f"was changed. Delete a backup of the server (ids: "
+                f"{', '.join(str(b.id) for b in manual)}) or lower keep, then run `pulumi up` "
+                "again."
+            )
+        oldest = members[-1]
+        progress(
+            f"rotation {name}: server {server_id} is at its {MANUAL_BACKUP_LIMIT}-backup limit; "
+            f"deleting its oldest backup {oldest} before adding the new one"
+        )
+        self._delete_member(client, oldest, inputs)
+        return members[:-1]
+
+    def _prune(self, client: VpsClient, inputs: dict[str, Any], members: list[int]) -> list[int]:
+        """Delete the oldest members beyond `keep`; one that cannot be deleted stays a member."""
+        kept = list(members)
+        for backup_id in reversed(_beyond(members, inputs["keep"])):
+            try:
+                self._delete_member(client, backup_id, inputs)
+            except VpsBackupError as exc:
+                warn(
+                    f"rotation {_name(inputs)}: could not delete backup {backup_id} "
+                    f"({first_line(exc)}); it stays in the rotation and the next update "
+                    "deletes it"
+                )
+                continue
+            kept.remove(backup_id)
+        return kept
+
+    def _delete_member(self, client: VpsClient, backup_id: int, inputs: dict[str, Any]) -> None:
+        steps = _backup_steps(client, self._config)
+        steps.delete(
+            str(backup_id), {"server_id": inputs["server_id"], "timeout": inputs["timeout"]}
+        )
+        progress(f"rotation {_name(inputs)}: deleted backup {backup_id}")
+
+    # ---- update ------------------------------------------------------------
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = _known_inputs(news)
+        members = _member_ids(olds)
+        _note_in_state(*members)
+        server_name = olds.get("server_name")
+        if "triggers" in self._changes(olds, news):
+            client = self.client()
+            backup, members = self._add(client, inputs, members)
+            server_name = backup.server_name or server_name
+        if _beyond(members, inputs["keep"]):
+            members = self._prune(self.client(), inputs, members)
+        return UpdateResult(_outputs(inputs, members, server_name))
+
+    # ---- read --------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+        inputs["server_id"] = v.positive_id("server_id", inputs.get("server_id"))
+        members = _member_ids(props)
+        _note_in_state(*members)
+        client = self.client()
+        listing = {b.id: b for b in client.list_backups(server_id=inputs["server_id"])}
+        missing = [m for m in members if m not in listing]
+        if missing:
+            # Paging is no snapshot: a member is dropped only when a second listing agrees.
+            again = {b.id: b for b in client.list_backups(server_id=inputs["server_id"])}
+            gone = [m for m in missing if m not in again]
+            listing.update(again)
+            if gone:
+                progress(
+                    f"rotation {_name(inputs)}: backups {', '.join(map(str, gone))} are gone "
+                    "from VPS.org; dropped from the rotation"
+                )
+            members = [m for m in members if m not in gone]
+        names = [listing[m].server_name for m in members if m in listing]
+        server_name = next((n for n in names if n), None) or props.get("server_name")
+        outs = _outputs(inputs, members, server_name)
+        return ReadResult(id_, outs, inputs)
+
+    # ---- delete ------------------------------------------------------------
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        members = _member_ids(props)
+        _note_in_state(*members)
+        inputs = {
+            "server_id": v.positive_id("server_id", props.get("server_id")),
+            "timeout": float(props.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS),
+            "resource_name": props.get("resource_name"),
+        }
+        client = self.client()
+        deleted: list[str] = []
+        stuck: list[str] = []
+        for backup_id in reversed(members):  # oldest first, like pruning
+            try:
+                self._delete_member(client, backup_id, inputs)
+                deleted.append(str(backup_id))
+            except VpsBackupError as exc:
+                stuck.append(f"{backup_id} ({first_line(exc)})")
+        if stuck:
+            raise user_error(
+                f"Rotation {_name(inputs)}: backups {', '.join(stuck)} of server "
+                f"{inputs['server_id']} could not be deleted"
+                + (f" (deleted: {', '.join(deleted)})" if deleted else "")
+                + "; the rotation stays in the stack. Run `pulumi destroy` again: a backup "
+                "already deleted counts as done."
+            )
+
+
+def _beyond(members: list[int], keep: int) -> list[int]:
+    """The members past the newest `keep` (newest first, as `members`)."""
+    return members[max(keep, 0) :]
+
+
+def _member_ids(props: dict[str, Any]) -> list[int]:
+    ids = []
+    for value in props.get("backup_ids") or []:
+        try:
+            ids.append(v.positive_id("backup_ids", value))
+        except v.FieldError:
+            continue
+    return ids
+
+
+def _name(inputs: dict[str, Any]) -> str:
+    name = inputs.get("resource_name")
+    return name if isinstance(name, str) and name else "(unnamed)"
+
+
+def _rotation_id(inputs: dict[str, Any]) -> str:
+    return f"rotation-{inputs['server_id']}-{inputs['resource_key']}"
+
+
+def _outputs(inputs: dict[str, Any], members: list[int], server_name: Any) -> dict[str, Any]:
+    """Members newest first, and copies of the inputs (later calls see only outputs)."""
+    outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
+    outs["backup_ids"] = list(members)
+    if members:
+        outs["latest_backup_id"] = members[0]
+    if server_name:
+        outs["server_name"] = server_name
+    return outs
+
+
+def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:
+    """Create/update props are fully known; normalise engine floats again."""
+    inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+    inputs["server_id"] = v.positive_id("server_id", inputs.get("server_id"))
+    inputs["keep"] = keep_count("keep", inputs.get("keep"))
+    inputs["timeout"] = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
+    if not inputs.get("resource_key"):
+        raise user_error("resource_key: missing; create rotations with BackupRotation(...)")
+    return inputs

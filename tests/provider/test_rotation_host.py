@@ -1,0 +1,311 @@
+"""The BackupRotation provider driven through the real SDK provider host, as the engine drives it.
+
+Against the fake over real HTTP: create, trigger changes that add and prune,
+`keep` changes, a description change, refresh in one listing, destroy, the
+10-backup limit, and a failed backup that leaves the rotation as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pulumi_vpsbackup.client.marker import parse_marker, resource_key, strip_marker
+from pulumi_vpsbackup.provider import RotationProvider
+from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
+
+from .conftest import Engine, Resource, api_requests, fake_backups
+
+ROTATION_TYPE = "pulumi-python:dynamic/vpsbackup:BackupRotation"
+ROTATION_PROVIDER = serialize_provider(RotationProvider())
+SERVER = 12345
+
+
+class Rotations(Engine):
+    """Engine steps for rotations, with the hidden inputs the resource class adds."""
+
+    def inputs(self, name: str, **inputs: Any) -> dict[str, Any]:
+        return {
+            "resource_key": resource_key("test", "dev", "", "", name),
+            "resource_name": name,
+            **inputs,
+        }
+
+    def make(self, name: str, **inputs: Any) -> Resource:
+        return self.create(name, **self.inputs(name, **inputs))
+
+    def change(self, res: Resource, **inputs: Any) -> Any:
+        """check, diff and (when the diff says so) update; returns the diff."""
+        name = res.urn.split("::")[-1]
+        checked, outcome = self.diff(res, **self.inputs(name, **inputs))
+        assert not outcome.replaces, outcome
+        if outcome.changes:
+            res.outputs = self.host.update(res.id, res.urn, res.outputs, checked)
+            res.inputs = checked
+        return outcome
+
+    def read(self, res: Resource) -> tuple[str, dict[str, Any]]:
+        id_, outs, _ = self.host.read(res.id, res.urn, res.outputs, res.inputs)
+        return id_, outs
+
+
+@pytest.fixture
+def rotations(host: ProviderHost) -> Rotations:
+    return Rotations(host, ROTATION_TYPE, ROTATION_PROVIDER)
+
+
+def own(fake, name: str, server_id: int = SERVER) -> list[int]:
+    """The fake's backups carrying this rotation's key, newest first."""
+    key = resource_key("test", "dev", "", "", name)
+    found = []
+    for backup_id, backup in fake_backups(fake, server_id).items():
+        marker = parse_marker(backup["description"])
+        if marker is not None and marker.key == key:
+            found.append(backup_id)
+    return sorted(found, reverse=True)
+
+
+def listing(fake, server_id: int = SERVER) -> str:
+    rows = [
+        f"  {i} {b['backup_type']:9} {b['status']:11} {b['description']}"
+        for i, b in sorted(fake_backups(fake, server_id).items())
+    ]
+    return "\n".join(rows)
+
+
+def list_requests(fake) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in api_requests(fake) if m == "GET" and p == "/api/v1/backups/"]
+
+
+# ---- create ----------------------------------------------------------------------------
+
+
+def test_create_takes_the_first_backup_with_the_rotations_marker(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="release")
+    (first,) = own(fake, "r")
+    out = res.outputs
+    assert out["backup_ids"] == [first]
+    assert out["latest_backup_id"] == first
+    assert out["server_name"] == "web-server-01"
+    assert out["keep"] == 2 and out["triggers"] == ["v1"] and out["description"] == "release"
+    made = fake_backups(fake)[first]
+    assert made["status"] == "completed"
+    assert strip_marker(made["description"]) == "release"
+
+
+def test_a_new_rotation_shows_its_plan_at_preview(rotations: Rotations, fake, host):
+    _, failures = rotations.check("p", rotations.inputs("p", server_id=SERVER, keep=3))
+    assert failures == []
+    assert "rotation p: will add 1 backup of server 12345 (keeps 3)" in host.output()
+
+
+def test_check_names_bad_inputs(rotations: Rotations, fake):
+    _, failures = rotations.check("r", rotations.inputs("r", server_id=SERVER, keep=0))
+    assert dict(failures).keys() == {"keep"}
+    _, failures = rotations.check("r", rotations.inputs("r", server_id=SERVER, keep=11))
+    assert "from 1 to 10" in dict(failures)["keep"]
+    _, failures = rotations.check("r", rotations.inputs("r", server_id=999, keep=1))
+    assert "server 999 does not exist" in dict(failures)["server_id"]
+
+
+# ---- trigger changes -------------------------------------------------------------------
+
+
+def test_three_releases_keep_the_last_two_of_its_own_and_nothing_else(
+    rotations: Rotations, fake, host
+):
+    # A person's backup with the same description as the rotation's: never touched.
+    person = fake.seed_backup(server_id=SERVER, backup_type="manual", description="release")
+    res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="release")
+    history = [own(fake, "r")]
+    for version in ("v2", "v3", "v4"):
+        outcome = rotations.change(
+            res, server_id=SERVER, keep=2, triggers=[version], description="release"
+        )
+        assert outcome.changes and outcome.replaces == []  # an update, not a replace
+        mine = own(fake, "r")
+        print(f"after {version}:\n{listing(fake)}")
+        assert len(mine) == 2
+        assert res.outputs["backup_ids"] == mine  # newest first
+        assert res.outputs["latest_backup_id"] == mine[0]
+        assert mine[1] == history[-1][0]  # the previous newest stays, the older goes
+        assert person["id"] in fake_backups(fake)
+        history.append(mine)
+    assert 499 in fake_backups(fake)  # the world's own manual backup too
+    # The plan was shown at the diff, before the update: add one, delete the oldest.
+    _third, second = history[2]
+    assert (
+        f"rotation r: will add 1 backup of server 12345 and delete {second} (keeps 2)"
+        in host.output()
+    )
+
+
+def test_a_failed_backup_is_deleted_and_the_rotation_keeps_its_members(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=1, triggers=["v1"])
+    before = set(fake_backups(fake))
+    fake.set_behaviour(failure_rate=1.0)
+    name = res.urn.split("::")[-1]
+    checked, _ = rotations.diff(
+        res, **rotations.inputs(name, server_id=SERVER, keep=1, triggers=["v2"])
+    )
+    with pytest.raises(ProviderError) as info:
+        rotations.host.update(res.id, res.urn, res.outputs, checked)
+    assert "was deleted" in info.value.message
+    assert set(fake_backups(fake)) == before  # nothing pruned, nothing orphaned
+
+
+def test_a_lost_answer_adopts_only_its_own_backup(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="same")
+    fake.seed_backup(server_id=SERVER, backup_type="manual", description="same")
+    fake.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="after", count=1)
+    rotations.change(res, server_id=SERVER, keep=2, triggers=["v2"], description="same")
+    assert res.outputs["backup_ids"] == own(fake, "r")
+    assert len(own(fake, "r")) == 2
+
+
+# ---- keep and description --------------------------------------------------------------
+
+
+def test_lowering_keep_deletes_the_oldest_and_raising_it_deletes_nothing(
+    rotations: Rotations, fake, host
+):
+    res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
+    for version in ("v2", "v3"):
+        rotations.change(res, server_id=SERVER, keep=3, triggers=[version])
+    newest, middle, oldest = own(fake, "r")
+    rotations.change(res, server_id=SERVER, keep=1, triggers=["v3"])
+    assert own(fake, "r") == [newest] == res.outputs["backup_ids"]
+    assert f"rotation r: will delete {middle}, {oldest} (keeps 1)" in host.output()
+    fake.clear_requests()
+    outcome = rotations.change(res, server_id=SERVER, keep=3, triggers=["v3"])
+    assert outcome.changes and outcome.replaces == []
+    assert api_requests(fake) == []
+    assert res.outputs["backup_ids"] == [newest] and res.outputs["keep"] == 3
+
+
+def test_a_description_change_is_an_update_for_future_backups_only(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="old")
+    fake.clear_requests()
+    outcome = rotations.change(res, server_id=SERVER, keep=2, triggers=["v1"], description="new")
+    assert outcome.changes and outcome.replaces == []
+    assert api_requests(fake) == []
+    rotations.change(res, server_id=SERVER, keep=2, triggers=["v2"], description="new")
+    newest, older = own(fake, "r")
+    assert strip_marker(fake_backups(fake)[newest]["description"]) == "new"
+    assert strip_marker(fake_backups(fake)[older]["description"]) == "old"
+
+
+def test_a_server_change_replaces(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"])
+    name = res.urn.split("::")[-1]
+    _, outcome = rotations.diff(res, **rotations.inputs(name, server_id=12346, keep=2))
+    assert outcome.changes and outcome.replaces == ["server_id"]
+
+
+# ---- refresh and destroy ---------------------------------------------------------------
+
+
+def test_refresh_reads_every_member_in_one_listing(rotations: Rotations, fake):
+    res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
+    for version in ("v2", "v3"):
+        rotations.change(res, server_id=SERVER, keep=3, triggers=[version])
+    fake.clear_requests()
+    id_, outs = rotations.read(res)
+    assert id_ == res.id
+    assert outs["backup_ids"] == res.outputs["backup_ids"]
+    assert len(list_requests(fake)) == 1
+    assert api_requests(fake) == list_requests(fake)
+
+
+def test_refresh_drops_a_member_deleted_behind_its_back_when_two_listings_agree(
+    rotations: Rotations, fake
+):
+    res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
+    rotations.change(res, server_id=SERVER, keep=3, triggers=["v2"])
+    newest, gone = res.outputs["backup_ids"]
+    fake.remove_backup(gone)
+    fake.clear_requests()
+    _, outs = rotations.read(res)
+    assert outs["backup_ids"] == [newest]
+    assert len(list_requests(fake)) == 2  # absence seen twice before it is believed
+
+
+def test_destroy_deletes_every_member_and_a_missing_one_is_done(rotations: Rotations, fake):
+    person = fake.seed_backup(server_id=SERVER, backup_type="manual", description="x")
+    res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"], description="x")
+    for version in ("v2", "v3"):
+        rotations.change(res, server_id=SERVER, keep=3, triggers=[version], description="x")
+    fake.remove_backup(res.outputs["backup_ids"][1])
+    rotations.delete(res)
+    assert own(fake, "r") == []
+    assert person["id"] in fake_backups(fake)
+
+
+def test_destroy_waits_for_a_running_member_then_deletes_it(rotations: Rotations, fake, host):
+    fake.set_behaviour(completion="time", backup_seconds=3600, delete_in_progress="reject")
+    res = Resource(urn(ROTATION_TYPE, "r"))
+    running = fake.seed_backup(
+        server_id=SERVER, backup_type="manual", status="in_progress", description="run"
+    )
+    res.id = f"rotation-{SERVER}-x"
+    res.outputs = {
+        "server_id": SERVER,
+        "keep": 1,
+        "timeout": 30,
+        "backup_ids": [running["id"]],
+        "resource_name": "r",
+        "__provider": ROTATION_PROVIDER,
+    }
+    fake.set_behaviour(completion="reads", completion_reads=2)
+    rotations.delete(res)
+    assert running["id"] not in fake_backups(fake)
+    assert f"backup {running['id']} is still being created; waiting" in host.output()
+
+
+# ---- the 10-backup limit ---------------------------------------------------------------
+
+
+def fill(fake, server_id: int, count: int) -> None:
+    for n in range(count):
+        fake.seed_backup(server_id=server_id, backup_type="manual", description=f"m{n}")
+
+
+def test_a_full_server_with_keep_members_deletes_the_oldest_first(rotations: Rotations, fake, host):
+    fake.add_server(id=23461, name="full-rotation")
+    res = rotations.make("r", server_id=23461, keep=2, triggers=["v1"])
+    rotations.change(res, server_id=23461, keep=2, triggers=["v2"])
+    newest, oldest = own(fake, "r", 23461)
+    fill(fake, 23461, 8)
+    _, failures = rotations.check(
+        "r", rotations.inputs("r", server_id=23461, keep=2, triggers=["v3"]), olds=res.inputs
+    )
+    assert failures == []
+    assert f"will delete its oldest backup {oldest} first" in host.output()
+    rotations.change(res, server_id=23461, keep=2, triggers=["v3"])
+    assert own(fake, "r", 23461) == res.outputs["backup_ids"]
+    assert res.outputs["backup_ids"][1] == newest
+    assert len([b for b in fake_backups(fake, 23461).values()]) == 10
+
+
+def test_a_full_server_with_fewer_than_keep_members_refuses_before_any_change(
+    rotations: Rotations, fake, host
+):
+    fake.add_server(id=23462, name="full-short")
+    res = rotations.make("r", server_id=23462, keep=3, triggers=["v1"])
+    fill(fake, 23462, 9)
+    _, failures = rotations.check(
+        "r", rotations.inputs("r", server_id=23462, keep=3, triggers=["v2"]), olds=res.inputs
+    )
+    assert failures == []
+    assert "refuse to add one" in host.output()
+    before = set(fake_backups(fake, 23462))
+    name = res.urn.split("::")[-1]
+    checked, _ = rotations.diff(
+        res, **rotations.inputs(name, server_id=23462, keep=3, triggers=["v2"])
+    )
+    with pytest.raises(ProviderError) as info:
+        rotations.host.update(res.id, res.urn, res.outputs, checked)
+    assert "nothing was changed" in info.value.message
+    assert "fewer than keep=3" in info.value.message
+    assert set(fake_backups(fake, 23462)) == before
