@@ -138,7 +138,7 @@ class RotationProvider(VpsProvider):
         except NotFoundError:
             if creating:
                 steps = _backup_steps(client, self._config)
-                return [CheckFailure("server_id", steps._unknown_server_reason(server_id))]
+                return [CheckFailure("server_id", steps._unknown_server_reason(client, server_id))]
             return []
         except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
