@@ -393,6 +393,10 @@ class WaitError(VpsBackupError):
     def __str__(self) -> str:
         return self._describe()
 
+    def what_happened(self) -> str:
+        """The outcome alone, without advice: for callers that give their own next step."""
+        return self._describe().rstrip(".")
+
 
 class BackupFailedError(WaitError):
     """The backup ended in a status other than ``completed``."""
@@ -418,22 +422,28 @@ class BackupVanishedError(BackupFailedError):
 class RestoreFailedError(WaitError):
     """The server left ``restoring`` in a status other than ``active``."""
 
-    def _describe(self) -> str:
+    def what_happened(self) -> str:
         text = (
             f"Restore of server {self.resource_id} ended with server status "
             f"{self.last_status or 'unknown'} after {self.waited:.1f} s"
         )
-        if self.detail:
-            text += f" ({self.detail})"
-        return text + "; check the server in the VPS.org panel."
+        return text + (f" ({self.detail})" if self.detail else "")
+
+    def _describe(self) -> str:
+        return self.what_happened() + "; check the server in the VPS.org panel."
 
 
 class WaitTimeoutError(WaitError):
     """The deadline passed before the work finished; the work may still finish later."""
 
-    def _describe(self) -> str:
+    def what_happened(self) -> str:
         return (
             f"Timed out waiting for {self.kind} {self.resource_id}: still "
-            f"{self.last_status or 'unknown'} after {self.waited:.1f} s. The work may "
-            "still finish; raise the timeout or run the command again to pick it up."
+            f"{self.last_status or 'unknown'} after {self.waited:.1f} s"
+        )
+
+    def _describe(self) -> str:
+        return (
+            f"{self.what_happened()}. The work may still finish; raise the timeout or "
+            "wait for it again to pick it up."
         )

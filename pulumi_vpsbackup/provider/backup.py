@@ -55,6 +55,7 @@ from ..client import (
     TransportError,
     VpsBackupError,
     VpsClient,
+    WaitError,
     WaitTimeoutError,
 )
 from ..client.marker import MARKER_RESERVED, is_resource_key, parse_marker, strip_marker
@@ -392,7 +393,10 @@ class BackupProvider(VpsProvider):
         except VpsBackupError as exc:  # failed, timed out, or the API gave out
             if not undo:
                 raise
-            what = first_line(exc).rstrip(".")
+            # Our own next step follows: not the client's generic advice as well.
+            what = (
+                exc.what_happened() if isinstance(exc, WaitError) else first_line(exc).rstrip(".")
+            )
             left = self._remove_after_failure(client, backup, started, timeout)
             if left is None:
                 raise user_error(

@@ -245,7 +245,7 @@ class RestoreProvider(VpsProvider):
             except RestoreFailedError as exc:
                 # It ended badly: nothing is recorded, so `pulumi up` tries again.
                 raise user_error(
-                    f"{first_line(exc).rstrip('.')}. The restore of server {server_id} from "
+                    f"{exc.what_happened()}. The restore of server {server_id} from "
                     f"backup {backup_id} failed on VPS.org's side and cannot be undone; "
                     "nothing was recorded in state. VPS.org restores only an active server: "
                     "check and start the server in the VPS.org panel, then run `pulumi up` "

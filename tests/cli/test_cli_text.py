@@ -165,6 +165,9 @@ def test_a_wait_timeout_names_the_backup_and_one_next_step(
     assert ran.code != 0
     block = diagnostics(ran.out, BACKUP, "b")
     assert_short_error(block, "Timed out", "backup")
+    # One true next step: the backup was deleted, so nothing is "picked up" later.
+    assert "was deleted" in block[0] and "pick it up" not in block[0]
+    assert block[0].count("pulumi up") == 1, block[0]
     assert backups(fake.app) == before, "the timed-out backup is not left behind"
 
 

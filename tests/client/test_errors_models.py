@@ -232,3 +232,16 @@ def test_api_error_attributes() -> None:
         401,
         "r",
     )
+
+
+def test_a_wait_error_states_its_outcome_without_advice_for_callers_with_their_own() -> None:
+    from pulumi_vpsbackup.client.errors import RestoreFailedError, WaitTimeoutError
+
+    timeout = WaitTimeoutError("backup", 502, "in_progress", 2.0)
+    assert (
+        timeout.what_happened() == "Timed out waiting for backup 502: still in_progress after 2.0 s"
+    )
+    assert "pick it up" in str(timeout)  # the client's own advice stays in its message
+    failed = RestoreFailedError("restore", 12345, "stopped", 1.0, "backup_id=499")
+    assert failed.what_happened().endswith("(backup_id=499)")
+    assert "panel" in str(failed) and "panel" not in failed.what_happened()
