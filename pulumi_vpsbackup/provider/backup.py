@@ -48,6 +48,7 @@ from ..client import (
     AuthenticationError,
     Backup,
     BackupFailedError,
+    BadRequestError,
     ConfigurationError,
     ConflictError,
     CreateReconciliationError,
@@ -198,6 +199,24 @@ class BackupProvider(VpsProvider):
             )
         return []
 
+    def _refusal(self, client: VpsClient, server_id: int, exc: BadRequestError) -> VpsBackupError:
+        """A refused create, said as what to do: at the quota, which backups hold it."""
+        try:
+            manual = client.list_backups(server_id=server_id, backup_type="manual")
+        except VpsBackupError:
+            return exc  # the API's own words are all there is
+        if len(manual) < MANUAL_BACKUP_LIMIT:
+            return exc
+        ids = ", ".join(str(b.id) for b in manual)
+        said = (exc.message or str(exc)).rstrip(".")
+        return user_error(
+            f"Server {server_id} is at its limit of {MANUAL_BACKUP_LIMIT} manual backups "
+            f"(ids {ids}), so VPS.org refused a new one ({said}); nothing "
+            "was created. Delete one you no longer need, then run `pulumi up` again (for a "
+            "replacement, ResourceOptions(delete_before_replace=True) frees its own slot).",
+            exc,
+        )
+
     def _unknown_server_reason(self, client: VpsClient, server_id: int) -> str:
         reason = f"server {server_id} does not exist or is not visible to this API token"
         try:
@@ -285,6 +304,8 @@ class BackupProvider(VpsProvider):
     ) -> Backup:
         try:
             return client.create_backup(server_id, description, resource_key=key)
+        except BadRequestError as exc:
+            raise self._refusal(client, server_id, exc) from exc
         except CreateReconciliationError as exc:
             if key is None:
                 raise

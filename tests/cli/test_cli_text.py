@@ -150,7 +150,12 @@ def test_a_full_server_warns_at_preview_and_the_refusal_says_what_to_do(
 
     ran = project.up(ok=False)
     assert ran.code != 0
-    assert_short_error(diagnostics(ran.out, BACKUP, "b"), "10 manual backups", "Delete one")
+    assert_short_error(
+        diagnostics(ran.out, BACKUP, "b"),
+        "limit of 10 manual backups",
+        "Delete one you no longer need, then run `pulumi up` again",
+        "delete_before_replace",
+    )
     assert backups(fake.app) == before, "a refused create leaves nothing behind"
 
 

@@ -79,6 +79,10 @@ def test_a_full_server_is_refused_at_create_with_the_api_reason(backups: Engine,
     with pytest.raises(ProviderError) as info:
         backups.create("b", server_id=12346)
     assert "limit" in info.value.message.lower()
+    # What to do, with the ids that hold the quota, on the first line.
+    first = info.value.message.splitlines()[0]
+    assert first.startswith("Server 12346 is at its limit of 10 manual backups (ids ")
+    assert "Delete one you no longer need" in first and "delete_before_replace" in first
 
 
 def test_replacing_on_a_full_server_works_with_delete_before_replace(backups: Engine, fake):
