@@ -12,7 +12,14 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .resources import Duration, Triggers, _resource_key, _timeout_from_custom_timeouts, _wire_safe
+from .resources import (
+    Duration,
+    Triggers,
+    _args_or_type_error,
+    _resource_key,
+    _timeout_from_custom_timeouts,
+    _wire_safe,
+)
 from .rotation import RotationProvider
 
 ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
@@ -91,6 +98,7 @@ class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
         description: pulumi.Input[str] | None = None,
         timeout: Duration | None = None,
     ) -> None:
+        _args_or_type_error("BackupRotation", args, BackupRotationArgs, "server_id")
         if args is None:
             missing = [n for n, val in (("server_id", server_id), ("keep", keep)) if val is None]
             if missing:

@@ -59,3 +59,10 @@ def test_restore_get_reads_the_restore_by_its_id(reads):
         ]
 
     return pulumi.Output.all(got.id, got.server_status).apply(check)
+
+
+def test_a_rotations_server_id_given_positionally_gets_a_clear_type_error() -> None:
+    import pulumi_vpsbackup as vps
+
+    with pytest.raises(TypeError, match=r"BackupRotation: pass server_id=12345 as a keyword"):
+        vps.BackupRotation("r", 12345)  # type: ignore[arg-type]
