@@ -7,13 +7,19 @@
         client.wait_for_backup(backup.id, server_id=12345, timeout=1800)
 
 Modules: ``settings`` (where settings come from), ``secret`` (the token
-wrapper), ``transport`` (retries, redirects, logging; the retry policy is in its
-docstring), ``api`` (``VpsClient``), ``responses`` (decoding a response body),
-``listing`` (paged listings and their re-read rule), ``reconcile`` (resolving a
-create or restore whose answer was lost), ``models``, ``errors`` (the exception
+wrapper), ``transport`` (``HttpSession``: retries, redirects, logging; the retry
+policy is in its docstring), ``api`` (``VpsClient``), ``responses`` (decoding
+every answer: 2xx bodies into models, error statuses into errors), ``listing``
+(paged listings and their re-read rule), ``reconcile`` (resolving a create or
+restore whose answer was lost), ``models`` (``BackupRecord``, ``Server``,
+``RestoreRecord``, ...), ``status`` (what the status words mean: the one
+classification into running, succeeded and failed), ``errors`` (the exception
 tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
 loop), ``waiting`` (the waits for a backup and a restore) and ``cache`` (the
 shared listing cache). Importing reads no environment and opens no connection.
+
+``Backup`` is the old name of ``BackupRecord``, kept as an alias: the
+provider's ``Backup`` resource is another thing.
 """
 
 from __future__ import annotations
@@ -43,8 +49,10 @@ from .errors import (
 from .models import (
     Account,
     Backup,
+    BackupRecord,
     BackupStatus,
     BackupType,
+    RestoreRecord,
     RestoreResult,
     Server,
     ServerRef,
@@ -60,9 +68,19 @@ from .settings import (
     ClientSettings,
     resolve_settings,
 )
+from .status import (
+    FAILED_STATUSES,
+    RUNNING_STATUSES,
+    SUCCEEDED_STATUSES,
+    StatusPhase,
+    status_phase,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "FAILED_STATUSES",
+    "RUNNING_STATUSES",
+    "SUCCEEDED_STATUSES",
     "TOKEN_CONFIG_KEY",
     "TOKEN_ENV",
     "URL_CONFIG_KEY",
@@ -72,6 +90,7 @@ __all__ = [
     "AuthenticationError",
     "Backup",
     "BackupFailedError",
+    "BackupRecord",
     "BackupStatus",
     "BackupType",
     "BackupVanishedError",
@@ -86,11 +105,13 @@ __all__ = [
     "RateLimitedError",
     "RedirectError",
     "RestoreFailedError",
+    "RestoreRecord",
     "RestoreResult",
     "Secret",
     "Server",
     "ServerError",
     "ServerRef",
+    "StatusPhase",
     "TransportError",
     "UnexpectedResponseError",
     "VpsBackupError",
@@ -98,4 +119,5 @@ __all__ = [
     "WaitError",
     "WaitTimeoutError",
     "resolve_settings",
+    "status_phase",
 ]

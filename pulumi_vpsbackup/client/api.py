@@ -15,11 +15,11 @@ import httpx
 from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
 from .listing import Listing, fetch_backups, paginate
-from .models import Account, Backup, RestoreResult, Server
+from .models import Account, BackupRecord, RestoreResult, Server
 from .reconcile import accept_lost_restore, create_backup_reconciled
 from .responses import ResponseReader
 from .settings import ClientSettings, resolve_settings
-from .transport import Transport
+from .transport import HttpSession
 from .waiting import Waiter
 
 __all__ = ["VpsClient"]
@@ -66,7 +66,7 @@ class VpsClient:
         self._clock = clock
         self._wall_clock = wall_clock
         self._rng = rng if rng is not None else random.Random()
-        self._http = Transport(
+        self._http = HttpSession(
             settings,
             transport=transport,
             sleep=sleep,
@@ -84,7 +84,7 @@ class VpsClient:
         # keeps a sibling's backup from being adopted; it keeps a server's
         # creates (and their listings) in order within one process.
         self._create_locks: dict[int, threading.Lock] = {}
-        self._waiter = Waiter(settings.poll, sleep, clock, self._rng, self._http.redact)
+        self._waiter = Waiter(self, settings.poll, sleep, clock, self._rng, self._http.redact)
 
     @classmethod
     def from_env(
@@ -220,7 +220,7 @@ class VpsClient:
         server_id: int | None = None,
         backup_type: str | None = None,
         max_age: float = 0.0,
-    ) -> list[Backup]:
+    ) -> list[BackupRecord]:
         """All backups (of one server, of one type), following ``next`` to the end.
 
         With ``max_age > 0`` the answer may come from a listing of the same
@@ -234,7 +234,7 @@ class VpsClient:
 
     def find_backup(
         self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
-    ) -> Backup | None:
+    ) -> BackupRecord | None:
         """The backup with this id, or None when a listing proves it absent.
 
         The API has no GET for one backup, so this lists the server's backups
@@ -242,7 +242,7 @@ class VpsClient:
         in a cached listing is confirmed with a listing started after this call.
         """
 
-        def pick(listing: Listing) -> Backup | None:
+        def pick(listing: Listing) -> BackupRecord | None:
             return next((b for b in listing if b.id == backup_id), None)
 
         try:
@@ -262,7 +262,7 @@ class VpsClient:
 
     def create_backup(
         self, server_id: int, description: str | None = None, *, resource_key: str | None = None
-    ) -> Backup:
+    ) -> BackupRecord:
         """Start a manual backup; returns it ``in_progress``. Never creates two.
 
         The description stored on VPS.org is ``description`` plus a marker
@@ -273,28 +273,24 @@ class VpsClient:
         with self._state_lock:
             lock = self._create_locks.setdefault(int(server_id), threading.Lock())
         with lock:  # held for the POST and its reconciliation only, not for waiting
-            return self._create_backup(server_id, description, resource_key)
+            return create_backup_reconciled(self, server_id, description, resource_key=resource_key)
 
-    def _create_backup(
-        self, server_id: int, description: str | None, resource_key: str | None
-    ) -> Backup:
-        def read_backup(response: httpx.Response) -> Backup:
-            backup: Backup = self._read.parse(Backup.from_dict, self._read.json(response), response)
-            return backup
+    @property
+    def pacing(self) -> HttpSession:
+        """The retry pause and clock that reconciliation shares with the transport."""
+        return self._http
 
-        return create_backup_reconciled(
-            server_id,
-            description,
-            post=lambda body: self._call("POST", "/backups/", json=body),
-            read_backup=read_backup,
-            list_manual=lambda: self.list_backups(server_id=server_id, backup_type="manual"),
-            forget_listings=lambda: self._listings.invalidate(server_id, None),
-            backoff=self._http.backoff,
-            sleep=self._sleep,
-            clock=self._clock,
-            settings=self.settings,
-            resource_key=resource_key,
+    def _send_create(self, server_id: int, body: dict[str, Any]) -> BackupRecord:
+        """One ``POST /backups/``, parsed; the server's cached listings are dropped
+        whatever the outcome. Only the reconciliation in :mod:`.reconcile` calls it."""
+        try:
+            response = self._call("POST", "/backups/", json=body)
+        finally:
+            self._listings.invalidate(server_id, None)
+        backup: BackupRecord = self._read.parse(
+            BackupRecord.from_dict, self._read.json(response), response
         )
+        return backup
 
     def delete_backup(self, backup_id: int) -> bool:
         """Delete a backup: True if deleted now, False if it was already absent (404).
@@ -369,8 +365,8 @@ class VpsClient:
         *,
         server_id: int | None = None,
         timeout: float,
-        on_progress: Callable[[Backup, float], None] | None = None,
-    ) -> Backup:
+        on_progress: Callable[[BackupRecord, float], None] | None = None,
+    ) -> BackupRecord:
         """Poll until the backup is no longer running; return it when ``completed``.
 
         Raises :class:`BackupFailedError` for any other final status,
@@ -379,7 +375,6 @@ class VpsClient:
         ``on_progress(backup, seconds_waited)`` is called after every poll.
         """
         return self._waiter.backup(
-            lambda bid, sid: self.find_backup(bid, server_id=sid),
             backup_id,
             server_id=server_id,
             timeout=timeout,
@@ -401,7 +396,6 @@ class VpsClient:
         ``last_restore`` for ``backup_id`` (when given) says it failed.
         """
         return self._waiter.restore(
-            self.get_server,
             server_id,
             timeout=timeout,
             on_progress=on_progress,

@@ -30,6 +30,7 @@ the API's own words only.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 __all__ = [
@@ -54,28 +55,6 @@ __all__ = [
     "WaitTimeoutError",
 ]
 
-_REASONS = {
-    200: "OK",
-    301: "Moved Permanently",
-    302: "Found",
-    303: "See Other",
-    307: "Temporary Redirect",
-    308: "Permanent Redirect",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    410: "Gone",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
 
 def _rebuild(cls: type[VpsBackupError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
     error = cls.__new__(cls)
@@ -91,6 +70,13 @@ class VpsBackupError(Exception):
         # Subclasses take keyword-rich constructors; rebuild from state instead
         # so errors survive pickling (for example across a process pool).
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+    def _describe(self) -> str:
+        return super().__str__()
+
+    def __str__(self) -> str:
+        # Described from the attributes, so the text is right after unpickling too.
+        return self._describe()
 
 
 class ConfigurationError(VpsBackupError):
@@ -139,7 +125,10 @@ class ApiError(VpsBackupError):
 
     @property
     def reason(self) -> str:
-        return _REASONS.get(self.status_code, "")
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
 
     def _describe(self) -> str:
         status = f"{self.status_code} {self.reason}".strip()
@@ -155,9 +144,6 @@ class ApiError(VpsBackupError):
 
     def _hint(self) -> str:
         return self.hint
-
-    def __str__(self) -> str:
-        return self._describe()
 
 
 class BadRequestError(ApiError):
@@ -310,9 +296,6 @@ class TransportError(VpsBackupError):
             "Check the network and the API URL (vpsbackup:apiUrl or VPS_API_URL)."
         )
 
-    def __str__(self) -> str:
-        return self._describe()
-
 
 class CreateReconciliationError(VpsBackupError):
     """A create request failed ambiguously and its result could not be established.
@@ -359,9 +342,6 @@ class CreateReconciliationError(VpsBackupError):
             f"{what}{extra}."
         )
 
-    def __str__(self) -> str:
-        return self._describe()
-
 
 class WaitError(VpsBackupError):
     """Waiting for long-running work ended without success."""
@@ -389,9 +369,6 @@ class WaitError(VpsBackupError):
         if self.detail:
             text += f": {self.detail}"
         return text
-
-    def __str__(self) -> str:
-        return self._describe()
 
     def what_happened(self) -> str:
         """The outcome alone, without advice: for callers that give their own next step."""

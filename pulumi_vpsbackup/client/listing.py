@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from .errors import UnexpectedResponseError
-from .models import Backup
+from .models import BackupRecord
 from .responses import ResponseReader
 
 __all__ = ["LISTING_READS", "MAX_PAGES", "GetPage", "Listing", "fetch_backups", "paginate"]
@@ -24,7 +24,7 @@ logger = logging.getLogger("pulumi_vpsbackup.client")
 LISTING_READS = 3
 MAX_PAGES = 1000
 
-Listing = tuple[Backup, ...]
+Listing = tuple[BackupRecord, ...]
 #: Sends one GET (a path or an absolute ``next`` link, with optional query).
 GetPage = Callable[[str, Mapping[str, Any] | None], httpx.Response]
 #: One item of a listing with the response that carried it (for error messages).
@@ -117,7 +117,7 @@ def fetch_backups(
     """The backups of ``GET /backups/``, kept to the server and type asked for."""
     params = {"server_id": server_id, "backup_type": backup_type}
     backups = (
-        reader.parse(Backup.from_dict, item, response)
+        reader.parse(BackupRecord.from_dict, item, response)
         for item, response in paginate(get, reader, "/backups/", params)
     )
     return tuple(

@@ -10,15 +10,19 @@ never break an existing stack. Only an object without an ``id`` is refused
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Literal
+
+from .status import RESTORE_CLOCK_TOLERANCE, RUNNING_STATUSES, StatusPhase, status_phase
 
 __all__ = [
     "Account",
     "Backup",
+    "BackupRecord",
     "BackupStatus",
     "BackupType",
+    "RestoreRecord",
     "RestoreResult",
     "Server",
     "ServerRef",
@@ -29,9 +33,8 @@ __all__ = [
 BackupStatus = Literal["in_progress", "completed", "failed"]
 BackupType = Literal["manual", "automatic"]
 
-#: Statuses that mean "still running". Only ``in_progress`` is documented; the
-#: others are common spellings of the same thing and are waited on, not failed.
-RUNNING_BACKUP_STATUSES = frozenset({"in_progress", "pending", "queued", "running", "creating"})
+#: Kept for callers of the old name; the words and their meaning live in :mod:`.status`.
+RUNNING_BACKUP_STATUSES = RUNNING_STATUSES
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -90,6 +93,26 @@ def _dict(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, _Model):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+class _Model:
+    """The shared ``to_dict`` of the dataclasses below."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in order, JSON-ready, in the API's own shape."""
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
 def _require_id(data: Mapping[str, Any], what: str) -> int:
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a JSON object for a {what}, got {type(data).__name__}")
@@ -100,7 +123,7 @@ def _require_id(data: Mapping[str, Any], what: str) -> int:
 
 
 @dataclass(frozen=True)
-class ServerRef:
+class ServerRef(_Model):
     """The short server reference inside a backup."""
 
     id: int
@@ -110,13 +133,14 @@ class ServerRef:
     def from_dict(cls, data: Mapping[str, Any]) -> ServerRef:
         return cls(id=_require_id(data, "server"), name=_str(data.get("name")))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name}
-
 
 @dataclass(frozen=True)
-class Backup:
-    """One backup of one server."""
+class BackupRecord(_Model):
+    """One backup of one server, as the API lists it.
+
+    Also importable as ``Backup``, its name before the provider's ``Backup``
+    resource shared it.
+    """
 
     id: int
     server: ServerRef
@@ -137,11 +161,22 @@ class Backup:
         return self.server.name
 
     @property
+    def phase(self) -> StatusPhase:
+        """``running``, ``succeeded``, ``failed`` or ``unknown`` (see :mod:`.status`)."""
+        return status_phase(self.status)
+
+    @property
     def is_in_progress(self) -> bool:
-        return self.status in RUNNING_BACKUP_STATUSES
+        """Still being made (``in_progress``, ``queued``, ...): wait for it."""
+        return self.phase == "running"
+
+    @property
+    def is_completed(self) -> bool:
+        """Made, and so restorable."""
+        return self.phase == "succeeded"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Backup:
+    def from_dict(cls, data: Mapping[str, Any]) -> BackupRecord:
         ident = _require_id(data, "backup")
         raw_server = data.get("server")
         if isinstance(raw_server, Mapping) and _int(raw_server.get("id")) is not None:
@@ -163,23 +198,9 @@ class Backup:
             message=_str(data.get("message")),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, in the API's own shape."""
-        return {
-            "id": self.id,
-            "server": self.server.to_dict(),
-            "backup_type": self.backup_type,
-            "status": self.status,
-            "size_mb": self.size_mb,
-            "created_at": format_timestamp(self.created_at),
-            "expires_at": format_timestamp(self.expires_at),
-            "description": self.description,
-            "message": self.message,
-        }
-
 
 @dataclass(frozen=True)
-class Server:
+class Server(_Model):
     """A VPS as the servers listing shows it."""
 
     id: int
@@ -210,24 +231,78 @@ class Server:
             last_restore=_dict(data.get("last_restore")),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "hostname": self.hostname,
-            "status": self.status,
-            "ip_address": self.ip_address,
-            "location": self.location,
-            "plan": dict(self.plan) if self.plan is not None else None,
-            "os": dict(self.os) if self.os is not None else None,
-            "created_at": format_timestamp(self.created_at),
-            "updated_at": format_timestamp(self.updated_at),
-            "last_restore": dict(self.last_restore) if self.last_restore is not None else None,
-        }
+    @property
+    def restore_record(self) -> RestoreRecord | None:
+        """``last_restore`` parsed, or None when the server has none."""
+        return RestoreRecord.from_dict(self.last_restore)
+
+
+#: The old name of :class:`BackupRecord`, kept for code that imports it.
+Backup = BackupRecord
 
 
 @dataclass(frozen=True)
-class Account:
+class RestoreRecord:
+    """A server's ``last_restore``: which backup, how it is going, when it ran.
+
+    The API documents no shape for it; this reads ``backup_id`` or
+    ``backup.id``, ``status`` (classified by :func:`.status.status_phase`),
+    ``started_at`` (or ``requested_at``, ``created_at``) and ``finished_at``.
+    ``raw`` keeps the record as sent, for messages.
+    """
+
+    backup_id: int | None
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RestoreRecord | None:
+        """The record in ``data``; None for a missing or empty one."""
+        if not isinstance(data, Mapping) or not data:
+            return None
+        backup = data.get("backup")
+        raw_backup = data.get("backup_id")
+        if raw_backup is None and isinstance(backup, Mapping):
+            raw_backup = backup.get("id")
+        started = next(
+            (data[k] for k in ("started_at", "requested_at", "created_at") if data.get(k)), None
+        )
+        return cls(
+            backup_id=_int(raw_backup),
+            status=(_str(data.get("status")) or "").strip().lower(),
+            started_at=parse_timestamp(started),
+            finished_at=parse_timestamp(data.get("finished_at")),
+            raw=dict(data),
+        )
+
+    @property
+    def phase(self) -> StatusPhase:
+        """``running``, ``succeeded``, ``failed`` or ``unknown`` (see :mod:`.status`)."""
+        return status_phase(self.status)
+
+    def may_be(self, backup_id: int, requested_at: datetime | str | None) -> bool:
+        """Whether this can be the restore of ``backup_id`` requested at ``requested_at``.
+
+        It must name that backup and, when both times are known, have started
+        no earlier than the request (less :data:`.status.RESTORE_CLOCK_TOLERANCE`).
+        """
+        if self.backup_id != backup_id:
+            return False
+        requested = parse_timestamp(requested_at)
+        if self.started_at is None or requested is None:
+            return True
+        return self.started_at >= requested - RESTORE_CLOCK_TOLERANCE
+
+    def describe(self) -> str:
+        """``last_restore: key=value, ...`` for error messages (not redacted here)."""
+        parts = [f"{k}={self.raw[k]}" for k in sorted(self.raw) if self.raw[k] is not None]
+        return "last_restore: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Account(_Model):
     """The account and the token in use (``GET /account/me/``)."""
 
     email: str | None = None
@@ -260,20 +335,9 @@ class Account:
             permissions=permissions,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "company_name": self.company_name,
-            "created_at": format_timestamp(self.created_at),
-            "token_name": self.token_name,
-            "permissions": list(self.permissions),
-        }
-
 
 @dataclass(frozen=True)
-class RestoreResult:
+class RestoreResult(_Model):
     """The answer to a restore request.
 
     ``status`` is the API's word (``success`` in the snapshot API's model) or
@@ -303,12 +367,3 @@ class RestoreResult:
             server_status=_str(server.get("status")) or _str(data.get("server_status")),
             backup_id=_int(backup.get("id")) or _int(data.get("backup_id")) or backup_id,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "message": self.message,
-            "server_id": self.server_id,
-            "server_status": self.server_status,
-            "backup_id": self.backup_id,
-        }

@@ -13,41 +13,60 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
-
-import httpx
+from datetime import datetime
+from typing import Any, Protocol
 
 from .errors import ApiError, CreateReconciliationError, TransportError, VpsBackupError
 from .marker import Marker, parse_marker, strip_marker, with_marker
-from .models import RUNNING_BACKUP_STATUSES, Backup, RestoreResult, Server, parse_timestamp
+from .models import BackupRecord, RestoreResult, Server
 from .settings import ClientSettings
-from .waiting import restore_backup_id
 
-__all__ = ["RESTORE_CLOCK_TOLERANCE", "accept_lost_restore", "create_backup_reconciled"]
+__all__ = ["CreateApi", "Pacing", "accept_lost_restore", "create_backup_reconciled"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
-#: A ``last_restore`` that started this long before our request still counts as
-#: ours when a lost answer is reconciled (the API's clock may run behind ours).
-RESTORE_CLOCK_TOLERANCE = timedelta(seconds=30)
+
+class Pacing(Protocol):
+    """The retry pause and the clock (the client's :class:`HttpSession`)."""
+
+    def backoff(self, retry: int) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def clock(self) -> float: ...
+
+
+class CreateApi(Protocol):
+    """What reconciling a create needs from the client; :class:`VpsClient` is one.
+
+    ``_send_create`` sends one ``POST /backups/`` and parses its 2xx answer,
+    dropping the server's cached listings whatever the outcome.
+    """
+
+    settings: ClientSettings
+
+    @property
+    def pacing(self) -> Pacing: ...
+
+    def list_backups(
+        self,
+        *,
+        server_id: int | None = None,
+        backup_type: str | None = None,
+        max_age: float = 0.0,
+    ) -> list[BackupRecord]: ...
+
+    def _send_create(self, server_id: int, body: dict[str, Any]) -> BackupRecord: ...
 
 
 def create_backup_reconciled(
+    api: CreateApi,
     server_id: int,
     description: str | None,
     *,
-    post: Callable[[dict[str, Any]], httpx.Response],
-    read_backup: Callable[[httpx.Response], Backup],
-    list_manual: Callable[[], list[Backup]],
-    forget_listings: Callable[[], None],
-    backoff: Callable[[int], float],
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    settings: ClientSettings,
     resource_key: str | None = None,
     new_marker: Callable[[str | None], Marker] = Marker.new,
-) -> Backup:
+) -> BackupRecord:
     """Create a backup with ``POST /backups/``, reconciling an ambiguous failure.
 
     Every POST sends ``description`` followed by a fresh :class:`Marker` (see
@@ -59,13 +78,12 @@ def create_backup_reconciled(
     description but without this create's marker (another stack's, a
     person's) are never adopted, only named in the log.
 
-    ``post`` sends the body, ``read_backup`` parses a 2xx answer,
-    ``list_manual`` lists the server's manual backups and ``forget_listings``
-    drops the server's cached listings (after every POST, whatever its outcome).
     The caller holds the server's create lock.
     """
+    pacing = api.pacing
+    settings = api.settings
     sent: list[Marker] = []
-    started = clock()
+    started = pacing.clock()
     posts = 0
     while True:
         posts += 1
@@ -76,16 +94,12 @@ def create_backup_reconciled(
             "description": with_marker(description, marker),
         }
         try:
-            response = post(body)
+            return api._send_create(server_id, body)
         except (ApiError, TransportError) as err:
             if not err.outcome_unknown:
                 raise
             ambiguous: ApiError | TransportError = err
-        else:
-            forget_listings()
-            return read_backup(response)
 
-        forget_listings()
         logger.warning(
             "POST /backups/ for server %s failed without a clear answer (%s); "
             "listing the server's backups for the marker %s",
@@ -94,7 +108,7 @@ def create_backup_reconciled(
             marker,
         )
         try:
-            after = list_manual()
+            after = api.list_backups(server_id=server_id, backup_type="manual")
         except VpsBackupError as list_error:
             raise CreateReconciliationError(
                 server_id,
@@ -123,8 +137,7 @@ def create_backup_reconciled(
         lookalikes = [
             b.id
             for b in after
-            if (strip_marker(b.description) or "") == (description or "")
-            and b.status in RUNNING_BACKUP_STATUSES
+            if (strip_marker(b.description) or "") == (description or "") and b.is_in_progress
         ]
         if lookalikes:
             logger.warning(
@@ -134,8 +147,9 @@ def create_backup_reconciled(
                 server_id,
                 marker,
             )
-        delay = backoff(posts)
-        if posts >= settings.max_attempts or clock() - started + delay > settings.max_retry_seconds:
+        delay = pacing.backoff(posts)
+        elapsed = pacing.clock() - started
+        if posts >= settings.max_attempts or elapsed + delay > settings.max_retry_seconds:
             raise ambiguous
         logger.info(
             "no backup carries the marker %s, so the request did not take effect; "
@@ -143,7 +157,7 @@ def create_backup_reconciled(
             marker,
             delay,
         )
-        sleep(delay)
+        pacing.sleep(delay)
 
 
 def accept_lost_restore(
@@ -155,16 +169,14 @@ def accept_lost_restore(
     ``requested_at`` failed without a clear answer. The restore counts as
     started when the server is ``restoring``, or its ``last_restore`` names this
     backup and started no earlier than ``requested_at`` (less
-    ``RESTORE_CLOCK_TOLERANCE``).
+    :data:`.status.RESTORE_CLOCK_TOLERANCE`).
     """
-    last = server.last_restore or {}
-    last_started = parse_timestamp(
-        last.get("started_at") or last.get("requested_at") or last.get("created_at")
-    )
+    record = server.restore_record
+    # Here a record without a start time proves nothing: it may be an old one.
     ours = (
-        restore_backup_id(last) == backup_id
-        and last_started is not None
-        and last_started >= requested_at - RESTORE_CLOCK_TOLERANCE
+        record is not None
+        and record.started_at is not None
+        and record.may_be(backup_id, requested_at)
     )
     if server.status != "restoring" and not ours:
         return None

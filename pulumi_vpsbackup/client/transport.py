@@ -34,10 +34,8 @@ in any text the API echoes back.
 from __future__ import annotations
 
 import email.utils
-import json as jsonlib
 import logging
 import random
-import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -45,23 +43,12 @@ from typing import Any
 
 import httpx
 
-from .errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    RedirectError,
-    ServerError,
-    TransportError,
-    UnexpectedResponseError,
-)
+from .errors import ApiError, RedirectError, TransportError, UnexpectedResponseError
+from .responses import error_from_response
 from .secret import redact
 from .settings import ClientSettings
 
-__all__ = ["Transport", "error_from_response", "parse_error_body", "parse_retry_after"]
+__all__ = ["HttpSession", "parse_retry_after"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
@@ -72,65 +59,6 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL)
-_MAX_TEXT = 200
-_ERROR_CLASSES: dict[int, type[ApiError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitedError,
-}
-
-
-def _truncate(text: str, limit: int = _MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _flatten(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for entry in value for item in _flatten(entry)]
-    if isinstance(value, Mapping):
-        return [f"{k}: {' '.join(_flatten(v))}" for k, v in value.items()]
-    return [str(value)]
-
-
-def parse_error_body(text: str, content_type: str = "") -> tuple[str, dict[str, list[str]]]:
-    """Turn an error body into ``(message, field_errors)``.
-
-    Understands DRF's ``{"detail": ...}``, field errors ``{"field": ["..."]}``
-    with ``non_field_errors``, ``{"message"|"error": ...}``, any other JSON and
-    plain text or HTML (tags dropped, cut to about 200 characters).
-    """
-    if not text.strip():
-        return "", {}
-    try:
-        data = jsonlib.loads(text)
-    except ValueError:
-        if "html" in content_type.lower() or text.lstrip().startswith("<"):
-            text = re.sub(r"(?is)<(script|style).*?</\1>", " ", text)
-            text = re.sub(r"<[^>]+>", " ", text)
-        return _truncate(text), {}
-    if isinstance(data, Mapping):
-        for key in ("detail", "message", "error"):
-            if key in data and (len(data) == 1 or isinstance(data[key], str)):
-                return _truncate("; ".join(_flatten(data[key]))), {}
-        field_errors: dict[str, list[str]] = {}
-        general: list[str] = []
-        for key, value in data.items():
-            messages = _flatten(value)
-            if key in ("non_field_errors", "__all__"):
-                general.extend(messages)
-            else:
-                field_errors[str(key)] = messages
-        parts = general + [f"{k}: {' '.join(v)}" for k, v in field_errors.items()]
-        return _truncate("; ".join(parts), 1000), field_errors
-    return _truncate("; ".join(_flatten(data))), {}
 
 
 def parse_retry_after(response: httpx.Response, wall_clock: Callable[[], float]) -> float | None:
@@ -160,52 +88,12 @@ def parse_retry_after(response: httpx.Response, wall_clock: Callable[[], float])
     return max(when.timestamp() - now, 0.0)
 
 
-def error_from_response(
-    method: str,
-    path: str,
-    response: httpx.Response,
-    *,
-    attempts: int = 1,
-    retry_after: float | None = None,
-    waited: float | None = None,
-    beyond_budget: bool = False,
-    redact: Callable[[str], str] = lambda s: s,
-) -> ApiError:
-    """The :class:`ApiError` subclass for an error response."""
-    status = response.status_code
-    message, field_errors = parse_error_body(
-        response.text, response.headers.get("Content-Type", "")
-    )
-    message = redact(message)
-    field_errors = {redact(k): [redact(m) for m in v] for k, v in field_errors.items()}
-    request_id = response.headers.get("X-Request-Id")
-    common: dict[str, Any] = {
-        "attempts": attempts,
-        "outcome_unknown": status >= 500,
-    }
-    if status == 429:
-        return RateLimitedError(
-            method,
-            path,
-            status,
-            message,
-            field_errors,
-            request_id,
-            retry_after=retry_after,
-            waited=waited,
-            beyond_budget=beyond_budget,
-            **common,
-        )
-    cls = _ERROR_CLASSES.get(status) or (ServerError if status >= 500 else ApiError)
-    return cls(method, path, status, message, field_errors, request_id, **common)
-
-
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     default = 443 if url.scheme == "https" else 80
     return (url.scheme, url.host, url.port or default)
 
 
-class Transport:
+class HttpSession:
     """One ``httpx.Client`` plus the retry policy in the module docstring.
 
     Thread-safe: ``httpx.Client`` pools connections safely and nothing here
@@ -280,6 +168,14 @@ class Transport:
         query = url.query.decode("ascii", "replace")
         return self.redact(path + (f"?{query}" if query else ""))
 
+    def sleep(self, seconds: float) -> None:
+        """The injected sleep."""
+        self._sleep(seconds)
+
+    def clock(self) -> float:
+        """The injected monotonic clock."""
+        return self._clock()
+
     def backoff(self, retry: int) -> float:
         """The full-jitter wait before retry ``retry`` (from 1)."""
         return self._rng.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (retry - 1)))
@@ -308,92 +204,99 @@ class Transport:
                 f"refusing to send the token to another origin ({url.scheme}://{url.host})",
             )
         idempotent = method in IDEMPOTENT_METHODS
-        settings = self.settings
         started = self._clock()
         unknown_before = False
         attempt = 0
         while True:
             attempt += 1
             failure: httpx.TransportError | None = None
+            response: httpx.Response | None = None
+            retry_after: float | None = None
             try:
                 response = self._send_following_redirects(method, url, json, path, attempt)
             except httpx.TransportError as exc:
                 failure = exc
+            # Decided outside the `except` block, so that an error raised below
+            # carries only a cleaned copy of the failure, not the original as context.
             if failure is not None:
-                # Handled outside the `except` block, so that the error raised
-                # below carries only the cleaned copy, not the original as context.
                 never_sent = isinstance(failure, _NEVER_SENT)
                 retryable = (idempotent or never_sent) and not isinstance(failure, _NOT_RETRYABLE)
-                if retryable:
-                    delay = self.backoff(attempt)
-                    if self._budget_allows(attempt, started, delay):
-                        logger.info(
-                            "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
-                            method,
-                            path,
-                            type(failure).__name__,
-                            delay,
-                            attempt + 1,
-                            settings.max_attempts,
-                        )
-                        unknown_before = unknown_before or not never_sent
-                        self._sleep(delay)
-                        continue
-                clean = self._clean(failure)
-                del failure
-                raise TransportError(
-                    method, path, attempt, clean, outcome_unknown=not never_sent
-                ) from clean
-
-            status = response.status_code
-            if status < 300:
-                return response
-            retry_after = parse_retry_after(response, self._wall_clock)
-            retryable = status == 429 or (idempotent and status in RETRYABLE_STATUSES)
+                outcome_unknown = not never_sent
+                what = type(failure).__name__
+            else:
+                assert response is not None
+                if response.status_code < 300:
+                    return response
+                retry_after = parse_retry_after(response, self._wall_clock)
+                status = response.status_code
+                retryable = status == 429 or (idempotent and status in RETRYABLE_STATUSES)
+                outcome_unknown = status != 429
+                what = str(status)
             if retryable:
                 delay = retry_after if retry_after is not None else self.backoff(attempt)
                 if self._budget_allows(attempt, started, delay):
                     logger.info(
-                        "%s %s: %d; retrying in %.2f s (attempt %d of %d)",
+                        "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
                         method,
                         path,
-                        status,
+                        what,
                         delay,
                         attempt + 1,
-                        settings.max_attempts,
+                        self.settings.max_attempts,
                     )
-                    unknown_before = unknown_before or status != 429
+                    unknown_before = unknown_before or outcome_unknown
                     self._sleep(delay)
                     continue
-            beyond_budget = retryable and attempt < settings.max_attempts
-            if status == 429:
-                if beyond_budget and retry_after:
-                    logger.warning(
-                        "%s %s: rate limited; the API asks to wait %.1f s, beyond the retry budget",
-                        method,
-                        path,
-                        retry_after,
-                    )
-                else:
-                    logger.warning(
-                        "%s %s: still rate limited after %d attempt(s) over %.1f s",
-                        method,
-                        path,
-                        attempt,
-                        self._clock() - started,
-                    )
-            error = error_from_response(
-                method,
-                path,
-                response,
-                attempts=attempt,
-                retry_after=retry_after,
-                waited=self._clock() - started,
-                beyond_budget=beyond_budget,
-                redact=self.redact,
-            )
+            if failure is not None:
+                clean = self._clean(failure)
+                del failure
+                raise TransportError(
+                    method, path, attempt, clean, outcome_unknown=outcome_unknown
+                ) from clean
+            assert response is not None
+            error = self._error(method, path, response, attempt, started, retryable, retry_after)
             error.retried_after_unknown_outcome = unknown_before
             raise error
+
+    def _error(
+        self,
+        method: str,
+        path: str,
+        response: httpx.Response,
+        attempt: int,
+        started: float,
+        retryable: bool,
+        retry_after: float | None,
+    ) -> ApiError:
+        """The error for a final error response, after logging a rate limit."""
+        waited = self._clock() - started
+        beyond_budget = retryable and attempt < self.settings.max_attempts
+        if response.status_code == 429:
+            if beyond_budget and retry_after:
+                logger.warning(
+                    "%s %s: rate limited; the API asks to wait %.1f s, beyond the retry budget",
+                    method,
+                    path,
+                    retry_after,
+                )
+            else:
+                logger.warning(
+                    "%s %s: still rate limited after %d attempt(s) over %.1f s",
+                    method,
+                    path,
+                    attempt,
+                    waited,
+                )
+        return error_from_response(
+            method,
+            path,
+            response,
+            attempts=attempt,
+            retry_after=retry_after,
+            waited=waited,
+            beyond_budget=beyond_budget,
+            redact=self.redact,
+        )
 
     def _budget_allows(self, attempt: int, started: float, delay: float) -> bool:
         if attempt >= self.settings.max_attempts:

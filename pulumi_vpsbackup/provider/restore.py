@@ -28,8 +28,7 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
-from ..client.reconcile import RESTORE_CLOCK_TOLERANCE
-from ..client.waiting import FAILED_STATUSES, restore_backup_id
+from ..client.models import format_timestamp
 from . import validation as v
 from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
@@ -49,9 +48,6 @@ INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
 UNSETTLED = ("started", "timed_out", "unconfirmed")
 
 
-SUCCEEDED = ("completed", "success", "succeeded")
-
-
 def _settled(recorded: str, server: Server, backup_id: Any, restored_at: Any) -> str:
     """What the server's restore record says about a restore whose end was not seen.
 
@@ -59,18 +55,14 @@ def _settled(recorded: str, server: Server, backup_id: Any, restored_at: Any) ->
     request, counts; and only an explicit outcome settles it (an unknown or
     missing status may be a restore that has not begun).
     """
-    last = server.last_restore or {}
-    if backup_id is None or restore_backup_id(last) != int(backup_id):
-        return recorded  # no record of ours: nothing new to say
-    started = _parse_time(last.get("started_at") or last.get("requested_at"))
-    requested = _parse_time(restored_at)
-    if started is not None and requested is not None:
-        if started < requested - RESTORE_CLOCK_TOLERANCE:
-            return recorded  # an older restore of the same backup
-    state = str(last.get("status") or "").lower()
-    if state in FAILED_STATUSES:
+    record = server.restore_record
+    if record is None or backup_id is None or not record.may_be(int(backup_id), restored_at):
+        return recorded  # no record of ours (or an older restore of the same backup)
+    if record.phase == "failed":
         return "failed"
-    if state in SUCCEEDED or (not state and server.status == "active" and last.get("finished_at")):
+    if record.phase == "succeeded" or (
+        not record.status and server.status == "active" and record.finished_at is not None
+    ):
         return "completed"
     return recorded
 
@@ -78,29 +70,18 @@ def _settled(recorded: str, server: Server, backup_id: Any, restored_at: Any) ->
 def _not_restorable(server: Server) -> str:
     """Why VPS.org will refuse to restore `server` now, and what to do about it."""
     text = f"server {server.id} ({server.name}) is {server.status}"
-    last = server.last_restore or {}
-    last_backup = restore_backup_id(last)
-    if last_backup is not None:
-        outcome = str(last.get("status") or "unknown")
-        when = last.get("finished_at") or last.get("started_at")
+    record = server.restore_record
+    if record is not None and record.backup_id is not None:
+        when = format_timestamp(record.finished_at or record.started_at)
         at = f" at {when}" if when else ""
-        text += f" (its last restore, from backup {last_backup}, is {outcome}{at})"
+        outcome = record.status or "unknown"
+        text += f" (its last restore, from backup {record.backup_id}, is {outcome}{at})"
     if server.status == "restoring":
         return text + "; VPS.org restores only an active server: wait until it is active"
     return (
         text + "; VPS.org restores only an active server: start it in the VPS.org panel "
         "first (a failed restore leaves it stopped)"
     )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def parse_restore_id(id_: str) -> dict[str, Any]:
@@ -188,7 +169,7 @@ class RestoreProvider(VpsProvider):
                     f"get_backups(server_id={server_id})",
                 )
             ]
-        if backup.status not in ("completed", "in_progress"):
+        if not (backup.is_completed or backup.is_in_progress):  # queued waits, as at `up`
             return [
                 CheckFailure(
                     "backup_id",
@@ -310,7 +291,7 @@ class RestoreProvider(VpsProvider):
             backup = client.wait_for_backup(
                 backup_id, server_id=server_id, timeout=max(1.0, deadline - time.monotonic())
             )
-        if backup.status != "completed":
+        if not backup.is_completed:
             raise user_error(
                 f"backup_id: backup {backup_id} is {backup.status}; only a completed backup can "
                 "be restored"

@@ -24,7 +24,7 @@ from pulumi_vpsbackup.client import (
     VpsBackupError,
     WaitTimeoutError,
 )
-from pulumi_vpsbackup.client.transport import error_from_response, parse_error_body
+from pulumi_vpsbackup.client.responses import error_from_response, parse_error_body
 
 
 def make(

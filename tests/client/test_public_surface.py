@@ -86,3 +86,15 @@ def test_import_has_no_side_effects() -> None:
         "import pulumi_vpsbackup.client\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_every_exported_class_and_function_is_documented() -> None:
+    for name in client_pkg.__all__:
+        value = getattr(client_pkg, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert (value.__doc__ or "").strip(), f"{name} has no docstring"
+
+
+def test_backup_is_the_old_name_of_backup_record() -> None:
+    assert client_pkg.Backup is client_pkg.BackupRecord
+    assert "BackupRecord" in (client_pkg.__doc__ or "")

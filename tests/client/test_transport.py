@@ -24,17 +24,17 @@ from pulumi_vpsbackup.client import (
     ServerError,
     TransportError,
 )
-from pulumi_vpsbackup.client.transport import BACKOFF_CAP, Transport
+from pulumi_vpsbackup.client.transport import BACKOFF_CAP, HttpSession
 
 from .conftest import BASE, TOKEN, ManualClock, Script, json_response
 
 OK = httpx.Response(200, json={"count": 0, "results": []})
 
 
-def make_transport(clock: ManualClock, *steps: Any, **overrides: Any) -> tuple[Transport, Script]:
+def make_transport(clock: ManualClock, *steps: Any, **overrides: Any) -> tuple[HttpSession, Script]:
     script = Script(list(steps))
     settings = ClientSettings(token=Secret(TOKEN), base_url=BASE, **overrides)
-    transport = Transport(
+    transport = HttpSession(
         settings,
         transport=httpx.MockTransport(script),
         sleep=clock.sleep,

@@ -82,6 +82,14 @@ def test_check_rejects_a_failed_backup(restores: Engine, fake):
     ]
 
 
+def test_check_passes_a_queued_backup_that_up_would_wait_for(restores: Engine, fast_restores):
+    # Preview and `up` classify status words in one place: a queued backup is
+    # still being made, so `up` waits for it; preview must not reject it.
+    queued = fast_restores.seed_backup(id=777, server_id=12345, status="queued")["id"]
+    _, failures = restores.check("r", {"server_id": 12345, "backup_id": queued})
+    assert failures == []
+
+
 def test_a_failed_restore_says_it_cannot_be_undone(restores: Engine, fake):
     fake.set_behaviour(restore_seconds=0, restore_failure_rate=1.0)
     with pytest.raises(ProviderError) as info:
