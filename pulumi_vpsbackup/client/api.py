@@ -16,6 +16,7 @@ from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
 from .listing import Listing, fetch_backups, paginate
 from .models import Account, BackupRecord, RestoreResult, Server
+from .polling import Timing
 from .reconcile import accept_lost_restore, create_backup_reconciled
 from .responses import ResponseReader
 from .settings import ClientSettings, resolve_settings
@@ -62,18 +63,10 @@ class VpsClient:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self._sleep = sleep
+        timing = Timing(sleep, clock, wall_clock, rng if rng is not None else random.Random())
         self._clock = clock
         self._wall_clock = wall_clock
-        self._rng = rng if rng is not None else random.Random()
-        self._http = HttpSession(
-            settings,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            wall_clock=wall_clock,
-            rng=self._rng,
-        )
+        self._http = HttpSession(settings, transport=transport, timing=timing)
         self._read = ResponseReader(self._http)
         self._listings: ListingCache[Listing] = ListingCache(clock)
         self._permissions: tuple[str, ...] | None = None
@@ -84,7 +77,7 @@ class VpsClient:
         # keeps a sibling's backup from being adopted; it keeps a server's
         # creates (and their listings) in order within one process.
         self._create_locks: dict[int, threading.Lock] = {}
-        self._waiter = Waiter(self, settings.poll, sleep, clock, self._rng, self._http.redact)
+        self._waiter = Waiter(self, settings.poll, timing, self._http.redact)
 
     @classmethod
     def from_env(
@@ -124,16 +117,10 @@ class VpsClient:
 
     # -- plumbing --------------------------------------------------------------
 
-    def _call(
-        self,
-        method: str,
-        target: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> httpx.Response:
+    def _call(self, method: str, target: str, **options: Any) -> httpx.Response:
+        """:meth:`HttpSession.request`; a 403 also names the token's permissions."""
         try:
-            return self._http.request(method, target, params=params, json=json)
+            return self._http.request(method, target, **options)
         except PermissionDeniedError as err:
             if err.permissions is not None or target.rstrip("/").endswith("account/me"):
                 raise

@@ -1,15 +1,26 @@
-"""How long to sleep between polls of long-running work, and the polling loop itself."""
+"""Time in the client: its injectable clocks, the polling schedule and the polling loop."""
 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-__all__ = ["PollPolicy", "poll_until"]
+__all__ = ["PollPolicy", "Timing", "poll_until"]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The client's sources of time and chance, handed on as one (tests replace them)."""
+
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time
+    rng: random.Random = field(default_factory=random.Random)
 
 
 @dataclass(frozen=True)

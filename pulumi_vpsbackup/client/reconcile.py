@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from .errors import ApiError, CreateReconciliationError, TransportError, VpsBackupError
 from .marker import Marker, parse_marker, strip_marker, with_marker
 from .models import BackupRecord, RestoreResult, Server
+from .polling import Timing
 from .settings import ClientSettings
 
 __all__ = ["CreateApi", "Pacing", "accept_lost_restore", "create_backup_reconciled"]
@@ -27,13 +28,11 @@ logger = logging.getLogger("pulumi_vpsbackup.client")
 
 
 class Pacing(Protocol):
-    """The retry pause and the clock (the client's :class:`HttpSession`)."""
+    """The retry pause and the clocks (the client's :class:`HttpSession`)."""
+
+    timing: Timing
 
     def backoff(self, retry: int) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-    def clock(self) -> float: ...
 
 
 class CreateApi(Protocol):
@@ -81,9 +80,9 @@ def create_backup_reconciled(
     The caller holds the server's create lock.
     """
     pacing = api.pacing
-    settings = api.settings
+    clock, settings = pacing.timing.clock, api.settings
     sent: list[Marker] = []
-    started = pacing.clock()
+    started = clock()
     posts = 0
     while True:
         posts += 1
@@ -148,7 +147,7 @@ def create_backup_reconciled(
                 marker,
             )
         delay = pacing.backoff(posts)
-        elapsed = pacing.clock() - started
+        elapsed = clock() - started
         if posts >= settings.max_attempts or elapsed + delay > settings.max_retry_seconds:
             raise ambiguous
         logger.info(
@@ -157,7 +156,7 @@ def create_backup_reconciled(
             marker,
             delay,
         )
-        pacing.sleep(delay)
+        pacing.timing.sleep(delay)
 
 
 def accept_lost_restore(

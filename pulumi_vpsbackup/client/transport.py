@@ -35,15 +35,14 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import random
 import ssl
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from .errors import ApiError, RedirectError, TransportError, UnexpectedResponseError
+from .polling import Timing
 from .responses import error_from_response
 from .secret import redact
 from .settings import ClientSettings
@@ -105,16 +104,14 @@ class HttpSession:
         settings: ClientSettings,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
+        timing: Timing | None = None,
     ) -> None:
         self.settings = settings
-        self._sleep = sleep
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._rng = rng if rng is not None else random.Random()
+        self.timing = timing if timing is not None else Timing()
+        self._sleep = self.timing.sleep
+        self._clock = self.timing.clock
+        self._wall_clock = self.timing.wall_clock
+        self._rng = self.timing.rng
         self._base = httpx.URL(settings.base_url + "/")
         self._origin = _origin(self._base)
         verify: ssl.SSLContext | bool = True
@@ -167,14 +164,6 @@ class HttpSession:
             path = path[len(base_path) :]
         query = url.query.decode("ascii", "replace")
         return self.redact(path + (f"?{query}" if query else ""))
-
-    def sleep(self, seconds: float) -> None:
-        """The injected sleep."""
-        self._sleep(seconds)
-
-    def clock(self) -> float:
-        """The injected monotonic clock."""
-        return self._clock()
 
     def backoff(self, retry: int) -> float:
         """The full-jitter wait before retry ``retry`` (from 1)."""

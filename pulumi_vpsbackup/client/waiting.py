@@ -9,14 +9,13 @@ the status words of :mod:`.status`.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from .errors import BackupFailedError, BackupVanishedError, RestoreFailedError, WaitTimeoutError
 from .models import BackupRecord, Server
-from .polling import PollPolicy, poll_until
+from .polling import PollPolicy, Timing, poll_until
 from .status import TRANSITIONAL_SERVER_STATUSES
 
 __all__ = ["WaitApi", "Waiter"]
@@ -51,9 +50,7 @@ class Waiter:
 
     api: WaitApi
     policy: PollPolicy
-    sleep: Callable[[float], None]
-    clock: Callable[[], float]
-    rng: random.Random | None
+    timing: Timing
     redact: Callable[[str], str]
 
     def _wait(
@@ -76,9 +73,9 @@ class Waiter:
             check,
             timeout=timeout,
             policy=self.policy,
-            sleep=self.sleep,
-            clock=self.clock,
-            rng=self.rng,
+            sleep=self.timing.sleep,
+            clock=self.timing.clock,
+            rng=self.timing.rng,
             on_timeout=timed_out,
         )
 

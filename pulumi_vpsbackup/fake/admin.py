@@ -2,8 +2,9 @@
 
 Kept apart from ``/api/v1`` (no auth, never faulted, not journaled) so a test
 or a separate process can reset, seed, inspect and break the fake without
-disturbing what it observes. Each route calls the ``FakeVps`` method of the
-same name, so over-HTTP and in-process control behave identically.
+disturbing what it observes. Each handler calls the ``FakeVps`` method of the
+same name, so over-HTTP and in-process control behave identically. Routed by
+the same :class:`~.http.Router` as the public API.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .clock import format_time, parse_time
 from .errors import ApiError
-from .http import json_response, read_json_object
+from .http import Router, json_response, read_json_object
 
 if TYPE_CHECKING:
     from .app import FakeVps
@@ -30,33 +30,34 @@ class AdminApi:
     def __init__(self, fake: FakeVps) -> None:
         self._fake = fake
         p = ADMIN_PREFIX
-        self._map = Map(
-            [
-                Rule(f"{p}/health", endpoint="health", methods=["GET"]),
-                Rule(f"{p}/reset", endpoint="reset", methods=["POST"]),
-                Rule(f"{p}/servers", endpoint="servers", methods=["POST"]),
-                Rule(f"{p}/backups", endpoint="backups", methods=["POST"]),
-                Rule(f"{p}/backups/<int:backup_id>/", endpoint="backup", methods=["DELETE"]),
-                Rule(f"{p}/state", endpoint="state", methods=["GET"]),
-                Rule(f"{p}/requests", endpoint="requests", methods=["GET", "DELETE"]),
-                Rule(f"{p}/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
-                Rule(f"{p}/faults/<int:rule_id>/", endpoint="fault", methods=["DELETE"]),
-                Rule(f"{p}/clock", endpoint="clock", methods=["GET", "POST"]),
-                Rule(f"{p}/behaviour", endpoint="behaviour", methods=["GET", "POST"]),
-            ],
+        self._router = Router(
+            {
+                f"{p}/health": {"GET": self._health_get},
+                f"{p}/reset": {"POST": self._reset_post},
+                f"{p}/servers": {"POST": self._servers_post},
+                f"{p}/backups": {"POST": self._backups_post},
+                f"{p}/backups/<int:backup_id>/": {"DELETE": self._backup_delete},
+                f"{p}/state": {"GET": self._state_get},
+                f"{p}/requests": {"GET": self._requests_get, "DELETE": self._requests_delete},
+                f"{p}/faults": {
+                    "GET": self._faults_get,
+                    "POST": self._faults_post,
+                    "DELETE": self._faults_delete,
+                },
+                f"{p}/faults/<int:rule_id>/": {"DELETE": self._fault_delete},
+                f"{p}/clock": {"GET": self._clock_get, "POST": self._clock_post},
+                f"{p}/behaviour": {"GET": self._behaviour_get, "POST": self._behaviour_post},
+            },
             strict_slashes=False,
         )
 
     def dispatch(self, request: Request) -> Response:
-        adapter = self._map.bind_to_environ(request.environ)
         try:
-            endpoint, args = adapter.match()
-        except (NotFound, RequestRedirect):
+            handler, args = self._router.match(request)
+        except NotFound:
             return json_response({"detail": "Not found."}, 404)
         except MethodNotAllowed:
             return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405)
-        method = "GET" if request.method == "HEAD" else request.method
-        handler = getattr(self, f"_{endpoint}_{method.lower()}")
         try:
             status, body = handler(request, **args)
         except ApiError as exc:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError
-from .http import json_response, read_json_object
+from .http import Router, json_response, read_json_object
 from .model import VpsModel
 
 __all__ = ["API_PREFIX", "PublicApi"]
@@ -38,8 +37,6 @@ TOKEN_INFO = {
     "name": "fake-token",
     "permissions": ["servers:read", "servers:write", "backups:read", "backups:write"],
 }
-
-Handler = Callable[[Request, Mapping[str, Any]], Response]
 
 
 def _require_int(data: dict[str, Any], name: str, errors: dict[str, list[str]]) -> int | None:
@@ -64,31 +61,21 @@ class PublicApi:
         self._model = model
         self._token = token
         p = API_PREFIX
-        self._map = Map(
-            [
-                Rule(f"{p}/backups/", endpoint="backups", methods=["GET", "POST"]),
-                Rule(f"{p}/backups/<int:backup_id>/", endpoint="backup", methods=["DELETE"]),
-                Rule(f"{p}/servers/", endpoint="servers", methods=["GET"]),
-                Rule(f"{p}/servers/<int:server_id>/", endpoint="server", methods=["GET"]),
-                Rule(f"{p}/servers/<int:server_id>/restore/", endpoint="restore", methods=["POST"]),
-                Rule(f"{p}/account/me/", endpoint="me", methods=["GET"]),
-            ]
+        self._router = Router(
+            {
+                f"{p}/backups/": {"GET": self._list_backups, "POST": self._create_backup},
+                f"{p}/backups/<int:backup_id>/": {"DELETE": self._delete_backup},
+                f"{p}/servers/": {"GET": self._list_servers},
+                f"{p}/servers/<int:server_id>/": {"GET": self._get_server},
+                f"{p}/servers/<int:server_id>/restore/": {"POST": self._restore},
+                f"{p}/account/me/": {"GET": self._me},
+            }
         )
-        self._handlers: dict[tuple[str, str], Handler] = {
-            ("backups", "GET"): self._list_backups,
-            ("backups", "POST"): self._create_backup,
-            ("backup", "DELETE"): self._delete_backup,
-            ("servers", "GET"): self._list_servers,
-            ("server", "GET"): self._get_server,
-            ("restore", "POST"): self._restore,
-            ("me", "GET"): self._me,
-        }
 
     def dispatch(self, request: Request) -> Response:
-        adapter = self._map.bind_to_environ(request.environ)
         try:
-            endpoint, args = adapter.match()
-        except (NotFound, RequestRedirect):
+            handler, args = self._router.match(request)
+        except NotFound:
             return json_response({"detail": "Not found."}, 404)
         except MethodNotAllowed as exc:
             denied = self._authenticate(request)
@@ -101,12 +88,11 @@ class PublicApi:
         denied = self._authenticate(request)
         if denied is not None:
             return denied
-        method = "GET" if request.method == "HEAD" else request.method
-        handler = self._handlers[(str(endpoint), method)]
         try:
-            return handler(request, args)
+            response: Response = handler(request, **args)
         except ApiError as exc:
             return json_response(exc.body, exc.status)
+        return response
 
     def _authenticate(self, request: Request) -> Response | None:
         header = request.headers.get("Authorization", "")
@@ -133,7 +119,7 @@ class PublicApi:
 
     # -- handlers ---------------------------------------------------------------
 
-    def _list_backups(self, request: Request, args: Mapping[str, Any]) -> Response:
+    def _list_backups(self, request: Request) -> Response:
         errors: dict[str, list[str]] = {}
         server_id: int | None = None
         raw_server = request.args.get("server_id", "")
@@ -151,7 +137,7 @@ class PublicApi:
             raise ApiError(errors)
         return self._page(request, self._model.list_backups(server_id, backup_type))
 
-    def _create_backup(self, request: Request, args: Mapping[str, Any]) -> Response:
+    def _create_backup(self, request: Request) -> Response:
         data = read_json_object(request)
         errors: dict[str, list[str]] = {}
         server_id = _require_int(data, "server_id", errors)
@@ -175,20 +161,19 @@ class PublicApi:
             raise ApiError(errors)
         return json_response(self._model.create_backup(server_id, description), 201)
 
-    def _delete_backup(self, request: Request, args: Mapping[str, Any]) -> Response:
-        self._model.delete_backup(int(args["backup_id"]))
+    def _delete_backup(self, request: Request, backup_id: int) -> Response:
+        self._model.delete_backup(backup_id)
         return json_response(None, 204)
 
-    def _list_servers(self, request: Request, args: Mapping[str, Any]) -> Response:
+    def _list_servers(self, request: Request) -> Response:
         status = request.args.get("status", "") or None
         location = request.args.get("location", "") or None
         return self._page(request, self._model.list_servers(status, location))
 
-    def _get_server(self, request: Request, args: Mapping[str, Any]) -> Response:
-        return json_response(self._model.get_server(int(args["server_id"])))
+    def _get_server(self, request: Request, server_id: int) -> Response:
+        return json_response(self._model.get_server(server_id))
 
-    def _restore(self, request: Request, args: Mapping[str, Any]) -> Response:
-        server_id = int(args["server_id"])
+    def _restore(self, request: Request, server_id: int) -> Response:
         data = read_json_object(request)
         # An unknown server is a 404 whatever the body says, as for a DRF detail route.
         self._model.require_server(server_id)
@@ -198,7 +183,7 @@ class PublicApi:
             raise ApiError(errors)
         return json_response(self._model.restore(server_id, backup_id))
 
-    def _me(self, request: Request, args: Mapping[str, Any]) -> Response:
+    def _me(self, request: Request) -> Response:
         return json_response({"account": dict(ACCOUNT), "token": dict(TOKEN_INFO)})
 
     # -- pagination ---------------------------------------------------------------

@@ -24,33 +24,37 @@ def size_for(server: Server, backup_id: int) -> int:
     return server.storage_gb * 90 + (backup_id * 37) % 100
 
 
+#: plan id: name, vcpus, memory (MB), storage (GB); os id: name.
+_PLANS = {2: ("Standard 2GB", 2, 2048, 50), 3: ("Standard 4GB", 4, 4096, 80)}
+_OSES = {1: "Ubuntu 22.04 LTS", 2: "Debian 12"}
+#: The documents' two servers: id, name, address, location, plan id, os id.
+_SERVERS = (
+    (12345, "web-server-01", "203.0.113.10", "nyc1", 2, 1),
+    (12346, "db-server-01", "203.0.113.11", "ams1", 3, 2),
+)
+
+
+def _plan(plan_id: int) -> dict[str, object]:
+    name, vcpus, memory, storage = _PLANS[plan_id]
+    return {"id": plan_id, "name": name, "vcpus": vcpus, "memory": memory, "storage": storage}
+
+
 def _servers(now: datetime) -> list[Server]:
     created = (now - timedelta(days=120)).replace(microsecond=0)
     return [
         Server(
-            id=12345,
-            name="web-server-01",
-            hostname="web-server-01.example.com",
+            id=ident,
+            name=name,
+            hostname=f"{name}.example.com",
             status="active",
-            ip_address="203.0.113.10",
-            location="nyc1",
-            plan={"id": 2, "name": "Standard 2GB", "vcpus": 2, "memory": 2048, "storage": 50},
-            os={"id": 1, "name": "Ubuntu 22.04 LTS"},
+            ip_address=address,
+            location=location,
+            plan=_plan(plan),
+            os={"id": os, "name": _OSES[os]},
             created_at=created,
             updated_at=created,
-        ),
-        Server(
-            id=12346,
-            name="db-server-01",
-            hostname="db-server-01.example.com",
-            status="active",
-            ip_address="203.0.113.11",
-            location="ams1",
-            plan={"id": 3, "name": "Standard 4GB", "vcpus": 4, "memory": 4096, "storage": 80},
-            os={"id": 2, "name": "Debian 12"},
-            created_at=created,
-            updated_at=created,
-        ),
+        )
+        for ident, name, address, location, plan, os in _SERVERS
     ]
 
 

@@ -24,6 +24,7 @@ from pulumi_vpsbackup.client import (
     ServerError,
     TransportError,
 )
+from pulumi_vpsbackup.client.polling import Timing
 from pulumi_vpsbackup.client.transport import BACKOFF_CAP, HttpSession
 
 from .conftest import BASE, TOKEN, ManualClock, Script, json_response
@@ -37,10 +38,7 @@ def make_transport(clock: ManualClock, *steps: Any, **overrides: Any) -> tuple[H
     transport = HttpSession(
         settings,
         transport=httpx.MockTransport(script),
-        sleep=clock.sleep,
-        clock=clock,
-        wall_clock=lambda: 1_700_000_000.0,
-        rng=random.Random(3),
+        timing=Timing(clock.sleep, clock, lambda: 1_700_000_000.0, random.Random(3)),
     )
     return transport, script
 
