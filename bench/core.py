@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -26,7 +25,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # `tests.support` lives in the repository, not the wheel
     sys.path.insert(0, str(REPO_ROOT))
 
-from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve  # noqa: E402
+from pulumi_vpsbackup.fake import (  # noqa: E402
+    FakeClock,
+    FakeServer,
+    FakeVps,
+    LaunchedFake,
+    launch,
+    serve,
+)
 from pulumi_vpsbackup.provider import BackupProvider  # noqa: E402
 from tests.support.host import ProviderHost, serialize_provider, urn  # noqa: E402
 
@@ -120,17 +126,16 @@ def fake_server(**kwargs: Any) -> Iterator[FakeServer]:
 
 
 class RemoteFake:
-    """A fake running in its own process (``python -m pulumi_vpsbackup.fake``).
+    """A fake running in its own process (the fake's launcher, ``pulumi_vpsbackup.fake.launch``).
 
     Used where a client in this process is timed: a fake served from a thread of
     the same process would compete with that client for the GIL, which the
     provider host (another process) would not, and the comparison would be unfair.
     """
 
-    def __init__(self, url: str, proc: subprocess.Popen[bytes]) -> None:
-        self.url = url
-        self.proc = proc
-        self.admin_url = url.removesuffix("/api/v1") + "/__fake"
+    def __init__(self, launched: LaunchedFake) -> None:
+        self.url = launched.url
+        self.admin_url = launched.admin_url
 
     def requests(self) -> list[dict[str, Any]]:
         url = self.admin_url + "/requests"  # always http://127.0.0.1:<port>/__fake/requests
@@ -140,26 +145,9 @@ class RemoteFake:
 
 @contextmanager
 def fake_process(*args: str) -> Iterator[RemoteFake]:
-    """Start the fake's CLI on a free loopback port; kill it at the end of the block."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pulumi_vpsbackup.fake", "--port", "0", "--token", TOKEN, *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=str(REPO_ROOT),
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode("utf-8", "replace").strip()
-        if "http://" not in line:
-            raise RuntimeError(f"the fake did not start: {line!r}")
-        yield RemoteFake(line[line.index("http://") :], proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    """Start the fake's CLI on a free loopback port; stop it at the end of the block."""
+    with launch(*args, token=TOKEN, cwd=REPO_ROOT) as launched:
+        yield RemoteFake(launched)
 
 
 def host_config(url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

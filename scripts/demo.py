@@ -25,13 +25,10 @@ import argparse
 import contextlib
 import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -45,7 +42,6 @@ STACK = "demo"
 PASSPHRASE = "vpsbackup-demo-passphrase"  # noqa: S105 - protects a throwaway local demo stack
 INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"
 INSTALL_COMMAND = "curl -fsSL https://get.pulumi.com | sh"
-LISTENING = "VPS.org fake API listening on "
 
 
 class DemoError(Exception):
@@ -81,82 +77,25 @@ def child_env(**extra: str) -> dict[str, str]:
 def running_fake(
     port: int, token: str, state_file: Path | None, startup_timeout: float
 ) -> Iterator[str]:
-    """Start the fake as a subprocess; yield its API URL; stop it afterwards."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pulumi_vpsbackup.fake",
-        "--port",
-        str(port),
-        # Backups take two seconds, so `pulumi up` shows the wait without dragging.
-        "--backup-seconds",
-        "2",
-    ]
+    """Start the fake as a subprocess (the fake's own launcher); yield its API URL; stop it."""
+    sys.path.insert(0, str(REPO))  # the package this checkout holds, even if .venv is stale
+    from pulumi_vpsbackup.fake.launch import FakeStartError, launch
+
+    # Backups take two seconds, so `pulumi up` shows the wait without dragging.
+    options = ["--backup-seconds", "2"]
     if state_file is not None:
-        cmd += ["--state-file", str(state_file)]
-    # The token goes through the environment, not the command line (visible in `ps`).
-    env = child_env(VPS_FAKE_TOKEN=token)
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        cmd,
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
+        options += ["--state-file", str(state_file)]
     try:
-        url = _wait_for_url(proc, lines, startup_timeout, port)
-        yield url
-    finally:
-        _stop(proc)
-
-
-def _wait_for_url(
-    proc: subprocess.Popen[str], lines: queue.Queue[str | None], timeout: float, port: int
-) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise DemoError(f"the fake API did not report its URL within {timeout:.0f}s")
-        try:
-            line = lines.get(timeout=remaining)
-        except queue.Empty:
-            continue
-        if line is None:
-            proc.wait(timeout=5)
-            err = proc.stderr.read().strip() if proc.stderr else ""
-            hint = ""
-            if "in use" in err or "Errno 98" in err:
-                hint = f" Port {port} is taken: stop what uses it or run with --port 0."
-            last = err.splitlines()[-1] if err else "no error output"
-            raise DemoError(f"the fake API exited with status {proc.returncode} ({last}).{hint}")
-        if line.startswith(LISTENING):
-            return line[len(LISTENING) :].strip()
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            with contextlib.suppress(OSError, ValueError):
-                stream.close()
+        fake = launch(
+            *options, port=port, token=token, env=child_env(), cwd=REPO, timeout=startup_timeout
+        )
+    except FakeStartError as exc:
+        hint = ""
+        if "in use" in exc.stderr or "Errno 98" in exc.stderr:
+            hint = f" Port {port} is taken: stop what uses it or run with --port 0."
+        raise DemoError(f"{exc}.{hint}") from None
+    with fake:
+        yield fake.url
 
 
 def fetch_backups(url: str, token: str, server_id: int) -> list[dict[str, Any]]:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, launch, serve
 
-from ._support import START, TOKEN, CliFake, make_client
+from ._support import REPO_ROOT, START, TOKEN, CliFake, make_client
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def start_cli() -> Iterator[Callable[..., CliFake]]:
     started: list[CliFake] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> CliFake:
-        cli = CliFake(list(args), env)
+        cli = launch(*args, env=env, cwd=REPO_ROOT)
         started.append(cli)
         return cli
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pulumi_vpsbackup.fake import FakeStartError, launch
 from pulumi_vpsbackup.fake.__main__ import main
 
 from ._support import REPO_ROOT, CliFake
@@ -113,3 +114,28 @@ def test_cli_help_runs() -> None:
     )
     assert result.returncode == 0
     assert "--state-file" in result.stdout
+
+
+def test_launch_reports_a_cli_that_exits_and_one_that_is_too_slow() -> None:
+    with pytest.raises(FakeStartError) as exited:
+        launch("--failure-rate", "2", cwd=REPO_ROOT)
+    assert exited.value.returncode == 2
+    assert str(exited.value).startswith("the fake API exited with status 2 (invalid option:")
+    with pytest.raises(FakeStartError) as slow:
+        launch(cwd=REPO_ROOT, timeout=0.01)
+    assert slow.value.returncode is None
+    assert str(slow.value) == "the fake API did not report its URL within 0.01 s"
+
+
+def test_launch_passes_the_token_by_environment_and_stops_cleanly() -> None:
+    with launch("--world", "empty", token="vps_launch_token", cwd=REPO_ROOT) as fake:
+        assert fake.admin_url == fake.url.removesuffix("/api/v1") + "/__fake"
+        assert "vps_launch_token" not in " ".join(fake.process.args)  # type: ignore[arg-type]
+        ok = httpx.get(
+            fake.url + "/backups/",
+            headers={"Authorization": "Bearer vps_launch_token"},
+            timeout=10,
+        )
+        assert ok.json()["count"] == 0
+    assert fake.process.returncode == 0
+    assert fake.stop() == 0  # stopping again is harmless

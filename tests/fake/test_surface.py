@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import httpx
 
 import pulumi_vpsbackup.fake as fake_pkg
@@ -11,18 +13,17 @@ from ._support import START, TOKEN, make_client
 
 
 def test_all_is_exactly_the_public_surface() -> None:
-    assert set(fake_pkg.__all__) == {
-        "DEFAULT_TOKEN",
-        "Behaviour",
-        "ConnectionDropped",
-        "FakeClock",
-        "FakeServer",
-        "FakeVps",
-        "FaultRule",
-        "serve",
-    }
+    public = {
+        name
+        for name, value in vars(fake_pkg).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    } - {"annotations"}
+    assert sorted(fake_pkg.__all__) == sorted(public)
+    assert {"FakeVps", "serve", "launch", "LaunchedFake", "FakeStartError"} <= public
     for name in fake_pkg.__all__:
-        assert getattr(fake_pkg, name) is not None
+        value = getattr(fake_pkg, name)
+        if isinstance(value, type) or callable(value):
+            assert (value.__doc__ or "").strip(), f"{name} has no docstring"
 
 
 def test_two_fakes_share_nothing() -> None:
