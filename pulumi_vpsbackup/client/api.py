@@ -263,7 +263,7 @@ class VpsClient:
             return create_backup_reconciled(self, server_id, description, resource_key=resource_key)
 
     @property
-    def pacing(self) -> HttpSession:
+    def _pacing(self) -> HttpSession:
         """The retry pause and clock that reconciliation shares with the transport."""
         return self._http
 

@@ -38,14 +38,16 @@ class Pacing(Protocol):
 class CreateApi(Protocol):
     """What reconciling a create needs from the client; :class:`VpsClient` is one.
 
-    ``_send_create`` sends one ``POST /backups/`` and parses its 2xx answer,
-    dropping the server's cached listings whatever the outcome.
+    ``_pacing`` is the transport's retry pause and clocks; ``_send_create``
+    sends one ``POST /backups/`` and parses its 2xx answer, dropping the
+    server's cached listings whatever the outcome. Both are the client's own
+    (underscored): only this module calls them.
     """
 
     settings: ClientSettings
 
     @property
-    def pacing(self) -> Pacing: ...
+    def _pacing(self) -> Pacing: ...
 
     def list_backups(
         self,
@@ -79,7 +81,7 @@ def create_backup_reconciled(
 
     The caller holds the server's create lock.
     """
-    pacing = api.pacing
+    pacing = api._pacing
     clock, settings = pacing.timing.clock, api.settings
     sent: list[Marker] = []
     started = clock()

@@ -28,7 +28,6 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
-from ..client.models import format_timestamp
 from . import validation as v
 from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
@@ -72,8 +71,8 @@ def _not_restorable(server: Server) -> str:
     text = f"server {server.id} ({server.name}) is {server.status}"
     record = server.restore_record
     if record is not None and record.backup_id is not None:
-        when = format_timestamp(record.finished_at or record.started_at)
-        at = f" at {when}" if when else ""
+        when = record.finished_at or record.started_at
+        at = f" at {when.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}" if when else ""
         outcome = record.status or "unknown"
         text += f" (its last restore, from backup {record.backup_id}, is {outcome}{at})"
     if server.status == "restoring":
