@@ -1,12 +1,18 @@
-"""Pulumi resources and queries for VPS.org backups (dynamic providers)."""
+"""Pulumi resources and queries for VPS.org backups (dynamic providers).
+
+`__all__` is what a program uses: the resources and their arguments,
+`Account`, the query functions and what they return, and `FieldError` (an
+input a query refuses). The `ResourceProvider` classes behind the resources
+(`BackupProvider`, `RestoreProvider`, `RotationProvider`) run only in Pulumi's
+provider host; they stay importable here for tests and benchmarks, and are
+referenced by their module path from every stack's state.
+"""
 
 from __future__ import annotations
 
 from .account import Account
-from .backup import BackupProvider
+from .backup import BackupProvider as BackupProvider  # importable, not advertised
 from .queries import (
-    BackupInfo,
-    GetBackupsResult,
     get_backups,
     get_backups_output,
     get_latest_backup,
@@ -15,23 +21,23 @@ from .queries import (
     wait_for_backups_output,
 )
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
-from .restore import RestoreProvider
-from .rotation import RotationProvider
+from .restore import RestoreProvider as RestoreProvider
+from .results import BackupInfo, GetBackupsResult
+from .rotation import RotationProvider as RotationProvider
 from .rotation_resource import BackupRotation, BackupRotationArgs
+from .validation import FieldError
 
 __all__ = [
     "Account",
     "Backup",
     "BackupArgs",
     "BackupInfo",
-    "BackupProvider",
     "BackupRotation",
     "BackupRotationArgs",
+    "FieldError",
     "GetBackupsResult",
     "Restore",
     "RestoreArgs",
-    "RestoreProvider",
-    "RotationProvider",
     "get_backups",
     "get_backups_output",
     "get_latest_backup",

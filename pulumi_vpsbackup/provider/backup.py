@@ -45,7 +45,6 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     Backup,
     BackupFailedError,
     BadRequestError,
@@ -64,7 +63,7 @@ from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
 from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
-from .queries import BackupInfo
+from .results import BackupInfo
 
 MANUAL_BACKUP_LIMIT = 10
 #: The longest description a created backup can have: the API's limit less the marker.
@@ -161,7 +160,7 @@ class BackupProvider(VpsProvider):
             backups = client.list_backups(server_id=server_id, max_age=5.0)
         except NotFoundError:
             return [CheckFailure("server_id", self._unknown_server_reason(client, server_id))]
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         if existing_id is not None and not v.is_unknown(existing_id):

@@ -17,7 +17,6 @@ from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     BadRequestError,
     ConfigurationError,
     NotFoundError,
@@ -160,7 +159,7 @@ class RestoreProvider(VpsProvider):
                     f"server {server_id} does not exist or is not visible to this token",
                 )
             ]
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify the restore of server {server_id} ({first_line(exc)})")
             return []
         try:

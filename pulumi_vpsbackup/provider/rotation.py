@@ -42,7 +42,6 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     Backup,
     ConfigurationError,
     NotFoundError,
@@ -140,7 +139,7 @@ class RotationProvider(VpsProvider):
                 steps = _backup_steps(client, self._config)
                 return [CheckFailure("server_id", steps._unknown_server_reason(client, server_id))]
             return []
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         keep = inputs.get("keep")
