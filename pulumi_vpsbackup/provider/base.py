@@ -99,15 +99,13 @@ class VpsProvider(ResourceProvider):
                 self._client = VpsClient(self.settings())
             return self._client
 
-    def client_for(self, props: Mapping[str, Any]) -> VpsClient:
-        """The client of the account stored with a resource (its inputs or outputs).
+    def client_for(self, account: Any) -> VpsClient:
+        """The client of a resource's stored `account` (from its inputs or outputs).
 
-        Without an `account` it is the stack's client (`client()`). With one,
-        a client of that account, shared by every resource of the same URL and
-        token in this host; after a token rotation the new token gets a client
-        of its own.
+        Without one it is the stack's client (`client()`). With one, a client
+        of that account, shared by every resource of the same URL and token in
+        this host; after a token rotation the new token gets a client of its own.
         """
-        account = props.get(ACCOUNT_INPUT)
         if account is None:
             return self.client()
         url, token = account_parts(account)

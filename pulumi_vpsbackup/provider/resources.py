@@ -7,6 +7,7 @@ done by `BackupProvider` / `RestoreProvider` inside Pulumi's provider host.
 from __future__ import annotations
 
 import copy
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 import pulumi
@@ -17,23 +18,48 @@ from ._sdk_compat import undo_sdk_pickler_wrapping
 from .account import ACCOUNT_INPUT, Account
 from .backup import BackupProvider
 from .restore import RestoreProvider
+from .shapes import BACKUP_OUTPUTS, RESTORE_OUTPUTS
 from .validation import wire_safe_text
 
 Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
 Duration = pulumi.Input[str] | pulumi.Input[float]
 
-BACKUP_OUTPUTS = (
-    "backup_id",
-    "server_name",
-    "backup_type",
-    "status",
-    "size_mb",
-    "created_at",
-    "expires_at",
-)
+
+class ResourceArgs:
+    """What the `XxxArgs` classes share: they become the resource's input properties."""
+
+    def to_props(self) -> dict[str, Any]:
+        """The arguments as the resource's input properties."""
+        return dict(vars(self))
 
 
-class BackupArgs:
+def resource_props(
+    kind: str,
+    args: ResourceArgs | None,
+    expected: type[ResourceArgs],
+    opts: pulumi.ResourceOptions | None,
+    **given: Any,
+) -> dict[str, Any]:
+    """The input properties of a resource given an `XxxArgs` or the same keywords.
+
+    `Backup("b", 12345)` is told how to pass the id rather than failing later
+    on an attribute; a required keyword left out is named (a `get`, which
+    carries `opts.id`, needs none).
+    """
+    required = [f.name for f in fields(expected) if f.default is MISSING]  # type: ignore[arg-type]
+    _args_or_type_error(kind, args, expected, required[0])
+    if args is None:
+        missing = [name for name in required if given[name] is None]
+        if missing and not (opts and opts.id):
+            names = ", ".join(repr(name) for name in missing)
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(f"{kind}: missing required argument{plural} {names}")
+        args = expected(**given)
+    return args.to_props()
+
+
+@dataclass(kw_only=True)
+class BackupArgs(ResourceArgs):
     """Inputs of a `Backup`.
 
     :param server_id: The server to back up. Changing it replaces the backup.
@@ -53,27 +79,13 @@ class BackupArgs:
         stack's settings; see the README, Several accounts.
     """
 
-    def __init__(
-        self,
-        *,
-        server_id: pulumi.Input[int],
-        description: pulumi.Input[str] | None = None,
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        existing_backup_id: pulumi.Input[int] | None = None,
-        account: Account | None = None,
-    ) -> None:
-        self.server_id = server_id
-        self.description = description
-        self.triggers = triggers
-        self.wait_for_completion = wait_for_completion
-        self.timeout = timeout
-        self.existing_backup_id = existing_backup_id
-        self.account = account
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_id: pulumi.Input[int]
+    description: pulumi.Input[str] | None = None
+    triggers: Triggers | None = None
+    wait_for_completion: pulumi.Input[bool] | None = None
+    timeout: Duration | None = None
+    existing_backup_id: pulumi.Input[int] | None = None
+    account: Account | None = None
 
 
 class Backup(Resource, module="vpsbackup", name="Backup"):
@@ -124,6 +136,8 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
     """How long to wait, in seconds."""
     existing_backup_id: pulumi.Output[int | None]
     """The adopted backup's id, when the resource adopted one."""
+    adopted: pulumi.Output[bool | None]
+    """``True`` for a backup brought in by `existing_backup_id` (or ``import_``)."""
 
     def __init__(
         self,
@@ -159,26 +173,25 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         :raises TypeError: without `server_id`, or when the second positional
             argument is not a `BackupArgs`.
         """
-        _args_or_type_error("Backup", args, BackupArgs, "server_id")
-        if args is None:
-            if server_id is None and not (opts and opts.id):
-                raise TypeError("Backup: missing required argument 'server_id'")
-            args = BackupArgs(
-                server_id=server_id,  # type: ignore[arg-type]
-                description=description,
-                triggers=triggers,
-                wait_for_completion=wait_for_completion,
-                timeout=timeout,
-                existing_backup_id=existing_backup_id,
-                account=account,
-            )
-        props = args.to_props()
+        props = resource_props(
+            "Backup",
+            args,
+            BackupArgs,
+            opts,
+            server_id=server_id,
+            description=description,
+            triggers=triggers,
+            wait_for_completion=wait_for_completion,
+            timeout=timeout,
+            existing_backup_id=existing_backup_id,
+            account=account,
+        )
         opts = _with_account(props, opts)
         props["description"] = _wire_safe(props.get("description"))
         props["resource_key"] = _resource_key(resource_name, opts)
         opts = _import_as_adoption(resource_name, props, opts)
         _timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(dict.fromkeys(BACKUP_OUTPUTS))
+        props.update(dict.fromkeys(name for name in BACKUP_OUTPUTS if name not in props))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(BackupProvider(), resource_name, props, opts)
 
@@ -251,7 +264,8 @@ def _resource_key(resource_name: str, opts: pulumi.ResourceOptions | None) -> st
     return resource_key(*parts)
 
 
-class RestoreArgs:
+@dataclass(kw_only=True)
+class RestoreArgs(ResourceArgs):
     """Inputs of a `Restore`.
 
     :param server_id: The server to restore (its data is overwritten).
@@ -265,25 +279,12 @@ class RestoreArgs:
         stack's settings; see the README, Several accounts.
     """
 
-    def __init__(
-        self,
-        *,
-        server_id: pulumi.Input[int],
-        backup_id: pulumi.Input[int],
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        account: Account | None = None,
-    ) -> None:
-        self.server_id = server_id
-        self.backup_id = backup_id
-        self.triggers = triggers
-        self.wait_for_completion = wait_for_completion
-        self.timeout = timeout
-        self.account = account
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_id: pulumi.Input[int]
+    backup_id: pulumi.Input[int]
+    triggers: Triggers | None = None
+    wait_for_completion: pulumi.Input[bool] | None = None
+    timeout: Duration | None = None
+    account: Account | None = None
 
 
 class Restore(Resource, module="vpsbackup", name="Restore"):
@@ -352,27 +353,21 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         :raises TypeError: without `server_id` or `backup_id`, or when the
             second positional argument is not a `RestoreArgs`.
         """
-        _args_or_type_error("Restore", args, RestoreArgs, "server_id")
-        if args is None:
-            missing = [
-                n for n, val in (("server_id", server_id), ("backup_id", backup_id)) if val is None
-            ]
-            if missing:
-                raise TypeError(f"Restore: missing required argument(s) {', '.join(missing)}")
-            args = RestoreArgs(
-                server_id=server_id,  # type: ignore[arg-type]
-                backup_id=backup_id,  # type: ignore[arg-type]
-                triggers=triggers,
-                wait_for_completion=wait_for_completion,
-                timeout=timeout,
-                account=account,
-            )
-        props = args.to_props()
+        props = resource_props(
+            "Restore",
+            args,
+            RestoreArgs,
+            opts,
+            server_id=server_id,
+            backup_id=backup_id,
+            triggers=triggers,
+            wait_for_completion=wait_for_completion,
+            timeout=timeout,
+            account=account,
+        )
         opts = _with_account(props, opts)
         _timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(
-            dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
-        )
+        props.update(dict.fromkeys(RESTORE_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RestoreProvider(), resource_name, props, opts)
 
