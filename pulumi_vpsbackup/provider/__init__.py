@@ -10,16 +10,10 @@ referenced by their module path from every stack's state.
 
 from __future__ import annotations
 
+from . import queries as _queries
 from .account import Account
 from .backup import BackupProvider as BackupProvider  # importable, not advertised
-from .queries import (
-    get_backups,
-    get_backups_output,
-    get_latest_backup,
-    get_latest_backup_output,
-    wait_for_backups,
-    wait_for_backups_output,
-)
+from .queries import *  # noqa: F403 - the query functions, by its __all__
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider as RestoreProvider
 from .results import BackupInfo, GetBackupsResult
@@ -38,10 +32,5 @@ __all__ = [
     "GetBackupsResult",
     "Restore",
     "RestoreArgs",
-    "get_backups",
-    "get_backups_output",
-    "get_latest_backup",
-    "get_latest_backup_output",
-    "wait_for_backups",
-    "wait_for_backups_output",
+    *_queries.__all__,
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 
@@ -30,6 +30,40 @@ from . import validation as v
 from .account import Account
 from .config import program_config, settings_for
 from .results import BackupInfo, GetBackupsResult
+
+_FILTERS = """:param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status{status}.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`)."""
+_PLAIN = """:param Account account: {account}
+        (plain URL and token; with a secret token use the `_output` form).
+    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
+        own functions; it has no effect, since the call is made from the
+        program's process (there is no provider plugin to pick or version)."""
+_OUTPUT = """:param Account account: {account}.
+    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
+        query runs only once those resources have been created or updated (and,
+        in a preview, not at all while one of them is still to be made); the
+        other options are accepted for compatibility and have no effect."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _documented(status: str = ', e.g. ``"completed"``', account: str = "") -> Callable[[_F], _F]:
+    """Fill the parameter text the query functions share into a docstring."""
+    account = account or "query this `Account` instead of the stack's settings"
+
+    def fill(function: _F) -> _F:
+        function.__doc__ = (function.__doc__ or "").format(
+            filters=_FILTERS.format(status=status),
+            plain=_PLAIN.format(account=account),
+            output=_OUTPUT.format(account=account),
+        )
+        return function
+
+    return fill
 
 
 def _client(account: Account | None = None, caller: str = "get_backups") -> VpsClient:
@@ -59,6 +93,7 @@ def _on_account(account: Any, run: Callable[[Account | None], _T]) -> pulumi.Out
     return pulumi.Output.unsecret(result)
 
 
+@_documented()
 def get_backups(
     server_id: int | None = None,
     backup_type: str | None = None,
@@ -70,17 +105,8 @@ def get_backups(
 ) -> GetBackupsResult:
     """Backups visible to the token, newest first, filtered.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, e.g. ``"completed"``.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's
-        settings (plain URL and token; with a secret token use the `_output` form).
-    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
-        own functions; it has no effect, since the call is made from the
-        program's process (there is no provider plugin to pick or version).
+    {filters}
+    {plain}
     :returns: a `GetBackupsResult` (``.backups``, ``.ids``).
     :raises VpsBackupError: e.g. `ConfigurationError` without a token, or the
         API's error.
@@ -107,6 +133,7 @@ def _newest_first_key(backup: Backup) -> tuple[float, int]:
     return (-stamp, -backup.id)
 
 
+@_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup(
     server_id: int | None = None,
     backup_type: str | None = None,
@@ -118,17 +145,8 @@ def get_latest_backup(
 ) -> BackupInfo:
     """The newest backup matching the filters (completed ones by default).
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's
-        settings (plain URL and token; with a secret token use the `_output` form).
-    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
-        own functions; it has no effect, since the call is made from the
-        program's process (there is no provider plugin to pick or version).
+    {filters}
+    {plain}
     :returns: the newest matching `BackupInfo`.
     :raises VpsBackupError: naming the filters when nothing matches.
     """
@@ -156,6 +174,7 @@ def get_latest_backup(
     return found.backups[0]
 
 
+@_documented()
 def get_backups_output(
     server_id: pulumi.Input[int | None] = None,
     backup_type: pulumi.Input[str | None] = None,
@@ -167,30 +186,15 @@ def get_backups_output(
 ) -> pulumi.Output[GetBackupsResult]:
     """`get_backups` for Inputs: runs once every argument is known.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, e.g. ``"completed"``.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {filters}
+    {output}
     :returns: an Output of a `GetBackupsResult`.
     """
-    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(
-        lambda args: _on_account(
-            account,
-            lambda acct: get_backups(args[1], args[2], args[3], args[4], args[5], account=acct),
-        )
-    )
+    filters = (server_id, backup_type, status, description, description_regex)
+    return _when_known(get_backups, account, opts, *filters)
 
 
+@_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup_output(
     server_id: pulumi.Input[int | None] = None,
     backup_type: pulumi.Input[str | None] = None,
@@ -202,30 +206,12 @@ def get_latest_backup_output(
 ) -> pulumi.Output[BackupInfo]:
     """`get_latest_backup` for Inputs: runs once every argument is known.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {filters}
+    {output}
     :returns: an Output of the newest matching `BackupInfo`.
     """
-    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(
-        lambda args: _on_account(
-            account,
-            lambda acct: get_latest_backup(
-                args[1], args[2], args[3], args[4], args[5], account=acct
-            ),
-        )
-    )
+    filters = (server_id, backup_type, status, description, description_regex)
+    return _when_known(get_latest_backup, account, opts, *filters)
 
 
 def wait_for_backups(
@@ -326,6 +312,7 @@ class _SharedListing:
                 )
 
 
+@_documented(account="look for the backups in this `Account`")
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
     timeout: pulumi.Input[float | str] = "60m",
@@ -336,21 +323,21 @@ def wait_for_backups_output(
 
     :param backup_ids: the backups to wait for (Inputs of ids).
     :param timeout: how long to wait in all (default ``"60m"``).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {output}
     :returns: an Output of a `BackupInfo` per id, all completed; pass it (or a
         value derived from it) as an input of the change that needs them.
     """
+    return _when_known(
+        lambda *a, **k: wait_for_backups(*a, **k), account, opts, backup_ids, timeout
+    )
+
+
+def _when_known(run: Callable[..., _T], account: Any, opts: Any, *inputs: Any) -> pulumi.Output[_T]:
+    """The `_output` form of a query: `run(*inputs, account=...)` once every
+    input is known and the resources in ``opts.depends_on`` are done."""
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), pulumi.Output.from_input(backup_ids), timeout
-    ).apply(
-        lambda args: _on_account(
-            account, lambda acct: wait_for_backups(args[1], args[2], account=acct)
-        )
+    return pulumi.Output.all(_dependencies_ready(opts), *inputs).apply(
+        lambda known: _on_account(account, lambda acct: run(*known[1:], account=acct))
     )
 
 
