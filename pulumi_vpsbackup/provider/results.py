@@ -115,10 +115,14 @@ class GetBackupsResult:
     :param list[BackupInfo] backups: the matching backups, newest first.
     """
 
-    backups: list[BackupInfo]
-
     def __init__(self, *, backups: list[BackupInfo]) -> None:
         pulumi.set(self, "backups", list(backups))
+
+    @property
+    @pulumi.getter
+    def backups(self) -> list[BackupInfo]:
+        """The matching backups, newest first."""
+        return list(pulumi.get(self, "backups"))
 
     @property
     def ids(self) -> list[int]:

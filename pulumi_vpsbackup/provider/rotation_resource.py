@@ -13,14 +13,14 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .resources import (
+from .building import (
     Duration,
     ResourceArgs,
     Triggers,
-    _resource_key,
-    _timeout_from_custom_timeouts,
-    _wire_safe,
+    resource_key_of,
     resource_props,
+    timeout_from_custom_timeouts,
+    wire_safe,
 )
 from .rotation import RotationProvider
 from .shapes import ROTATION_OUTPUTS
@@ -99,10 +99,10 @@ class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
             description=description,
             timeout=timeout,
         )
-        props["description"] = _wire_safe(props.get("description"))
-        props["resource_key"] = _resource_key(resource_name, opts)
+        props["description"] = wire_safe(props.get("description"))
+        props["resource_key"] = resource_key_of(resource_name, opts)
         props["resource_name"] = resource_name
-        _timeout_from_custom_timeouts(resource_name, props, opts)
+        timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(ROTATION_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RotationProvider(), resource_name, props, opts)
