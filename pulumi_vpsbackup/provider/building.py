@@ -11,6 +11,7 @@ reach a dynamic provider (`import_`, `custom_timeouts`) are carried out here.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -49,23 +50,27 @@ def resource_props(
     args: ResourceArgs | None,
     expected: type[ResourceArgs],
     opts: pulumi.ResourceOptions | None,
-    **given: Any,
+    keywords: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The input properties of a resource given an `XxxArgs` or the same keywords.
 
-    `Backup("b", 12345)` is told how to pass the id rather than failing later
-    on an attribute; a required keyword left out is named (a `get`, which
-    carries `opts.id`, needs none).
+    `keywords` holds the constructor's keyword arguments (its `locals()`):
+    each field of `expected` is taken from it, so the fields are listed once,
+    in the `XxxArgs` class (a test checks that every constructor offers each
+    as a keyword). `Backup("b", 12345)` is told how to pass the id rather than
+    failing later on an attribute; a required keyword left out is named (a
+    `get`, which carries `opts.id`, needs none).
     """
+    names = [f.name for f in fields(expected)]  # type: ignore[arg-type]
     required = [f.name for f in fields(expected) if f.default is MISSING]  # type: ignore[arg-type]
     _args_or_type_error(kind, args, expected, required[0])
     if args is None:
-        missing = [name for name in required if given[name] is None]
+        missing = [name for name in required if keywords[name] is None]
         if missing and not (opts and opts.id):
-            names = ", ".join(repr(name) for name in missing)
+            shown = ", ".join(repr(name) for name in missing)
             plural = "s" if len(missing) > 1 else ""
-            raise TypeError(f"{kind}: missing required argument{plural} {names}")
-        args = expected(**given)
+            raise TypeError(f"{kind}: missing required argument{plural} {shown}")
+        args = expected(**{name: keywords[name] for name in names})
     return args.to_props()
 
 

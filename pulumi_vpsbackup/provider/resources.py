@@ -145,19 +145,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         :raises TypeError: without `server_id`, or when the second positional
             argument is not a `BackupArgs`.
         """
-        props = resource_props(
-            "Backup",
-            args,
-            BackupArgs,
-            opts,
-            server_id=server_id,
-            description=description,
-            triggers=triggers,
-            wait_for_completion=wait_for_completion,
-            timeout=timeout,
-            existing_backup_id=existing_backup_id,
-            account=account,
-        )
+        props = resource_props("Backup", args, BackupArgs, opts, locals())
         opts = with_account(props, opts)
         props["description"] = wire_safe(props.get("description"))
         props["resource_key"] = resource_key_of(resource_name, opts)
@@ -281,18 +269,7 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         :raises TypeError: without `server_id` or `backup_id`, or when the
             second positional argument is not a `RestoreArgs`.
         """
-        props = resource_props(
-            "Restore",
-            args,
-            RestoreArgs,
-            opts,
-            server_id=server_id,
-            backup_id=backup_id,
-            triggers=triggers,
-            wait_for_completion=wait_for_completion,
-            timeout=timeout,
-            account=account,
-        )
+        props = resource_props("Restore", args, RestoreArgs, opts, locals())
         opts = with_account(props, opts)
         timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(RESTORE_OUTPUTS))

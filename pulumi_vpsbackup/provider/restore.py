@@ -307,13 +307,15 @@ class RestoreProvider(VpsProvider):
             server = self.client_for(inputs.account).get_server(inputs.server_id)
         except NotFoundError:
             return ReadResult(None, {})  # the server itself is gone
+        # The stored inputs, typed; a restore read by id alone gains no defaults.
+        stored = {k: val for k, val in inputs.to_props().items() if k in props}
         outs = {k: val for k, val in props.items() if k != "__provider"}
-        outs.update(inputs.to_props(), server_name=server.name, server_status=server.status)
+        outs.update(stored, server_name=server.name, server_status=server.status)
         if outs.get("restore_status") in UNSETTLED:
             outs["restore_status"] = _settled(
                 outs["restore_status"], server, inputs.backup_id, outs.get("restored_at")
             )
-        return ReadResult(id_, outs, inputs.to_props())
+        return ReadResult(id_, outs, stored)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Record the new inputs; when waiting is switched on for a restore whose end

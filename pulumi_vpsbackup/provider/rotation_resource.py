@@ -88,17 +88,7 @@ class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
         description: pulumi.Input[str] | None = None,
         timeout: Duration | None = None,
     ) -> None:
-        props = resource_props(
-            "BackupRotation",
-            args,
-            BackupRotationArgs,
-            opts,
-            server_id=server_id,
-            keep=keep,
-            triggers=triggers,
-            description=description,
-            timeout=timeout,
-        )
+        props = resource_props("BackupRotation", args, BackupRotationArgs, opts, locals())
         props["description"] = wire_safe(props.get("description"))
         props["resource_key"] = resource_key_of(resource_name, opts)
         props["resource_name"] = resource_name

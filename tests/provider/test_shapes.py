@@ -108,3 +108,22 @@ def test_check_fills_the_same_defaults_parse_does(monkeypatch) -> None:
     monkeypatch.delenv("VPS_API_TOKEN", raising=False)  # check asks no API then
     checked = BackupProvider().check({}, {"server_id": 12345.0}).inputs
     assert checked["timeout"] == BackupInputs.parse(checked).timeout == DEFAULT_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("resource", "args"),
+    [
+        (vps.Backup, vps.BackupArgs),
+        (vps.Restore, vps.RestoreArgs),
+        (vps.BackupRotation, vps.BackupRotationArgs),
+    ],
+)
+def test_each_constructor_offers_exactly_its_args_as_keywords(resource: type, args: type) -> None:
+    """The constructors pass their keywords on by name (`resource_props`), so a
+    keyword missing from either side would be dropped or fail at run time."""
+    params = inspect.signature(resource.__init__).parameters.values()
+    keywords = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    fields = list(inspect.signature(args).parameters)
+    assert keywords == fields
+    with pytest.raises(TypeError, match=r"missing required argument"):
+        resource("r")
