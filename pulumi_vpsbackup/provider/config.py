@@ -19,7 +19,13 @@ from typing import Any
 from ..client import ClientSettings, resolve_settings
 from ..client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
 
-__all__ = ["CONFIG_KEYS", "program_config", "settings_for", "unknown_config_warnings"]
+__all__ = [
+    "CONFIG_KEYS",
+    "known_config",
+    "program_config",
+    "settings_for",
+    "unknown_config_warnings",
+]
 
 CONFIG_NAMESPACE = "vpsbackup:"
 _RESOURCE_INPUTS = frozenset({"timeout", "waitforcompletion", "description", "triggers"})
