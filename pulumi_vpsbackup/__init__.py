@@ -10,69 +10,19 @@ Settings: stack config `vpsbackup:apiToken` (secret) and `vpsbackup:apiUrl`,
 or the environment variables `VPS_API_TOKEN` and `VPS_API_URL`. Importing this
 package reads no environment, opens no connection and registers no resource.
 
-Exceptions all derive from `VpsBackupError` (see `pulumi_vpsbackup.client.errors`).
+The public surface is `pulumi_vpsbackup.provider.__all__` (resources, their
+arguments, `Account`, the query functions and their results, `FieldError`)
+and every error of `pulumi_vpsbackup.client.errors` (all derive from
+`VpsBackupError`; the tree is drawn in that module's docstring), so that
+any error can be caught as `vps.SomeError`.
 """
 
 from __future__ import annotations
 
+from . import provider as _provider
 from ._version import __version__
-from .client.errors import (
-    ApiError,
-    AuthenticationError,
-    BackupFailedError,
-    ConfigurationError,
-    CreateReconciliationError,
-    NotFoundError,
-    RateLimitedError,
-    RestoreFailedError,
-    TransportError,
-    VpsBackupError,
-    WaitTimeoutError,
-)
-from .provider import (
-    Account,
-    Backup,
-    BackupArgs,
-    BackupInfo,
-    BackupRotation,
-    BackupRotationArgs,
-    GetBackupsResult,
-    Restore,
-    RestoreArgs,
-    get_backups,
-    get_backups_output,
-    get_latest_backup,
-    get_latest_backup_output,
-    wait_for_backups,
-    wait_for_backups_output,
-)
+from .client import errors as _errors
+from .client.errors import *  # noqa: F403 - the whole error tree, by its __all__
+from .provider import *  # noqa: F403 - resources and queries, by its __all__
 
-__all__ = [
-    "Account",
-    "ApiError",
-    "AuthenticationError",
-    "Backup",
-    "BackupArgs",
-    "BackupFailedError",
-    "BackupInfo",
-    "BackupRotation",
-    "BackupRotationArgs",
-    "ConfigurationError",
-    "CreateReconciliationError",
-    "GetBackupsResult",
-    "NotFoundError",
-    "RateLimitedError",
-    "Restore",
-    "RestoreArgs",
-    "RestoreFailedError",
-    "TransportError",
-    "VpsBackupError",
-    "WaitTimeoutError",
-    "__version__",
-    "get_backups",
-    "get_backups_output",
-    "get_latest_backup",
-    "get_latest_backup_output",
-    "wait_for_backups",
-    "wait_for_backups_output",
-]
+__all__ = ["__version__", *_errors.__all__, *_provider.__all__]

@@ -18,7 +18,10 @@ from .polling import PollPolicy
 from .secret import Secret
 
 __all__ = [
+    "CONFIG_KEYS",
     "DEFAULT_BASE_URL",
+    "MAX_POLL_INTERVAL_CONFIG_KEY",
+    "POLL_INTERVAL_CONFIG_KEY",
     "TOKEN_CONFIG_KEY",
     "TOKEN_ENV",
     "URL_CONFIG_KEY",
@@ -33,6 +36,17 @@ TOKEN_CONFIG_KEY = "vpsbackup:apiToken"  # noqa: S105 - a config key name
 URL_CONFIG_KEY = "vpsbackup:apiUrl"
 TOKEN_ENV = "VPS_API_TOKEN"  # noqa: S105 - a variable name
 URL_ENV = "VPS_API_URL"
+POLL_INTERVAL_CONFIG_KEY = "vpsbackup:pollInterval"
+MAX_POLL_INTERVAL_CONFIG_KEY = "vpsbackup:maxPollInterval"
+#: Every stack setting this package reads; `resolve_settings` reads them all.
+CONFIG_KEYS = (
+    TOKEN_CONFIG_KEY,
+    URL_CONFIG_KEY,
+    POLL_INTERVAL_CONFIG_KEY,
+    MAX_POLL_INTERVAL_CONFIG_KEY,
+)
+MIN_POLL_SECONDS = 0.01  # zero would poll in a tight loop against the API
+MAX_POLL_SECONDS = 3600.0
 
 MISSING_TOKEN_MESSAGE = (
     "No VPS.org API token is configured. Provide one of: "
@@ -221,6 +235,37 @@ def _lookup(source: Mapping[str, Any] | None, *keys: str) -> tuple[str, str] | N
     return None
 
 
+def _poll_seconds(key: str, value: Any, default: float) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
+        raise ConfigurationError(
+            f"{key} must be a number of seconds from {MIN_POLL_SECONDS} to "
+            f"{MAX_POLL_SECONDS:g}, got {value!r}"
+        )
+    return seconds
+
+
+def poll_policy(config: Mapping[str, Any] | None) -> PollPolicy | None:
+    """The schedule that `vpsbackup:pollInterval` / `maxPollInterval` ask for; None if neither.
+
+    The ceiling is never below the first interval.
+    """
+    config = config or {}
+    interval = config.get(POLL_INTERVAL_CONFIG_KEY)
+    ceiling = config.get(MAX_POLL_INTERVAL_CONFIG_KEY)
+    if interval in (None, "") and ceiling in (None, ""):
+        return None
+    default = PollPolicy()
+    initial = _poll_seconds(POLL_INTERVAL_CONFIG_KEY, interval, default.initial)
+    maximum = _poll_seconds(MAX_POLL_INTERVAL_CONFIG_KEY, ceiling, default.max_interval)
+    return PollPolicy(initial=initial, max_interval=max(initial, maximum))
+
+
 _OVERRIDABLE = {f.name for f in fields(ClientSettings)} - {"token", "base_url"}
 
 
@@ -235,10 +280,13 @@ def resolve_settings(
     """Build settings from, in order: the arguments, Pulumi config, the environment.
 
     Config keys are ``vpsbackup:apiToken`` and ``vpsbackup:apiUrl`` (the
-    un-namespaced ``apiToken``/``apiUrl`` are accepted too); environment
-    variables are ``VPS_API_TOKEN`` and ``VPS_API_URL``; ``environ`` defaults to
-    ``os.environ``. The URL defaults to ``https://admin.vps.org/api/v1``.
-    ``overrides`` sets any other :class:`ClientSettings` field.
+    un-namespaced ``apiToken``/``apiUrl`` are accepted too), and
+    ``vpsbackup:pollInterval`` / ``vpsbackup:maxPollInterval`` for the polling
+    schedule (they apply even when ``token`` and ``base_url`` are given, as for
+    a resource's own account); environment variables are ``VPS_API_TOKEN`` and
+    ``VPS_API_URL``; ``environ`` defaults to ``os.environ``. The URL defaults
+    to ``https://admin.vps.org/api/v1``. ``overrides`` sets any other
+    :class:`ClientSettings` field, and wins over the config.
     """
     unknown = set(overrides) - _OVERRIDABLE
     if unknown:
@@ -264,4 +312,8 @@ def resolve_settings(
         or (DEFAULT_BASE_URL, "the default")
     )
     url = normalise_base_url(url, url_source)  # errors name where the URL came from
+    if "poll" not in overrides:
+        policy = poll_policy(config)
+        if policy is not None:
+            overrides["poll"] = policy
     return ClientSettings(token=resolved_token, base_url=url, **overrides)

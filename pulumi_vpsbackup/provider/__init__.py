@@ -1,41 +1,36 @@
-"""Pulumi resources and queries for VPS.org backups (dynamic providers)."""
+"""Pulumi resources and queries for VPS.org backups (dynamic providers).
+
+`__all__` is what a program uses: the resources and their arguments,
+`Account`, the query functions and what they return, and `FieldError` (an
+input a query refuses). The `ResourceProvider` classes behind the resources
+(`BackupProvider`, `RestoreProvider`, `RotationProvider`) run only in Pulumi's
+provider host; they stay importable here for tests and benchmarks, and are
+referenced by their module path from every stack's state.
+"""
 
 from __future__ import annotations
 
+from . import queries as _queries
 from .account import Account
-from .backup import BackupProvider
-from .queries import (
-    BackupInfo,
-    GetBackupsResult,
-    get_backups,
-    get_backups_output,
-    get_latest_backup,
-    get_latest_backup_output,
-    wait_for_backups,
-    wait_for_backups_output,
-)
+from .backup import BackupProvider as BackupProvider  # importable, not advertised
+from .queries import *  # noqa: F403 - the query functions, by its __all__
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
-from .restore import RestoreProvider
-from .rotation import RotationProvider
+from .restore import RestoreProvider as RestoreProvider
+from .results import BackupInfo, GetBackupsResult
+from .rotation import RotationProvider as RotationProvider
 from .rotation_resource import BackupRotation, BackupRotationArgs
+from .validation import FieldError
 
 __all__ = [
     "Account",
     "Backup",
     "BackupArgs",
     "BackupInfo",
-    "BackupProvider",
     "BackupRotation",
     "BackupRotationArgs",
+    "FieldError",
     "GetBackupsResult",
     "Restore",
     "RestoreArgs",
-    "RestoreProvider",
-    "RotationProvider",
-    "get_backups",
-    "get_backups_output",
-    "get_latest_backup",
-    "get_latest_backup_output",
-    "wait_for_backups",
-    "wait_for_backups_output",
+    *_queries.__all__,
 ]

@@ -13,12 +13,11 @@ account stored with it, and cached under a hash of URL and token.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import (
@@ -30,59 +29,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..client import (
-    DEFAULT_BASE_URL,
-    ClientSettings,
-    ConfigurationError,
-    PollPolicy,
-    VpsBackupError,
-    VpsClient,
-    resolve_settings,
-)
+from ..client import DEFAULT_BASE_URL, ClientSettings, ConfigurationError, VpsBackupError, VpsClient
 from ..client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
 from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
+from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
 from .validation import FieldSpec, changed_fields, check_fields
-
-CONFIG_KEYS = (
-    "vpsbackup:apiToken",
-    "vpsbackup:apiUrl",
-    "vpsbackup:pollInterval",
-    "vpsbackup:maxPollInterval",
-)
-CONFIG_NAMESPACE = "vpsbackup:"
-_RESOURCE_INPUTS = frozenset({"timeout", "waitforcompletion", "description", "triggers"})
 
 # configure() runs once per provider class in a host: warn about a key once.
 _warned_keys: set[str] = set()
 _warned_lock = threading.Lock()
-
-
-def unknown_config_warnings(keys: Iterable[str]) -> list[str]:
-    """One warning per `vpsbackup:*` key that this package does not read.
-
-    A misspelt key (`vpsbackup:apiTokn`) would otherwise be ignored in silence,
-    and the setting it was meant for quietly falls back to the environment or
-    its default. Each warning names the key and the closest known one.
-    """
-    warnings = []
-    for key in sorted(k for k in keys if isinstance(k, str)):
-        if not key.startswith(CONFIG_NAMESPACE) or key in CONFIG_KEYS:
-            continue
-        # Compared without the shared namespace and case (apitoken), by spelling.
-        name = key[len(CONFIG_NAMESPACE) :]
-        folded = {k[len(CONFIG_NAMESPACE) :].lower(): k for k in CONFIG_KEYS}
-        close = difflib.get_close_matches(name.lower(), folded, n=1, cutoff=0.6)
-        if close:
-            hint = f"did you mean {folded[close[0]]}? "
-        elif name.lower().replace("_", "") in _RESOURCE_INPUTS:
-            hint = f"{name} is an input of each Backup or Restore, not a stack setting; "
-        else:
-            hint = ""
-        warnings.append(
-            f"unknown configuration key {key} is ignored; {hint}known keys: "
-            f"{', '.join(CONFIG_KEYS)}"
-        )
-    return warnings
 
 
 class VpsProvider(ResourceProvider):
@@ -118,7 +73,7 @@ class VpsProvider(ResourceProvider):
         # configure() runs only in the provider host: the one place to change how
         # our errors reach the CLI.
         install_error_format()
-        config = {key: req.config.get(key) for key in CONFIG_KEYS}
+        config = known_config({key: req.config.get(key) for key in CONFIG_KEYS})
         # The SDK's Config offers only get(); its mapping is the whole stack config.
         raw = getattr(req.config, "_props", None)
         if isinstance(raw, Mapping):
@@ -129,25 +84,13 @@ class VpsProvider(ResourceProvider):
                     _warned_keys.add(message)
                 warn(message)
         with self._lock:
-            self._config = {k: v for k, v in config.items() if v not in (None, "")}
+            self._config = config
             self._client = None
             self._clients = {}
 
-    def settings(self) -> ClientSettings:
-        """Settings from the stack config, then the environment (one place: the client)."""
-        return resolve_settings(config=self._config, environ=os.environ, **self._poll_overrides())
-
-    def _poll_overrides(self) -> dict[str, Any]:
-        """`vpsbackup:pollInterval` / `maxPollInterval`: for every account alike."""
-        overrides: dict[str, Any] = {}
-        interval = self._config.get("vpsbackup:pollInterval")
-        ceiling = self._config.get("vpsbackup:maxPollInterval")
-        if interval is not None or ceiling is not None:
-            default = PollPolicy()
-            initial = _seconds("vpsbackup:pollInterval", interval, default.initial)
-            maximum = _seconds("vpsbackup:maxPollInterval", ceiling, default.max_interval)
-            overrides["poll"] = PollPolicy(initial=initial, max_interval=max(initial, maximum))
-        return overrides
+    def settings(self, account: Any = None) -> ClientSettings:
+        """Settings from the stack config, then the environment; or of an `account`."""
+        return settings_for(self._config, None if account is None else account_parts(account))
 
     def client(self) -> VpsClient:
         """The host-wide client, built on first use; thread-safe and shared."""
@@ -156,15 +99,13 @@ class VpsProvider(ResourceProvider):
                 self._client = VpsClient(self.settings())
             return self._client
 
-    def client_for(self, props: Mapping[str, Any]) -> VpsClient:
-        """The client of the account stored with a resource (its inputs or outputs).
+    def client_for(self, account: Any) -> VpsClient:
+        """The client of a resource's stored `account` (from its inputs or outputs).
 
-        Without an `account` it is the stack's client (`client()`). With one,
-        a client of that account, shared by every resource of the same URL and
-        token in this host; after a token rotation the new token gets a client
-        of its own.
+        Without one it is the stack's client (`client()`). With one, a client
+        of that account, shared by every resource of the same URL and token in
+        this host; after a token rotation the new token gets a client of its own.
         """
-        account = props.get(ACCOUNT_INPUT)
         if account is None:
             return self.client()
         url, token = account_parts(account)
@@ -172,10 +113,7 @@ class VpsProvider(ResourceProvider):
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                settings = resolve_settings(
-                    token=token, base_url=url, environ={}, **self._poll_overrides()
-                )
-                client = self._clients[key] = VpsClient(settings)
+                client = self._clients[key] = VpsClient(settings_for(self._config, (url, token)))
             return client
 
     def default_url(self) -> str | None:
@@ -258,23 +196,6 @@ class VpsProvider(ResourceProvider):
 
     def _spec(self, name: str) -> FieldSpec:
         return next(spec for spec in self.fields if spec.name == name)
-
-
-MIN_POLL_SECONDS = 0.01  # zero would poll in a tight loop against the API
-
-
-def _seconds(key: str, value: Any, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if not MIN_POLL_SECONDS <= seconds <= 3600:
-        raise ConfigurationError(
-            f"{key} must be a number of seconds from {MIN_POLL_SECONDS} to 3600, got {value!r}"
-        )
-    return seconds
 
 
 def progress(message: str) -> None:

@@ -17,208 +17,61 @@ not secret for the token's sake (the result never holds the token).
 
 from __future__ import annotations
 
-import os
-import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
-import pulumi.runtime
 
-from ..client import (
-    Backup,
-    BackupFailedError,
-    BackupVanishedError,
-    VpsBackupError,
-    VpsClient,
-    WaitTimeoutError,
-    resolve_settings,
-)
+from ..client import Backup, BackupFailedError, BackupVanishedError, VpsBackupError, VpsClient
 from ..client.marker import strip_marker
-from ..client.polling import poll_until
+from ..client.waiting import Waiter
 from . import validation as v
 from .account import Account
+from .config import program_config, settings_for
+from .results import BackupInfo, GetBackupsResult
 
-BACKUP_TYPES = ("manual", "automatic")
+_FILTERS = """:param int server_id: only this server's backups.
+    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
+    :param str status: only backups with this status{status}.
+    :param str description: only backups with exactly this description.
+    :param str description_regex: only backups whose description this regular
+        expression matches (`re.search`)."""
+_PLAIN = """:param Account account: {account}
+        (plain URL and token; with a secret token use the `_output` form).
+    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
+        own functions; it has no effect, since the call is made from the
+        program's process (there is no provider plugin to pick or version)."""
+_OUTPUT = """:param Account account: {account}.
+    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
+        query runs only once those resources have been created or updated (and,
+        in a preview, not at all while one of them is still to be made); the
+        other options are accepted for compatibility and have no effect."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat()).replace("+00:00", "Z")
+def _documented(status: str = ', e.g. ``"completed"``', account: str = "") -> Callable[[_F], _F]:
+    """Fill the parameter text the query functions share into a docstring."""
+    account = account or "query this `Account` instead of the stack's settings"
 
-
-# Both result classes are Pulumi "input types": the SDK keeps such an object
-# whole through `apply` (a dict would come back as a plain dict) and turns it
-# into a map for `pulumi.export`.
-@pulumi.input_type
-class BackupInfo:
-    """One backup as a query returns it: plain values, ISO-8601 timestamps.
-
-    Pass it (or a list of them) to `pulumi.export` as it is.
-
-    :param int id: the backup's id.
-    :param int server_id: the server it belongs to.
-    :param str server_name: that server's name.
-    :param str backup_type: ``"manual"`` or ``"automatic"``.
-    :param str status: ``"in_progress"``, ``"completed"``, ``"failed"`` or
-        whatever new status the API reports.
-    :param int size_mb: its size, once known.
-    :param str created_at: when it was started (ISO-8601).
-    :param str expires_at: when VPS.org deletes it (ISO-8601; ``None`` for
-        manual backups, which never expire).
-    :param str description: the text stored with it.
-    """
-
-    def __init__(
-        self,
-        *,
-        id: int,
-        server_id: int,
-        server_name: str | None = None,
-        backup_type: str,
-        status: str,
-        size_mb: int | None = None,
-        created_at: str | None = None,
-        expires_at: str | None = None,
-        description: str | None = None,
-    ) -> None:
-        pulumi.set(self, "id", id)
-        pulumi.set(self, "server_id", server_id)
-        pulumi.set(self, "server_name", server_name)
-        pulumi.set(self, "backup_type", backup_type)
-        pulumi.set(self, "status", status)
-        pulumi.set(self, "size_mb", size_mb)
-        pulumi.set(self, "created_at", created_at)
-        pulumi.set(self, "expires_at", expires_at)
-        pulumi.set(self, "description", description)
-
-    @classmethod
-    def from_backup(cls, backup: Backup) -> BackupInfo:
-        """The query result for a backup the API client returned.
-
-        :param Backup backup: a `pulumi_vpsbackup.client.Backup`.
-        """
-        return cls(
-            id=backup.id,
-            server_id=backup.server_id,
-            server_name=backup.server_name,
-            backup_type=backup.backup_type,
-            status=backup.status,
-            size_mb=backup.size_mb,
-            created_at=_iso(backup.created_at),
-            expires_at=_iso(backup.expires_at),
-            description=strip_marker(backup.description),
+    def fill(function: _F) -> _F:
+        function.__doc__ = (function.__doc__ or "").format(
+            filters=_FILTERS.format(status=status),
+            plain=_PLAIN.format(account=account),
+            output=_OUTPUT.format(account=account),
         )
+        return function
 
-    @property
-    @pulumi.getter
-    def id(self) -> int:
-        """The backup's id."""
-        return int(pulumi.get(self, "id"))
-
-    @property
-    @pulumi.getter(name="server_id")
-    def server_id(self) -> int:
-        """The id of the server the backup belongs to."""
-        return int(pulumi.get(self, "server_id"))
-
-    @property
-    @pulumi.getter(name="server_name")
-    def server_name(self) -> str | None:
-        """The name of that server."""
-        return pulumi.get(self, "server_name")
-
-    @property
-    @pulumi.getter(name="backup_type")
-    def backup_type(self) -> str:
-        """``"manual"`` or ``"automatic"``."""
-        return str(pulumi.get(self, "backup_type"))
-
-    @property
-    @pulumi.getter
-    def status(self) -> str:
-        """``"in_progress"``, ``"completed"``, ``"failed"``, or a new status the API reports."""
-        return str(pulumi.get(self, "status"))
-
-    @property
-    @pulumi.getter(name="size_mb")
-    def size_mb(self) -> int | None:
-        """The backup's size in MB, once known."""
-        return pulumi.get(self, "size_mb")
-
-    @property
-    @pulumi.getter(name="created_at")
-    def created_at(self) -> str | None:
-        """When the backup was started, ISO-8601 (``...Z``)."""
-        return pulumi.get(self, "created_at")
-
-    @property
-    @pulumi.getter(name="expires_at")
-    def expires_at(self) -> str | None:
-        """When VPS.org deletes the backup, ISO-8601; ``None`` for manual backups."""
-        return pulumi.get(self, "expires_at")
-
-    @property
-    @pulumi.getter
-    def description(self) -> str | None:
-        """The text stored with the backup, or ``None``."""
-        return pulumi.get(self, "description")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The backup as a plain dict (field name to value)."""
-        return dict(vars(self))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BackupInfo) and vars(self) == vars(other)
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    def __repr__(self) -> str:
-        return f"BackupInfo({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
-
-
-@pulumi.input_type
-class GetBackupsResult:
-    """What `get_backups` found, newest first: ``result.backups``, ``result.ids``.
-
-    :param list[BackupInfo] backups: the matching backups, newest first.
-    """
-
-    def __init__(self, *, backups: list[BackupInfo]) -> None:
-        pulumi.set(self, "backups", list(backups))
-
-    @property
-    @pulumi.getter
-    def backups(self) -> list[BackupInfo]:
-        """The matching backups, newest first."""
-        return list(pulumi.get(self, "backups"))
-
-    @property
-    def ids(self) -> list[int]:
-        """The ids of `backups`, in the same order."""
-        return [b.id for b in self.backups]
-
-
-def _stack_setting(key: str) -> str | None:
-    value = pulumi.runtime.get_config(f"vpsbackup:{key}")
-    return str(value) if value not in (None, "") else None
+    return fill
 
 
 def _client(account: Account | None = None, caller: str = "get_backups") -> VpsClient:
-    if account is not None:
-        if not isinstance(account, Account):
-            raise TypeError(
-                f"{caller}: account must be a vps.Account, not {type(account).__name__}"
-            )
-        url, token = account.plain(caller)
-        return VpsClient(resolve_settings(token=token, base_url=url, environ={}))
-    config = {
-        f"vpsbackup:{key}": value
-        for key in ("apiToken", "apiUrl")
-        if (value := _stack_setting(key)) is not None
-    }
-    return VpsClient(resolve_settings(config=config, environ=os.environ))
+    """A client of `account`, else of the stack's settings (the provider host's path)."""
+    if account is not None and not isinstance(account, Account):
+        raise TypeError(f"{caller}: account must be a vps.Account, not {type(account).__name__}")
+    parts = account.plain(caller) if account is not None else None
+    return VpsClient(settings_for(program_config(), parts))
 
 
 _T = Any
@@ -240,29 +93,7 @@ def _on_account(account: Any, run: Callable[[Account | None], _T]) -> pulumi.Out
     return pulumi.Output.unsecret(result)
 
 
-def _validate_filters(
-    server_id: Any, backup_type: Any, status: Any, description: Any, description_regex: Any
-) -> tuple[int | None, str | None, re.Pattern[str] | None]:
-    sid = v.positive_id("server_id", server_id) if server_id is not None else None
-    if backup_type is not None and backup_type not in BACKUP_TYPES:
-        raise v.FieldError(
-            "backup_type", f"must be one of {', '.join(BACKUP_TYPES)}, got {backup_type!r}"
-        )
-    if status is not None and not isinstance(status, str):
-        raise v.FieldError("status", f"must be a string such as 'completed', got {status!r}")
-    if description is not None and not isinstance(description, str):
-        raise v.FieldError("description", f"must be a string, got {description!r}")
-    pattern = None
-    if description_regex is not None:
-        try:
-            pattern = re.compile(str(description_regex))
-        except re.error as exc:
-            raise v.FieldError(
-                "description_regex", f"is not a valid regular expression ({exc})"
-            ) from exc
-    return sid, backup_type, pattern
-
-
+@_documented()
 def get_backups(
     server_id: int | None = None,
     backup_type: str | None = None,
@@ -274,23 +105,14 @@ def get_backups(
 ) -> GetBackupsResult:
     """Backups visible to the token, newest first, filtered.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, e.g. ``"completed"``.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's
-        settings (plain URL and token; with a secret token use the `_output` form).
-    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
-        own functions; it has no effect, since the call is made from the
-        program's process (there is no provider plugin to pick or version).
+    {filters}
+    {plain}
     :returns: a `GetBackupsResult` (``.backups``, ``.ids``).
     :raises VpsBackupError: e.g. `ConfigurationError` without a token, or the
         API's error.
     """
     _check_opts(opts, pulumi.InvokeOptions)
-    sid, btype, pattern = _validate_filters(
+    sid, btype, pattern = v.backup_filters(
         server_id, backup_type, status, description, description_regex
     )
     with _client(account, "get_backups") as client:
@@ -311,6 +133,7 @@ def _newest_first_key(backup: Backup) -> tuple[float, int]:
     return (-stamp, -backup.id)
 
 
+@_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup(
     server_id: int | None = None,
     backup_type: str | None = None,
@@ -322,17 +145,8 @@ def get_latest_backup(
 ) -> BackupInfo:
     """The newest backup matching the filters (completed ones by default).
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's
-        settings (plain URL and token; with a secret token use the `_output` form).
-    :param pulumi.InvokeOptions opts: accepted for compatibility with Pulumi's
-        own functions; it has no effect, since the call is made from the
-        program's process (there is no provider plugin to pick or version).
+    {filters}
+    {plain}
     :returns: the newest matching `BackupInfo`.
     :raises VpsBackupError: naming the filters when nothing matches.
     """
@@ -360,6 +174,7 @@ def get_latest_backup(
     return found.backups[0]
 
 
+@_documented()
 def get_backups_output(
     server_id: pulumi.Input[int | None] = None,
     backup_type: pulumi.Input[str | None] = None,
@@ -371,30 +186,15 @@ def get_backups_output(
 ) -> pulumi.Output[GetBackupsResult]:
     """`get_backups` for Inputs: runs once every argument is known.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, e.g. ``"completed"``.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {filters}
+    {output}
     :returns: an Output of a `GetBackupsResult`.
     """
-    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(
-        lambda args: _on_account(
-            account,
-            lambda acct: get_backups(args[1], args[2], args[3], args[4], args[5], account=acct),
-        )
-    )
+    filters = (server_id, backup_type, status, description, description_regex)
+    return _when_known(get_backups, account, opts, *filters)
 
 
+@_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup_output(
     server_id: pulumi.Input[int | None] = None,
     backup_type: pulumi.Input[str | None] = None,
@@ -406,30 +206,12 @@ def get_latest_backup_output(
 ) -> pulumi.Output[BackupInfo]:
     """`get_latest_backup` for Inputs: runs once every argument is known.
 
-    :param int server_id: only this server's backups.
-    :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
-    :param str status: only backups with this status, default ``"completed"``; ``None`` for any.
-    :param str description: only backups with exactly this description.
-    :param str description_regex: only backups whose description this regular
-        expression matches (`re.search`).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {filters}
+    {output}
     :returns: an Output of the newest matching `BackupInfo`.
     """
-    _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), server_id, backup_type, status, description, description_regex
-    ).apply(
-        lambda args: _on_account(
-            account,
-            lambda acct: get_latest_backup(
-                args[1], args[2], args[3], args[4], args[5], account=acct
-            ),
-        )
-    )
+    filters = (server_id, backup_type, status, description, description_regex)
+    return _when_known(get_latest_backup, account, opts, *filters)
 
 
 def wait_for_backups(
@@ -470,41 +252,67 @@ def wait_for_backups(
     if not ids:
         return []
     with _client(account, "wait_for_backups") as client:
-        latest: dict[int, Backup] = {}
-
-        def check(elapsed: float) -> tuple[bool, list[Backup]]:
-            listing = {b.id: b for b in client.list_backups()}
-            for backup_id in ids:
-                backup = listing.get(backup_id)
-                if backup is None:
-                    last = latest.get(backup_id)
-                    raise BackupVanishedError(
-                        "backup", backup_id, last.status if last else None, elapsed
-                    )
-                latest[backup_id] = backup
-                if not backup.is_in_progress and backup.status != "completed":
-                    raise BackupFailedError(
-                        "backup", backup_id, backup.status, elapsed, backup.message or ""
-                    )
-            running = [latest[i] for i in ids if latest[i].is_in_progress]
-            return not running, running or [latest[i] for i in ids]
-
-        def timed_out(running: list[Backup], waited: float) -> BaseException:
-            first = running[0]
-            return WaitTimeoutError("backup", first.id, first.status, waited)
-
-        poll_until(
-            check,
-            timeout=seconds,
-            policy=client.settings.poll,
-            sleep=time.sleep,
-            clock=time.monotonic,
-            rng=None,
-            on_timeout=timed_out,
-        )
+        waiter = Waiter(client.settings.poll, time.sleep, time.monotonic, None, str)
+        listings = _SharedListing(client, ids)
+        deadline = time.monotonic() + seconds
+        latest = {
+            backup_id: waiter.backup(
+                listings.find,
+                backup_id,
+                server_id=None,
+                timeout=max(0.0, deadline - time.monotonic()),
+                on_progress=None,
+            )
+            for backup_id in ids
+        }
     return [BackupInfo.from_backup(latest[i]) for i in ids]
 
 
+class _SharedListing:
+    """What the client's waiter polls for `wait_for_backups`: one listing of the
+    account per poll, however many backups are awaited.
+
+    The backups are waited for one after another by the same `Waiter` a single
+    backup's wait uses, within one deadline. Each poll lists the account once
+    and fails at once when any awaited backup has failed or vanished; the
+    listing on which one wait ends is the first poll of the next, so a backup
+    that completed meanwhile costs no request.
+    """
+
+    def __init__(self, client: VpsClient, ids: list[int]) -> None:
+        self._client = client
+        self._ids = ids
+        self._started = time.monotonic()
+        self._seen: dict[int, Backup] = {}
+        self._carried: dict[int, Backup] | None = None
+
+    def find(self, backup_id: int, _server_id: int | None) -> Backup | None:
+        listing = self._carried
+        if listing is None:
+            listing = {b.id: b for b in self._client.list_backups()}
+            self._fail_fast(listing)
+        backup = listing.get(backup_id)
+        done = backup is not None and not backup.is_in_progress
+        self._carried = listing if done else None
+        return backup
+
+    def _fail_fast(self, listing: dict[int, Backup]) -> None:
+        elapsed = time.monotonic() - self._started
+        for backup_id in self._ids:
+            backup = listing.get(backup_id)
+            if backup is None:
+                last = self._seen.get(backup_id)
+                raise BackupVanishedError(
+                    "backup", backup_id, last.status if last else None, elapsed
+                )
+            self._seen[backup_id] = backup
+            if not backup.is_in_progress and backup.status != "completed":
+                raise BackupFailedError(
+                    "backup", backup_id, backup.status, elapsed, backup.message or ""
+                )
+
+
+@_documented(account="look for the backups in this `Account`")
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
     timeout: pulumi.Input[float | str] = "60m",
@@ -515,21 +323,21 @@ def wait_for_backups_output(
 
     :param backup_ids: the backups to wait for (Inputs of ids).
     :param timeout: how long to wait in all (default ``"60m"``).
-    :param Account account: query this `Account` instead of the stack's settings.
-    :param pulumi.InvokeOutputOptions opts: its ``depends_on`` is honoured: the
-        query runs only once those resources have been created or updated (and,
-        in a preview, not at all while one of them is still to be made); the
-        other options are accepted for compatibility and have no effect.
+    {output}
     :returns: an Output of a `BackupInfo` per id, all completed; pass it (or a
         value derived from it) as an input of the change that needs them.
     """
+    return _when_known(
+        lambda *a, **k: wait_for_backups(*a, **k), account, opts, backup_ids, timeout
+    )
+
+
+def _when_known(run: Callable[..., _T], account: Any, opts: Any, *inputs: Any) -> pulumi.Output[_T]:
+    """The `_output` form of a query: `run(*inputs, account=...)` once every
+    input is known and the resources in ``opts.depends_on`` are done."""
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(
-        _dependencies_ready(opts), pulumi.Output.from_input(backup_ids), timeout
-    ).apply(
-        lambda args: _on_account(
-            account, lambda acct: wait_for_backups(args[1], args[2], account=acct)
-        )
+    return pulumi.Output.all(_dependencies_ready(opts), *inputs).apply(
+        lambda known: _on_account(account, lambda acct: run(*known[1:], account=acct))
     )
 
 
@@ -562,10 +370,6 @@ def _dependencies_ready(opts: pulumi.InvokeOptions | None) -> pulumi.Output[None
 
 
 __all__ = [
-    "Account",
-    "BackupInfo",
-    "GetBackupsResult",
-    "VpsBackupError",
     "get_backups",
     "get_backups_output",
     "get_latest_backup",

@@ -6,34 +6,32 @@ done by `BackupProvider` / `RestoreProvider` inside Pulumi's provider host.
 
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
-from ..client.marker import resource_key
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .account import ACCOUNT_INPUT, Account
+from .account import Account
 from .backup import BackupProvider
-from .restore import RestoreProvider
-from .validation import wire_safe_text
-
-Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
-Duration = pulumi.Input[str] | pulumi.Input[float]
-
-BACKUP_OUTPUTS = (
-    "backup_id",
-    "server_name",
-    "backup_type",
-    "status",
-    "size_mb",
-    "created_at",
-    "expires_at",
+from .building import (
+    Duration,
+    ResourceArgs,
+    Triggers,
+    import_as_adoption,
+    resource_key_of,
+    resource_props,
+    timeout_from_custom_timeouts,
+    wire_safe,
+    with_account,
 )
+from .restore import RestoreProvider
+from .shapes import BACKUP_OUTPUTS, RESTORE_OUTPUTS
 
 
-class BackupArgs:
+@dataclass(kw_only=True)
+class BackupArgs(ResourceArgs):
     """Inputs of a `Backup`.
 
     :param server_id: The server to back up. Changing it replaces the backup.
@@ -53,27 +51,13 @@ class BackupArgs:
         stack's settings; see the README, Several accounts.
     """
 
-    def __init__(
-        self,
-        *,
-        server_id: pulumi.Input[int],
-        description: pulumi.Input[str] | None = None,
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        existing_backup_id: pulumi.Input[int] | None = None,
-        account: Account | None = None,
-    ) -> None:
-        self.server_id = server_id
-        self.description = description
-        self.triggers = triggers
-        self.wait_for_completion = wait_for_completion
-        self.timeout = timeout
-        self.existing_backup_id = existing_backup_id
-        self.account = account
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_id: pulumi.Input[int]
+    description: pulumi.Input[str] | None = None
+    triggers: Triggers | None = None
+    wait_for_completion: pulumi.Input[bool] | None = None
+    timeout: Duration | None = None
+    existing_backup_id: pulumi.Input[int] | None = None
+    account: Account | None = None
 
 
 class Backup(Resource, module="vpsbackup", name="Backup"):
@@ -124,6 +108,8 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
     """How long to wait, in seconds."""
     existing_backup_id: pulumi.Output[int | None]
     """The adopted backup's id, when the resource adopted one."""
+    adopted: pulumi.Output[bool | None]
+    """``True`` for a backup brought in by `existing_backup_id` (or ``import_``)."""
 
     def __init__(
         self,
@@ -159,26 +145,13 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         :raises TypeError: without `server_id`, or when the second positional
             argument is not a `BackupArgs`.
         """
-        _args_or_type_error("Backup", args, BackupArgs, "server_id")
-        if args is None:
-            if server_id is None and not (opts and opts.id):
-                raise TypeError("Backup: missing required argument 'server_id'")
-            args = BackupArgs(
-                server_id=server_id,  # type: ignore[arg-type]
-                description=description,
-                triggers=triggers,
-                wait_for_completion=wait_for_completion,
-                timeout=timeout,
-                existing_backup_id=existing_backup_id,
-                account=account,
-            )
-        props = args.to_props()
-        opts = _with_account(props, opts)
-        props["description"] = _wire_safe(props.get("description"))
-        props["resource_key"] = _resource_key(resource_name, opts)
-        opts = _import_as_adoption(resource_name, props, opts)
-        _timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(dict.fromkeys(BACKUP_OUTPUTS))
+        props = resource_props("Backup", args, BackupArgs, opts, locals())
+        opts = with_account(props, opts)
+        props["description"] = wire_safe(props.get("description"))
+        props["resource_key"] = resource_key_of(resource_name, opts)
+        opts = import_as_adoption(resource_name, props, opts)
+        timeout_from_custom_timeouts(resource_name, props, opts)
+        props.update(dict.fromkeys(name for name in BACKUP_OUTPUTS if name not in props))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(BackupProvider(), resource_name, props, opts)
 
@@ -207,51 +180,8 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         return Backup(resource_name, args, merged)
 
 
-def _with_account(
-    props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> pulumi.ResourceOptions | None:
-    """An `Account` becomes the input `account`, its token a secret, and the
-    `account` output is asked to be secret as a whole (it holds the token too)."""
-    account = props.pop(ACCOUNT_INPUT, None)
-    if account is None:
-        return opts
-    if not isinstance(account, Account):
-        raise TypeError(
-            f"account must be a vps.Account(api_token=..., api_url=...), "
-            f"not {type(account).__name__}"
-        )
-    props[ACCOUNT_INPUT] = account.to_input()
-    secret = pulumi.ResourceOptions(additional_secret_outputs=[ACCOUNT_INPUT])
-    return pulumi.ResourceOptions.merge(opts, secret)
-
-
-def _wire_safe(value: Any) -> Any:
-    """Text the SDK could not send (a lone surrogate) as a marker Check reports by name."""
-    if isinstance(value, pulumi.Output):
-        return value.apply(wire_safe_text)
-    return wire_safe_text(value)
-
-
-def _resource_key(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
-    """This resource's stable key, carried in the marker of every backup it creates.
-
-    The provider's create sees only inputs (no URN), so the key is derived here
-    from what identifies the resource: project, stack, the parent's type and
-    name, and the resource's name. Equal for every run of the same resource,
-    so a later run finds a backup an earlier one left outside state.
-    """
-    parent = opts.parent if opts is not None else None
-    parts = [
-        pulumi.get_project(),
-        pulumi.get_stack(),
-        str(getattr(parent, "_type", "") or ""),
-        str(getattr(parent, "_name", "") or ""),
-        resource_name,
-    ]
-    return resource_key(*parts)
-
-
-class RestoreArgs:
+@dataclass(kw_only=True)
+class RestoreArgs(ResourceArgs):
     """Inputs of a `Restore`.
 
     :param server_id: The server to restore (its data is overwritten).
@@ -265,25 +195,12 @@ class RestoreArgs:
         stack's settings; see the README, Several accounts.
     """
 
-    def __init__(
-        self,
-        *,
-        server_id: pulumi.Input[int],
-        backup_id: pulumi.Input[int],
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        account: Account | None = None,
-    ) -> None:
-        self.server_id = server_id
-        self.backup_id = backup_id
-        self.triggers = triggers
-        self.wait_for_completion = wait_for_completion
-        self.timeout = timeout
-        self.account = account
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_id: pulumi.Input[int]
+    backup_id: pulumi.Input[int]
+    triggers: Triggers | None = None
+    wait_for_completion: pulumi.Input[bool] | None = None
+    timeout: Duration | None = None
+    account: Account | None = None
 
 
 class Restore(Resource, module="vpsbackup", name="Restore"):
@@ -352,27 +269,10 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
         :raises TypeError: without `server_id` or `backup_id`, or when the
             second positional argument is not a `RestoreArgs`.
         """
-        _args_or_type_error("Restore", args, RestoreArgs, "server_id")
-        if args is None:
-            missing = [
-                n for n, val in (("server_id", server_id), ("backup_id", backup_id)) if val is None
-            ]
-            if missing:
-                raise TypeError(f"Restore: missing required argument(s) {', '.join(missing)}")
-            args = RestoreArgs(
-                server_id=server_id,  # type: ignore[arg-type]
-                backup_id=backup_id,  # type: ignore[arg-type]
-                triggers=triggers,
-                wait_for_completion=wait_for_completion,
-                timeout=timeout,
-                account=account,
-            )
-        props = args.to_props()
-        opts = _with_account(props, opts)
-        _timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(
-            dict.fromkeys(("server_name", "server_status", "restore_status", "restored_at"))
-        )
+        props = resource_props("Restore", args, RestoreArgs, opts, locals())
+        opts = with_account(props, opts)
+        timeout_from_custom_timeouts(resource_name, props, opts)
+        props.update(dict.fromkeys(RESTORE_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RestoreProvider(), resource_name, props, opts)
 
@@ -400,80 +300,4 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
             resource_name,
             RestoreArgs(server_id=None, backup_id=None),  # type: ignore[arg-type]
             merged,
-        )
-
-
-def _args_or_type_error(kind: str, args: object, expected: type, first_input: str) -> None:
-    """`Backup("b", 12345)`: say how to pass the id, not fail later on an attribute."""
-    if args is None or isinstance(args, expected):
-        return
-    if isinstance(args, (int, float, str, pulumi.Output)) and not isinstance(args, bool):
-        shown = args if isinstance(args, (int, float)) else "..."
-        raise TypeError(
-            f"{kind}: pass {first_input}={shown} as a keyword (the second positional argument "
-            f"is {expected.__name__})"
-        )
-    raise TypeError(
-        f"{kind}: the second positional argument must be a {expected.__name__}, "
-        f"got {type(args).__name__}"
-    )
-
-
-# ---- resource options that never reach a dynamic provider ------------------------------
-
-
-def _import_as_adoption(
-    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> pulumi.ResourceOptions | None:
-    """`ResourceOptions(import_=id)` on a Backup adopts that backup instead.
-
-    The engine imports a dynamic resource by calling Read with the id alone,
-    which fails in Pulumi's provider host before our code runs ("KeyError:
-    '__provider'", pulumi/pulumi#16175). Adoption through `existing_backup_id`
-    does what a user asks of `import_`: the backup comes under management
-    without being re-created, and `pulumi destroy` deletes it.
-    """
-    if opts is None or opts.import_ is None:
-        return opts
-    wanted = opts.import_
-    existing = props.get("existing_backup_id")
-    if existing is not None and str(existing) != str(wanted):
-        raise ValueError(
-            f"Backup {name!r}: import_={wanted!r} and existing_backup_id={existing!r} name "
-            "different backups; keep one (import_ is carried out as existing_backup_id)"
-        )
-    props["existing_backup_id"] = wanted
-    pulumi.log.info(
-        f"Backup {name!r}: import_={wanted!r} is carried out as existing_backup_id={wanted!r} "
-        "(dynamic providers cannot be imported, pulumi/pulumi#16175)"
-    )
-    adopted = copy.copy(opts)  # the caller's options object stays as it was
-    adopted.import_ = None
-    return adopted
-
-
-def _timeout_from_custom_timeouts(
-    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-) -> None:
-    """`custom_timeouts.create` becomes the `timeout` input when none is given.
-
-    The engine does not pass custom timeouts to dynamic providers, so without
-    this a user's `CustomTimeouts(create="2h")` would silently wait the
-    default 60 minutes.
-    """
-    custom = opts.custom_timeouts if opts is not None else None
-    if custom is None:
-        return
-    ignored = [kind for kind in ("update", "delete") if getattr(custom, kind, None)]
-    if custom.create:
-        if props.get("timeout") is None:
-            props["timeout"] = custom.create
-        else:
-            ignored.insert(0, "create")
-    if ignored:
-        pulumi.log.warn(
-            f"{name}: custom_timeouts {', '.join(ignored)} "
-            f"{'has' if len(ignored) == 1 else 'have'} no effect on this resource; "
-            "set its `timeout` input instead (custom_timeouts.create is used only "
-            "when `timeout` is not set)"
         )

@@ -17,7 +17,6 @@ from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     BadRequestError,
     ConfigurationError,
     NotFoundError,
@@ -29,20 +28,8 @@ from ..client import (
     WaitTimeoutError,
 )
 from . import validation as v
-from .account import account_identity, account_input
 from .base import VpsProvider, first_line, progress, user_error, warn
-
-INPUT_FIELDS = [
-    v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
-    v.FieldSpec("backup_id", v.positive_id, required=True, replaces=True),
-    v.FieldSpec("triggers", v.triggers, replaces=True),
-    v.FieldSpec("wait_for_completion", v.boolean, default=True),
-    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
-    # URL and token; a new token (rotation) updates in place, a new URL fails check.
-    v.FieldSpec("account", account_input, compare=account_identity),
-]
-INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
-
+from .shapes import RestoreInputs
 
 UNSETTLED = ("started", "timed_out", "unconfirmed")
 
@@ -114,14 +101,14 @@ class RestoreProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.Restore` (do not rename: the
     class is referenced by name from every stack's state)."""
 
-    fields = INPUT_FIELDS
+    fields = RestoreInputs.specs()
     moved_hint = (
         "this restore ran through the old URL; running it through another account would "
         "restore a different server (give the Restore a new name to restore there)."
     )
 
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
-        changed = v.changed_fields(self.fields, olds, inputs) if olds else INPUT_NAMES
+        changed = v.changed_fields(self.fields, olds, inputs) if olds else RestoreInputs.names()
         if not any(self._spec(name).replaces for name in changed):
             return []  # no restore will run: no reason to ask the API
         if v.is_unknown(inputs["server_id"]) or v.is_unknown(inputs["backup_id"]):
@@ -131,7 +118,7 @@ class RestoreProvider(VpsProvider):
         server_id: int = inputs["server_id"]
         backup_id: int = inputs["backup_id"]
         try:
-            client = self.client_for(inputs)
+            client = self.client_for(inputs.get("account"))
             server = client.get_server(server_id)
         except NotFoundError:
             return [
@@ -140,7 +127,7 @@ class RestoreProvider(VpsProvider):
                     f"server {server_id} does not exist or is not visible to this token",
                 )
             ]
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify the restore of server {server_id} ({first_line(exc)})")
             return []
         try:
@@ -183,15 +170,9 @@ class RestoreProvider(VpsProvider):
         return []
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
-        server_id = v.positive_id("server_id", inputs.get("server_id"))
-        backup_id = v.positive_id("backup_id", inputs.get("backup_id"))
-        wait = bool(inputs.get("wait_for_completion", True))
-        timeout = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
-        inputs.update(
-            server_id=server_id, backup_id=backup_id, wait_for_completion=wait, timeout=timeout
-        )
-        client = self.client_for(inputs)
+        inputs = RestoreInputs.parse(props)
+        server_id, backup_id, timeout = inputs.server_id, inputs.backup_id, inputs.timeout
+        client = self.client_for(inputs.account)
         deadline = time.monotonic() + timeout
         self._ensure_restorable(client, server_id, backup_id, deadline)
 
@@ -211,7 +192,7 @@ class RestoreProvider(VpsProvider):
         status = result.server_status or "restoring"
         server_name = None
         restore_status = "started"
-        if wait:
+        if inputs.wait_for_completion:
             remaining = max(1.0, deadline - time.monotonic())
             try:
                 server = client.wait_for_restore(
@@ -255,7 +236,7 @@ class RestoreProvider(VpsProvider):
                 status = server.status
                 server_name = server.name
                 restore_status = "completed"
-        outs = dict(inputs)
+        outs = inputs.to_props()
         outs.update(
             server_name=server_name,
             server_status=status,
@@ -299,22 +280,22 @@ class RestoreProvider(VpsProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Re-read the server's status; with the id alone (`Restore.get`), the
         server, backup and time of the restore come from the id itself."""
-        server_id = props.get("server_id")
-        if server_id is None:
+        if props.get("server_id") is None:
             props = {**props, **parse_restore_id(id_)}
-            server_id = props["server_id"]
+        inputs = RestoreInputs.parse(props)
         try:
-            server = self.client_for(props).get_server(v.positive_id("server_id", server_id))
+            server = self.client_for(inputs.account).get_server(inputs.server_id)
         except NotFoundError:
             return ReadResult(None, {})  # the server itself is gone
+        # The stored inputs, typed; a restore read by id alone gains no defaults.
+        stored = {k: val for k, val in inputs.to_props().items() if k in props}
         outs = {k: val for k, val in props.items() if k != "__provider"}
-        outs.update(server_name=server.name, server_status=server.status)
+        outs.update(stored, server_name=server.name, server_status=server.status)
         if outs.get("restore_status") in UNSETTLED:
             outs["restore_status"] = _settled(
-                outs["restore_status"], server, outs.get("backup_id"), outs.get("restored_at")
+                outs["restore_status"], server, inputs.backup_id, outs.get("restored_at")
             )
-        inputs = {name: outs[name] for name in INPUT_NAMES if outs.get(name) is not None}
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, outs, stored)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Record the new inputs; when waiting is switched on for a restore whose end
@@ -327,14 +308,14 @@ class RestoreProvider(VpsProvider):
         recorded = olds.get("restore_status")
         if not (news.get("wait_for_completion") and recorded in UNSETTLED):
             return UpdateResult(outs)
-        server_id = v.positive_id("server_id", outs["server_id"])
-        backup_id = v.positive_id("backup_id", outs["backup_id"])
-        client = self.client_for(outs)
+        inputs = RestoreInputs.parse(outs)
+        server_id, backup_id = inputs.server_id, inputs.backup_id
+        client = self.client_for(inputs.account)
         try:
             client.wait_for_restore(
                 server_id,
                 backup_id=backup_id,
-                timeout=float(news.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS),
+                timeout=inputs.timeout,
                 on_progress=lambda s, waited: progress(
                     f"server {server_id} is {s.status} after {waited:.0f}s"
                 ),

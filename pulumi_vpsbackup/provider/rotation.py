@@ -42,7 +42,6 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     Backup,
     ConfigurationError,
     NotFoundError,
@@ -51,72 +50,28 @@ from ..client import (
     VpsClient,
 )
 from . import validation as v
-from .backup import (
+from .backup_steps import (
     MANUAL_BACKUP_LIMIT,
     MAX_OWN_DESCRIPTION,
-    BackupProvider,
-    _key_of,
-    _note_in_state,
-    _too_long,
-    resource_key_input,
+    BackupSteps,
+    check_own_description,
+    key_of,
+    note_in_state,
+    too_long,
 )
 from .base import VpsProvider, first_line, progress, user_error, warn
+from .shapes import RotationInputs
 
 __all__ = ["RotationProvider"]
 
-
-def keep_count(field: str, value: Any) -> int:
-    """How many of its own backups a rotation keeps: 1 to the server's manual limit."""
-    try:
-        count = v.positive_id(field, value)
-    except v.FieldError:
-        count = 0
-    if not 1 <= count <= MANUAL_BACKUP_LIMIT:
-        raise v.FieldError(
-            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {value!r}"
-        )
-    return count
-
-
-def _text(field: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise v.FieldError(field, f"must be a string, got {value!r}")
-    return value
-
-
-INPUT_FIELDS = [
-    v.FieldSpec("server_id", v.positive_id, required=True, replaces=True),
-    v.FieldSpec("keep", keep_count, required=True),
-    v.FieldSpec("triggers", v.triggers),
-    v.FieldSpec("description", v.description, compare=v.same_text),
-    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
-    # Hidden, set by the resource class, never compared by diff.
-    v.FieldSpec("resource_key", resource_key_input),
-    v.FieldSpec("resource_name", _text),
-]
-INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
-HIDDEN = ("resource_key", "resource_name")
-
-
-def _backup_steps(client: VpsClient, config: dict[str, Any]) -> BackupProvider:
-    """Backup's provider, on this rotation's client, for its steps used as they are.
-
-    The marker create that adopts after a lost answer only on proof, settling a
-    leftover of an earlier run by its key, waiting and deleting the backup
-    again when it fails or times out, and delete with its 404 and
-    still-running rules: one implementation for both resources.
-    """
-    steps = BackupProvider()
-    steps._config = config
-    steps._client = client
-    return steps
+HIDDEN = RotationInputs.hidden
 
 
 class RotationProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.BackupRotation` (do not rename:
     the class is referenced by name from every stack's state)."""
 
-    fields = INPUT_FIELDS
+    fields = RotationInputs.specs()
 
     # ---- check -------------------------------------------------------------
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
@@ -126,7 +81,7 @@ class RotationProvider(VpsProvider):
             return []
         described = inputs.get("description")
         if isinstance(described, str) and len(described) > MAX_OWN_DESCRIPTION:
-            return [CheckFailure("description", _too_long(described))]
+            return [CheckFailure("description", too_long(described))]
         server_id = inputs["server_id"]
         if v.is_unknown(server_id):
             return []
@@ -137,10 +92,10 @@ class RotationProvider(VpsProvider):
             manual = client.list_backups(server_id=server_id, backup_type="manual", max_age=5.0)
         except NotFoundError:
             if creating:
-                steps = _backup_steps(client, self._config)
-                return [CheckFailure("server_id", steps._unknown_server_reason(client, server_id))]
+                reason = BackupSteps(client).unknown_server_reason(server_id)
+                return [CheckFailure("server_id", reason)]
             return []
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         keep = inputs.get("keep")
@@ -149,7 +104,7 @@ class RotationProvider(VpsProvider):
             progress(f"rotation {name}: will add 1 backup of server {server_id}{keeps}")
         if len(manual) >= MANUAL_BACKUP_LIMIT:
             key = inputs.get("resource_key")
-            own = sorted(b.id for b in manual if key and _key_of(b.description) == key)
+            own = sorted(b.id for b in manual if key and key_of(b.description) == key)
             if isinstance(keep, int) and own and len(own) >= keep:
                 then = (
                     f"`up` will delete its oldest backup {own[0]} first (it would be pruned "
@@ -173,7 +128,7 @@ class RotationProvider(VpsProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         members = _member_ids(olds)
-        _note_in_state(*members)
+        note_in_state(*members)
         changed = self._changes(olds, news)
         replaces = [n for n in changed if self._spec(n).replaces]
         if changed and not replaces:
@@ -207,68 +162,65 @@ class RotationProvider(VpsProvider):
         backup, members = self._add(client, inputs, [])
         members = self._prune(client, inputs, members)
         outs = _outputs(inputs, members, backup.server_name)
-        return CreateResult(_rotation_id(inputs), outs)
+        return CreateResult(f"rotation-{inputs.server_id}-{inputs.resource_key}", outs)
 
     def _add(
-        self, client: VpsClient, inputs: dict[str, Any], members: list[int]
+        self, client: VpsClient, inputs: RotationInputs, members: list[int]
     ) -> tuple[Backup, list[int]]:
         """One new member, made and waited for exactly as `Backup` makes one."""
-        server_id = inputs["server_id"]
-        key = inputs["resource_key"]
-        description = inputs.get("description")
-        if description is not None and len(description) > MAX_OWN_DESCRIPTION:
-            raise user_error(f"description: {_too_long(description)}")
-        steps = _backup_steps(client, self._config)
-        found = steps._settle_leftovers(client, inputs)
+        server_id, key = inputs.server_id, inputs.resource_key
+        check_own_description(inputs.description)
+        steps = BackupSteps(client)
+        assert key is not None  # _known_inputs
+        found = steps.settle_leftovers(server_id, key, inputs.description, inputs.timeout)
         if found is None:
             members = self._make_room(client, inputs, members)
-            backup = steps._create(client, server_id, description, key)
+            backup = steps.create(server_id, inputs.description, key)
             progress(
-                f"rotation {_name(inputs)}: created backup {backup.id} of server {server_id} "
+                f"rotation {inputs.name}: created backup {backup.id} of server {server_id} "
                 f"({backup.status})"
             )
         else:
             backup = found
         if backup.is_in_progress:
-            backup = steps._wait_or_undo(client, backup, inputs["timeout"], undo=True, key=key)
-        _note_in_state(backup.id)
+            backup = steps.wait_or_undo(backup, inputs.timeout, undo=True, key=key)
+        note_in_state(backup.id)
         return backup, [backup.id, *(m for m in members if m != backup.id)]
 
     def _make_room(
-        self, client: VpsClient, inputs: dict[str, Any], members: list[int]
+        self, client: VpsClient, inputs: RotationInputs, members: list[int]
     ) -> list[int]:
         """On a full server, the oldest member goes first if the add would prune it anyway."""
-        server_id = inputs["server_id"]
+        server_id = inputs.server_id
         manual = client.list_backups(server_id=server_id, backup_type="manual", max_age=5.0)
         if len(manual) < MANUAL_BACKUP_LIMIT:
             return members
-        name = _name(inputs)
-        if not members or len(members) < inputs["keep"]:
+        if not members or len(members) < inputs.keep:
             raise user_error(
-                f"Rotation {name}: server {server_id} already has {len(manual)} manual backups, "
-                f"the limit is {MANUAL_BACKUP_LIMIT}, and the rotation holds {len(members)} of "
-                f"its own, fewer than keep={inputs['keep']}, so it has none to give up; nothing "
-                f"was changed. Delete a backup of the server (ids: "
+                f"Rotation {inputs.name}: server {server_id} already has {len(manual)} manual "
+                f"backups, the limit is {MANUAL_BACKUP_LIMIT}, and the rotation holds "
+                f"{len(members)} of its own, fewer than keep={inputs.keep}, so it has none to "
+                f"give up; nothing was changed. Delete a backup of the server (ids: "
                 f"{', '.join(str(b.id) for b in manual)}) or lower keep, then run `pulumi up` "
                 "again."
             )
         oldest = members[-1]
         progress(
-            f"rotation {name}: server {server_id} is at its {MANUAL_BACKUP_LIMIT}-backup limit; "
-            f"deleting its oldest backup {oldest} before adding the new one"
+            f"rotation {inputs.name}: server {server_id} is at its {MANUAL_BACKUP_LIMIT}-backup "
+            f"limit; deleting its oldest backup {oldest} before adding the new one"
         )
         self._delete_member(client, oldest, inputs)
         return members[:-1]
 
-    def _prune(self, client: VpsClient, inputs: dict[str, Any], members: list[int]) -> list[int]:
+    def _prune(self, client: VpsClient, inputs: RotationInputs, members: list[int]) -> list[int]:
         """Delete the oldest members beyond `keep`; one that cannot be deleted stays a member."""
         kept = list(members)
-        for backup_id in reversed(_beyond(members, inputs["keep"])):
+        for backup_id in reversed(_beyond(members, inputs.keep)):
             try:
                 self._delete_member(client, backup_id, inputs)
             except VpsBackupError as exc:
                 warn(
-                    f"rotation {_name(inputs)}: could not delete backup {backup_id} "
+                    f"rotation {inputs.name}: could not delete backup {backup_id} "
                     f"({first_line(exc)}); it stays in the rotation and the next update "
                     "deletes it"
                 )
@@ -276,61 +228,53 @@ class RotationProvider(VpsProvider):
             kept.remove(backup_id)
         return kept
 
-    def _delete_member(self, client: VpsClient, backup_id: int, inputs: dict[str, Any]) -> None:
-        steps = _backup_steps(client, self._config)
-        steps.delete(
-            str(backup_id), {"server_id": inputs["server_id"], "timeout": inputs["timeout"]}
-        )
-        progress(f"rotation {_name(inputs)}: deleted backup {backup_id}")
+    def _delete_member(self, client: VpsClient, backup_id: int, inputs: RotationInputs) -> None:
+        BackupSteps(client).delete(backup_id, server_id=inputs.server_id, timeout=inputs.timeout)
+        progress(f"rotation {inputs.name}: deleted backup {backup_id}")
 
     # ---- update ------------------------------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _known_inputs(news)
         members = _member_ids(olds)
-        _note_in_state(*members)
+        note_in_state(*members)
         server_name = olds.get("server_name")
         if "triggers" in self._changes(olds, news):
             client = self.client()
             backup, members = self._add(client, inputs, members)
             server_name = backup.server_name or server_name
-        if _beyond(members, inputs["keep"]):
+        if _beyond(members, inputs.keep):
             members = self._prune(self.client(), inputs, members)
         return UpdateResult(_outputs(inputs, members, server_name))
 
     # ---- read --------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
-        inputs["server_id"] = v.positive_id("server_id", inputs.get("server_id"))
+        inputs = RotationInputs.parse(props)
         members = _member_ids(props)
-        _note_in_state(*members)
+        note_in_state(*members)
         client = self.client()
-        listing = {b.id: b for b in client.list_backups(server_id=inputs["server_id"])}
+        listing = {b.id: b for b in client.list_backups(server_id=inputs.server_id)}
         missing = [m for m in members if m not in listing]
         if missing:
             # Paging is no snapshot: a member is dropped only when a second listing agrees.
-            again = {b.id: b for b in client.list_backups(server_id=inputs["server_id"])}
+            again = {b.id: b for b in client.list_backups(server_id=inputs.server_id)}
             gone = [m for m in missing if m not in again]
             listing.update(again)
             if gone:
                 progress(
-                    f"rotation {_name(inputs)}: backups {', '.join(map(str, gone))} are gone "
+                    f"rotation {inputs.name}: backups {', '.join(map(str, gone))} are gone "
                     "from VPS.org; dropped from the rotation"
                 )
             members = [m for m in members if m not in gone]
         names = [listing[m].server_name for m in members if m in listing]
         server_name = next((n for n in names if n), None) or props.get("server_name")
         outs = _outputs(inputs, members, server_name)
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, outs, inputs.to_props())
 
     # ---- delete ------------------------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         members = _member_ids(props)
-        _note_in_state(*members)
-        inputs = {
-            "server_id": v.positive_id("server_id", props.get("server_id")),
-            "timeout": float(props.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS),
-            "resource_name": props.get("resource_name"),
-        }
+        note_in_state(*members)
+        inputs = RotationInputs.parse(props)
         client = self.client()
         deleted: list[str] = []
         stuck: list[str] = []
@@ -342,8 +286,8 @@ class RotationProvider(VpsProvider):
                 stuck.append(f"{backup_id} ({first_line(exc)})")
         if stuck:
             raise user_error(
-                f"Rotation {_name(inputs)}: backups {', '.join(stuck)} of server "
-                f"{inputs['server_id']} could not be deleted"
+                f"Rotation {inputs.name}: backups {', '.join(stuck)} of server "
+                f"{inputs.server_id} could not be deleted"
                 + (f" (deleted: {', '.join(deleted)})" if deleted else "")
                 + "; the rotation stays in the stack. Run `pulumi destroy` again: a backup "
                 "already deleted counts as done."
@@ -370,13 +314,9 @@ def _name(inputs: dict[str, Any]) -> str:
     return name if isinstance(name, str) and name else "(unnamed)"
 
 
-def _rotation_id(inputs: dict[str, Any]) -> str:
-    return f"rotation-{inputs['server_id']}-{inputs['resource_key']}"
-
-
-def _outputs(inputs: dict[str, Any], members: list[int], server_name: Any) -> dict[str, Any]:
+def _outputs(inputs: RotationInputs, members: list[int], server_name: Any) -> dict[str, Any]:
     """Members newest first, and copies of the inputs (later calls see only outputs)."""
-    outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
+    outs = inputs.to_props()
     outs["backup_ids"] = list(members)
     if members:
         outs["latest_backup_id"] = members[0]
@@ -385,12 +325,9 @@ def _outputs(inputs: dict[str, Any], members: list[int], server_name: Any) -> di
     return outs
 
 
-def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:
-    """Create/update props are fully known; normalise engine floats again."""
-    inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
-    inputs["server_id"] = v.positive_id("server_id", inputs.get("server_id"))
-    inputs["keep"] = keep_count("keep", inputs.get("keep"))
-    inputs["timeout"] = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
-    if not inputs.get("resource_key"):
+def _known_inputs(props: dict[str, Any]) -> RotationInputs:
+    """The inputs of a create or an update, which the resource class always keys."""
+    inputs = RotationInputs.parse(props)
+    if not inputs.resource_key:
         raise user_error("resource_key: missing; create rotations with BackupRotation(...)")
     return inputs

@@ -6,26 +6,28 @@ Pulumi's provider host.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .resources import (
+from .building import (
     Duration,
+    ResourceArgs,
     Triggers,
-    _args_or_type_error,
-    _resource_key,
-    _timeout_from_custom_timeouts,
-    _wire_safe,
+    resource_key_of,
+    resource_props,
+    timeout_from_custom_timeouts,
+    wire_safe,
 )
 from .rotation import RotationProvider
+from .shapes import ROTATION_OUTPUTS
 
-ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
 
-
-class BackupRotationArgs:
+@dataclass(kw_only=True)
+class BackupRotationArgs(ResourceArgs):
     """Inputs of a `BackupRotation`.
 
     :param server_id: The server to back up. Changing it replaces the rotation
@@ -39,23 +41,11 @@ class BackupRotationArgs:
     :param timeout: How long to wait for a new backup (default ``"60m"``).
     """
 
-    def __init__(
-        self,
-        *,
-        server_id: pulumi.Input[int],
-        keep: pulumi.Input[int],
-        triggers: Triggers | None = None,
-        description: pulumi.Input[str] | None = None,
-        timeout: Duration | None = None,
-    ) -> None:
-        self.server_id = server_id
-        self.keep = keep
-        self.triggers = triggers
-        self.description = description
-        self.timeout = timeout
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_id: pulumi.Input[int]
+    keep: pulumi.Input[int]
+    triggers: Triggers | None = None
+    description: pulumi.Input[str] | None = None
+    timeout: Duration | None = None
 
 
 class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
@@ -98,25 +88,11 @@ class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
         description: pulumi.Input[str] | None = None,
         timeout: Duration | None = None,
     ) -> None:
-        _args_or_type_error("BackupRotation", args, BackupRotationArgs, "server_id")
-        if args is None:
-            missing = [n for n, val in (("server_id", server_id), ("keep", keep)) if val is None]
-            if missing:
-                raise TypeError(
-                    f"BackupRotation: missing required argument(s) {', '.join(missing)}"
-                )
-            args = BackupRotationArgs(
-                server_id=server_id,  # type: ignore[arg-type]
-                keep=keep,  # type: ignore[arg-type]
-                triggers=triggers,
-                description=description,
-                timeout=timeout,
-            )
-        props = args.to_props()
-        props["description"] = _wire_safe(props.get("description"))
-        props["resource_key"] = _resource_key(resource_name, opts)
+        props = resource_props("BackupRotation", args, BackupRotationArgs, opts, locals())
+        props["description"] = wire_safe(props.get("description"))
+        props["resource_key"] = resource_key_of(resource_name, opts)
         props["resource_name"] = resource_name
-        _timeout_from_custom_timeouts(resource_name, props, opts)
+        timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(ROTATION_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RotationProvider(), resource_name, props, opts)

@@ -325,3 +325,30 @@ def is_absent(value: Any) -> bool:
         or value == ""
         or (isinstance(value, (list, tuple, Mapping)) and len(value) == 0)
     )
+
+
+BACKUP_TYPES = ("manual", "automatic")
+
+
+def backup_filters(
+    server_id: Any, backup_type: Any, status: Any, description: Any, description_regex: Any
+) -> tuple[int | None, str | None, re.Pattern[str] | None]:
+    """The filters of the queries, checked: server id, backup type, compiled regex."""
+    sid = positive_id("server_id", server_id) if server_id is not None else None
+    if backup_type is not None and backup_type not in BACKUP_TYPES:
+        raise FieldError(
+            "backup_type", f"must be one of {', '.join(BACKUP_TYPES)}, got {backup_type!r}"
+        )
+    if status is not None and not isinstance(status, str):
+        raise FieldError("status", f"must be a string such as 'completed', got {status!r}")
+    if description is not None and not isinstance(description, str):
+        raise FieldError("description", f"must be a string, got {description!r}")
+    pattern = None
+    if description_regex is not None:
+        try:
+            pattern = re.compile(str(description_regex))
+        except re.error as exc:
+            raise FieldError(
+                "description_regex", f"is not a valid regular expression ({exc})"
+            ) from exc
+    return sid, backup_type, pattern

@@ -176,10 +176,10 @@ def test_the_provider_pickles_to_nothing_after_using_accounts(
     provider = BackupProvider()
     config = {"vpsbackup:apiToken": TOKEN, "vpsbackup:apiUrl": served.url}
     provider.configure(ConfigureRequest(Config(config, project_name="p")))
-    first = provider.client_for({"account": account(served_b.url)})
-    assert provider.client_for({"account": account(served_b.url)}) is first, "cached"
-    assert provider.client_for({"account": account(served_b.url, TOKEN_B2)}) is not first
-    assert provider.client_for({}) is provider.client()
+    first = provider.client_for(account(served_b.url))
+    assert provider.client_for(account(served_b.url)) is first, "cached"
+    assert provider.client_for(account(served_b.url, TOKEN_B2)) is not first
+    assert provider.client_for(None) is provider.client()
     raw = pickle.dumps(provider)
     for token in (TOKEN, TOKEN_B, TOKEN_B2):
         assert token.encode() not in raw

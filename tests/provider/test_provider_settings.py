@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
@@ -46,6 +47,35 @@ def test_a_poll_interval_that_would_hammer_or_stall_is_refused(value):
     provider = configured(**{"vpsbackup:apiToken": TOKEN, "vpsbackup:pollInterval": value})
     with pytest.raises(ConfigurationError, match=r"vpsbackup:pollInterval must be .* 0.01 to 3600"):
         provider.settings()
+
+
+def test_the_host_and_a_program_make_the_same_settings_of_one_config(monkeypatch):
+    """One path from stack config to client settings: the provider host (handed
+    the config by configure()) and a query (reading it in the program) agree,
+    polling included; an Account keeps the stack's polling."""
+    from pulumi_vpsbackup.provider.config import program_config, settings_for
+
+    config = {
+        "vpsbackup:apiToken": TOKEN,
+        "vpsbackup:apiUrl": "https://a.example/api/v1",
+        "vpsbackup:pollInterval": "0.3",
+        "vpsbackup:maxPollInterval": "7",
+    }
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    monkeypatch.delenv("VPS_API_TOKEN", raising=False)
+    monkeypatch.delenv("VPS_API_URL", raising=False)
+    provider = configured(**config)
+    in_host, in_program = provider.settings(), settings_for(program_config())
+    assert (in_host.token.reveal(), in_host.base_url, in_host.poll) == (
+        in_program.token.reveal(),
+        in_program.base_url,
+        in_program.poll,
+    )
+    assert (in_host.poll.initial, in_host.poll.max_interval) == (0.3, 7.0)
+    account = {"api_url": "https://b.example/api/v1", "api_token": "vps_other_account_42"}
+    other = provider.settings(account)
+    assert (other.base_url, other.token.reveal()) == (account["api_url"], account["api_token"])
+    assert other.poll == in_host.poll
 
 
 def test_a_configured_provider_pickles_without_its_settings():

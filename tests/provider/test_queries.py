@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from types import SimpleNamespace
 
 import pulumi
 import pytest
@@ -82,6 +84,30 @@ def test_wait_for_backups_reports_a_failed_backup(api):
     fine = api.seed_backup(server_id=12345, status="in_progress")["id"]
     with pytest.raises(vps.BackupFailedError, match=f"Backup {failing} ended with status failed"):
         vps.wait_for_backups([fine, failing], timeout=30)
+
+
+def test_wait_for_backups_polls_on_the_stack_poll_interval(api, monkeypatch):
+    """Before: the queries built their client from apiToken and apiUrl only, so
+    `vpsbackup:pollInterval`, which the README documents, was ignored (1 s, doubling)."""
+    config = {"vpsbackup:pollInterval": "0.05", "vpsbackup:maxPollInterval": "0.05"}
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    slept: list[float] = []
+    monkeypatch.setattr(
+        queries, "time", SimpleNamespace(sleep=slept.append, monotonic=time.monotonic)
+    )
+    ids = [api.seed_backup(server_id=12345, status="in_progress")["id"] for _ in range(2)]
+    assert {b.status for b in vps.wait_for_backups(ids, timeout="30s")} == {"completed"}
+    assert slept, "the backups completed without a single poll; the test proves nothing"
+    assert all(0.045 <= delay <= 0.055 for delay in slept), slept
+
+
+def test_wait_for_backups_stops_at_the_first_failure_of_any_backup(api):
+    """The waits run one after another, but each poll looks at every backup: a
+    failure of the last one ends the wait while the first is still running."""
+    running = api.seed_backup(server_id=12345, status="in_progress")["id"]
+    failed = api.seed_backup(server_id=12345, status="failed")["id"]
+    with pytest.raises(vps.BackupFailedError, match=f"Backup {failed} ended with status failed"):
+        vps.wait_for_backups([running, failed], timeout=30)
 
 
 class _NoResources(pulumi.runtime.Mocks):

@@ -308,6 +308,15 @@ class ProviderHost:
         except grpc.RpcError as exc:
             raise ProviderError(method, exc) from exc
 
+    def _about(self, method: str, urn_: str, **fields: Any) -> Any:
+        """Call `method` about one resource: its URN, name and type, and `fields`;
+        a property map (a Mapping) is sent as the engine sends one (`_wire`)."""
+        request = getattr(provider_pb2, f"{method}Request")
+        wired = {k: self._wire(v) if isinstance(v, Mapping) else v for k, v in fields.items()}
+        return self._call(
+            method, request(urn=urn_, name=urn_name(urn_), type=urn_type(urn_), **wired)
+        )
+
     def _wire(self, props: Mapping[str, Any] | None) -> struct_pb2.Struct:
         props = dict(props or {})
         if not self.accept_secrets:
@@ -340,16 +349,7 @@ class ProviderHost:
         self, urn_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Check(olds=stored inputs, news=program inputs) -> (checked inputs, failures)."""
-        resp = self._call(
-            "Check",
-            provider_pb2.CheckRequest(
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                olds=self._wire(olds),
-                news=self._wire(news),
-            ),
-        )
+        resp = self._about("Check", urn_, olds=olds, news=news)
         failures = [(f.property, f.reason) for f in resp.failures]
         return from_struct(resp.inputs), failures
 
@@ -363,18 +363,8 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
     ) -> DiffOutcome:
         """Diff(olds=old OUTPUTS, news=checked inputs)."""
-        resp = self._call(
-            "Diff",
-            provider_pb2.DiffRequest(
-                id=id_,
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                olds=self._wire(olds),
-                news=self._wire(news),
-                old_inputs=self._wire(old_inputs if old_inputs is not None else olds),
-            ),
-        )
+        old_inputs = old_inputs if old_inputs is not None else olds
+        resp = self._about("Diff", urn_, id=id_, olds=olds, news=news, old_inputs=old_inputs)
         changes: bool | None
         if resp.changes == provider_pb2.DiffResponse.DIFF_SOME:
             changes = True
@@ -393,17 +383,7 @@ class ProviderHost:
     def create(
         self, urn_: str, props: Mapping[str, Any], *, timeout: float = 0.0
     ) -> tuple[str, dict[str, Any]]:
-        resp = self._call(
-            "Create",
-            provider_pb2.CreateRequest(
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                properties=self._wire(props),
-                timeout=timeout,
-                preview=False,
-            ),
-        )
+        resp = self._about("Create", urn_, properties=props, timeout=timeout, preview=False)
         return resp.id, from_struct(resp.properties, keep_unknowns=False)
 
     def read(
@@ -414,17 +394,7 @@ class ProviderHost:
         inputs: Mapping[str, Any] | None = None,
     ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """Read -> (id ('' when gone), outputs, inputs or None when the provider gave none)."""
-        resp = self._call(
-            "Read",
-            provider_pb2.ReadRequest(
-                id=id_,
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                properties=self._wire(props),
-                inputs=self._wire(inputs) if inputs is not None else None,
-            ),
-        )
+        resp = self._about("Read", urn_, id=id_, properties=props, inputs=inputs)
         new_inputs = from_struct(resp.inputs, False) if resp.HasField("inputs") else None
         return resp.id, from_struct(resp.properties, keep_unknowns=False), new_inputs
 
@@ -438,19 +408,15 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
         timeout: float = 0.0,
     ) -> dict[str, Any]:
-        resp = self._call(
+        resp = self._about(
             "Update",
-            provider_pb2.UpdateRequest(
-                id=id_,
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                olds=self._wire(olds),
-                news=self._wire(news),
-                old_inputs=self._wire(old_inputs if old_inputs is not None else olds),
-                timeout=timeout,
-                preview=False,
-            ),
+            urn_,
+            id=id_,
+            olds=olds,
+            news=news,
+            old_inputs=old_inputs if old_inputs is not None else olds,
+            timeout=timeout,
+            preview=False,
         )
         return from_struct(resp.properties, keep_unknowns=False)
 
@@ -463,15 +429,11 @@ class ProviderHost:
         old_inputs: Mapping[str, Any] | None = None,
         timeout: float = 0.0,
     ) -> None:
-        self._call(
+        self._about(
             "Delete",
-            provider_pb2.DeleteRequest(
-                id=id_,
-                urn=urn_,
-                name=urn_name(urn_),
-                type=urn_type(urn_),
-                properties=self._wire(props),
-                old_inputs=self._wire(old_inputs if old_inputs is not None else props),
-                timeout=timeout,
-            ),
+            urn_,
+            id=id_,
+            properties=props,
+            old_inputs=old_inputs if old_inputs is not None else props,
+            timeout=timeout,
         )

@@ -1,0 +1,319 @@
+"""How a backup is made, waited for and removed: the steps `Backup` and
+`BackupRotation` share (a rotation makes and deletes its members exactly as a
+`Backup` does).
+
+- `create`: the marker create, which after a lost answer adopts only on
+  proof; a refusal at the quota says which backups hold it.
+- `settle_leftovers`: a backup an earlier run of the same resource left
+  outside state (found by its marker key) is used or deleted, never piled up.
+- `wait_or_undo`: wait for a new backup; if it fails or times out, delete it
+  again before raising, and say whether the next `pulumi up` settles it.
+- `delete`: a 404 is done; a backup still being made is waited for, then deleted.
+
+`note_in_state` records the backup ids this provider process has seen in
+state, which a create never settles as a leftover.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..client import (
+    Backup,
+    BackupFailedError,
+    BadRequestError,
+    ConflictError,
+    CreateReconciliationError,
+    VpsBackupError,
+    VpsClient,
+    WaitError,
+    WaitTimeoutError,
+)
+from ..client.marker import MARKER_RESERVED, parse_marker, strip_marker
+from . import validation as v
+from .base import first_line, progress, user_error
+from .shapes import MANUAL_BACKUP_LIMIT
+
+__all__ = ["MANUAL_BACKUP_LIMIT", "MAX_OWN_DESCRIPTION", "BackupSteps", "note_in_state"]
+
+#: The longest description a created backup can have: the API's limit less the marker.
+MAX_OWN_DESCRIPTION = v.MAX_DESCRIPTION_LENGTH - MARKER_RESERVED
+
+# Backup ids this provider process has seen in state (the old outputs handed to
+# diff, update, read and delete). A create never settles one of them as a
+# leftover: with the same resource key, a replacement (`pulumi up --replace`,
+# `replace_on_changes`) would otherwise take over the backup it replaces, which
+# the engine then deletes. The engine diffs a resource before replacing it, in
+# the same provider process.
+_HELD_LOCK = threading.Lock()
+_HELD_IN_STATE: set[int] = set()
+
+
+def note_in_state(*ids: Any) -> None:
+    found = set()
+    for value in ids:
+        try:
+            found.add(v.positive_id("id", value))
+        except v.FieldError:
+            continue
+    with _HELD_LOCK:
+        _HELD_IN_STATE.update(found)
+
+
+def _held_in_state() -> frozenset[int]:
+    with _HELD_LOCK:
+        return frozenset(_HELD_IN_STATE)
+
+
+def key_of(description: str | None) -> str | None:
+    """The resource key in a description's marker, if it has one."""
+    marker = parse_marker(description)
+    return marker.key if marker is not None else None
+
+
+def too_long(description: str) -> str:
+    return (
+        f"must be at most {MAX_OWN_DESCRIPTION} characters for a new backup, got "
+        f"{len(description)}: VPS.org keeps {v.MAX_DESCRIPTION_LENGTH}, and {MARKER_RESERVED} "
+        "are kept for the marker that lets the provider recognise its own backup"
+    )
+
+
+def check_own_description(description: str | None) -> None:
+    """A description too long to carry the marker is refused before any request."""
+    if description is not None and len(description) > MAX_OWN_DESCRIPTION:
+        raise user_error(f"description: {too_long(description)}")
+
+
+def reporter(timeout: float) -> Callable[[Backup, float], None]:
+    def report(current: Backup, waited: float) -> None:
+        progress(
+            f"backup {current.id} of server {current.server_id} is {current.status} "
+            f"after {waited:.0f}s (timeout {timeout:.0f}s)"
+        )
+
+    return report
+
+
+class BackupSteps:
+    """The steps on one client (one account)."""
+
+    def __init__(self, client: VpsClient) -> None:
+        self.client = client
+
+    def unknown_server_reason(self, server_id: int) -> str:
+        reason = f"server {server_id} does not exist or is not visible to this API token"
+        try:
+            servers = self.client.list_servers()
+        except VpsBackupError:
+            return reason
+        if servers:
+            known = ", ".join(f"{s.id} ({s.name})" for s in servers[:10])
+            reason += f"; servers available: {known}"
+        return reason
+
+    def _refusal(self, server_id: int, exc: BadRequestError) -> VpsBackupError:
+        """A refused create, said as what to do: at the quota, which backups hold it."""
+        try:
+            manual = self.client.list_backups(server_id=server_id, backup_type="manual")
+        except VpsBackupError:
+            return exc  # the API's own words are all there is
+        if len(manual) < MANUAL_BACKUP_LIMIT:
+            return exc
+        ids = ", ".join(str(b.id) for b in manual)
+        said = (exc.message or str(exc)).rstrip(".")
+        return user_error(
+            f"Server {server_id} is at its limit of {MANUAL_BACKUP_LIMIT} manual backups "
+            f"(ids {ids}), so VPS.org refused a new one ({said}); nothing "
+            "was created. Delete one you no longer need, then run `pulumi up` again (for a "
+            "replacement, ResourceOptions(delete_before_replace=True) frees its own slot).",
+            exc,
+        )
+
+    def create(self, server_id: int, description: str | None, key: str | None) -> Backup:
+        try:
+            return self.client.create_backup(server_id, description, resource_key=key)
+        except BadRequestError as exc:
+            raise self._refusal(server_id, exc) from exc
+        except CreateReconciliationError as exc:
+            if key is None:
+                raise
+            if exc.candidates:
+                ids = ", ".join(str(i) for i in exc.candidates)
+                raise user_error(
+                    f"Creating a backup of server {server_id} failed without a clear answer, "
+                    f"and backups {ids} all carry this resource's marker [pvb:{key}]; nothing "
+                    "was recorded in state. Run `pulumi up` again: it will find them by that "
+                    "marker, keep one and delete the others.",
+                    exc,
+                ) from exc
+            raise user_error(
+                f"Creating a backup of server {server_id} failed without a clear answer and "
+                f"the listing to check it failed too ({exc.reason}): the backup may have been "
+                f"created; the next `pulumi up` will find it by its marker [pvb:{key}] and "
+                "will not create another. Run `pulumi up` again once the API answers.",
+                exc,
+            ) from exc
+
+    def settle_leftovers(
+        self, server_id: int, key: str, description: str | None, timeout: float
+    ) -> Backup | None:
+        """A backup an earlier run of this resource left outside state, settled.
+
+        Looks for manual backups of the server whose marker carries this
+        resource's key and that no resource in state holds. The newest one
+        that is completed or still running, with the wanted description, is
+        returned to be used instead of a new backup; every other one (failed,
+        or with an old description) is deleted. If one cannot be deleted yet,
+        the create fails and names it: the next create finds it again.
+        """
+        held = _held_in_state()
+        mine = [
+            b
+            for b in self.client.list_backups(server_id=server_id, backup_type="manual")
+            if b.id not in held and key_of(b.description) == key
+        ]
+        if not mine:
+            return None
+        wanted = description or ""
+
+        def usable(b: Backup) -> bool:
+            return (b.status == "completed" or b.is_in_progress) and (
+                strip_marker(b.description) or ""
+            ) == wanted
+
+        keep = max(
+            (b for b in mine if usable(b)),
+            key=lambda b: (b.status == "completed", b.id),
+            default=None,
+        )
+        stuck: list[str] = []
+        for backup in mine:
+            if backup is keep:
+                continue
+            left = self.remove_after_failure(backup, time.monotonic(), timeout)
+            if left is None:
+                progress(
+                    f"deleted backup {backup.id} of server {server_id} ({backup.status}), "
+                    f"left outside state by an earlier run of this resource [pvb:{key}]"
+                )
+            else:
+                stuck.append(f"{backup.id} ({backup.status}: {left})")
+        if stuck:
+            raise user_error(
+                f"Backups {', '.join(stuck)} of server {server_id} were left outside state by "
+                f"an earlier run of this resource and could not be deleted yet; nothing was "
+                f"created. Run `pulumi up` again: it will find them by their marker "
+                f"[pvb:{key}] and settle them."
+            )
+        if keep is not None:
+            progress(
+                f"found backup {keep.id} of server {server_id} ({keep.status}) left outside "
+                f"state by an earlier run of this resource [pvb:{key}]; using it instead of "
+                "creating another"
+            )
+        return keep
+
+    def adopt(self, server_id: int, backup_id: int) -> Backup:
+        backup = self.client.find_backup(backup_id, server_id=server_id)
+        if backup is None:
+            raise user_error(
+                f"existing_backup_id: backup {backup_id} was not found on server {server_id}; "
+                f"check the id with get_backups(server_id={server_id})"
+            )
+        if backup.backup_type != "manual":
+            raise user_error(
+                f"existing_backup_id: backup {backup_id} is {backup.backup_type}; only manual "
+                "backups can be adopted (use Backup.get to reference an automatic one)"
+            )
+        progress(f"adopted existing backup {backup_id} of server {server_id}")
+        return backup
+
+    def wait_or_undo(
+        self, backup: Backup, timeout: float, undo: bool, key: str | None = None
+    ) -> Backup:
+        started = time.monotonic()
+        try:
+            return self.client.wait_for_backup(
+                backup.id,
+                server_id=backup.server_id,
+                timeout=timeout,
+                on_progress=reporter(timeout),
+            )
+        except VpsBackupError as exc:  # failed, timed out, or the API gave out
+            if not undo:
+                raise
+            # Our own next step follows: not the client's generic advice as well.
+            what = (
+                exc.what_happened() if isinstance(exc, WaitError) else first_line(exc).rstrip(".")
+            )
+            left = self.remove_after_failure(backup, started, timeout)
+            if left is None:
+                raise user_error(
+                    f"{what}. The backup was deleted so that it does not use a slot of the "
+                    f"server's {MANUAL_BACKUP_LIMIT}-backup quota; nothing was recorded in "
+                    "state. Run `pulumi up` again (raise `timeout` first if the server is "
+                    "large).",
+                    exc,
+                ) from exc
+            if key is not None and key_of(backup.description) == key:
+                raise user_error(
+                    f"{what}. Backup {backup.id} on server {backup.server_id} could not be "
+                    f"deleted afterwards ({left}) and is not in Pulumi state yet; its "
+                    f"description carries this resource's marker [pvb:{key}]. Run `pulumi up` "
+                    "again (raise `timeout` first if the server is large): it will find this "
+                    "backup and wait for it, or delete it if it failed, instead of creating "
+                    "another.",
+                    exc,
+                ) from exc
+            raise user_error(
+                f"{what}. Backup {backup.id} on server {backup.server_id} could not be deleted "
+                f"afterwards ({left}) and is NOT in Pulumi state: delete it yourself "
+                f"(DELETE /backups/{backup.id}/) or adopt it with existing_backup_id="
+                f"{backup.id}.",
+                exc,
+            ) from exc
+
+    def remove_after_failure(self, backup: Backup, started: float, timeout: float) -> str | None:
+        """Delete a backup this create made; None on success, else why not."""
+        client = self.client
+        try:
+            client.delete_backup(backup.id)
+            return None
+        except ConflictError:
+            pass  # still running: the API refuses; give it a bounded grace period
+        except VpsBackupError as exc:
+            return first_line(exc)
+        grace = min(600.0, max(1.0, 0.25 * timeout))
+        try:
+            client.wait_for_backup(backup.id, server_id=backup.server_id, timeout=grace)
+        except (BackupFailedError, WaitTimeoutError):
+            pass
+        except VpsBackupError as exc:
+            return first_line(exc)
+        try:
+            client.delete_backup(backup.id)
+            return None
+        except VpsBackupError as exc:
+            return first_line(exc)
+
+    def delete(self, backup_id: int, server_id: int | None, timeout: float) -> None:
+        """Delete a backup; a 404 is done, a running one is waited for (within `timeout`)."""
+        note_in_state(backup_id)
+        client = self.client
+        try:
+            deleted = client.delete_backup(backup_id)
+        except ConflictError:
+            # The API refuses to delete a backup that is still being made:
+            # wait for it (within the resource's timeout), then delete.
+            progress(f"backup {backup_id} is still being created; waiting before deleting it")
+            try:
+                client.wait_for_backup(backup_id, server_id=server_id, timeout=timeout)
+            except BackupFailedError:
+                pass  # a failed backup can be deleted like any other
+            deleted = client.delete_backup(backup_id)
+        if not deleted:
+            progress(f"backup {backup_id} was already gone")

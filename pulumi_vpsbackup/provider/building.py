@@ -1,0 +1,194 @@
+"""How a resource class turns its arguments and options into input properties.
+
+Shared by `Backup`, `Restore` (`resources.py`) and `BackupRotation`
+(`rotation_resource.py`): the `XxxArgs` or keywords become properties
+(`resource_props`), an `Account` becomes the secret `account` input, text the
+SDK could not send becomes a marker check reports, a resource's stable key is
+derived from project, stack and name, and the resource options that never
+reach a dynamic provider (`import_`, `custom_timeouts`) are carried out here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import MISSING, fields
+from typing import Any
+
+import pulumi
+
+from ..client.marker import resource_key
+from .account import ACCOUNT_INPUT, Account
+from .validation import wire_safe_text
+
+__all__ = [
+    "Duration",
+    "ResourceArgs",
+    "Triggers",
+    "import_as_adoption",
+    "resource_key_of",
+    "resource_props",
+    "timeout_from_custom_timeouts",
+    "wire_safe",
+    "with_account",
+]
+
+Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
+Duration = pulumi.Input[str] | pulumi.Input[float]
+
+
+class ResourceArgs:
+    """What the `XxxArgs` classes share: they become the resource's input properties."""
+
+    def to_props(self) -> dict[str, Any]:
+        """The arguments as the resource's input properties."""
+        return dict(vars(self))
+
+
+def resource_props(
+    kind: str,
+    args: ResourceArgs | None,
+    expected: type[ResourceArgs],
+    opts: pulumi.ResourceOptions | None,
+    keywords: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The input properties of a resource given an `XxxArgs` or the same keywords.
+
+    `keywords` holds the constructor's keyword arguments (its `locals()`):
+    each field of `expected` is taken from it, so the fields are listed once,
+    in the `XxxArgs` class (a test checks that every constructor offers each
+    as a keyword). `Backup("b", 12345)` is told how to pass the id rather than
+    failing later on an attribute; a required keyword left out is named (a
+    `get`, which carries `opts.id`, needs none).
+    """
+    names = [f.name for f in fields(expected)]  # type: ignore[arg-type]
+    required = [f.name for f in fields(expected) if f.default is MISSING]  # type: ignore[arg-type]
+    _args_or_type_error(kind, args, expected, required[0])
+    if args is None:
+        missing = [name for name in required if keywords[name] is None]
+        if missing and not (opts and opts.id):
+            shown = ", ".join(repr(name) for name in missing)
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(f"{kind}: missing required argument{plural} {shown}")
+        args = expected(**{name: keywords[name] for name in names})
+    return args.to_props()
+
+
+def with_account(
+    props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions | None:
+    """An `Account` becomes the input `account`, its token a secret, and the
+    `account` output is asked to be secret as a whole (it holds the token too)."""
+    account = props.pop(ACCOUNT_INPUT, None)
+    if account is None:
+        return opts
+    if not isinstance(account, Account):
+        raise TypeError(
+            f"account must be a vps.Account(api_token=..., api_url=...), "
+            f"not {type(account).__name__}"
+        )
+    props[ACCOUNT_INPUT] = account.to_input()
+    secret = pulumi.ResourceOptions(additional_secret_outputs=[ACCOUNT_INPUT])
+    return pulumi.ResourceOptions.merge(opts, secret)
+
+
+def wire_safe(value: Any) -> Any:
+    """Text the SDK could not send (a lone surrogate) as a marker Check reports by name."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(wire_safe_text)
+    return wire_safe_text(value)
+
+
+def resource_key_of(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
+    """This resource's stable key, carried in the marker of every backup it creates.
+
+    The provider's create sees only inputs (no URN), so the key is derived here
+    from what identifies the resource: project, stack, the parent's type and
+    name, and the resource's name. Equal for every run of the same resource,
+    so a later run finds a backup an earlier one left outside state.
+    """
+    parent = opts.parent if opts is not None else None
+    parts = [
+        pulumi.get_project(),
+        pulumi.get_stack(),
+        str(getattr(parent, "_type", "") or ""),
+        str(getattr(parent, "_name", "") or ""),
+        resource_name,
+    ]
+    return resource_key(*parts)
+
+
+def _args_or_type_error(kind: str, args: object, expected: type, first_input: str) -> None:
+    """`Backup("b", 12345)`: say how to pass the id, not fail later on an attribute."""
+    if args is None or isinstance(args, expected):
+        return
+    if isinstance(args, (int, float, str, pulumi.Output)) and not isinstance(args, bool):
+        shown = args if isinstance(args, (int, float)) else "..."
+        raise TypeError(
+            f"{kind}: pass {first_input}={shown} as a keyword (the second positional argument "
+            f"is {expected.__name__})"
+        )
+    raise TypeError(
+        f"{kind}: the second positional argument must be a {expected.__name__}, "
+        f"got {type(args).__name__}"
+    )
+
+
+# ---- resource options that never reach a dynamic provider ------------------------------
+
+
+def import_as_adoption(
+    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> pulumi.ResourceOptions | None:
+    """`ResourceOptions(import_=id)` on a Backup adopts that backup instead.
+
+    The engine imports a dynamic resource by calling Read with the id alone,
+    which fails in Pulumi's provider host before our code runs ("KeyError:
+    '__provider'", pulumi/pulumi#16175). Adoption through `existing_backup_id`
+    does what a user asks of `import_`: the backup comes under management
+    without being re-created, and `pulumi destroy` deletes it.
+    """
+    if opts is None or opts.import_ is None:
+        return opts
+    wanted = opts.import_
+    existing = props.get("existing_backup_id")
+    if existing is not None and str(existing) != str(wanted):
+        raise ValueError(
+            f"Backup {name!r}: import_={wanted!r} and existing_backup_id={existing!r} name "
+            "different backups; keep one (import_ is carried out as existing_backup_id)"
+        )
+    props["existing_backup_id"] = wanted
+    pulumi.log.info(
+        f"Backup {name!r}: import_={wanted!r} is carried out as existing_backup_id={wanted!r} "
+        "(dynamic providers cannot be imported, pulumi/pulumi#16175)"
+    )
+    adopted = copy.copy(opts)  # the caller's options object stays as it was
+    adopted.import_ = None
+    return adopted
+
+
+def timeout_from_custom_timeouts(
+    name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> None:
+    """`custom_timeouts.create` becomes the `timeout` input when none is given.
+
+    The engine does not pass custom timeouts to dynamic providers, so without
+    this a user's `CustomTimeouts(create="2h")` would silently wait the
+    default 60 minutes.
+    """
+    custom = opts.custom_timeouts if opts is not None else None
+    if custom is None:
+        return
+    ignored = [kind for kind in ("update", "delete") if getattr(custom, kind, None)]
+    if custom.create:
+        if props.get("timeout") is None:
+            props["timeout"] = custom.create
+        else:
+            ignored.insert(0, "create")
+    if ignored:
+        pulumi.log.warn(
+            f"{name}: custom_timeouts {', '.join(ignored)} "
+            f"{'has' if len(ignored) == 1 else 'have'} no effect on this resource; "
+            "set its `timeout` input instead (custom_timeouts.create is used only "
+            "when `timeout` is not set)"
+        )

@@ -1,0 +1,234 @@
+"""Each resource's inputs and outputs, declared once.
+
+An input is one dataclass field: its type, how `check` validates it, its
+default, and whether a change to it replaces the resource. From the same
+declaration come the `FieldSpec` list that `check` and `diff` work on (they
+see raw values, unknown ones during a preview) and the typed inputs that
+create, read, update and delete work on: `XxxInputs.parse(props)` turns the
+engine's dict (numbers arrive as floats, a missing input is absent) into the
+dataclass once, and `to_props()` gives the copies of the inputs that each
+resource stores among its outputs (the engine hands later calls only those).
+
+The outputs a resource reports beside those copies are declared here too
+(`BACKUP_OUTPUTS`, ...); the resource classes register exactly these, and a
+test checks that each class's `pulumi.Output` attributes are its inputs (less
+the hidden ones) and its outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import field
+from typing import Any, ClassVar, TypeVar
+
+from ..client.marker import is_resource_key
+from . import validation as v
+from .account import account_identity, account_input
+
+__all__ = [
+    "BACKUP_OUTPUTS",
+    "RESTORE_OUTPUTS",
+    "ROTATION_OUTPUTS",
+    "BackupInputs",
+    "Inputs",
+    "RestoreInputs",
+    "RotationInputs",
+]
+
+MANUAL_BACKUP_LIMIT = 10
+
+_I = TypeVar("_I", bound="Inputs")
+
+
+def resource_key_input(field: str, value: Any) -> str:
+    """The hidden `resource_key` input that a resource derives from project, stack and name."""
+    if not is_resource_key(value):
+        raise v.FieldError(field, f"must be 8 lowercase hex digits, got {value!r}")
+    return str(value)
+
+
+def keep_count(field: str, value: Any) -> int:
+    """How many of its own backups a rotation keeps: 1 to the server's manual limit."""
+    try:
+        count = v.positive_id(field, value)
+    except v.FieldError:
+        count = 0
+    if not 1 <= count <= MANUAL_BACKUP_LIMIT:
+        raise v.FieldError(
+            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {value!r}"
+        )
+    return count
+
+
+def text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise v.FieldError(field, f"must be a string, got {value!r}")
+    return value
+
+
+def seconds(field: str, value: Any) -> float:
+    """A stored timeout (already checked): engine numbers become floats."""
+    return float(value)
+
+
+def spec(
+    validate: Callable[[str, Any], Any],
+    *,
+    parse: Callable[[str, Any], Any] | None = None,
+    replaces: bool = False,
+    compare: Callable[[Any], Any] | None = None,
+) -> dict[str, Any]:
+    """The metadata of one input field: `validate` is check's; `parse` turns a
+    stored, known value into its type (an engine float into an id) when it is
+    not that already; `replaces` says a change replaces the resource; `compare`
+    maps a value to what diff compares. A field without a default is required."""
+    return {"validate": validate, "parse": parse, "replaces": replaces, "compare": compare}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """A resource's inputs, typed; subclasses declare each field with its `spec`."""
+
+    #: Inputs a resource class sets itself, which are not among its Output attributes.
+    hidden: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def specs(cls) -> list[v.FieldSpec]:
+        """What `check` and `diff` work on, in declaration order."""
+        return [
+            v.FieldSpec(
+                f.name,
+                f.metadata["validate"],
+                required=_required(f),
+                default=None if _required(f) else f.default,
+                replaces=f.metadata["replaces"],
+                compare=f.metadata["compare"],
+            )
+            for f in dataclasses.fields(cls)
+        ]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def parse(cls: type[_I], props: Mapping[str, Any]) -> _I:
+        """The inputs in `props` (checked inputs, or stored outputs), typed.
+
+        A missing optional input takes its default; a missing required one is
+        refused by name; anything not an input (outputs, `__provider`) is left.
+        """
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if props.get(f.name) is None and _required(f):
+                raise v.FieldError(f.name, "is required")
+            values[f.name] = cls.stored(props, f.name)
+        return cls(**values)
+
+    @classmethod
+    def stored(cls, props: Mapping[str, Any], name: str) -> Any:
+        """One input of `props`, typed; its default (None for a required one) when missing.
+
+        For what a resource read by id alone holds: its stored outputs may lack
+        a required input (a `Backup.get` without `server_id`).
+        """
+        f = next(f for f in dataclasses.fields(cls) if f.name == name)
+        value = props.get(name)
+        if value is None:
+            return None if _required(f) else f.default
+        parse = f.metadata["parse"]
+        return parse(name, value) if parse is not None else value
+
+    def to_props(self) -> dict[str, Any]:
+        """The inputs as a resource stores them among its outputs (no `None`s)."""
+        found = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: value for name, value in found.items() if value is not None}
+
+    def replace(self: _I, **changes: Any) -> _I:
+        return dataclasses.replace(self, **changes)
+
+
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING
+
+
+_ID = spec(v.positive_id, parse=v.positive_id, replaces=True)
+_WAIT = spec(v.boolean, parse=v.boolean)
+_TIMEOUT = spec(v.duration_seconds, parse=seconds)
+# URL and token; a new token (rotation) updates in place, a new URL fails check.
+# Never in a repr: it holds the token.
+_ACCOUNT = spec(account_input, compare=account_identity)
+_DEFAULT_TIMEOUT = v.DEFAULT_TIMEOUT_SECONDS
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BackupInputs(Inputs):
+    """The inputs of a `Backup`."""
+
+    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "account")
+
+    server_id: int = field(metadata=_ID)
+    description: str | None = field(
+        default=None, metadata=spec(v.description, replaces=True, compare=v.same_text)
+    )
+    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
+    existing_backup_id: int | None = field(default=None, metadata=_ID)
+    wait_for_completion: bool = field(default=True, metadata=_WAIT)
+    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
+    # Never compared by diff: renaming or moving a resource changes no backup.
+    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
+    account: dict[str, Any] | None = field(default=None, metadata=_ACCOUNT, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RestoreInputs(Inputs):
+    """The inputs of a `Restore`."""
+
+    hidden: ClassVar[tuple[str, ...]] = ("account",)
+
+    server_id: int = field(metadata=_ID)
+    backup_id: int = field(metadata=_ID)
+    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
+    wait_for_completion: bool = field(default=True, metadata=_WAIT)
+    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
+    account: dict[str, Any] | None = field(default=None, metadata=_ACCOUNT, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RotationInputs(Inputs):
+    """The inputs of a `BackupRotation`."""
+
+    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "resource_name")
+
+    server_id: int = field(metadata=_ID)
+    keep: int = field(metadata=spec(keep_count, parse=keep_count))
+    triggers: Any = field(default=None, metadata=spec(v.triggers))
+    description: str | None = field(default=None, metadata=spec(v.description, compare=v.same_text))
+    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
+    # Set by the resource class, never compared by diff.
+    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
+    resource_name: str | None = field(default=None, metadata=spec(text))
+
+    @property
+    def name(self) -> str:
+        """The rotation's name for messages."""
+        return self.resource_name or "(unnamed)"
+
+
+#: What a `Backup` reports beside copies of its inputs: the backup as VPS.org
+#: has it (a `BackupInfo`, its `id` as `backup_id`), and `adopted` for one
+#: brought in by `existing_backup_id` (kept by read and update; see diff).
+BACKUP_OUTPUTS = (
+    "backup_id",
+    "server_name",
+    "backup_type",
+    "status",
+    "size_mb",
+    "created_at",
+    "expires_at",
+    "description",
+    "adopted",
+)
+RESTORE_OUTPUTS = ("server_name", "server_status", "restore_status", "restored_at")
+ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
