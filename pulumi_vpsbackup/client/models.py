@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from .status import RESTORE_CLOCK_TOLERANCE, RUNNING_STATUSES, StatusPhase, status_phase
+from .status import RESTORE_CLOCK_TOLERANCE, StatusPhase, status_phase
 
 __all__ = [
     "Account",
@@ -32,9 +32,6 @@ __all__ = [
 
 BackupStatus = Literal["in_progress", "completed", "failed"]
 BackupType = Literal["manual", "automatic"]
-
-#: Kept for callers of the old name; the words and their meaning live in :mod:`.status`.
-RUNNING_BACKUP_STATUSES = RUNNING_STATUSES
 
 
 def parse_timestamp(value: Any) -> datetime | None:

@@ -40,9 +40,15 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..client import ApiError, Backup, ConfigurationError, NotFoundError, TransportError
+from ..client import (
+    ApiError,
+    Backup,
+    ConfigurationError,
+    NotFoundError,
+    TransportError,
+    status_phase,
+)
 from ..client.marker import strip_marker
-from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
 from .backup_steps import (
     MANUAL_BACKUP_LIMIT,
@@ -219,7 +225,7 @@ class BackupProvider(VpsProvider):
         note_in_state(id_, olds.get("backup_id"))
         outs = super().update(id_, olds, news).outs or {}
         inputs = BackupInputs.parse(outs)
-        if inputs.wait_for_completion and olds.get("status") in RUNNING_BACKUP_STATUSES:
+        if inputs.wait_for_completion and status_phase(olds.get("status")) == "running":
             backup = self.client_for(inputs.account).wait_for_backup(
                 int(id_),
                 server_id=inputs.server_id,

@@ -181,13 +181,13 @@ class BackupSteps:
         wanted = description or ""
 
         def usable(b: Backup) -> bool:
-            return (b.status == "completed" or b.is_in_progress) and (
+            return (b.is_completed or b.is_in_progress) and (
                 strip_marker(b.description) or ""
             ) == wanted
 
         keep = max(
             (b for b in mine if usable(b)),
-            key=lambda b: (b.status == "completed", b.id),
+            key=lambda b: (b.is_completed, b.id),
             default=None,
         )
         stuck: list[str] = []

@@ -23,8 +23,16 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from ..client import Backup, BackupFailedError, BackupVanishedError, VpsBackupError, VpsClient
+from ..client import (
+    Backup,
+    BackupFailedError,
+    BackupVanishedError,
+    Server,
+    VpsBackupError,
+    VpsClient,
+)
 from ..client.marker import strip_marker
+from ..client.polling import Timing
 from ..client.waiting import Waiter
 from . import validation as v
 from .account import Account
@@ -252,12 +260,11 @@ def wait_for_backups(
     if not ids:
         return []
     with _client(account, "wait_for_backups") as client:
-        waiter = Waiter(client.settings.poll, time.sleep, time.monotonic, None, str)
         listings = _SharedListing(client, ids)
+        waiter = Waiter(listings, client.settings.poll, Timing(), str)
         deadline = time.monotonic() + seconds
         latest = {
             backup_id: waiter.backup(
-                listings.find,
                 backup_id,
                 server_id=None,
                 timeout=max(0.0, deadline - time.monotonic()),
@@ -286,7 +293,9 @@ class _SharedListing:
         self._seen: dict[int, Backup] = {}
         self._carried: dict[int, Backup] | None = None
 
-    def find(self, backup_id: int, _server_id: int | None) -> Backup | None:
+    def find_backup(
+        self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
+    ) -> Backup | None:
         listing = self._carried
         if listing is None:
             listing = {b.id: b for b in self._client.list_backups()}
@@ -295,6 +304,9 @@ class _SharedListing:
         done = backup is not None and not backup.is_in_progress
         self._carried = listing if done else None
         return backup
+
+    def get_server(self, server_id: int) -> Server:
+        return self._client.get_server(server_id)  # the waiter's restore wait; unused here
 
     def _fail_fast(self, listing: dict[int, Backup]) -> None:
         elapsed = time.monotonic() - self._started
@@ -306,7 +318,7 @@ class _SharedListing:
                     "backup", backup_id, last.status if last else None, elapsed
                 )
             self._seen[backup_id] = backup
-            if not backup.is_in_progress and backup.status != "completed":
+            if not backup.is_in_progress and not backup.is_completed:
                 raise BackupFailedError(
                     "backup", backup_id, backup.status, elapsed, backup.message or ""
                 )
