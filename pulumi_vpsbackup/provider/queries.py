@@ -261,7 +261,7 @@ def wait_for_backups(
         return []
     with _client(account, "wait_for_backups") as client:
         listings = _SharedListing(client, ids)
-        waiter = Waiter(listings, client.settings.poll, Timing(), str)
+        waiter = Waiter(listings, client.settings.poll, Timing(time.sleep, time.monotonic), str)
         deadline = time.monotonic() + seconds
         latest = {
             backup_id: waiter.backup(
