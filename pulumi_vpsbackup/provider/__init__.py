@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .account import Account
 from .backup import BackupProvider
+from .fleet import FleetProvider
+from .fleet_resource import BackupFleet, BackupFleetArgs
 from .queries import (
     BackupInfo,
     GetBackupsResult,
@@ -23,8 +25,11 @@ __all__ = [
     "Account",
     "Backup",
     "BackupArgs",
+    "BackupFleet",
+    "BackupFleetArgs",
     "BackupInfo",
     "BackupProvider",
+    "FleetProvider",
     "BackupRotation",
     "BackupRotationArgs",
     "GetBackupsResult",
