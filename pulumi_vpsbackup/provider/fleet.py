@@ -53,7 +53,6 @@ from ..client import (
     AuthenticationError,
     Backup,
     ConfigurationError,
-    NotFoundError,
     TransportError,
     VpsBackupError,
     VpsClient,
@@ -236,7 +235,9 @@ class FleetProvider(VpsProvider):
             found = steps._settle_leftovers(client, member)
             if found is not None:
                 return found
-            return steps._create(client, server_id, inputs.get("description"), member["resource_key"])
+            return steps._create(
+                client, server_id, inputs.get("description"), member["resource_key"]
+            )
 
         started, problems = _each(start, servers)
         if started:
@@ -435,7 +436,8 @@ class FleetProvider(VpsProvider):
             raise user_error(
                 f"Fleet {_name(props)}: backup "
                 + ", ".join(
-                    f"{members[s]} of server {s} ({first_line(e)})" for s, e in sorted(stuck.items())
+                    f"{members[s]} of server {s} ({first_line(e)})"
+                    for s, e in sorted(stuck.items())
                 )
                 + " could not be deleted; the fleet stays in the stack. Run `pulumi destroy` "
                 "again: a backup already deleted counts as done."
