@@ -193,7 +193,9 @@ class FleetProvider(VpsProvider):
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
 
-    def _show_plan(self, olds: dict[str, Any], news: dict[str, Any], members: dict[int, int]):
+    def _show_plan(
+        self, olds: dict[str, Any], news: dict[str, Any], members: dict[int, int]
+    ) -> None:
         servers = news.get("server_ids")
         if not isinstance(servers, list) or v.contains_unknown(servers):
             return
@@ -329,7 +331,7 @@ class FleetProvider(VpsProvider):
                 return next((b for b in listing if b.id == backup_id), None)
 
             seen, errors = _each(poll, list(waiting))
-            for server_id, exc in errors.items():
+            for exc in errors.values():
                 if not isinstance(exc, (TransportError, ApiError)):
                     raise exc
                 # A poll that failed is tried again at the next interval.
@@ -444,14 +446,16 @@ class FleetProvider(VpsProvider):
             )
 
 
-def _each(work: Callable[[T], R], items: Iterable[T]) -> tuple[dict[Any, R], dict[Any, Exception]]:
+def _each(
+    work: Callable[[T], R], items: Iterable[T]
+) -> tuple[dict[Any, R], dict[Any, VpsBackupError]]:
     """`work(item)` for every item, a few at a time: results and errors, by item.
 
     An item that is a (key, value) pair is reported under its key.
     """
     todo = list(items)
     results: dict[Any, R] = {}
-    errors: dict[Any, Exception] = {}
+    errors: dict[Any, VpsBackupError] = {}
     if not todo:
         return results, errors
 
@@ -459,7 +463,7 @@ def _each(work: Callable[[T], R], items: Iterable[T]) -> tuple[dict[Any, R], dic
         key = item[0] if isinstance(item, tuple) else item
         try:
             results[key] = work(item)
-        except Exception as exc:
+        except VpsBackupError as exc:  # anything else is a bug: it propagates
             errors[key] = exc
 
     if len(todo) == 1:
@@ -467,8 +471,6 @@ def _each(work: Callable[[T], R], items: Iterable[T]) -> tuple[dict[Any, R], dic
     else:
         with ThreadPoolExecutor(min(CONCURRENCY, len(todo))) as pool:
             list(pool.map(run, todo))
-    if any(not isinstance(e, VpsBackupError) for e in errors.values()):
-        raise next(e for e in errors.values() if not isinstance(e, VpsBackupError))
     return results, errors
 
 

@@ -83,7 +83,7 @@ def test_create_makes_one_completed_backup_per_server(fleets: Fleets, fake):
     assert res.outputs["server_ids"] == [WEB, DB]  # sorted
     assert res.outputs["statuses"] == {str(WEB): "completed", str(DB): "completed"}
     assert res.outputs["server_names"] == {str(WEB): "web-server-01", str(DB): "db-server-01"}
-    for server, (backup_id,) in mine.items():
+    for (backup_id,) in mine.values():
         stored = fake_backups(fake)[backup_id]
         assert stored["status"] == "completed"
         assert strip_marker(stored["description"]) == "nightly"
@@ -147,9 +147,9 @@ def test_timeout_is_recorded_in_place_and_description_replaces(fleets: Fleets, f
     assert fleets.change(res, server_ids=[WEB], description="a", timeout=120).changes
     assert api_requests(fake) == []
     assert res.outputs["timeout"] == 120
-    checked, outcome = fleets.diff(res, **fleets.inputs("f", server_ids=[WEB], description="b"))
+    _, outcome = fleets.diff(res, **fleets.inputs("f", server_ids=[WEB], description="b"))
     assert outcome.replaces == ["description"]
-    checked, outcome = fleets.diff(
+    _, outcome = fleets.diff(
         res, **fleets.inputs("f", server_ids=[WEB], description="a", triggers=["v2"])
     )
     assert outcome.replaces == ["triggers"]
