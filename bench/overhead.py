@@ -47,7 +47,8 @@ def run(options: Options) -> list[Figure]:
 
 def _add_latency(served: Any, seconds: float) -> None:
     body = json.dumps({"action": "latency", "latency": seconds}).encode()
-    request = urllib.request.Request(  # always http://127.0.0.1:<port>/__fake/faults
+    # Always http://127.0.0.1:<port>/__fake/faults.
+    request = urllib.request.Request(  # noqa: S310
         served.admin_url + "/faults",
         data=body,
         headers={"Content-Type": "application/json"},

@@ -98,6 +98,11 @@ class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
         triggers: Triggers | None = None,
         timeout: Duration | None = None,
     ) -> None:
+        if isinstance(args, (list, tuple)):
+            raise TypeError(
+                f"BackupFleet: pass server_ids={list(args)!r} as a keyword "
+                "(the second positional argument is BackupFleetArgs)"
+            )
         _args_or_type_error("BackupFleet", args, BackupFleetArgs, "server_ids")
         if args is None:
             if server_ids is None:
