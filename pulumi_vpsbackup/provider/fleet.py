@@ -23,7 +23,9 @@ Lifecycle, as the engine drives it:
   the old one is deleted); adding or removing servers updates in place, and
   so does a fleet whose backups no longer match its servers (after a refresh
   dropped one that was deleted outside Pulumi). The plan is printed.
-- create: starts one backup per server (a few at a time), waits for all of
+- create: one listing of the account's manual backups finds the servers
+  holding a leftover of an earlier run (only those are settled one by one);
+  then it starts one backup per server (a few at a time), waits for all of
   them together, deletes the ones that failed or timed out, and fails when
   any did: the completed ones carry the fleet's markers and the next `up`
   uses them instead of making new ones.
@@ -60,7 +62,14 @@ from ..client import (
 from ..client.marker import resource_key
 from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
-from .backup import MAX_OWN_DESCRIPTION, _note_in_state, _too_long, resource_key_input
+from .backup import (
+    MAX_OWN_DESCRIPTION,
+    _held_in_state,
+    _key_of,
+    _note_in_state,
+    _too_long,
+    resource_key_input,
+)
 from .base import VpsProvider, first_line, progress, user_error, warn
 from .rotation import _backup_steps
 
@@ -232,11 +241,14 @@ class FleetProvider(VpsProvider):
         timeout = inputs["timeout"]
         steps = _backup_steps(client, self._config)
 
+        leftovers = self._leftover_servers(client, inputs, servers)
+
         def start(server_id: int) -> Backup:
             member = _member_inputs(inputs, server_id)
-            found = steps._settle_leftovers(client, member)
-            if found is not None:
-                return found
+            if leftovers is None or server_id in leftovers:
+                found = steps._settle_leftovers(client, member)
+                if found is not None:
+                    return found
             return steps._create(
                 client, server_id, inputs.get("description"), member["resource_key"]
             )
@@ -282,6 +294,29 @@ class FleetProvider(VpsProvider):
             )
             + "\nRun `pulumi up` again (raise `timeout` first if the servers are large)."
         )
+
+    def _leftover_servers(
+        self, client: VpsClient, inputs: dict[str, Any], servers: list[int]
+    ) -> set[int] | None:
+        """The servers that hold a backup an earlier run of this fleet left outside state.
+
+        One listing of the account's manual backups instead of one per server;
+        only the servers it names are then settled one by one (as `Backup`
+        settles). None when that listing fails: then every server is asked.
+        """
+        if len(servers) < 2:
+            return None
+        keys = {member_key(inputs["resource_key"], s): s for s in servers}
+        held = _held_in_state()
+        try:
+            manual = client.list_backups(backup_type="manual")
+        except VpsBackupError:
+            return None
+        return {
+            keys[key]
+            for b in manual
+            if b.id not in held and (key := _key_of(b.description)) in keys
+        }
 
     def _wait_all(
         self,
