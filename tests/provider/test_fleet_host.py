@@ -7,6 +7,7 @@ a failed backup deleted, and a lost POST answer that makes no duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -54,6 +55,15 @@ class Fleets(Engine):
 @pytest.fixture
 def fleets(host: ProviderHost) -> Fleets:
     return Fleets(host, FLEET_TYPE, FLEET_PROVIDER)
+
+
+@pytest.fixture
+def fresh_fleets(served) -> Iterator[Fleets]:
+    """Fleets on a host of their own: the module's host has seen the fake's ids
+    (which restart at every reset) in earlier tests' state, and never settles those."""
+    with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as fresh:
+        fresh.configure(host_config(served.url), secret_keys={"vpsbackup:apiToken"})
+        yield Fleets(fresh, FLEET_TYPE, FLEET_PROVIDER)
 
 
 def own(fake, name: str) -> dict[int, list[int]]:
@@ -241,20 +251,36 @@ def test_a_lost_post_answer_adopts_its_own_backup_and_makes_no_duplicate(fleets:
     assert posts(fake) == 2  # the lost one was not sent again
 
 
-def test_a_partial_failure_keeps_the_completed_backup_for_the_next_up(served, fake):
-    # A fresh host: the module's host has seen these ids in earlier tests' state.
-    with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as fresh:
-        fresh.configure(host_config(served.url), secret_keys={"vpsbackup:apiToken"})
-        fleets = Fleets(fresh, FLEET_TYPE, FLEET_PROVIDER)
-        # One of the two POSTs is refused: the other backup completes but the create fails.
-        fake.add_fault(method="POST", path="/api/v1/backups/", status=400, skip=1, count=1)
-        checked, _ = fleets.check("f", fleets.inputs("f", server_ids=[WEB, DB]))
-        with pytest.raises(ProviderError) as info:
-            fresh.create(urn(FLEET_TYPE, "f"), checked)
-        ((server, [kept]),) = own(fake, "f").items()
-        assert f"Completed: {kept} (server {server})" in info.value.message
-        assert "not started" in info.value.message
-        # The next up uses it (found by its marker) instead of making another.
-        res = fleets.make("f", server_ids=[WEB, DB])
-        assert ids(res.outputs)[server] == kept
-        assert {s: len(b) for s, b in own(fake, "f").items()} == {WEB: 1, DB: 1}
+def test_a_partial_failure_keeps_the_completed_backup_for_the_next_up(fresh_fleets, fake):
+    fleets = fresh_fleets
+    # One of the two POSTs is refused: the other backup completes but the create fails.
+    fake.add_fault(method="POST", path="/api/v1/backups/", status=400, skip=1, count=1)
+    checked, _ = fleets.check("f", fleets.inputs("f", server_ids=[WEB, DB]))
+    with pytest.raises(ProviderError) as info:
+        fleets.host.create(urn(FLEET_TYPE, "f"), checked)
+    ((server, [kept]),) = own(fake, "f").items()
+    assert f"Completed: {kept} (server {server})" in info.value.message
+    assert "not started" in info.value.message
+    # The next up uses it (found by its marker) instead of making another.
+    res = fleets.make("f", server_ids=[WEB, DB])
+    assert ids(res.outputs)[server] == kept
+    assert {s: len(b) for s, b in own(fake, "f").items()} == {WEB: 1, DB: 1}
+
+
+def test_a_backup_that_outlasts_the_timeout_is_settled_by_the_next_up(fresh_fleets, fake):
+    fleets = fresh_fleets
+    # The fake's clock is frozen: a backup by time never finishes, nor can it be deleted.
+    fake.set_behaviour(completion="time", backup_seconds=3600)
+    checked, _ = fleets.check("f", fleets.inputs("f", server_ids=[WEB], timeout=1))
+    with pytest.raises(ProviderError) as info:
+        fleets.host.create(urn(FLEET_TYPE, "f"), checked)
+    message = info.value.message
+    print(message)
+    (stuck,) = own(fake, "f")[WEB]
+    assert f"server 12345: backup {stuck} was still in_progress after 1s" in message
+    assert "the next `pulumi up` finds it by its marker" in message
+    # Once VPS.org finishes it, the next up uses it rather than making another.
+    fake.set_behaviour(completion="reads", completion_reads=1)
+    res = fleets.make("f", server_ids=[WEB], timeout=1)
+    assert ids(res.outputs) == {WEB: stuck}
+    assert own(fake, "f") == {WEB: [stuck]}
