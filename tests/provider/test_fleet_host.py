@@ -7,6 +7,7 @@ a failed backup deleted, and a lost POST answer that makes no duplicate.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,6 +79,17 @@ def own(fake, name: str) -> dict[int, list[int]]:
     return found
 
 
+def shown(host: ProviderHost, text: str, within: float = 10.0) -> bool:
+    """Whether the host printed `text`; its stderr is read by a thread, so wait a little."""
+    deadline = time.monotonic() + within
+    while text not in host.output():
+        if time.monotonic() > deadline:
+            print(host.output())
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def ids(outputs: dict[str, Any]) -> dict[int, int]:
     return {int(s): int(b) for s, b in outputs["backup_ids"].items()}
 
@@ -128,7 +140,7 @@ def test_check_names_bad_inputs_and_unknown_servers(fleets: Fleets, fake, host):
     assert "server 999 does not exist" in reason and "12345 (web-server-01)" in reason
     _, failures = fleets.check("p", fleets.inputs("p", server_ids=[WEB, DB]))
     assert failures == []
-    assert "fleet p: will back up 2 server(s) at once" in host.output()
+    assert shown(host, "fleet p: will back up 2 server(s) at once")
 
 
 def test_adding_and_removing_servers_changes_only_their_backups(fleets: Fleets, fake, host):
@@ -136,7 +148,7 @@ def test_adding_and_removing_servers_changes_only_their_backups(fleets: Fleets, 
     web_backup = ids(res.outputs)[WEB]
     outcome = fleets.change(res, server_ids=[WEB, DB])
     assert outcome.changes and outcome.replaces == []
-    assert "fleet f: will back up server 12346" in host.output()
+    assert shown(host, "fleet f: will back up server 12346")
     db_backup = ids(res.outputs)[DB]
     assert ids(res.outputs) == {WEB: web_backup, DB: db_backup}
     assert own(fake, "f") == {WEB: [web_backup], DB: [db_backup]}
@@ -148,7 +160,7 @@ def test_adding_and_removing_servers_changes_only_their_backups(fleets: Fleets, 
     assert api_requests(fake) == [("DELETE", f"/api/v1/backups/{web_backup}/")]
     assert ids(res.outputs) == {DB: db_backup}
     assert own(fake, "f") == {DB: [db_backup]}
-    assert f"will delete backup {web_backup} (server 12345)" in host.output()
+    assert shown(host, f"will delete backup {web_backup} (server 12345)")
 
 
 def test_timeout_is_recorded_in_place_and_description_replaces(fleets: Fleets, fake):
@@ -195,7 +207,7 @@ def test_refresh_reads_statuses_and_drops_only_a_backup_proven_gone(fleets: Flee
     fake.remove_backup(members[DB])
     _, outs = fleets.read(res)
     assert ids(outs) == {WEB: members[WEB]}
-    assert f"backup {members[DB]} (server 12346) gone from VPS.org" in host.output()
+    assert shown(host, f"backup {members[DB]} (server 12346) gone from VPS.org")
     # The next up backs the server up again, in place.
     res.outputs = outs
     outcome = fleets.change(res, server_ids=[WEB, DB])
