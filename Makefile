@@ -47,7 +47,7 @@ demo: install
 	PATH="$${cli:+$$cli:}$$PATH" $(BIN)/python scripts/demo.py --port $(PORT) --token $(TOKEN)
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results

@@ -2,19 +2,24 @@
 
 Run from the repository root::
 
-    python -m bench            # every figure (~3-4 minutes on 2 cores)
-    python -m bench --quick    # short, deterministic-enough smoke run (< 60 s)
-    python -m bench --only polling --only state
+    python -m bench            # every figure (~5 minutes on 2 cores)
+    python -m bench --quick    # fewer repetitions, smaller fleets (~3 minutes)
+    python -m bench --only commands --only parallelism
 
-Every figure is a ratio of two things measured in the same run (or a count
-against an ideal), never an absolute time judged alone. Everything runs against
-the fake API (``pulumi_vpsbackup.fake``) served on a free 127.0.0.1 port and the
-real SDK provider host (``tests.support.host.ProviderHost``). The table goes to
-stdout, the JSON to ``bench/results/latest.json``.
+Every figure is printed as: its name, what was measured, its target, its
+ideal (or the baseline it is a ratio of, measured in the same run), and met /
+MISSED (or info when it has no target). Times are never judged alone: each is
+a ratio to something measured beside it. Everything runs against the fake API
+(``pulumi_vpsbackup.fake``) on a free 127.0.0.1 port: the per-command request
+counts under the real ``pulumi`` CLI (on PATH, else the one ``make cli``
+builds; a fresh provider host per command, backups that take time, paging
+on), the rest through the real SDK provider host
+(``tests.support.host.ProviderHost``). The table goes to stdout, the JSON to
+``bench/results/latest.json``.
 
 Modules: ``core`` (figures, timing, fake and host helpers), one module per
-figure group (``overhead``, ``polling``, ``refresh``, ``parallelism``,
-``state``, ``startup``), ``cli`` (options, table, JSON).
+figure group (``commands``, ``overhead``, ``polling``, ``refresh``,
+``parallelism``, ``startup``, ``state``), ``cli`` (options, table, JSON).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Any
 
 from .core import REPO_ROOT, Figure, Options
 
-GROUPS = ("overhead", "polling", "refresh", "parallelism", "state", "startup")
+GROUPS = ("commands", "overhead", "polling", "refresh", "parallelism", "startup", "state")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -31,7 +31,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmarks of pulumi-vpsbackup against the ideal, all in one run.",
     )
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions and smaller fleets (~2-3 minutes)"
+    )
     parser.add_argument(
         "--only",
         action="append",
@@ -61,19 +63,20 @@ def _fmt(value: float | None, unit: str = "") -> str:
 def _verdict(figure: Figure) -> str:
     if figure.passed is None:
         return "info"
-    return "pass" if figure.passed else "MISS"
+    return "met" if figure.passed else "MISSED"
 
 
 def render(figures: list[Figure]) -> str:
-    header = ("group", "figure", "measured", "ideal/baseline", "ratio", "target", "result")
+    """One row per figure: name, measured, target, ideal (or baseline), met/missed."""
+    header = ("group", "figure", "measured", "target", "ideal/baseline", "ratio", "result")
     rows = [
         (
             f.group,
             f.name,
             _fmt(f.measured, f.unit),
+            f.target or "-",
             f"{_fmt(f.baseline, f.unit)} ({f.baseline_label})" if f.baseline_label else "-",
             f"{f.ratio:.2f}x" if f.ratio is not None else "-",
-            f.target or "-",
             _verdict(f),
         )
         for f in figures
@@ -81,7 +84,10 @@ def render(figures: list[Figure]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("{:<%d}" % w for w in widths)  # noqa: UP031 - a width template
     out = [line.format(*header), line.format(*("-" * w for w in widths))]
-    out += [line.format(*row) for row in rows]
+    out += [line.format(*row).rstrip() for row in rows]
+    missed = sum(1 for f in figures if f.passed is False)
+    met = sum(1 for f in figures if f.passed)
+    out += ["", f"targets: {met} met, {missed} missed, {len(figures) - met - missed} info"]
     notes = [f"  [{f.group}] {f.name}: {f.note}" for f in figures if f.note]
     if notes:
         out += ["", "notes:", *notes]

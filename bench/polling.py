@@ -23,6 +23,7 @@ from typing import Any
 
 from pulumi_vpsbackup.client import ClientSettings, PollPolicy, VpsClient
 from pulumi_vpsbackup.fake import FakeClock
+from pulumi_vpsbackup.provider.fleet import FleetProvider
 
 from .core import TOKEN, Figure, Options, api_requests, fake_server, frozen_clock, last_seq, median
 
@@ -155,7 +156,87 @@ def _policy(p: PollPolicy) -> str:
     )
 
 
+OTHERS = 30
+PAGE_SIZE = 10
+
+
+def poll_cost(fleet: bool) -> tuple[float, int, int]:
+    """Requests per poll of one running backup with OTHERS automatic backups beside it.
+
+    The fake lists PAGE_SIZE per page. The wait is `VpsClient.wait_for_backup`
+    (what `Backup` uses), or the fleet's shared loop for a fleet of one
+    server. Returns (requests per poll, requests, polls).
+    """
+    clock = frozen_clock()
+    with fake_server(
+        world="demo", clock=clock, completion="time", backup_seconds=300, page_size=PAGE_SIZE
+    ) as served:
+        app = served.app
+        for i in range(OTHERS):
+            app.seed_backup(server_id=SERVER, backup_type="automatic", description=f"auto {i}")
+
+        def now() -> float:
+            return clock.now().timestamp()
+
+        settings = ClientSettings(token=TOKEN, base_url=served.url)
+        polls = [0]
+        with VpsClient(settings, sleep=clock.advance, clock=now, rng=random.Random(1)) as client:
+            backup = client.create_backup(SERVER, "poll cost")
+            seq = last_seq(app)
+            if fleet:
+                counted = _CountingClient(client, polls)
+                inputs = {"resource_name": "bench"}
+                _, failed = FleetProvider()._wait_all(counted, {SERVER: backup}, 3600, inputs)  # type: ignore[arg-type]
+                if failed:
+                    raise RuntimeError(f"the fleet's wait failed: {failed}")
+            else:
+
+                def count(_backup: Any, _elapsed: float) -> None:
+                    polls[0] += 1
+
+                client.wait_for_backup(backup.id, server_id=SERVER, timeout=3600, on_progress=count)
+            requests = len(api_requests(app, since=seq))
+    return requests / max(polls[0], 1), requests, polls[0]
+
+
+class _CountingClient:
+    """The client, counting the fleet loop's listings (one per server per poll)."""
+
+    def __init__(self, client: VpsClient, polls: list[int]) -> None:
+        self._client = client
+        self._polls = polls
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def list_backups(self, **kwargs: Any) -> Any:
+        self._polls[0] += 1
+        return self._client.list_backups(**kwargs)
+
+
 def run(options: Options) -> list[Figure]:
+    figures = [_poll_cost_figure(fleet=False), _poll_cost_figure(fleet=True)]
+    return figures + _waits(options)
+
+
+def _poll_cost_figure(fleet: bool) -> Figure:
+    per_poll, requests, polls = poll_cost(fleet)
+    what = "BackupFleet's shared loop" if fleet else "Backup's wait (wait_for_backup)"
+    return Figure(
+        GROUP,
+        f"one poll, {OTHERS} other backups: {'fleet' if fleet else 'Backup'}",
+        per_poll,
+        "req",
+        1,
+        "ideal",
+        "<= 1",
+        per_poll <= 1,
+        f"{what}: {requests} requests for {polls} polls of a 5-min backup; "
+        f"{PAGE_SIZE} per page, the server's {OTHERS} automatic backups beside it",
+    )
+
+
+def _waits(options: Options) -> list[Figure]:
     seeds = range(options.pick(5, 25))
     waits: dict[float, list[Wait]] = {d: [] for d in DURATIONS}
     for duration in DURATIONS:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from . import queries as _queries
 from .account import Account
 from .backup import BackupProvider as BackupProvider  # importable, not advertised
+from .fleet import FleetProvider as FleetProvider  # importable, not advertised
+from .fleet_resource import BackupFleet, BackupFleetArgs
 from .queries import *  # noqa: F403 - the query functions, by its __all__
 from .resources import Backup, BackupArgs, Restore, RestoreArgs
 from .restore import RestoreProvider as RestoreProvider
@@ -25,6 +27,8 @@ __all__ = [
     "Account",
     "Backup",
     "BackupArgs",
+    "BackupFleet",
+    "BackupFleetArgs",
     "BackupInfo",
     "BackupRotation",
     "BackupRotationArgs",

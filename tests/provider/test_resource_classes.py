@@ -66,3 +66,25 @@ def test_a_rotations_server_id_given_positionally_gets_a_clear_type_error() -> N
 
     with pytest.raises(TypeError, match=r"BackupRotation: pass server_id=12345 as a keyword"):
         vps.BackupRotation("r", 12345)  # type: ignore[arg-type]
+
+
+def test_a_fleet_without_its_servers_or_with_them_positionally_gets_a_clear_type_error() -> None:
+    with pytest.raises(TypeError, match=r"BackupFleet: pass server_ids=\[1, 2\] as a keyword"):
+        vps.BackupFleet("f", [1, 2])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"BackupFleet: missing required argument\(s\) server_ids"):
+        vps.BackupFleet("f")
+
+
+@pulumi.runtime.test
+def test_a_fleet_sends_its_inputs_and_hidden_key(reads):
+    fleet = vps.BackupFleet("nightly", server_ids=[12346, 12345], description="d")
+
+    def check(_):
+        ((name, _rid, inputs),) = reads.seen
+        assert name == "nightly"
+        assert inputs["server_ids"] == [12346, 12345]
+        assert inputs["description"] == "d"
+        assert inputs["resource_name"] == "nightly"
+        assert len(inputs["resource_key"]) == 8
+
+    return fleet.urn.apply(check)

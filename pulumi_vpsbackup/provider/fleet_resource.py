@@ -1,0 +1,120 @@
+"""The `BackupFleet` resource class users write in their stacks.
+
+The CRUD work is done by `FleetProvider` (`provider/fleet.py`) inside
+Pulumi's provider host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from ._sdk_compat import undo_sdk_pickler_wrapping
+from .fleet import FleetProvider
+from .resources import (
+    Duration,
+    Triggers,
+    _args_or_type_error,
+    _resource_key,
+    _timeout_from_custom_timeouts,
+    _wire_safe,
+)
+
+FLEET_OUTPUTS = ("backup_ids", "statuses", "server_names")
+
+
+class BackupFleetArgs:
+    """Inputs of a `BackupFleet`.
+
+    :param server_ids: The servers to back up, one backup each. Adding a
+        server backs up that server only; removing one deletes its backup only.
+    :param description: Text stored with each backup (at most 231
+        characters). Changing it replaces the fleet: new backups of every
+        server first, then the old ones are deleted.
+    :param triggers: Any values (a list or a map); when one changes, every
+        server is backed up again (a replacement, as for `description`).
+    :param timeout: How long to wait for the whole fleet, as seconds or text
+        such as ``"45m"`` (default ``"60m"``).
+    """
+
+    def __init__(
+        self,
+        *,
+        server_ids: pulumi.Input[list[pulumi.Input[int]]],
+        description: pulumi.Input[str] | None = None,
+        triggers: Triggers | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        self.server_ids = server_ids
+        self.description = description
+        self.triggers = triggers
+        self.timeout = timeout
+
+    def to_props(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
+    """One backup of each of many servers, made and waited for in one step.
+
+    Example Usage::
+
+        import pulumi
+        import pulumi_vpsbackup as vps
+
+        nightly = vps.BackupFleet(
+            "nightly", server_ids=[12345, 12346], description="Before release 2.4",
+            triggers=[app_version],
+        )
+        pulumi.export("backups", nightly.backup_ids)
+
+    All backups are started at once and waited for together, so the fleet
+    takes about as long as its slowest backup. A backup that fails is deleted
+    and the fleet's `up` fails; `pulumi destroy` deletes every backup.
+    """
+
+    backup_ids: pulumi.Output[dict[str, int]]
+    """Each server's backup, by server id (as a string: Pulumi map keys are strings)."""
+    statuses: pulumi.Output[dict[str, str]]
+    """Each backup's status, by server id."""
+    server_names: pulumi.Output[dict[str, str]]
+    """Each server's name, by server id."""
+    server_ids: pulumi.Output[list[int]]
+    """The servers, sorted."""
+    description: pulumi.Output[str | None]
+    triggers: pulumi.Output[Any]
+    timeout: pulumi.Output[float]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: BackupFleetArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        server_ids: pulumi.Input[list[pulumi.Input[int]]] | None = None,
+        description: pulumi.Input[str] | None = None,
+        triggers: Triggers | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        if isinstance(args, (list, tuple)):
+            raise TypeError(
+                f"BackupFleet: pass server_ids={list(args)!r} as a keyword "
+                "(the second positional argument is BackupFleetArgs)"
+            )
+        _args_or_type_error("BackupFleet", args, BackupFleetArgs, "server_ids")
+        if args is None:
+            if server_ids is None:
+                raise TypeError("BackupFleet: missing required argument(s) server_ids")
+            args = BackupFleetArgs(
+                server_ids=server_ids, description=description, triggers=triggers, timeout=timeout
+            )
+        props = args.to_props()
+        props["description"] = _wire_safe(props.get("description"))
+        props["resource_key"] = _resource_key(resource_name, opts)
+        props["resource_name"] = resource_name
+        _timeout_from_custom_timeouts(resource_name, props, opts)
+        props.update(dict.fromkeys(FLEET_OUTPUTS))
+        undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
+        super().__init__(FleetProvider(), resource_name, props, opts)
