@@ -193,3 +193,74 @@ def test_pulumi_import_of_a_missing_backup_says_so(
     assert "backup 987654 was not found with this provider's account" in ran.out, ran.out
     assert "Traceback" not in ran.out
     assert state_resources(project) == {}
+
+
+# ---- 2. custom timeouts, 5. one-line errors ----------------------------------------------
+
+
+@pytest.fixture
+def slow_server() -> Iterator[FakeServer]:
+    """Backups take 30 s of real time; a running backup can be deleted."""
+    with serve(slow_fake(backup_seconds=30, delete_in_progress="allow")) as server:
+        yield server
+
+
+def test_custom_timeout_bounds_create_and_the_error_is_one_line(
+    native_project: Make, slow_server: FakeServer
+) -> None:
+    before = set(backups(slow_server.app))
+    project = native_project(
+        """
+backup("b", {"serverId": 12345, "description": "too slow"},
+       custom_timeouts=pulumi.CustomTimeouts(create="2s"))
+""",
+        slow_server.url,
+        pollInterval="0.2",
+    )
+    started = time.monotonic()
+    ran = project.up(ok=False)
+    took = time.monotonic() - started
+    assert ran.code != 0
+    lines = error_lines(ran.out)
+    ours = [line for line in lines if "vpsbackup:index:Backup" in line or "still" in line]
+    assert ours, ran.out
+    assert "Traceback" not in ran.out, ran.out
+    # The first line says what happened, that nothing is left, and what to do.
+    assert re.search(r"still in_progress after 2(\.0)? ?s\b", ran.out), ran.out
+    assert "nothing was recorded in state" in ran.out
+    assert "customTimeouts.create" in ran.out
+    print(f"\n--- CLI text of the failed create ({took:.1f}s for the whole `pulumi up`) ---")
+    print(ran.out)
+    # Bounded by the 2 s, not by the 30 s backup or the 60 min default.
+    assert took < 25, f"`pulumi up` took {took:.1f}s"
+    assert set(backups(slow_server.app)) == before, "the timed-out backup was deleted"
+    assert state_resources(project) == {}
+
+
+def test_custom_timeout_bounds_delete_of_a_running_backup(
+    native_project: Make, tmp_path: Path
+) -> None:
+    with serve(slow_fake(backup_seconds=60, delete_in_progress="reject")) as server:
+        project = native_project(
+            """
+backup("b", {"serverId": 12345, "waitForCompletion": False},
+       custom_timeouts=pulumi.CustomTimeouts(delete="2s"))
+""",
+            server.url,
+            pollInterval="0.2",
+        )
+        project.up()
+        held = state_resources(project)["b"]
+        assert held["outputs"]["status"] == "in_progress"
+        started = time.monotonic()
+        ran = project.run("destroy", "--yes", "--skip-preview", ok=False)
+        took = time.monotonic() - started
+        assert ran.code != 0
+        assert "Traceback" not in ran.out, ran.out
+        assert f"backup {held['id']}" in ran.out.lower() or held["id"] in ran.out, ran.out
+        assert took < 25, f"`pulumi destroy` took {took:.1f}s"
+        assert "b" in state_resources(project), "a backup not deleted stays in state"
+        # Let it finish, then the destroy goes through (and the fixture's teardown is clean).
+        server.app.advance(120)
+        project.run("destroy", "--yes", "--skip-preview")
+        assert int(held["id"]) not in backups(server.app)
