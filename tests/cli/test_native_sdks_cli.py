@@ -66,7 +66,28 @@ def native_sdks(pulumi_cli: str) -> Path:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return Path(done.stdout.strip().splitlines()[-1])
+    sdks = Path(done.stdout.strip().splitlines()[-1])
+    install_python_sdk(sdks)
+    return sdks
+
+
+def install_python_sdk(sdks: Path) -> None:
+    """Into this virtualenv, as `make sdks` does (same stamp): the SDK reads its version
+    from its installed metadata, so a PYTHONPATH entry is not enough."""
+    stamp = Path(sys.prefix) / ".native-sdk"
+    key = (sdks / ".key").read_text("utf-8")
+    if stamp.exists() and stamp.read_text("utf-8") == key:
+        return
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall"]
+        + ["--disable-pip-version-check", str(sdks / "python")],
+        capture_output=True,
+        text=True,
+        timeout=NPM_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    stamp.write_text(key, "utf-8")
 
 
 @pytest.fixture(scope="session")
@@ -134,10 +155,7 @@ def project_in(
             **os.environ,
             **offline_env(state, cli_home),
             "PATH": _path_with_venv(),
-            # The generated Python SDK, as `make sdks` installs it.
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO / "build" / "sdks" / "python"), str(REPO)])
-            ),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
         }
@@ -162,11 +180,25 @@ def test_gen_sdk_writes_both_sdks_from_the_schema(native_sdks: Path) -> None:
     python = native_sdks / "python" / "pulumi_vpsbackup_native"
     plugin_json = json.loads((python / "pulumi-plugin.json").read_text("utf-8"))
     assert plugin_json == {"resource": True, "name": "vpsbackup", "version": version}
-    backup_py = (python / "backup.py").read_text("utf-8")
-    assert 'super(Backup, __self__).__init__(\n            "vpsbackup:index:Backup"' in backup_py
-    for prop in schema["resources"]["vpsbackup:index:Backup"]["inputProperties"]:
-        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in prop)
-        assert f"def {snake}(self)" in backup_py, prop
+    # The package imports in this interpreter, and BackupArgs takes the schema's inputs.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import inspect, json, pulumi_vpsbackup_native as v;"
+            "print(json.dumps([list(inspect.signature(v.BackupArgs).parameters),"
+            " callable(v.get_backups_output), v.Provider.__name__]))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    params, has_query, provider = json.loads(done.stdout)
+    inputs = schema["resources"]["vpsbackup:index:Backup"]["inputProperties"]
+    snake = {"".join(f"_{c.lower()}" if c.isupper() else c for c in prop) for prop in inputs}
+    assert set(params) == snake
+    assert has_query and provider == "Provider"
 
     package = json.loads((native_sdks / "nodejs" / "package.json").read_text("utf-8"))
     assert package["name"] == "@pulumi-vpsbackup/native"
