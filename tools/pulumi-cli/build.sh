@@ -63,9 +63,10 @@ cmp -s langhost.py "$dir/langhost.py" || install -m 0644 langhost.py "$dir/langh
 nodejs_host='#!/bin/sh
 exec "$(dirname "$0")/langhost-venv/bin/python" -u "$(dirname "$0")/langhost.py" --runtime nodejs "$@"'
 if [ "$(cat "$dir/pulumi-language-nodejs" 2>/dev/null)" != "$nodejs_host" ]; then
-  printf '%s\n' "$nodejs_host" >"$dir/.pulumi-language-nodejs.tmp"
-  chmod 0755 "$dir/.pulumi-language-nodejs.tmp"
-  mv "$dir/.pulumi-language-nodejs.tmp" "$dir/pulumi-language-nodejs"
+  new="$(mktemp "$dir/.pulumi-language-nodejs.XXXXXX")"
+  printf '%s\n' "$nodejs_host" >"$new"
+  chmod 0755 "$new"
+  mv "$new" "$dir/pulumi-language-nodejs"
 fi
 
 # The SDK generator the hosts run for `pulumi package gen-sdk` (sdkgen/main.go),
@@ -75,9 +76,9 @@ sdkgen_key="$(cat go.mod go.sum sdkgen/*.go | sha256sum | cut -c1-12)"
 if [ "$(cat "$dir/.sdkgen-key" 2>/dev/null)" != "$sdkgen_key" ] || [ ! -x "$dir/pulumi-vpsbackup-sdkgen" ]; then
   start=$(date +%s)
   echo "building the SDK generator into $dir" >&2
-  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
-    -o "$dir/.pulumi-vpsbackup-sdkgen.tmp" ./sdkgen
-  mv "$dir/.pulumi-vpsbackup-sdkgen.tmp" "$dir/pulumi-vpsbackup-sdkgen"
+  new="$(mktemp "$dir/.pulumi-vpsbackup-sdkgen.XXXXXX")"
+  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -o "$new" ./sdkgen
+  mv "$new" "$dir/pulumi-vpsbackup-sdkgen"
   echo "$sdkgen_key" >"$dir/.sdkgen-key"
   echo "built in $(( $(date +%s) - start )) s" >&2
 fi
