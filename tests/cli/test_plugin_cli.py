@@ -264,3 +264,96 @@ backup("b", {"serverId": 12345, "waitForCompletion": False},
         server.app.advance(120)
         project.run("destroy", "--yes", "--skip-preview")
         assert int(held["id"]) not in backups(server.app)
+
+
+# ---- 3. two explicit providers, two accounts -------------------------------------------
+
+TWO_ACCOUNTS = """
+config = pulumi.Config()
+a = pulumi.ProviderResource("vpsbackup", "account-a", {
+    "apiUrl": config.require("urlA"), "apiToken": config.require_secret("tokenA")})
+b = pulumi.ProviderResource("vpsbackup", "account-b", {
+    "apiUrl": config.require("urlB"), "apiToken": config.require_secret("tokenB")})
+in_a = backup("in-a", {"serverId": 12345, "description": "account a"}, provider=a)
+in_b = backup("in-b", {"serverId": 12345, "description": "account b"}, provider=b)
+listed = pulumi.runtime.invoke(
+    "vpsbackup:index:getBackups", {"serverId": 12345, "backupType": "manual"},
+    pulumi.InvokeOptions(provider=b)).value
+pulumi.export("a", in_a.id)
+pulumi.export("b", in_b.id)
+pulumi.export("bManual", [x.get("description") for x in listed["backups"]])
+"""
+
+
+def test_two_explicit_providers_use_two_accounts_with_secret_tokens(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    app_b = FakeVps(
+        token=TOKEN_B, clock=FakeClock(scale=0), completion="immediate", restore_seconds=0
+    )
+    with serve(app_b) as fake_b:
+        # Only account B holds this one: the query through provider b must list it.
+        app_b.seed_backup(server_id=12345, description="only in account b")
+        before_a, before_b = set(backups(quick_fake.app)), set(backups(app_b))
+        # The stack's own settings point nowhere useful: only the explicit providers work.
+        project = native_project(TWO_ACCOUNTS, "http://127.0.0.1:9/api/v1")
+        project.config("urlA", quick_fake.url)
+        project.config("tokenA", TOKEN, secret=True)
+        project.config("urlB", fake_b.url)
+        project.config("tokenB", TOKEN_B, secret=True)
+        project.up()
+        outputs = project.outputs()
+        made_a = sorted(set(backups(quick_fake.app)) - before_a)
+        made_b = sorted(set(backups(app_b)) - before_b)
+        assert made_a == [int(outputs["a"])] and made_b == [int(outputs["b"])], outputs
+        assert backups(app_b)[made_b[0]]["description"].startswith("account b")
+        assert "only in account b" in outputs["bManual"], outputs
+
+        export = project.export()
+        assert TOKEN not in export and TOKEN_B not in export, "no token in plain text in state"
+        providers = {
+            r["urn"].rsplit("::", 1)[1]: r
+            for r in json.loads(export)["deployment"]["resources"]
+            if r["type"] == "pulumi:providers:vpsbackup"
+        }
+        assert {"account-a", "account-b"} <= set(providers)
+        for held in (providers["account-a"], providers["account-b"]):
+            assert held["inputs"]["apiToken"][SECRET_SIG], held
+            assert "apiToken" not in held.get("outputs", {}) or held["outputs"]["apiToken"].get(
+                SECRET_SIG
+            )
+        for name in ("in-a", "in-b"):
+            assert "apiToken" not in json.dumps(state_resources(project)[name])
+
+        project.run("destroy", "--yes", "--skip-preview")
+        assert set(backups(quick_fake.app)) == before_a and set(backups(app_b)) == before_b
+
+
+# ---- 6. preview touches nothing ------------------------------------------------------------
+
+
+def test_preview_creates_and_updates_nothing(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    program = """
+b = backup("b", {"serverId": 12345, "description": "previewed", "waitForCompletion": %s})
+pulumi.export("server", b.serverName)
+"""
+    project = native_project(program % "True", quick_fake.url)
+    quick_fake.app.clear_requests()
+    ran = project.preview()
+    writes = [r for r in quick_fake.app.requests() if r["method"] not in ("GET", "HEAD")]
+    assert writes == [], writes
+    assert "+  vpsbackup:index:Backup b create" in ran.out, ran.out
+    assert state_resources(project) == {}
+
+    project.up()
+    held = state_resources(project)["b"]
+    project.write(HEADER + program % "False")
+    quick_fake.app.clear_requests()
+    ran = project.preview("--diff")
+    writes = [r for r in quick_fake.app.requests() if r["method"] not in ("GET", "HEAD")]
+    assert writes == [], writes
+    assert "~ 1 to update" in ran.out, ran.out
+    assert re.search(r"~ waitForCompletion\s*: true => false", ran.out), ran.out
+    assert state_resources(project)["b"]["outputs"] == held["outputs"]
