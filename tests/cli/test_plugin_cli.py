@@ -357,3 +357,47 @@ pulumi.export("server", b.serverName)
     assert "~ 1 to update" in ran.out, ran.out
     assert re.search(r"~ waitForCompletion\s*: true => false", ran.out), ran.out
     assert state_resources(project)["b"]["outputs"] == held["outputs"]
+
+
+# ---- 4. a fleet of backups waited for at once ---------------------------------------------
+
+FLEET_SERVERS = 16
+FLEET_PER_SERVER = 4
+FLEET_SECONDS = 15.0  # T: how long each backup takes on the fake
+
+FLEET = f"""
+for s in range({FLEET_SERVERS}):
+    for k in range({FLEET_PER_SERVER}):
+        backup(f"b{{s}}-{{k}}", {{"serverId": 30001 + s, "description": f"fleet {{k}}"}})
+"""
+
+
+@pytest.mark.slow
+def test_sixty_four_backups_are_waited_for_at_once(native_project: Make) -> None:
+    app = slow_fake(backup_seconds=FLEET_SECONDS)
+    for s in range(FLEET_SERVERS):
+        app.add_server(id=30001 + s, name=f"fleet-{s:02d}")
+    with serve(app) as server:
+        project = native_project(FLEET, server.url, pollInterval="0.5", maxPollInterval="1")
+        parallel = str(FLEET_SERVERS * FLEET_PER_SERVER)
+        started = time.monotonic()
+        project.up("--parallel", parallel)
+        fleet = time.monotonic() - started
+        held = state_resources(project)
+        assert len(held) == FLEET_SERVERS * FLEET_PER_SERVER
+        assert {r["outputs"]["status"] for r in held.values()} == {"completed"}
+        # The same program again changes nothing: what the CLI, program and engine cost.
+        started = time.monotonic()
+        project.up("--parallel", parallel)
+        baseline = time.monotonic() - started
+        waited = fleet - baseline
+        print(
+            f"\nfleet: {len(held)} backups of T={FLEET_SECONDS:.0f}s on {FLEET_SERVERS} servers: "
+            f"`pulumi up` {fleet:.1f}s, a no-change `pulumi up` {baseline:.1f}s, "
+            f"difference {waited:.1f}s = {waited / FLEET_SECONDS:.2f} T"
+        )
+        # Waited for at once: about T, where four at a time would be 16 T.
+        assert waited < 2 * FLEET_SECONDS, (fleet, baseline)
+        project.run("destroy", "--yes", "--skip-preview", "--parallel", parallel)
+        left = [i for i, b in backups(app).items() if (b["description"] or "").startswith("fleet")]
+        assert left == [], left
