@@ -188,7 +188,9 @@ def test_pulumi_import_of_a_missing_backup_says_so(
     native_project: Make, quick_fake: FakeServer
 ) -> None:
     project = native_project("", quick_fake.url)
-    ran = project.run("import", BACKUP, "ghost", "987654", "--yes", "--generate-code=false", ok=False)
+    ran = project.run(
+        "import", BACKUP, "ghost", "987654", "--yes", "--generate-code=false", ok=False
+    )
     assert ran.code != 0
     assert "backup 987654 was not found with this provider's account" in ran.out, ran.out
     assert "Traceback" not in ran.out
@@ -332,9 +334,7 @@ def test_two_explicit_providers_use_two_accounts_with_secret_tokens(
 # ---- 6. preview touches nothing ------------------------------------------------------------
 
 
-def test_preview_creates_and_updates_nothing(
-    native_project: Make, quick_fake: FakeServer
-) -> None:
+def test_preview_creates_and_updates_nothing(native_project: Make, quick_fake: FakeServer) -> None:
     program = """
 b = backup("b", {"serverId": 12345, "description": "previewed", "waitForCompletion": %s})
 pulumi.export("server", b.serverName)
