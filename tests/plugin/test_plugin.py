@@ -9,13 +9,14 @@ that the schema documents every property the plugin serves.
 from __future__ import annotations
 
 import json
+import time
 
 import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_vpsbackup.client.errors import VpsBackupError
-from pulumi_vpsbackup.fake import FakeServer
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import BACKUP, RESTORE, schema_text, wire
 from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, INPUTS, INTERNAL_INPUTS
 from pulumi_vpsbackup.plugin.server import error_message, native_text
@@ -214,3 +215,27 @@ def test_a_create_refused_by_the_api_is_one_line_without_traceback(
     assert "Traceback" not in details
     assert "token" in details.splitlines()[0].lower(), details
     assert "vps_wrong_token" not in details
+
+
+def test_update_waits_within_the_engines_update_timeout(plugin: Stub) -> None:
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=60)
+    with serve(app) as slow:
+        configure(plugin, slow.url)
+        inputs = checked(plugin, {"serverId": 12345, "waitForCompletion": False})
+        made = plugin.Create(
+            provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs), timeout=30)
+        )
+        assert wire.from_struct(made.properties)[0]["status"] == "in_progress"
+        news = {**inputs, "waitForCompletion": True}
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.Update(
+                provider_pb2.UpdateRequest(
+                    urn=URN, id=made.id, olds=made.properties, news=wire.to_struct(news), timeout=2
+                )
+            )
+        took = time.monotonic() - started
+        assert 1.5 < took < 10, took
+        assert "after 2" in caught.value.details(), caught.value.details()
+        assert "Traceback" not in caught.value.details()
+        app.remove_backup(int(made.id))
