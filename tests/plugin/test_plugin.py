@@ -239,3 +239,21 @@ def test_update_waits_within_the_engines_update_timeout(plugin: Stub) -> None:
         assert "after 2" in caught.value.details(), caught.value.details()
         assert "Traceback" not in caught.value.details()
         app.remove_backup(int(made.id))
+
+
+def test_a_restore_runs_through_the_restore_provider(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    inputs = checked(plugin, {"serverId": 12345, "backupId": 499}, urn=RESTORE_URN)
+    made = plugin.Create(
+        provider_pb2.CreateRequest(urn=RESTORE_URN, properties=wire.to_struct(inputs), timeout=30)
+    )
+    assert made.id.startswith("12345:499:")
+    outs = wire.from_struct(made.properties)[0]
+    assert outs["restoreStatus"] == "completed" and outs["serverStatus"] == "active"
+    assert [w for w in writes(fake) if "restore" in w] == ["POST /api/v1/servers/12345/restore/"]
+    resp = plugin.Check(
+        provider_pb2.CheckRequest(
+            urn=RESTORE_URN, news=wire.to_struct({"serverId": 12345, "backupId": 999999})
+        )
+    )
+    assert [f.property for f in resp.failures] == ["backupId"]
