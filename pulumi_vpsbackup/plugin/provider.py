@@ -143,7 +143,6 @@ class NativeProvider:
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
         }
-        self._config: dict[str, Any] = {}
 
     # ---- configuration --------------------------------------------------
     def configure(self, args: Mapping[str, Any], variables: Mapping[str, str]) -> None:
@@ -162,7 +161,6 @@ class NativeProvider:
             if value is None or value == UNKNOWN or value == "":
                 continue
             raw[key] = value
-        self._config = raw
         request = ConfigureRequest(Config(raw_config=raw, project_name=PACKAGE))
         for core in self._cores.values():
             core.configure(request)
