@@ -114,8 +114,11 @@ def config_failures(news: Mapping[str, Any]) -> list[Failure]:
     for key in news:
         if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
             failures.append(
-                Failure(key, f"is not a setting of the vpsbackup provider; allowed: "
-                        f"{', '.join(CONFIG_KEYS)}")
+                Failure(
+                    key,
+                    f"is not a setting of the vpsbackup provider; allowed: "
+                    f"{', '.join(CONFIG_KEYS)}",
+                )
             )
     token = news.get("apiToken")
     if isinstance(token, str) and token != UNKNOWN:
@@ -140,7 +143,6 @@ class NativeProvider:
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
         }
-        self._config: dict[str, Any] = {}
 
     # ---- configuration --------------------------------------------------
     def configure(self, args: Mapping[str, Any], variables: Mapping[str, str]) -> None:
@@ -159,7 +161,6 @@ class NativeProvider:
             if value is None or value == UNKNOWN or value == "":
                 continue
             raw[key] = value
-        self._config = raw
         request = ConfigureRequest(Config(raw_config=raw, project_name=PACKAGE))
         for core in self._cores.values():
             core.configure(request)
@@ -179,8 +180,9 @@ class NativeProvider:
         allowed = INPUTS[type_]
         internal = INTERNAL_INPUTS[type_]
         failures = [
-            Failure(key, f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: "
-                    f"{', '.join(allowed)}")
+            Failure(
+                key, f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}"
+            )
             for key in news
             if key not in allowed and key not in internal and not key.startswith("__")
         ]
@@ -202,9 +204,7 @@ class NativeProvider:
         result = self._core(type_).diff(id_, snake(olds), snake(news))
         return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []])
 
-    def create(
-        self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool
-    ) -> Resource:
+    def create(self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool) -> Resource:
         core = self._core(type_)
         if preview:
             # The engine asks what the outputs will be: the inputs are all that

@@ -50,8 +50,9 @@ _NATIVE_WORDS = [
     (re.compile(r"raise `timeout` first"), "raise customTimeouts.create first"),
     (re.compile(r"\bget_backups\("), "getBackups("),
     (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
-    (re.compile(r"\bserver_id\b"), "serverId"),
-    (re.compile(r"\bbackup_id\b"), "backupId"),
+    # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
+    (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
+    (re.compile(r"(?<![?&])\bbackup_id\b"), "backupId"),
     (re.compile(r"\bwait_for_completion\b"), "waitForCompletion"),
     (
         re.compile(r"ResourceOptions\(delete_before_replace=True\)"),
@@ -89,7 +90,7 @@ def resource_type(urn: str, given: str = "") -> str:
     return qualified.rsplit("$", 1)[-1]
 
 
-class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]
+class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
     def __init__(self, provider: NativeProvider | None = None) -> None:
@@ -101,7 +102,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, call)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the engine
+        except Exception as exc:  # every failure must reach the engine, as its message
             await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             raise  # abort raises; this is for type checkers
 
@@ -127,8 +128,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
             secrets.add("apiToken")
         return provider_pb2.CheckResponse(
             inputs=wire.to_struct(news, secrets),
-            failures=[provider_pb2.CheckFailure(property=f.property, reason=f.reason)
-                      for f in failures],
+            failures=[
+                provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures
+            ],
         )
 
     async def Configure(self, request: Any, context: Any) -> Any:
@@ -165,9 +167,6 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
     async def Call(self, request: Any, context: Any) -> Any:
         return await self._unimplemented(context, "Call (no methods)")
 
-    async def List(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context, "List")
-
     # ---- resources ------------------------------------------------------------
     async def Check(self, request: Any, context: Any) -> Any:
         olds, _ = wire.from_struct(request.olds)
@@ -188,9 +187,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         olds, _ = wire.from_struct(request.olds)
         news, _ = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
-        diffed = await self._run(
-            context, lambda: self.provider.diff(type_, request.id, olds, news)
-        )
+        diffed = await self._run(context, lambda: self.provider.diff(type_, request.id, olds, news))
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if diffed.changes
@@ -226,7 +223,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc
         )
 
     async def Update(self, request: Any, context: Any) -> Any:
-        olds, old_secrets = wire.from_struct(request.olds)
+        olds, _ = wire.from_struct(request.olds)
         news, secrets = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
         outs = await self._run(
