@@ -57,17 +57,27 @@ if [ ! -f "$dir/.complete" ]; then
   echo "built in $(( $(date +%s) - start )) s" >&2
 fi
 
-# The host's source is this repository's: refresh it on every run (a copy).
+# The hosts' source is this repository's: a copy named by its content, which
+# the wrappers run, so that a build.sh of another checkout sharing this cache
+# (refreshing only langhost.py, as older ones do) cannot swap it under them.
 cmp -s langhost.py "$dir/langhost.py" || install -m 0644 langhost.py "$dir/langhost.py"
-# The same host serves Node.js programs (TypeScript or JavaScript).
-nodejs_host='#!/bin/sh
-exec "$(dirname "$0")/langhost-venv/bin/python" -u "$(dirname "$0")/langhost.py" --runtime nodejs "$@"'
-if [ "$(cat "$dir/pulumi-language-nodejs" 2>/dev/null)" != "$nodejs_host" ]; then
-  new="$(mktemp "$dir/.pulumi-language-nodejs.XXXXXX")"
-  printf '%s\n' "$nodejs_host" >"$new"
-  chmod 0755 "$new"
-  mv "$new" "$dir/pulumi-language-nodejs"
+host="langhost-$(sha256sum langhost.py | cut -c1-12).py"
+if [ ! -f "$dir/$host" ]; then
+  new="$(mktemp "$dir/.langhost.XXXXXX")"
+  install -m 0644 langhost.py "$new"
+  mv "$new" "$dir/$host"
 fi
+# One program, two plugins: pulumi-language-python and pulumi-language-nodejs.
+for runtime in python nodejs; do
+  wrapper="#!/bin/sh
+exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$host\" --runtime $runtime \"\$@\""
+  if [ "$(cat "$dir/pulumi-language-$runtime" 2>/dev/null)" != "$wrapper" ]; then
+    new="$(mktemp "$dir/.pulumi-language-$runtime.XXXXXX")"
+    printf '%s\n' "$wrapper" >"$new"
+    chmod 0755 "$new"
+    mv "$new" "$dir/pulumi-language-$runtime"
+  fi
+done
 
 # The SDK generator the hosts run for `pulumi package gen-sdk` (sdkgen/main.go),
 # built from the pinned pkg/v3 in a step of its own, so that a CLI already in
