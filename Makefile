@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli test lint docs fake demo bench clean
+.PHONY: install cli sdks test lint docs fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -23,6 +23,18 @@ install: $(STAMP)
 cli:
 	@tools/pulumi-cli/build.sh
 
+# The native plugin's SDKs, generated offline from its schema by that CLI
+# (`pulumi package gen-sdk`), in build/sdks (reused while the schema and the
+# generator are unchanged): Python (installed into the virtualenv, whose
+# version it reads from its metadata) and TypeScript (compiled, packed as
+# build/sdks/pulumi-vpsbackup-native.tgz for npm). Needs Node.js and npm.
+sdks: install
+	@tools/build_sdks.sh build/sdks >/dev/null
+	@cmp -s build/sdks/.key $(VENV)/.native-sdk || { \
+	  $(BIN)/python -m pip install --quiet --no-deps --force-reinstall \
+	    --disable-pip-version-check build/sdks/python && \
+	  cp build/sdks/.key $(VENV)/.native-sdk; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,7 +47,7 @@ docs: install
 	$(BIN)/python tools/build_docs.py build/docs
 
 # The whole suite, with the built CLI first on PATH (tests/cli need it).
-test: lint
+test: lint sdks
 	@cli="$$(tools/pulumi-cli/build.sh)" && echo "PATH += $$cli" && \
 	PATH="$$cli:$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -50,7 +50,11 @@ setup(
     keywords=["pulumi", "vps.org", "vps", "backup", "restore", "infrastructure-as-code"],
     python_requires=">=3.10",
     packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
-    package_data={"pulumi_vpsbackup": ["py.typed"], "pulumi_vpsbackup.fake": ["DESIGN.md"]},
+    package_data={
+        "pulumi_vpsbackup": ["py.typed"],
+        "pulumi_vpsbackup.fake": ["DESIGN.md"],
+        "pulumi_vpsbackup.plugin": ["schema.json"],
+    },
     install_requires=[
         # 3.216 is the first SDK whose ReadResult carries inputs; configure()
         # with the full stack config needs 3.139.
@@ -59,7 +63,11 @@ setup(
     ],
     extras_require={"fake": FAKE, "dev": DEV},
     entry_points={
-        "console_scripts": ["vpsbackup-fake=pulumi_vpsbackup.fake_command:main"],
+        "console_scripts": [
+            "vpsbackup-fake=pulumi_vpsbackup.fake_command:main",
+            # The native provider plugin: the engine finds it on PATH by this name.
+            "pulumi-resource-vpsbackup=pulumi_vpsbackup.plugin.server:main",
+        ],
     },
     # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi". No
     # "License ::" classifier either: `license` is an SPDX expression (PEP 639),

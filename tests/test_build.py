@@ -45,7 +45,13 @@ def test_the_sdist_carries_license_changelog_readme_and_py_typed(dists: dict[str
     root = f"pulumi_vpsbackup-{__version__}"
     with tarfile.open(dists["sdist"]) as sdist:
         names = set(sdist.getnames())
-    for wanted in ("LICENSE", "CHANGELOG.md", "README.md", "pulumi_vpsbackup/py.typed"):
+    for wanted in (
+        "LICENSE",
+        "CHANGELOG.md",
+        "README.md",
+        "pulumi_vpsbackup/py.typed",
+        "pulumi_vpsbackup/plugin/schema.json",
+    ):
         assert f"{root}/{wanted}" in names, wanted
     assert not [n for n in names if n.startswith(f"{root}/tests/")]
 
@@ -57,6 +63,7 @@ def test_the_wheel_has_py_typed_no_tests_and_full_metadata(dists: dict[str, Path
             wheel.read(f"pulumi_vpsbackup-{__version__}.dist-info/METADATA").decode()
         )
     assert "pulumi_vpsbackup/py.typed" in names
+    assert "pulumi_vpsbackup/plugin/schema.json" in names, "the plugin serves it (GetSchema)"
     assert f"pulumi_vpsbackup-{__version__}.dist-info/licenses/LICENSE" in names
     assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
     assert {n.split("/")[0] for n in names} == {
@@ -100,3 +107,7 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_runs(
     )
     assert Path(where.strip()).is_relative_to(venv)
     assert "--backup-seconds" in _run(bin_dir / "vpsbackup-fake", "--help", cwd=tmp_path)
+    # The native plugin, where the engine looks for it (PATH), with its schema.
+    plugin = bin_dir / "pulumi-resource-vpsbackup"
+    assert '"name": "vpsbackup"' in _run(plugin, "--version", cwd=tmp_path)
+    assert "vpsbackup:index:Backup" in _run(plugin, "--schema", cwd=tmp_path)

@@ -57,8 +57,41 @@ if [ ! -f "$dir/.complete" ]; then
   echo "built in $(( $(date +%s) - start )) s" >&2
 fi
 
-# The host's source is this repository's: refresh it on every run (a copy).
+# The hosts' source is this repository's: a copy named by its content, which
+# the wrappers run, so that a build.sh of another checkout sharing this cache
+# (refreshing only langhost.py, as older ones do) cannot swap it under them.
 cmp -s langhost.py "$dir/langhost.py" || install -m 0644 langhost.py "$dir/langhost.py"
+host="langhost-$(sha256sum langhost.py | cut -c1-12).py"
+if [ ! -f "$dir/$host" ]; then
+  new="$(mktemp "$dir/.langhost.XXXXXX")"
+  install -m 0644 langhost.py "$new"
+  mv "$new" "$dir/$host"
+fi
+# One program, two plugins: pulumi-language-python and pulumi-language-nodejs.
+for runtime in python nodejs; do
+  wrapper="#!/bin/sh
+exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$host\" --runtime $runtime \"\$@\""
+  if [ "$(cat "$dir/pulumi-language-$runtime" 2>/dev/null)" != "$wrapper" ]; then
+    new="$(mktemp "$dir/.pulumi-language-$runtime.XXXXXX")"
+    printf '%s\n' "$wrapper" >"$new"
+    chmod 0755 "$new"
+    mv "$new" "$dir/pulumi-language-$runtime"
+  fi
+done
+
+# The SDK generator the hosts run for `pulumi package gen-sdk` (sdkgen/main.go),
+# built from the pinned pkg/v3 in a step of its own, so that a CLI already in
+# the cache gets it too; rebuilt when its source or the pins change.
+sdkgen_key="$(cat go.mod go.sum sdkgen/*.go | sha256sum | cut -c1-12)"
+if [ "$(cat "$dir/.sdkgen-key" 2>/dev/null)" != "$sdkgen_key" ] || [ ! -x "$dir/pulumi-vpsbackup-sdkgen" ]; then
+  start=$(date +%s)
+  echo "building the SDK generator into $dir" >&2
+  new="$(mktemp "$dir/.pulumi-vpsbackup-sdkgen.XXXXXX")"
+  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -o "$new" ./sdkgen
+  mv "$new" "$dir/pulumi-vpsbackup-sdkgen"
+  echo "$sdkgen_key" >"$dir/.sdkgen-key"
+  echo "built in $(( $(date +%s) - start )) s" >&2
+fi
 
 # A virtualenv's scripts name their interpreter by absolute path; a moved one
 # would break, so check the host can start rather than trust the marker alone.

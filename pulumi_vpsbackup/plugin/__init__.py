@@ -1,0 +1,24 @@
+"""The native provider plugin `pulumi-resource-vpsbackup`, built on the dynamic providers' core.
+
+`server` is the gRPC service the Pulumi engine starts; `provider` maps each
+engine call onto the same steps `pulumi_vpsbackup.Backup` and `Restore` run;
+`wire` converts property values; `schema.json` describes the package
+(`vpsbackup`) for the engine and for SDK generation.
+
+Importing this package starts nothing.
+"""
+
+from __future__ import annotations
+
+from .provider import BACKUP, GET_BACKUPS, GET_LATEST_BACKUP, RESTORE, NativeProvider
+from .server import main, schema_text
+
+__all__ = [
+    "BACKUP",
+    "GET_BACKUPS",
+    "GET_LATEST_BACKUP",
+    "RESTORE",
+    "NativeProvider",
+    "main",
+    "schema_text",
+]

@@ -1,0 +1,307 @@
+"""What the native plugin does for each engine call, by calling the dynamic providers' steps.
+
+Nothing here re-implements a backup or a restore: every decision (the
+description marker and leftover settling, the transactional create, dropping
+state only on a proven absence, the checks against the API) is made by
+`BackupProvider` and `RestoreProvider`, the same objects the dynamic provider
+host runs. This module only translates:
+
+- names: the schema's camelCase (`serverId`) to the core's snake_case;
+- the account: one per plugin process, from the provider's configuration
+  (`apiToken`, `apiUrl`, ...) or the environment, never from a resource input,
+  so no token is ever an input, an output or in state;
+- `resource_key`: derived from the resource's URN in Check (the dynamic
+  resource class derives it in the program);
+- timeouts: the engine's custom timeout (seconds, 0 when not set) is the
+  core's `timeout`, which bounds every wait; the core's input of that name is
+  not part of the schema;
+- preview: Create and Update with `preview=True` touch nothing;
+- import and `get`: a Read with only an id for a backup that does not exist
+  is an error that says so, not a silent "gone".
+
+The core's calls block (httpx, polling sleeps): the server runs them in
+threads, so every method here is synchronous and thread-safe.
+
+Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
+`configure`, `settings`, `check`, `diff`, `create`, `read`, `update`,
+`delete`), `queries.get_backups` / `get_latest_backup`, `Account`,
+`marker.resource_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.dynamic import Config, ConfigureRequest
+
+from ..client.errors import ConfigurationError, VpsBackupError
+from ..client.marker import resource_key
+from ..client.settings import check_token, normalise_base_url
+from ..provider import queries
+from ..provider.account import Account
+from ..provider.backup import BackupProvider
+from ..provider.base import VpsProvider
+from ..provider.restore import RestoreProvider
+from ..provider.validation import DEFAULT_TIMEOUT_SECONDS
+from .wire import UNKNOWN, camel, camel_name, snake
+
+PACKAGE = "vpsbackup"
+BACKUP = "vpsbackup:index:Backup"
+RESTORE = "vpsbackup:index:Restore"
+GET_BACKUPS = "vpsbackup:index:getBackups"
+GET_LATEST_BACKUP = "vpsbackup:index:getLatestBackup"
+
+#: Provider configuration: schema name -> the core's stack-config key.
+CONFIG_KEYS = {
+    "apiToken": "vpsbackup:apiToken",
+    "apiUrl": "vpsbackup:apiUrl",
+    "pollInterval": "vpsbackup:pollInterval",
+    "maxPollInterval": "vpsbackup:maxPollInterval",
+}
+#: Provider inputs the engine adds itself; not ours to validate.
+ENGINE_CONFIG_KEYS = frozenset({"version", "pluginDownloadURL"})
+
+#: Inputs each resource accepts, as the schema names them.
+INPUTS = {
+    BACKUP: ("serverId", "description", "triggers", "existingBackupId", "waitForCompletion"),
+    RESTORE: ("serverId", "backupId", "triggers", "waitForCompletion"),
+}
+#: The core's inputs that the native resources do not have: `timeout` is the
+#: engine's custom timeout, `account` the provider's configuration.
+CORE_ONLY = frozenset({"timeout", "account"})
+#: Inputs the plugin sets itself (Check), kept in state with the others.
+INTERNAL_INPUTS = {BACKUP: ("resourceKey",), RESTORE: ()}
+
+QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
+
+
+class PluginError(VpsBackupError):
+    """An error of the plugin itself whose message says what to do."""
+
+
+@dataclass
+class Failure:
+    """One Check failure: the schema's property name and why."""
+
+    property: str
+    reason: str
+
+
+@dataclass
+class Checked:
+    inputs: dict[str, Any]
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class Diffed:
+    changes: bool
+    replaces: list[str]
+
+
+@dataclass
+class Resource:
+    id: str
+    outputs: dict[str, Any]
+    inputs: dict[str, Any] | None = None
+
+
+def config_failures(news: Mapping[str, Any]) -> list[Failure]:
+    """CheckConfig: what is wrong with a provider's inputs, by schema name."""
+    failures = []
+    for key in news:
+        if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
+            failures.append(
+                Failure(
+                    key,
+                    f"is not a setting of the vpsbackup provider; allowed: "
+                    f"{', '.join(CONFIG_KEYS)}",
+                )
+            )
+    token = news.get("apiToken")
+    if isinstance(token, str) and token != UNKNOWN:
+        try:
+            check_token(token.strip(), "the provider's apiToken")
+        except ConfigurationError as exc:
+            failures.append(Failure("apiToken", str(exc)))
+    url = news.get("apiUrl")
+    if isinstance(url, str) and url != UNKNOWN and url.strip():
+        try:
+            normalise_base_url(url, "the provider's apiUrl")
+        except ConfigurationError as exc:
+            failures.append(Failure("apiUrl", str(exc)))
+    return failures
+
+
+class NativeProvider:
+    """One configured account's resources and queries (one per plugin process)."""
+
+    def __init__(self) -> None:
+        self._cores: dict[str, VpsProvider] = {
+            BACKUP: BackupProvider(),
+            RESTORE: RestoreProvider(),
+        }
+
+    # ---- configuration --------------------------------------------------
+    def configure(self, args: Mapping[str, Any], variables: Mapping[str, str]) -> None:
+        """The provider's inputs, else the engine's config variables, else the environment.
+
+        `args` are the provider resource's inputs (for the default provider,
+        the stack's `vpsbackup:*` settings); `variables` the same settings as
+        `vpsbackup:config:apiToken`. Unset keys fall back to `VPS_API_TOKEN`
+        and `VPS_API_URL` in the core's settings.
+        """
+        raw: dict[str, Any] = {}
+        for name, key in CONFIG_KEYS.items():
+            value = args.get(name)
+            if value is None:
+                value = variables.get(f"{PACKAGE}:config:{name}")
+            if value is None or value == UNKNOWN or value == "":
+                continue
+            raw[key] = value
+        request = ConfigureRequest(Config(raw_config=raw, project_name=PACKAGE))
+        for core in self._cores.values():
+            core.configure(request)
+
+    def _core(self, type_: str) -> VpsProvider:
+        core = self._cores.get(type_)
+        if core is None:
+            raise PluginError(
+                f"{type_} is not a resource of the vpsbackup provider; it serves "
+                f"{', '.join(self._cores)}"
+            )
+        return core
+
+    # ---- resources --------------------------------------------------------
+    def check(self, type_: str, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
+        core = self._core(type_)
+        allowed = INPUTS[type_]
+        internal = INTERNAL_INPUTS[type_]
+        failures = [
+            Failure(
+                key, f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}"
+            )
+            for key in news
+            if key not in allowed and key not in internal and not key.startswith("__")
+        ]
+        if failures:
+            return Checked(news, failures)
+        given = {k: v for k, v in news.items() if k in allowed}
+        if type_ == BACKUP:
+            # The key in the marker of every backup this resource makes: stable
+            # across runs, so a backup an interrupted run left is found again.
+            given["resourceKey"] = resource_key(urn)
+        result = core.check(snake(olds), snake(given))
+        inputs = _public(result.inputs)
+        inputs.update({k: v for k, v in given.items() if k in internal})
+        return Checked(
+            inputs, [Failure(camel_name(f.property), f.reason) for f in result.failures or []]
+        )
+
+    def diff(self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
+        result = self._core(type_).diff(id_, snake(olds), snake(news))
+        return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []])
+
+    def create(self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool) -> Resource:
+        core = self._core(type_)
+        if preview:
+            # The engine asks what the outputs will be: the inputs are all that
+            # is known, and nothing may be made.
+            return Resource("", dict(inputs))
+        result = core.create({**snake(inputs), "timeout": _seconds(timeout)})
+        return Resource(str(result.id), _public(result.outs or {}))
+
+    def read(
+        self, type_: str, id_: str, state: dict[str, Any], inputs: dict[str, Any]
+    ) -> Resource | None:
+        """The resource as the API has it now; None only for a proven absence.
+
+        With nothing but the id (`pulumi import`, `Backup.get`), an absent
+        backup is an error: there is no state to drop, and "does not exist"
+        must reach the user.
+        """
+        result = self._core(type_).read(id_, snake(state))
+        if result.id is None or not result.id:
+            if not state:
+                what = "backup" if type_ == BACKUP else "restore"
+                raise PluginError(
+                    f"{what} {id_} was not found with this provider's account; check the id "
+                    "(getBackups lists the backups this token can see) and the provider's "
+                    "apiUrl and apiToken"
+                )
+            return None
+        outs = _public(result.outs or {})
+        read_inputs = _public(result.inputs or {})
+        for name in INTERNAL_INPUTS[type_]:
+            if inputs.get(name) is not None:
+                read_inputs[name] = inputs[name]
+        return Resource(str(result.id), outs, read_inputs)
+
+    def update(
+        self,
+        type_: str,
+        id_: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        timeout: float,
+        preview: bool,
+    ) -> dict[str, Any]:
+        if preview:
+            return {**olds, **news}
+        result = self._core(type_).update(
+            id_, snake(olds), {**snake(news), "timeout": _seconds(timeout)}
+        )
+        return _public(result.outs or {})
+
+    def delete(self, type_: str, id_: str, state: dict[str, Any], timeout: float) -> None:
+        self._core(type_).delete(id_, {**snake(state), "timeout": _seconds(timeout)})
+
+    # ---- queries ------------------------------------------------------------
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(args) - set(QUERY_FILTERS))
+        if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
+            raise PluginError(
+                f"{token} is not a function of the vpsbackup provider; it has "
+                f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
+            )
+        if unknown:
+            raise PluginError(
+                f"{token}: {', '.join(unknown)} is not an argument; allowed: "
+                f"{', '.join(QUERY_FILTERS)}"
+            )
+        filters = snake(args)
+        settings = self._cores[BACKUP].settings()
+        account = Account(api_token=settings.token.reveal(), api_url=settings.base_url)
+        if token == GET_BACKUPS:
+            found = queries.get_backups(**filters, account=account)
+            return {"backups": [_info(b) for b in found.backups]}
+        filters.setdefault("status", "completed")
+        return _info(queries.get_latest_backup(**filters, account=account))
+
+
+def _info(info: queries.BackupInfo) -> dict[str, Any]:
+    return {k: v for k, v in camel(info.to_dict()).items() if v is not None}
+
+
+def _public(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The core's values by schema name, without what the native resources do not have."""
+    return camel({k: v for k, v in values.items() if k not in CORE_ONLY and k != "__provider"})
+
+
+def _seconds(timeout: float) -> float:
+    """The engine's custom timeout (0 when none was set) as the core's `timeout`."""
+    return float(timeout) if timeout and timeout > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+__all__ = [
+    "BACKUP",
+    "CONFIG_KEYS",
+    "GET_BACKUPS",
+    "GET_LATEST_BACKUP",
+    "RESTORE",
+    "NativeProvider",
+    "PluginError",
+    "config_failures",
+]

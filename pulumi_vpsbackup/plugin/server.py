@@ -1,0 +1,298 @@
+"""`pulumi-resource-vpsbackup`: the gRPC server the Pulumi engine starts and talks to.
+
+The engine runs the executable with its own address as the first argument
+and reads the port this server listens on from the first line of stdout. It
+finds the executable on PATH (an "ambient" plugin): `pip install
+pulumi_vpsbackup` puts it in the virtualenv's `bin`.
+
+Every handler is a coroutine on one `grpc.aio` event loop; the core's
+blocking calls (HTTP, polling) run in a thread pool large enough that a
+fleet of backups is waited for at once, not four at a time as in the
+dynamic provider's host.
+
+Errors: one of ours (`VpsBackupError`: its message says what went wrong and
+what to do) reaches the CLI as that message and nothing else; anything else
+is a bug and keeps its traceback, which a bug report needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+from typing import Any, TypeVar
+
+import grpc
+import grpc.aio
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from .._version import __version__
+from ..client.errors import VpsBackupError
+from . import wire
+from .provider import NativeProvider, config_failures
+
+#: Threads for the core's blocking calls: each waiting backup holds one.
+MAX_THREADS = 512
+_MAX_MESSAGE = 400 * 1024 * 1024  # what Pulumi's own servers accept
+
+T = TypeVar("T")
+
+# Words of the core's messages that name a dynamic-provider input: said as the
+# native schema says them (`server_id` is `serverId` here, and the wait is
+# bounded by custom timeouts, not a `timeout` input).
+_NATIVE_WORDS = [
+    (re.compile(r"raise `timeout` first"), "raise customTimeouts.create first"),
+    (re.compile(r"\bget_backups\("), "getBackups("),
+    (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
+    # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
+    (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
+    (re.compile(r"(?<![?&])\bbackup_id\b"), "backupId"),
+    (re.compile(r"\bwait_for_completion\b"), "waitForCompletion"),
+    (
+        re.compile(r"ResourceOptions\(delete_before_replace=True\)"),
+        "the deleteBeforeReplace resource option",
+    ),
+]
+
+
+def native_text(message: str) -> str:
+    for pattern, replacement in _NATIVE_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def error_message(exc: BaseException) -> str:
+    """What the CLI shows for a failed call."""
+    if isinstance(exc, VpsBackupError):
+        return native_text(str(exc).strip() or type(exc).__name__)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return (
+        f"internal error in the vpsbackup provider plugin ({type(exc).__name__}: {exc}); "
+        "please report it with the text below\n" + text
+    )
+
+
+def schema_text() -> str:
+    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def resource_type(urn: str, given: str = "") -> str:
+    """`vpsbackup:index:Backup` from a request (its `type`, else its URN)."""
+    if given:
+        return given
+    qualified = urn.split("::")[-2] if urn.count("::") >= 3 else ""
+    return qualified.rsplit("$", 1)[-1]
+
+
+class Servicer(provider_pb2_grpc.ResourceProviderServicer):
+    """The engine's ResourceProvider service over `NativeProvider`."""
+
+    def __init__(self, provider: NativeProvider | None = None) -> None:
+        self.provider = provider or NativeProvider()
+        self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup")
+
+    async def _run(self, context: Any, call: Callable[[], T]) -> T:
+        """`call()` in a thread; one of our errors aborts the RPC with its message."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, call)
+        except Exception as exc:  # every failure must reach the engine, as its message
+            await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
+            raise  # abort raises; this is for type checkers
+
+    async def _unimplemented(self, context: Any, what: str) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{what} is not implemented")
+
+    # ---- plugin ---------------------------------------------------------------
+    async def GetPluginInfo(self, request: Any, context: Any) -> Any:
+        return plugin_pb2.PluginInfo(version=__version__)
+
+    async def GetSchema(self, request: Any, context: Any) -> Any:
+        return provider_pb2.GetSchemaResponse(schema=schema_text())
+
+    async def Cancel(self, request: Any, context: Any) -> Any:
+        # Nothing to stop early: a call in flight ends by its own bounded wait.
+        return empty_pb2.Empty()
+
+    async def CheckConfig(self, request: Any, context: Any) -> Any:
+        news, secrets = wire.from_struct(request.news)
+        failures = config_failures(news)
+        # The token is secret in state whether or not the program said so.
+        if "apiToken" in news:
+            secrets.add("apiToken")
+        return provider_pb2.CheckResponse(
+            inputs=wire.to_struct(news, secrets),
+            failures=[
+                provider_pb2.CheckFailure(property=f.property, reason=f.reason) for f in failures
+            ],
+        )
+
+    async def Configure(self, request: Any, context: Any) -> Any:
+        args, _ = wire.from_struct(request.args)
+        variables = dict(request.variables)
+        await self._run(context, lambda: self.provider.configure(args, variables))
+        return provider_pb2.ConfigureResponse(
+            acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
+        )
+
+    # Not served: the engine then does the work itself (DiffConfig: it diffs the
+    # provider's inputs) or does without.
+    async def DiffConfig(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "DiffConfig")
+
+    async def Handshake(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "Handshake")
+
+    async def Parameterize(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "Parameterize")
+
+    async def GetMapping(self, request: Any, context: Any) -> Any:
+        return provider_pb2.GetMappingResponse(provider="", data=b"")
+
+    async def GetMappings(self, request: Any, context: Any) -> Any:
+        return provider_pb2.GetMappingsResponse(providers=[])
+
+    async def Attach(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "Attach")
+
+    async def Construct(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "Construct (no components)")
+
+    async def Call(self, request: Any, context: Any) -> Any:
+        return await self._unimplemented(context, "Call (no methods)")
+
+    # ---- resources ------------------------------------------------------------
+    async def Check(self, request: Any, context: Any) -> Any:
+        olds, _ = wire.from_struct(request.olds)
+        news, secrets = wire.from_struct(request.news)
+        type_ = resource_type(request.urn, request.type)
+        checked = await self._run(
+            context, lambda: self.provider.check(type_, request.urn, olds, news)
+        )
+        return provider_pb2.CheckResponse(
+            inputs=wire.to_struct(checked.inputs, secrets),
+            failures=[
+                provider_pb2.CheckFailure(property=f.property, reason=native_text(f.reason))
+                for f in checked.failures
+            ],
+        )
+
+    async def Diff(self, request: Any, context: Any) -> Any:
+        olds, _ = wire.from_struct(request.olds)
+        news, _ = wire.from_struct(request.news)
+        type_ = resource_type(request.urn, request.type)
+        diffed = await self._run(context, lambda: self.provider.diff(type_, request.id, olds, news))
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME
+            if diffed.changes
+            else provider_pb2.DiffResponse.DIFF_NONE,
+            replaces=diffed.replaces,
+            deleteBeforeReplace=False,
+        )
+
+    async def Create(self, request: Any, context: Any) -> Any:
+        inputs, secrets = wire.from_struct(request.properties)
+        type_ = resource_type(request.urn, request.type)
+        made = await self._run(
+            context,
+            lambda: self.provider.create(type_, inputs, request.timeout, request.preview),
+        )
+        return provider_pb2.CreateResponse(
+            id=made.id, properties=wire.to_struct(made.outputs, secrets)
+        )
+
+    async def Read(self, request: Any, context: Any) -> Any:
+        state, secrets = wire.from_struct(request.properties)
+        inputs, input_secrets = wire.from_struct(request.inputs)
+        type_ = resource_type(request.urn, request.type)
+        found = await self._run(
+            context, lambda: self.provider.read(type_, request.id, state, inputs)
+        )
+        if found is None:
+            return provider_pb2.ReadResponse(id="")  # proven gone: the engine drops it
+        return provider_pb2.ReadResponse(
+            id=found.id,
+            properties=wire.to_struct(found.outputs, secrets | input_secrets),
+            inputs=wire.to_struct(found.inputs or {}, secrets | input_secrets),
+        )
+
+    async def Update(self, request: Any, context: Any) -> Any:
+        olds, _ = wire.from_struct(request.olds)
+        news, secrets = wire.from_struct(request.news)
+        type_ = resource_type(request.urn, request.type)
+        outs = await self._run(
+            context,
+            lambda: self.provider.update(
+                type_, request.id, olds, news, request.timeout, request.preview
+            ),
+        )
+        return provider_pb2.UpdateResponse(properties=wire.to_struct(outs, secrets))
+
+    async def Delete(self, request: Any, context: Any) -> Any:
+        state, _ = wire.from_struct(request.properties)
+        type_ = resource_type(request.urn, request.type)
+        await self._run(
+            context, lambda: self.provider.delete(type_, request.id, state, request.timeout)
+        )
+        return empty_pb2.Empty()
+
+    # ---- functions ------------------------------------------------------------
+    async def Invoke(self, request: Any, context: Any) -> Any:
+        args, _ = wire.from_struct(request.args)
+        result = await self._run(context, lambda: self.provider.invoke(request.tok, args))
+        return provider_pb2.InvokeResponse(**{"return": wire.to_struct(result)})
+
+
+async def serve(
+    ready: Callable[[int], Awaitable[None] | None] | None = None, address: str = "127.0.0.1:0"
+) -> None:
+    """Serve until terminated; `ready(port)` (default: print it) once listening."""
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+        ]
+    )
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(), server)
+    port = server.add_insecure_port(address)
+    await server.start()
+    if ready is None:
+        sys.stdout.write(f"{port}\n")
+        sys.stdout.flush()
+    else:
+        result = ready(port)
+        if result is not None:
+            await result
+    await server.wait_for_termination()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script. Arguments (the engine's address, log flags) are not needed."""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(
+            "pulumi-resource-vpsbackup: the vpsbackup provider plugin; the Pulumi engine "
+            "starts it (it finds it on PATH).\n"
+        )
+        return 0
+    if args and args[0] == "--schema":
+        sys.stdout.write(schema_text())
+        return 0
+    if args and args[0] == "--version":
+        sys.stdout.write(json.dumps({"name": "vpsbackup", "version": __version__}) + "\n")
+        return 0
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

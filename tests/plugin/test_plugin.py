@@ -1,0 +1,259 @@
+"""The native plugin's own promises, over gRPC as the engine calls it (no CLI needed).
+
+The real-CLI tests (tests/cli/test_plugin_cli.py) show the user-visible
+behaviour; these pin what the engine cannot show: that a preview Create and
+Update send nothing to the API, how secrets and errors cross the wire, and
+that the schema documents every property the plugin serves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import grpc
+import pytest
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from pulumi_vpsbackup.client.errors import VpsBackupError
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from pulumi_vpsbackup.plugin import BACKUP, RESTORE, schema_text, wire
+from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, INPUTS, INTERNAL_INPUTS
+from pulumi_vpsbackup.plugin.server import error_message, native_text
+from tests.plugin.conftest import configure
+from tests.programs.scenarios import TOKEN
+
+Stub = provider_pb2_grpc.ResourceProviderStub
+URN = "urn:pulumi:test::proj::vpsbackup:index:Backup::b"
+RESTORE_URN = "urn:pulumi:test::proj::vpsbackup:index:Restore::r"
+
+
+def writes(fake: FakeServer) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in fake.app.requests() if r["method"] != "GET"]
+
+
+def checked(stub: Stub, news: dict[str, object], urn: str = URN) -> dict[str, object]:
+    resp = stub.Check(provider_pb2.CheckRequest(urn=urn, news=wire.to_struct(news)))
+    assert not resp.failures, resp.failures
+    return wire.from_struct(resp.inputs)[0]
+
+
+# ---- schema --------------------------------------------------------------------------
+
+
+def test_schema_documents_every_property_the_plugin_serves() -> None:
+    schema = json.loads(schema_text())
+    assert schema["name"] == "vpsbackup"
+    assert schema["language"]["python"]["packageName"] == "pulumi_vpsbackup_native"
+    assert schema["language"]["nodejs"]["packageName"] == "@pulumi-vpsbackup/native"
+    assert set(schema["config"]["variables"]) == set(CONFIG_KEYS)
+    assert set(schema["provider"]["inputProperties"]) == set(CONFIG_KEYS)
+    assert schema["provider"]["inputProperties"]["apiToken"]["secret"] is True
+    for token in (BACKUP, RESTORE):
+        resource = schema["resources"][token]
+        assert set(resource["inputProperties"]) == set(INPUTS[token]), token
+        assert set(INTERNAL_INPUTS[token]) <= set(resource["properties"])
+    undocumented = []
+
+    def walk(where: str, node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("properties", "inputProperties"):
+                for name, prop in (node.get(key) or {}).items():
+                    if not prop.get("description"):
+                        undocumented.append(f"{where}.{name}")
+            for key, value in node.items():
+                walk(f"{where}/{key}", value)
+
+    walk("", schema)
+    assert undocumented == []
+
+
+# ---- configuration and secrets ---------------------------------------------------------
+
+
+def test_check_config_keeps_the_token_secret_and_names_bad_settings(plugin: Stub) -> None:
+    resp = plugin.CheckConfig(
+        provider_pb2.CheckRequest(
+            urn="urn:pulumi:test::proj::pulumi:providers:vpsbackup::acct",
+            news=wire.to_struct({"apiToken": TOKEN, "apiUrl": "http://example.com/api/v1"}),
+        )
+    )
+    raw = json.loads(json.dumps(dict(wire.json_format.MessageToDict(resp.inputs))))
+    assert raw["apiToken"] == wire.secret(TOKEN), "a plain token comes back as a secret"
+    assert [f.property for f in resp.failures] == ["apiUrl"]
+    assert "plain http" in resp.failures[0].reason
+    assert TOKEN not in resp.failures[0].reason
+
+
+def test_an_unknown_input_is_refused_by_its_schema_name(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    resp = plugin.Check(
+        provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({"serverId": 12345, "timeout": 5}))
+    )
+    assert [f.property for f in resp.failures] == ["timeout"]
+    assert "allowed: serverId" in resp.failures[0].reason
+    resp = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({"serverId": -1})))
+    assert [f.property for f in resp.failures] == ["serverId"]
+
+
+def test_a_secret_input_stays_secret_in_the_outputs(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    inputs = checked(plugin, {"serverId": 12345, "description": "hidden"})
+    resp = plugin.Create(
+        provider_pb2.CreateRequest(
+            urn=URN, properties=wire.to_struct(inputs, {"description"}), timeout=30
+        )
+    )
+    outs = wire.json_format.MessageToDict(resp.properties)
+    assert outs["description"] == wire.secret("hidden")
+    assert outs["status"] == "completed"
+    assert "timeout" not in outs and "account" not in outs
+
+
+# ---- preview ---------------------------------------------------------------------------
+
+
+def test_preview_create_and_update_send_nothing_to_the_api(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    inputs = checked(plugin, {"serverId": 12345, "description": "maybe"})
+    fake.app.clear_requests()
+    resp = plugin.Create(
+        provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs), preview=True)
+    )
+    assert resp.id == ""
+    assert wire.from_struct(resp.properties)[0]["serverId"] == 12345
+    assert writes(fake) == []
+
+    made = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs)))
+    assert writes(fake) == ["POST /api/v1/backups/"], "the real create does write"
+    fake.app.clear_requests()
+    news = {**inputs, "waitForCompletion": False}
+    resp = plugin.Update(
+        provider_pb2.UpdateRequest(
+            urn=URN, id=made.id, olds=made.properties, news=wire.to_struct(news), preview=True
+        )
+    )
+    assert wire.from_struct(resp.properties)[0]["waitForCompletion"] is False
+    assert writes(fake) == []
+
+
+# ---- read: refresh, import ------------------------------------------------------------------
+
+
+def test_read_with_only_an_id_returns_inputs_or_a_clear_error(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    configure(plugin, fake.url)
+    resp = plugin.Read(provider_pb2.ReadRequest(urn=URN, id="499"))
+    assert resp.id == "499"
+    inputs = wire.from_struct(resp.inputs)[0]
+    assert inputs["serverId"] == 12345 and inputs["description"] == "Pre-update backup"
+    assert wire.from_struct(resp.properties)[0]["backupId"] == 499
+
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.Read(provider_pb2.ReadRequest(urn=URN, id="987654"))
+    details = caught.value.details()
+    assert details.startswith("backup 987654 was not found with this provider's account")
+    assert "Traceback" not in details
+
+
+def test_refresh_of_a_backup_proven_gone_drops_it(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    inputs = checked(plugin, {"serverId": 12345})
+    made = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs)))
+    fake.app.remove_backup(int(made.id))
+    resp = plugin.Read(provider_pb2.ReadRequest(urn=URN, id=made.id, properties=made.properties))
+    assert resp.id == ""
+
+
+def test_restore_by_id_alone(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    resp = plugin.Read(
+        provider_pb2.ReadRequest(urn=RESTORE_URN, id="12345:499:20261201T120000.000000Z")
+    )
+    outs = wire.from_struct(resp.properties)[0]
+    assert outs["serverId"] == 12345 and outs["backupId"] == 499
+    assert outs["serverStatus"] == "active"
+
+
+# ---- errors ----------------------------------------------------------------------------
+
+
+def test_our_errors_are_their_message_in_the_schema_words() -> None:
+    text = error_message(
+        VpsBackupError(
+            "existing_backup_id: backup 7 was not found on server 1; check the id "
+            "with get_backups(server_id=1)"
+        )
+    )
+    assert text == (
+        "existingBackupId: backup 7 was not found on server 1; check the id with "
+        "getBackups(serverId=1)"
+    )
+    assert native_text("GET /backups/?server_id=1&backup_id=2 failed") == (
+        "GET /backups/?server_id=1&backup_id=2 failed"
+    ), "a URL is quoted as it was sent"
+    assert native_text("Run `pulumi up` again (raise `timeout` first)") == (
+        "Run `pulumi up` again (raise customTimeouts.create first)"
+    )
+    try:
+        {}["x"]  # a bug, raised so that it has a traceback
+    except KeyError as exc:
+        bug = error_message(exc)
+    assert bug.startswith("internal error in the vpsbackup provider plugin (KeyError")
+    assert "Traceback" in bug, "a bug keeps its traceback for the report"
+
+
+def test_a_create_refused_by_the_api_is_one_line_without_traceback(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    configure(plugin, fake.url, token="vps_wrong_token")
+    inputs = {"serverId": 12345, "waitForCompletion": True, "resourceKey": "0123abcd"}
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs)))
+    details = caught.value.details()
+    assert "Traceback" not in details
+    assert "token" in details.splitlines()[0].lower(), details
+    assert "vps_wrong_token" not in details
+
+
+def test_update_waits_within_the_engines_update_timeout(plugin: Stub) -> None:
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=60)
+    with serve(app) as slow:
+        configure(plugin, slow.url)
+        inputs = checked(plugin, {"serverId": 12345, "waitForCompletion": False})
+        made = plugin.Create(
+            provider_pb2.CreateRequest(urn=URN, properties=wire.to_struct(inputs), timeout=30)
+        )
+        assert wire.from_struct(made.properties)[0]["status"] == "in_progress"
+        news = {**inputs, "waitForCompletion": True}
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.Update(
+                provider_pb2.UpdateRequest(
+                    urn=URN, id=made.id, olds=made.properties, news=wire.to_struct(news), timeout=2
+                )
+            )
+        took = time.monotonic() - started
+        assert 1.5 < took < 10, took
+        assert "after 2" in caught.value.details(), caught.value.details()
+        assert "Traceback" not in caught.value.details()
+        app.remove_backup(int(made.id))
+
+
+def test_a_restore_runs_through_the_restore_provider(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    inputs = checked(plugin, {"serverId": 12345, "backupId": 499}, urn=RESTORE_URN)
+    made = plugin.Create(
+        provider_pb2.CreateRequest(urn=RESTORE_URN, properties=wire.to_struct(inputs), timeout=30)
+    )
+    assert made.id.startswith("12345:499:")
+    outs = wire.from_struct(made.properties)[0]
+    assert outs["restoreStatus"] == "completed" and outs["serverStatus"] == "active"
+    assert [w for w in writes(fake) if "restore" in w] == ["POST /api/v1/servers/12345/restore/"]
+    resp = plugin.Check(
+        provider_pb2.CheckRequest(
+            urn=RESTORE_URN, news=wire.to_struct({"serverId": 12345, "backupId": 999999})
+        )
+    )
+    assert [f.property for f in resp.failures] == ["backupId"]

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Generate the native provider plugin's SDKs from its schema, offline, with the
+# Pulumi CLI that tools/pulumi-cli/build.sh builds (`pulumi package gen-sdk`,
+# served by the stand-in language hosts and Pulumi's own code generators).
+#
+#   tools/build_sdks.sh [OUT]      # default OUT: build/sdks; prints OUT, last
+#
+# OUT/python                           the Python SDK (package pulumi_vpsbackup_native)
+# OUT/nodejs                           the TypeScript SDK's source, compiled into bin/
+# OUT/pulumi-vpsbackup-native.tgz      that SDK packed for `npm install` (JavaScript
+#                                      and typings: no install script, and the
+#                                      program's own @pulumi/pulumi is the one used)
+#
+# Reused when the schema, the generator and this script are unchanged. The
+# TypeScript SDK needs Node.js and npm; its first build reaches the npm
+# registry for typescript and @pulumi/pulumi, later ones use npm's cache.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+schema="$repo/pulumi_vpsbackup/plugin/schema.json"
+out="$(mkdir -p "${1:-$repo/build/sdks}" && cd "${1:-$repo/build/sdks}" && pwd)"
+[ -f "$schema" ] || { echo "tools/build_sdks.sh: no schema at $schema" >&2; exit 1; }
+for tool in node npm; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "tools/build_sdks.sh: $tool is needed for the TypeScript SDK (Debian: apt-get install nodejs npm)" >&2
+    exit 1
+  }
+done
+
+cli="$("$repo/tools/pulumi-cli/build.sh")"
+key="$(cat "$schema" "$0" "$repo/tools/pulumi-cli/langhost.py" "$repo"/tools/pulumi-cli/sdkgen/*.go \
+  "$cli/.sdkgen-key" | sha256sum | cut -c1-12)"
+if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ] && [ -f "$out/pulumi-vpsbackup-native.tgz" ]; then
+  echo "SDKs in $out are up to date" >&2
+  echo "$out"
+  exit 0
+fi
+
+start=$(date +%s)
+tmp="$(mktemp -d "$out/.build.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+# A PULUMI_HOME of its own: gen-sdk reads no user plugin or credential.
+export PULUMI_HOME="$tmp/.pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+for language in python nodejs; do
+  (cd "$tmp" && "$cli/pulumi" package gen-sdk "$schema" --language "$language" --out "$tmp")
+done
+(
+  cd "$tmp/nodejs"
+  npm install --prefer-offline --no-audit --no-fund --loglevel=error >&2
+  npx --no-install tsc
+  cp package.json README.md bin/
+  npm pack ./bin --pack-destination "$tmp" --loglevel=error >/dev/null
+  mv "$tmp"/pulumi-vpsbackup-native-*.tgz "$tmp/pulumi-vpsbackup-native.tgz"
+)
+rm -rf "$out/python" "$out/nodejs" "$tmp/.pulumi-home"
+mv "$tmp/python" "$tmp/nodejs" "$out/"
+mv "$tmp/pulumi-vpsbackup-native.tgz" "$out/"
+echo "$key" >"$out/.key"
+echo "SDKs generated into $out in $(( $(date +%s) - start )) s" >&2
+echo "$out"
