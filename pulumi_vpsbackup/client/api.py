@@ -196,9 +196,19 @@ class VpsClient:
     def _fetch_backups(self, server_id: int | None, backup_type: str | None) -> Listing:
         return fetch_backups(self._get, self._read, server_id, backup_type)
 
-    def _cached_backups(self, server_id: int | None, not_before: float) -> tuple[Listing, float]:
+    def _cached_backups(
+        self, server_id: int | None, backup_type: str | None, not_before: float
+    ) -> tuple[Listing, float]:
         return self._listings.get(
-            server_id, not_before, lambda: self._fetch_backups(server_id, None)
+            (server_id, backup_type),
+            not_before,
+            lambda: self._fetch_backups(server_id, backup_type),
+        )
+
+    def _forget_listings(self, server_id: int) -> None:
+        """Drop the cached listings a new backup of ``server_id`` makes stale."""
+        self._listings.invalidate(
+            *((sid, kind) for sid in (server_id, None) for kind in (None, "manual", "automatic"))
         )
 
     def list_backups(
@@ -210,23 +220,37 @@ class VpsClient:
     ) -> list[BackupRecord]:
         """All backups (of one server, of one type), following ``next`` to the end.
 
-        With ``max_age > 0`` the answer may come from a listing of the same
-        server fetched at most ``max_age`` seconds ago, and concurrent callers
-        share one request in flight.
+        With ``max_age > 0`` the answer may come from the same listing (server
+        and type) fetched at most ``max_age`` seconds ago, and concurrent
+        callers share one request in flight.
         """
         if max_age > 0:
-            listing, _ = self._cached_backups(server_id, self._clock() - max_age)
-            return [b for b in listing if backup_type is None or b.backup_type == backup_type]
+            not_before = self._clock() - max_age
+            if backup_type is not None:
+                # A fresh listing of every type holds this one's answer too.
+                every = self._listings.peek((server_id, None), not_before)
+                if every is not None:
+                    return [b for b in every if b.backup_type == backup_type]
+            listing, _ = self._cached_backups(server_id, backup_type, not_before)
+            return list(listing)
         return list(self._fetch_backups(server_id, backup_type))
 
     def find_backup(
-        self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
+        self,
+        backup_id: int,
+        *,
+        server_id: int | None = None,
+        max_age: float = 0.0,
+        backup_type: str | None = None,
     ) -> BackupRecord | None:
         """The backup with this id, or None when a listing proves it absent.
 
         The API has no GET for one backup, so this lists the server's backups
-        (the account's when ``server_id`` is unknown) and picks. An absence seen
-        in a cached listing is confirmed with a listing started after this call.
+        (the account's when ``server_id`` is unknown), of ``backup_type`` only
+        when the caller knows it (the API filters, so a server's automatic
+        backups add no pages to a manual one's read), and picks. An absence
+        seen in a cached listing is confirmed with a listing started after this
+        call.
         """
 
         def pick(listing: Listing) -> BackupRecord | None:
@@ -234,18 +258,18 @@ class VpsClient:
 
         try:
             if max_age <= 0:
-                return pick(self._fetch_backups(server_id, None))
+                return pick(self._fetch_backups(server_id, backup_type))
             called = self._clock()
-            listing, fetched_at = self._cached_backups(server_id, called - max_age)
+            listing, fetched_at = self._cached_backups(server_id, backup_type, called - max_age)
             found = pick(listing)
             if found is not None or fetched_at >= called:
                 return found
-            return pick(self._cached_backups(server_id, called)[0])
+            return pick(self._cached_backups(server_id, backup_type, called)[0])
         except NotFoundError:
             if server_id is None:
                 raise
             # The server is gone; its backups may not be: ask the account listing.
-            return self.find_backup(backup_id, max_age=max_age)
+            return self.find_backup(backup_id, max_age=max_age, backup_type=backup_type)
 
     def create_backup(
         self, server_id: int, description: str | None = None, *, resource_key: str | None = None
@@ -273,7 +297,7 @@ class VpsClient:
         try:
             response = self._call("POST", "/backups/", json=body)
         finally:
-            self._listings.invalidate(server_id, None)
+            self._forget_listings(server_id)
         backup: BackupRecord = self._read.parse(
             BackupRecord.from_dict, self._read.json(response), response
         )
@@ -353,6 +377,7 @@ class VpsClient:
         server_id: int | None = None,
         timeout: float,
         on_progress: Callable[[BackupRecord, float], None] | None = None,
+        seen: BackupRecord | None = None,
     ) -> BackupRecord:
         """Poll until the backup is no longer running; return it when ``completed``.
 
@@ -360,12 +385,18 @@ class VpsClient:
         :class:`BackupVanishedError` if it disappears, and
         :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
         ``on_progress(backup, seconds_waited)`` is called after every poll.
+        ``seen`` is the backup as the caller last saw it running (the answer
+        to its create, say): the first poll then waits one interval, and every
+        poll lists only that server's backups of that type (one request).
         """
+        if seen is not None and seen.id != backup_id:
+            raise ValueError(f"seen is backup {seen.id}, not {backup_id}")
         return self._waiter.backup(
             backup_id,
             server_id=server_id,
             timeout=timeout,
             on_progress=on_progress,
+            seen=seen,
         )
 
     def wait_for_restore(

@@ -85,6 +85,12 @@ class ListingCache(Generic[T]):
                         self._entries[key] = _Entry(flight.started, flight.result)  # type: ignore[arg-type]
             flight.done.set()
 
+    def peek(self, key: Hashable, not_before: float) -> T | None:
+        """The stored listing of ``key`` fetched no earlier than ``not_before``; never fetches."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry.value if entry is not None and entry.fetched_at >= not_before else None
+
     def invalidate(self, *keys: Hashable) -> None:
         """Forget the listings of ``keys`` (all keys when none are given)."""
         with self._lock:

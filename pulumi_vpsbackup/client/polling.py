@@ -109,6 +109,7 @@ def poll_until(
     clock: Callable[[], float],
     rng: random.Random | None,
     on_timeout: Callable[[T, float], BaseException],
+    first_check_after_delay: bool = False,
 ) -> T:
     """Call ``check(elapsed)`` until it reports done; sleep by ``policy`` between calls.
 
@@ -116,9 +117,15 @@ def poll_until(
     When ``timeout`` seconds have passed after a not-done check, the exception
     from ``on_timeout(last_value, elapsed)`` is raised. The last sleep is
     shortened so the final check happens at the deadline.
+    ``first_check_after_delay`` sleeps the first interval before the first
+    check: the caller has just seen the value (a backup the API answered
+    ``in_progress`` a moment ago), so a check at once would only cost a request.
     """
     start = clock()
     n = 0
+    if first_check_after_delay:
+        sleep(min(policy.delay(n, rng), max(0.0, timeout)))
+        n += 1
     while True:
         elapsed = clock() - start
         done, value = check(elapsed)

@@ -29,7 +29,12 @@ class WaitApi(Protocol):
     """The reads a wait polls; :class:`VpsClient` is one."""
 
     def find_backup(
-        self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
+        self,
+        backup_id: int,
+        *,
+        server_id: int | None = None,
+        max_age: float = 0.0,
+        backup_type: str | None = None,
     ) -> BackupRecord | None: ...
 
     def get_server(self, server_id: int) -> Server: ...
@@ -61,6 +66,7 @@ class Waiter:
         timeout: float,
         on_progress: Callable[[T, float], None] | None,
         timed_out: Callable[[T, float], BaseException],
+        first_check_after_delay: bool = False,
     ) -> T:
         """Poll until ``judge(value, elapsed)`` says done (either may raise a failure)."""
 
@@ -77,6 +83,7 @@ class Waiter:
             clock=self.timing.clock,
             rng=self.timing.rng,
             on_timeout=timed_out,
+            first_check_after_delay=first_check_after_delay,
         )
 
     def backup(
@@ -86,14 +93,20 @@ class Waiter:
         server_id: int | None,
         timeout: float,
         on_progress: Callable[[BackupRecord, float], None] | None,
+        seen: BackupRecord | None = None,
     ) -> BackupRecord:
         """See :meth:`VpsClient.wait_for_backup`."""
-        last: list[BackupRecord] = []
+        last: list[BackupRecord] = [seen] if seen is not None else []
 
         def poll(elapsed: float) -> BackupRecord:
-            # After the first answer, later polls list only the backup's server.
-            known_server = last[-1].server_id if last else server_id
-            backup = self.api.find_backup(backup_id, server_id=known_server)
+            # Once the backup has been seen, polls list only its server and kind
+            # (one page, however many automatic backups the server keeps).
+            known = last[-1] if last else None
+            backup = self.api.find_backup(
+                backup_id,
+                server_id=known.server_id if known else server_id,
+                backup_type=known.backup_type if known else None,
+            )
             if backup is None:
                 status = last[-1].status if last else None
                 raise BackupVanishedError("backup", backup_id, status, elapsed)
@@ -112,7 +125,12 @@ class Waiter:
             return WaitTimeoutError("backup", backup_id, backup.status, waited)
 
         return self._wait(
-            poll, judge, timeout=timeout, on_progress=on_progress, timed_out=timed_out
+            poll,
+            judge,
+            timeout=timeout,
+            on_progress=on_progress,
+            timed_out=timed_out,
+            first_check_after_delay=seen is not None,
         )
 
     def restore(

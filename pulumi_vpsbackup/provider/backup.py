@@ -65,6 +65,9 @@ from .shapes import BackupInputs
 
 __all__ = ["BackupProvider", "backup_outputs"]
 
+#: The kinds of backup the API lists by (its ``backup_type`` filter).
+BACKUP_TYPES = ("manual", "automatic")
+
 
 def backup_outputs(backup: Backup, inputs: BackupInputs, *, adopted: bool) -> dict[str, Any]:
     """Outputs: the backup as the API reports it, plus copies of the inputs
@@ -107,22 +110,31 @@ class BackupProvider(VpsProvider):
         server_id: int = inputs["server_id"]
         try:
             client = self.client_for(inputs.get("account"))
-            server = client.get_server(server_id)
-            backups = client.list_backups(server_id=server_id, max_age=5.0)
+            # One request in the common case: the server's manual backups (one
+            # page: at most 10), which create reuses to settle leftovers. Any of
+            # them proves the server exists and names it; only an empty answer
+            # (a new server, or one that does not exist) asks for the server.
+            manual = client.list_backups(server_id=server_id, backup_type="manual", max_age=5.0)
+            server_name = next((b.server_name for b in manual if b.server_name), None)
+            if server_name is None:
+                server_name = client.get_server(server_id).name
         except NotFoundError:
             return [CheckFailure("server_id", BackupSteps(client).unknown_server_reason(server_id))]
         except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify server {server_id} before the update ({first_line(exc)})")
             return []
         if existing_id is not None and not v.is_unknown(existing_id):
-            # find_backup confirms an absence with a fresh listing; the cached one may be old.
-            match = client.find_backup(existing_id, server_id=server_id, max_age=5.0)
+            # Not among the manual ones: find_backup tells automatic from absent,
+            # and confirms an absence with a fresh listing (a cached one may be old).
+            match = next((b for b in manual if b.id == existing_id), None) or client.find_backup(
+                existing_id, server_id=server_id, max_age=5.0
+            )
             if match is None:
                 return [
                     CheckFailure(
                         "existing_backup_id",
                         f"backup {existing_id} does not exist on server {server_id} "
-                        f"({server.name}); list them with get_backups(server_id={server_id})",
+                        f"({server_name}); list them with get_backups(server_id={server_id})",
                     )
                 ]
             if match.backup_type != "manual":
@@ -134,14 +146,13 @@ class BackupProvider(VpsProvider):
                     )
                 ]
             return []
-        manual = [b for b in backups if b.backup_type == "manual"]
         if len(manual) >= MANUAL_BACKUP_LIMIT:
             # A warning, not a check failure: the engine checks a replacement a
             # second time with no old inputs, exactly like a fresh create, and a
             # replacement with delete_before_replace frees its own slot first.
             failed = sum(1 for b in manual if b.status == "failed")
             warn(
-                f"server {server_id} ({server.name}) already has {len(manual)} manual backups"
+                f"server {server_id} ({server_name}) already has {len(manual)} manual backups"
                 + (f" ({failed} of them failed)" if failed else "")
                 + f", the limit is {MANUAL_BACKUP_LIMIT}: a new backup will be refused unless "
                 f"one is deleted first (ids: {', '.join(str(b.id) for b in manual)}); when this "
@@ -242,12 +253,15 @@ class BackupProvider(VpsProvider):
         server_id = BackupInputs.stored(props, "server_id")  # None from a `Backup.get`
         # A short-lived shared listing: a refresh of many backups on one server
         # costs one listing, not one per backup.
+        # Of its own kind when state knows it: the API filters, so a server's
+        # automatic backups add no pages to a manual backup's refresh.
+        kind = props.get("backup_type") if props.get("backup_type") in BACKUP_TYPES else None
         client = self.client_for(props.get("account"))
-        backup = client.find_backup(backup_id, server_id=server_id, max_age=2.0)
+        backup = client.find_backup(backup_id, server_id=server_id, max_age=2.0, backup_type=kind)
         if backup is None:
             # Dropping it from state leaves a live backup unmanaged if the listing
             # was wrong (paging is no snapshot), so absence must be seen twice.
-            backup = client.find_backup(backup_id, server_id=server_id)
+            backup = client.find_backup(backup_id, server_id=server_id, backup_type=kind)
         if backup is None:
             return ReadResult(None, {})
         inputs = BackupInputs.parse({**props, "server_id": server_id or backup.server_id})

@@ -41,6 +41,9 @@ __all__ = ["MANUAL_BACKUP_LIMIT", "MAX_OWN_DESCRIPTION", "BackupSteps", "note_in
 
 #: The longest description a created backup can have: the API's limit less the marker.
 MAX_OWN_DESCRIPTION = v.MAX_DESCRIPTION_LENGTH - MARKER_RESERVED
+#: How old a listing of a server's manual backups may be to settle leftovers:
+#: long enough for create to reuse the one check just made in the same process.
+LEFTOVER_LISTING_AGE = 5.0
 
 # Backup ids this provider process has seen in state (the old outputs handed to
 # diff, update, read and delete). A create never settles one of them as a
@@ -173,7 +176,11 @@ class BackupSteps:
         held = _held_in_state()
         mine = [
             b
-            for b in self.client.list_backups(server_id=server_id, backup_type="manual")
+            # The listing check made moments ago in this process, when there is one:
+            # a leftover of an earlier run was there before this command started.
+            for b in self.client.list_backups(
+                server_id=server_id, backup_type="manual", max_age=LEFTOVER_LISTING_AGE
+            )
             if b.id not in held and key_of(b.description) == key
         ]
         if not mine:
@@ -242,6 +249,7 @@ class BackupSteps:
                 server_id=backup.server_id,
                 timeout=timeout,
                 on_progress=reporter(timeout),
+                seen=backup,
             )
         except VpsBackupError as exc:  # failed, timed out, or the API gave out
             if not undo:

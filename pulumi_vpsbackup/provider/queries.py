@@ -294,7 +294,12 @@ class _SharedListing:
         self._carried: dict[int, Backup] | None = None
 
     def find_backup(
-        self, backup_id: int, *, server_id: int | None = None, max_age: float = 0.0
+        self,
+        backup_id: int,
+        *,
+        server_id: int | None = None,
+        max_age: float = 0.0,
+        backup_type: str | None = None,
     ) -> Backup | None:
         listing = self._carried
         if listing is None:

@@ -79,7 +79,29 @@ def test_wait_for_backup_completes_and_reports_progress(make_client: MakeClient)
     assert backup.status == "completed" and backup.size_mb == 321
     assert h.clock.sleeps == [1, 2]
     assert seen == [("in_progress", 0), ("in_progress", 1), ("completed", 3)]
-    assert h.script.calls == ["GET /backups/?server_id=12345"] * 3
+    # Once seen, the backup's kind is known: later polls list only that kind (one page).
+    assert (
+        h.script.calls
+        == ["GET /backups/?server_id=12345"]
+        + ["GET /backups/?server_id=12345&backup_type=manual"] * 2
+    )
+
+
+def test_wait_from_a_backup_in_hand_polls_after_an_interval_one_filtered_listing(
+    make_client: MakeClient,
+) -> None:
+    """The answer to a create is a fresh sighting: no poll at once, and every poll
+    lists only the backup's server and kind, whatever else the server keeps."""
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(5, status="completed")),
+        poll=PollPolicy(initial=1, factor=2, max_interval=60, jitter=0),
+    )
+    started = Backup.from_dict(backup_json(5, status="in_progress"))
+    backup = h.client.wait_for_backup(5, server_id=12345, timeout=600, seen=started)
+    assert backup.status == "completed"
+    assert h.clock.sleeps == [1, 2]
+    assert h.script.calls == ["GET /backups/?server_id=12345&backup_type=manual"] * 2
 
 
 def test_wait_learns_the_server_from_the_first_poll(make_client: MakeClient) -> None:
@@ -89,7 +111,7 @@ def test_wait_learns_the_server_from_the_first_poll(make_client: MakeClient) -> 
         poll=PollPolicy(initial=1, jitter=0),
     )
     h.client.wait_for_backup(5, timeout=60)
-    assert h.script.calls == ["GET /backups/", "GET /backups/?server_id=12345"]
+    assert h.script.calls == ["GET /backups/", "GET /backups/?server_id=12345&backup_type=manual"]
 
 
 def test_wait_for_backup_failed(make_client: MakeClient) -> None:
