@@ -109,6 +109,7 @@ def poll_until(
     clock: Callable[[], float],
     rng: random.Random | None,
     on_timeout: Callable[[T, float], BaseException],
+    first_check_after_delay: bool = False,
 ) -> T:
     """Call ``check(elapsed)`` until it reports done; sleep by ``policy`` between calls.
 
@@ -116,9 +117,17 @@ def poll_until(
     When ``timeout`` seconds have passed after a not-done check, the exception
     from ``on_timeout(last_value, elapsed)`` is raised. The last sleep is
     shortened so the final check happens at the deadline.
+
+    With ``first_check_after_delay`` the first check comes after the
+    schedule's first delay rather than at once: work that was just started
+    (a backup whose POST has only now been answered) is not finished yet, so
+    a check at once would cost a request and tell nothing.
     """
     start = clock()
     n = 0
+    if first_check_after_delay:
+        sleep(min(policy.delay(n, rng), max(timeout, 0.0)))
+        n += 1
     while True:
         elapsed = clock() - start
         done, value = check(elapsed)
