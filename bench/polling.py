@@ -23,7 +23,7 @@ from typing import Any
 
 from pulumi_vpsbackup.client import ClientSettings, PollPolicy, VpsClient
 from pulumi_vpsbackup.fake import FakeClock
-from pulumi_vpsbackup.provider.fleet import FleetProvider
+from pulumi_vpsbackup.provider.fleet_wait import wait_all
 
 from .core import TOKEN, Figure, Options, api_requests, fake_server, frozen_clock, last_seq, median
 
@@ -185,8 +185,7 @@ def poll_cost(fleet: bool) -> tuple[float, int, int]:
             seq = last_seq(app)
             if fleet:
                 counted = _CountingClient(client, polls)
-                inputs = {"resource_name": "bench"}
-                _, failed = FleetProvider()._wait_all(counted, {SERVER: backup}, 3600, inputs)  # type: ignore[arg-type]
+                _, failed = wait_all(counted, {SERVER: backup}, 3600, "bench")  # type: ignore[arg-type]
                 if failed:
                     raise RuntimeError(f"the fleet's wait failed: {failed}")
             else:

@@ -64,6 +64,7 @@ class VpsClient:
     ) -> None:
         self.settings = settings
         timing = Timing(sleep, clock, wall_clock, rng if rng is not None else random.Random())
+        self._timing = timing
         self._clock = clock
         self._wall_clock = wall_clock
         self._http = HttpSession(settings, transport=transport, timing=timing)
@@ -109,6 +110,15 @@ class VpsClient:
             "VpsClient cannot be pickled (it holds a connection pool and the API token); "
             "create it inside the Pulumi provider process, for example in configure()"
         )
+
+    @property
+    def timing(self) -> Timing:
+        """The sleep, clocks and jitter source this client waits with (tests inject them).
+
+        For a caller that runs its own wait on the client's schedule
+        (``settings.poll``), so that it sleeps and reads time as the client does.
+        """
+        return self._timing
 
     @property
     def listing_fetches(self) -> int:

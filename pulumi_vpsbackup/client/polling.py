@@ -117,14 +117,16 @@ def poll_until(
     When ``timeout`` seconds have passed after a not-done check, the exception
     from ``on_timeout(last_value, elapsed)`` is raised. The last sleep is
     shortened so the final check happens at the deadline.
-    ``first_check_after_delay`` sleeps the first interval before the first
-    check: the caller has just seen the value (a backup the API answered
-    ``in_progress`` a moment ago), so a check at once would only cost a request.
+
+    With ``first_check_after_delay`` the first check comes after the
+    schedule's first delay rather than at once: work that was just started
+    (a backup whose POST has only now been answered) is not finished yet, so
+    a check at once would cost a request and tell nothing.
     """
     start = clock()
     n = 0
     if first_check_after_delay:
-        sleep(min(policy.delay(n, rng), max(0.0, timeout)))
+        sleep(min(policy.delay(n, rng), max(timeout, 0.0)))
         n += 1
     while True:
         elapsed = clock() - start

@@ -3,9 +3,9 @@
 `__all__` is what a program uses: the resources and their arguments,
 `Account`, the query functions and what they return, and `FieldError` (an
 input a query refuses). The `ResourceProvider` classes behind the resources
-(`BackupProvider`, `RestoreProvider`, `RotationProvider`) run only in Pulumi's
-provider host; they stay importable here for tests and benchmarks, and are
-referenced by their module path from every stack's state.
+(`BackupProvider`, `RestoreProvider`, `RotationProvider`, `FleetProvider`) run
+only in Pulumi's provider host; they stay importable here for tests and
+benchmarks, and are referenced by their module path from every stack's state.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""How a backup is made, waited for and removed: the steps `Backup` and
-`BackupRotation` share (a rotation makes and deletes its members exactly as a
-`Backup` does).
+"""How a backup is made, waited for and removed: the steps `Backup`,
+`BackupRotation` and `BackupFleet` share (a rotation or a fleet makes and
+deletes its members exactly as a `Backup` does).
 
 - `create`: the marker create, which after a lost answer adopts only on
   proof; a refusal at the quota says which backups hold it.
 - `settle_leftovers`: a backup an earlier run of the same resource left
-  outside state (found by its marker key) is used or deleted, never piled up.
+  outside state (found by its marker key) is used or deleted, never piled up;
+  `leftover_keys` tells many resources at once which of them hold one.
 - `wait_or_undo`: wait for a new backup; if it fails or times out, delete it
   again before raising, and say whether the next `pulumi up` settles it.
 - `delete`: a 404 is done; a backup still being made is waited for, then deleted.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from ..client import (
@@ -75,6 +76,12 @@ def key_of(description: str | None) -> str | None:
     """The resource key in a description's marker, if it has one."""
     marker = parse_marker(description)
     return marker.key if marker is not None else None
+
+
+def _left_outside_state(backups: Iterable[Backup], keys: Collection[str]) -> list[Backup]:
+    """The backups marked with one of `keys` that no resource in state holds."""
+    held = _held_in_state()
+    return [b for b in backups if b.id not in held and key_of(b.description) in keys]
 
 
 def too_long(description: str) -> str:
@@ -173,16 +180,12 @@ class BackupSteps:
         or with an old description) is deleted. If one cannot be deleted yet,
         the create fails and names it: the next create finds it again.
         """
-        held = _held_in_state()
-        mine = [
-            b
-            # The listing check made moments ago in this process, when there is one:
-            # a leftover of an earlier run was there before this command started.
-            for b in self.client.list_backups(
-                server_id=server_id, backup_type="manual", max_age=LEFTOVER_LISTING_AGE
-            )
-            if b.id not in held and key_of(b.description) == key
-        ]
+        # The listing check made moments ago in this process, when there is one:
+        # a leftover of an earlier run was there before this command started.
+        manual = self.client.list_backups(
+            server_id=server_id, backup_type="manual", max_age=LEFTOVER_LISTING_AGE
+        )
+        mine = _left_outside_state(manual, {key})
         if not mine:
             return None
         wanted = description or ""
@@ -223,6 +226,19 @@ class BackupSteps:
                 "creating another"
             )
         return keep
+
+    def leftover_keys(self, keys: Collection[str]) -> set[str] | None:
+        """Which of `keys` mark a backup left outside state, from one account listing.
+
+        For many resources at once (a fleet's members): only those named then
+        need `settle_leftovers`, instead of one listing per server. None when
+        the listing fails: then each must be asked on its own.
+        """
+        try:
+            manual = self.client.list_backups(backup_type="manual")
+        except VpsBackupError:
+            return None
+        return {str(key_of(b.description)) for b in _left_outside_state(manual, keys)}
 
     def adopt(self, server_id: int, backup_id: int) -> Backup:
         backup = self.client.find_backup(backup_id, server_id=server_id)

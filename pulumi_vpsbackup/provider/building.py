@@ -1,11 +1,12 @@
 """How a resource class turns its arguments and options into input properties.
 
-Shared by `Backup`, `Restore` (`resources.py`) and `BackupRotation`
-(`rotation_resource.py`): the `XxxArgs` or keywords become properties
-(`resource_props`), an `Account` becomes the secret `account` input, text the
-SDK could not send becomes a marker check reports, a resource's stable key is
-derived from project, stack and name, and the resource options that never
-reach a dynamic provider (`import_`, `custom_timeouts`) are carried out here.
+Shared by `Backup`, `Restore` (`resources.py`), `BackupRotation`
+(`rotation_resource.py`) and `BackupFleet` (`fleet_resource.py`): the
+`XxxArgs` or keywords become properties (`resource_props`), an `Account`
+becomes the secret `account` input, text the SDK could not send becomes a
+marker check reports, a resource's stable key is derived from project, stack
+and name, and the resource options that never reach a dynamic provider
+(`import_`, `custom_timeouts`) are carried out here.
 """
 
 from __future__ import annotations

@@ -44,15 +44,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
-    AuthenticationError,
     Backup,
     ConfigurationError,
     TransportError,
@@ -60,76 +57,21 @@ from ..client import (
     VpsClient,
 )
 from ..client.marker import resource_key
-from ..client.models import RUNNING_BACKUP_STATUSES
 from . import validation as v
-from .backup import (
+from .backup_steps import (
     MAX_OWN_DESCRIPTION,
-    _held_in_state,
-    _key_of,
-    _note_in_state,
-    _too_long,
-    resource_key_input,
+    BackupSteps,
+    check_own_description,
+    note_in_state,
+    too_long,
 )
 from .base import VpsProvider, first_line, progress, user_error, warn
-from .rotation import _backup_steps
+from .fleet_wait import each, wait_all
+from .shapes import FleetInputs
 
 __all__ = ["FleetProvider", "member_key"]
 
-#: How many servers one fleet may hold (the engine sends its state in one message).
-MAX_SERVERS = 1000
-#: Requests a fleet sends at once (starts, polls, deletes): enough to overlap
-#: latency, few enough not to look like a burst to the API's rate limit.
-CONCURRENCY = 8
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def server_id_list(field: str, value: Any) -> list[Any]:
-    """The servers of a fleet: a non-empty list of distinct server ids, sorted."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise v.FieldError(field, f"must be a list of server ids, got {v._show(value)}")
-    if v.contains_unknown(value):
-        return list(value)  # preview: some ids are not known yet
-    ids = [v.positive_id(f"{field}[{i}]", item) for i, item in enumerate(value)]
-    if not ids:
-        raise v.FieldError(field, "must name at least one server, got an empty list")
-    if len(ids) > MAX_SERVERS:
-        raise v.FieldError(field, f"must name at most {MAX_SERVERS} servers, got {len(ids)}")
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    if twice:
-        raise v.FieldError(
-            field,
-            f"names server {', '.join(map(str, twice))} more than once; each server gets "
-            "one backup, so list it once",
-        )
-    return sorted(ids)
-
-
-def _server_set(value: Any) -> Any:
-    """What a diff compares: the set of servers, in any order."""
-    if isinstance(value, (list, tuple)) and not v.contains_unknown(value):
-        return sorted(v.canonical(i) for i in value)
-    return value
-
-
-def _text(field: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise v.FieldError(field, f"must be a string, got {v._show(value)}")
-    return value
-
-
-INPUT_FIELDS = [
-    v.FieldSpec("server_ids", server_id_list, required=True, compare=_server_set),
-    v.FieldSpec("description", v.description, replaces=True, compare=v.same_text),
-    v.FieldSpec("triggers", v.triggers, replaces=True),
-    v.FieldSpec("timeout", v.duration_seconds, default=v.DEFAULT_TIMEOUT_SECONDS),
-    # Hidden, set by the resource class, never compared by diff.
-    v.FieldSpec("resource_key", resource_key_input),
-    v.FieldSpec("resource_name", _text),
-]
-INPUT_NAMES = [spec.name for spec in INPUT_FIELDS]
-HIDDEN = ("resource_key", "resource_name")
+HIDDEN = FleetInputs.hidden
 
 
 def member_key(fleet_key: str, server_id: int) -> str:
@@ -141,13 +83,13 @@ class FleetProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.BackupFleet` (do not rename: the
     class is referenced by name from every stack's state)."""
 
-    fields = INPUT_FIELDS
+    fields = FleetInputs.specs()
 
     # ---- check -------------------------------------------------------------
     def check_against_api(self, olds: dict[str, Any], inputs: dict[str, Any]) -> list[CheckFailure]:
         described = inputs.get("description")
         if isinstance(described, str) and len(described) > MAX_OWN_DESCRIPTION:
-            return [CheckFailure("description", _too_long(described))]
+            return [CheckFailure("description", too_long(described))]
         servers = inputs.get("server_ids")
         if v.contains_unknown(servers) or not isinstance(servers, list):
             return []
@@ -160,7 +102,7 @@ class FleetProvider(VpsProvider):
         try:
             client = self.client()
             known = {s.id: s for s in client.list_servers()}
-        except (ConfigurationError, AuthenticationError, TransportError, ApiError) as exc:
+        except (ConfigurationError, TransportError, ApiError) as exc:
             warn(f"could not verify the fleet's servers before the update ({first_line(exc)})")
             return []
         unknown = [s for s in adding if s not in known]
@@ -193,7 +135,7 @@ class FleetProvider(VpsProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         members = _members(olds)
-        _note_in_state(*members.values())
+        note_in_state(*members.values())
         changed = self._changes(olds, news)
         replaces = [n for n in changed if self._spec(n).replaces]
         if changed and not replaces:
@@ -223,12 +165,12 @@ class FleetProvider(VpsProvider):
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _known_inputs(props)
-        made = self._back_up(self.client(), inputs, inputs["server_ids"])
-        fleet_id = f"fleet-{inputs['resource_key']}-{secrets.token_hex(4)}"
+        made = self._back_up(self.client(), inputs, inputs.server_ids)
+        fleet_id = f"fleet-{inputs.resource_key}-{secrets.token_hex(4)}"
         return CreateResult(fleet_id, _outputs(inputs, made))
 
     def _back_up(
-        self, client: VpsClient, inputs: dict[str, Any], servers: list[int]
+        self, client: VpsClient, inputs: FleetInputs, servers: list[int]
     ) -> dict[int, Backup]:
         """One backup per server: started together, waited for together.
 
@@ -238,34 +180,36 @@ class FleetProvider(VpsProvider):
         their markers) for the next run to use.
         """
         started_at = time.monotonic()
-        timeout = inputs["timeout"]
-        steps = _backup_steps(client, self._config)
-
-        leftovers = self._leftover_servers(client, inputs, servers)
+        check_own_description(inputs.description)
+        steps = BackupSteps(client)
+        fleet_key = inputs.resource_key
+        assert fleet_key is not None  # _known_inputs
+        keys = {server_id: member_key(fleet_key, server_id) for server_id in servers}
+        # One account listing names the servers holding a leftover of an
+        # earlier run (a fleet of one server, or a failed listing: ask each).
+        leftovers = steps.leftover_keys(set(keys.values())) if len(servers) > 1 else None
 
         def start(server_id: int) -> Backup:
-            member = _member_inputs(inputs, server_id)
-            if leftovers is None or server_id in leftovers:
-                found = steps._settle_leftovers(client, member)
+            key = keys[server_id]
+            if leftovers is None or key in leftovers:
+                found = steps.settle_leftovers(server_id, key, inputs.description, inputs.timeout)
                 if found is not None:
                     return found
-            return steps._create(
-                client, server_id, inputs.get("description"), member["resource_key"]
-            )
+            return steps.create(server_id, inputs.description, key)
 
-        started, problems = _each(start, servers)
+        started, problems = each(start, servers)
         if started:
             progress(
-                f"fleet {_name(inputs)}: started {len(started)} backup(s): "
+                f"fleet {inputs.name}: started {len(started)} backup(s): "
                 + ", ".join(f"{b.id} (server {s})" for s, b in sorted(started.items()))
             )
-        done, failed = self._wait_all(client, started, timeout, inputs)
+        done, failed = wait_all(client, started, inputs.timeout, inputs.name)
 
         def undo(item: tuple[int, tuple[Backup, str]]) -> str | None:
             backup, _ = item[1]
-            return steps._remove_after_failure(client, backup, started_at, timeout)
+            return steps.remove_after_failure(backup, started_at, inputs.timeout)
 
-        undone, undo_errors = _each(undo, list(failed.items()))
+        undone, undo_errors = each(undo, list(failed.items()))
         if not failed and not problems:
             return done
         lines = [f"server {s}: not started ({first_line(e)})" for s, e in sorted(problems.items())]
@@ -283,7 +227,7 @@ class FleetProvider(VpsProvider):
                 )
         kept = ", ".join(f"{b.id} (server {s})" for s, b in sorted(done.items()))
         raise user_error(
-            f"Fleet {_name(inputs)}: {len(failed) + len(problems)} of {len(servers)} backup(s) "
+            f"Fleet {inputs.name}: {len(failed) + len(problems)} of {len(servers)} backup(s) "
             "did not complete; nothing was recorded in state.\n  "
             + "\n  ".join(lines)
             + (
@@ -295,134 +239,28 @@ class FleetProvider(VpsProvider):
             + "\nRun `pulumi up` again (raise `timeout` first if the servers are large)."
         )
 
-    def _leftover_servers(
-        self, client: VpsClient, inputs: dict[str, Any], servers: list[int]
-    ) -> set[int] | None:
-        """The servers that hold a backup an earlier run of this fleet left outside state.
-
-        One listing of the account's manual backups instead of one per server;
-        only the servers it names are then settled one by one (as `Backup`
-        settles). None when that listing fails: then every server is asked.
-        """
-        if len(servers) < 2:
-            return None
-        keys = {member_key(inputs["resource_key"], s): s for s in servers}
-        held = _held_in_state()
-        try:
-            manual = client.list_backups(backup_type="manual")
-        except VpsBackupError:
-            return None
-        return {
-            keys[key]
-            for b in manual
-            if b.id not in held and (key := _key_of(b.description)) in keys
-        }
-
-    def _wait_all(
-        self,
-        client: VpsClient,
-        running: dict[int, Backup],
-        timeout: float,
-        inputs: dict[str, Any],
-    ) -> tuple[dict[int, Backup], dict[int, tuple[Backup, str]]]:
-        """Poll every running backup in one loop: one listing per server per poll.
-
-        Returns the completed backups and the others (with why) by server. The
-        first poll comes after the first interval: a backup just started is
-        not finished. A backup missing from a listing is called vanished only
-        when the next listing of its server agrees.
-        """
-        policy = client.settings.poll
-        sleep, clock = client._sleep, client._clock
-        start = clock()
-        done: dict[int, Backup] = {}
-        failed: dict[int, tuple[Backup, str]] = {}
-        waiting = {s: b for s, b in running.items() if b.is_in_progress}
-        for server_id, backup in running.items():
-            if server_id in waiting:
-                continue
-            if backup.status == "completed":
-                done[server_id] = backup
-            else:
-                failed[server_id] = (backup, f"ended {backup.status}")
-        missing: set[int] = set()
-        n = 0
-        last_report = start
-        while waiting:
-            remaining = timeout - (clock() - start)
-            if remaining <= 0:
-                for server_id, backup in waiting.items():
-                    failed[server_id] = (backup, f"was still {backup.status} after {timeout:g}s")
-                break
-            delay = policy.delay(n, client._rng) if policy.initial else 0.0
-            sleep(min(delay, remaining))
-            n += 1
-
-            def poll(server_id: int) -> Backup | None:
-                # Manual backups only: the API filters, so the server's automatic
-                # backups never add pages (a server holds at most 10 manual ones).
-                backup_id = waiting[server_id].id
-                listing = client.list_backups(server_id=server_id, backup_type="manual")
-                return next((b for b in listing if b.id == backup_id), None)
-
-            seen, errors = _each(poll, list(waiting))
-            for exc in errors.values():
-                if not isinstance(exc, (TransportError, ApiError)):
-                    raise exc
-                # A poll that failed is tried again at the next interval.
-            for server_id, current in seen.items():
-                backup = waiting[server_id]
-                if current is None:
-                    if server_id in missing:
-                        failed[server_id] = (backup, "vanished while it was being made")
-                        del waiting[server_id]
-                    else:
-                        missing.add(server_id)
-                    continue
-                missing.discard(server_id)
-                if current.status in RUNNING_BACKUP_STATUSES or current.is_in_progress:
-                    waiting[server_id] = current
-                elif current.status == "completed":
-                    done[server_id] = current
-                    del waiting[server_id]
-                else:
-                    failed[server_id] = (current, f"ended {current.status}")
-                    del waiting[server_id]
-            if waiting and clock() - last_report >= 30:
-                last_report = clock()
-                progress(
-                    f"fleet {_name(inputs)}: {len(done)} completed, {len(failed)} failed, "
-                    f"{len(waiting)} running after {clock() - start:.0f}s (timeout {timeout:g}s)"
-                )
-        return done, failed
-
     # ---- update ------------------------------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _known_inputs(news)
         members = _members(olds)
-        _note_in_state(*members.values())
+        note_in_state(*members.values())
         known = _maps(olds)
         client = self.client()
-        added = [s for s in inputs["server_ids"] if s not in members]
-        removed = [s for s in members if s not in inputs["server_ids"]]
+        added = [s for s in inputs.server_ids if s not in members]
+        removed = [s for s in members if s not in inputs.server_ids]
         backups: dict[int, Backup] = {}
         if added:
             backups = self._back_up(client, inputs, added)
-        steps = _backup_steps(client, self._config)
-
-        def remove(server_id: int) -> None:
-            steps.delete(str(members[server_id]), {"server_id": server_id, **_timeout(inputs)})
-
-        gone, stuck = _each(remove, removed)
+        gone, stuck = self._delete_members(client, members, removed, inputs.timeout)
         for server_id in gone:
             progress(
-                f"fleet {_name(inputs)}: deleted backup {members[server_id]} "
+                f"fleet {inputs.name}: deleted backup {members[server_id]} "
                 f"(server {server_id} left the fleet)"
             )
             del members[server_id]
         for server_id, exc in stuck.items():
             warn(
-                f"fleet {_name(inputs)}: could not delete backup {members[server_id]} of server "
+                f"fleet {inputs.name}: could not delete backup {members[server_id]} of server "
                 f"{server_id} ({first_line(exc)}); it stays in the fleet and the next update "
                 "deletes it"
             )
@@ -430,9 +268,9 @@ class FleetProvider(VpsProvider):
 
     # ---- read --------------------------------------------------------------
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
+        inputs = FleetInputs.parse(props)
         members = _members(props)
-        _note_in_state(*members.values())
+        note_in_state(*members.values())
         client = self.client()
         servers = sorted(set(members))
 
@@ -449,7 +287,7 @@ class FleetProvider(VpsProvider):
             gone = [s for s in missing if members[s] not in seen]
             if gone:
                 progress(
-                    f"fleet {_name(inputs)}: backup "
+                    f"fleet {inputs.name}: backup "
                     + ", ".join(f"{members[s]} (server {s})" for s in gone)
                     + " gone from VPS.org; dropped from the fleet"
                 )
@@ -457,21 +295,17 @@ class FleetProvider(VpsProvider):
                 del members[server_id]
         found = {s: seen[b] for s, b in members.items() if b in seen}
         outs = _outputs(inputs, found, members, _maps(props))
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, outs, inputs.to_props())
 
     # ---- delete ------------------------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        inputs = FleetInputs.parse(props)
         members = _members(props)
-        _note_in_state(*members.values())
-        steps = _backup_steps(self.client(), self._config)
-
-        def remove(server_id: int) -> None:
-            steps.delete(str(members[server_id]), {"server_id": server_id, **_timeout(props)})
-
-        _, stuck = _each(remove, sorted(members))
+        note_in_state(*members.values())
+        _, stuck = self._delete_members(self.client(), members, sorted(members), inputs.timeout)
         if stuck:
             raise user_error(
-                f"Fleet {_name(props)}: backup "
+                f"Fleet {inputs.name}: backup "
                 + ", ".join(
                     f"{members[s]} of server {s} ({first_line(e)})"
                     for s, e in sorted(stuck.items())
@@ -480,47 +314,16 @@ class FleetProvider(VpsProvider):
                 "again: a backup already deleted counts as done."
             )
 
+    def _delete_members(
+        self, client: VpsClient, members: dict[int, int], servers: list[int], timeout: float
+    ) -> tuple[dict[int, None], dict[int, VpsBackupError]]:
+        """Delete these servers' backups a few at a time (404 is done, a running one waited for)."""
+        steps = BackupSteps(client)
 
-def _each(
-    work: Callable[[T], R], items: Iterable[T]
-) -> tuple[dict[Any, R], dict[Any, VpsBackupError]]:
-    """`work(item)` for every item, a few at a time: results and errors, by item.
+        def remove(server_id: int) -> None:
+            steps.delete(members[server_id], server_id=server_id, timeout=timeout)
 
-    An item that is a (key, value) pair is reported under its key.
-    """
-    todo = list(items)
-    results: dict[Any, R] = {}
-    errors: dict[Any, VpsBackupError] = {}
-    if not todo:
-        return results, errors
-
-    def run(item: T) -> None:
-        key = item[0] if isinstance(item, tuple) else item
-        try:
-            results[key] = work(item)
-        except VpsBackupError as exc:  # anything else is a bug: it propagates
-            errors[key] = exc
-
-    if len(todo) == 1:
-        run(todo[0])
-    else:
-        with ThreadPoolExecutor(min(CONCURRENCY, len(todo))) as pool:
-            list(pool.map(run, todo))
-    return results, errors
-
-
-def _member_inputs(inputs: dict[str, Any], server_id: int) -> dict[str, Any]:
-    """What Backup's steps need to make (or settle) one member."""
-    return {
-        "server_id": server_id,
-        "description": inputs.get("description"),
-        "timeout": inputs["timeout"],
-        "resource_key": member_key(inputs["resource_key"], server_id),
-    }
-
-
-def _timeout(props: dict[str, Any]) -> dict[str, float]:
-    return {"timeout": float(props.get("timeout") or v.DEFAULT_TIMEOUT_SECONDS)}
+        return each(remove, servers)
 
 
 def _members(props: dict[str, Any]) -> dict[int, int]:
@@ -551,7 +354,7 @@ def _name(inputs: dict[str, Any]) -> str:
 
 
 def _outputs(
-    inputs: dict[str, Any],
+    inputs: FleetInputs,
     backups: dict[int, Backup],
     members: dict[int, int] | None = None,
     known: dict[str, dict[str, Any]] | None = None,
@@ -561,7 +364,7 @@ def _outputs(
     `backups` are fresh answers; `members` the other members, reported as
     `known` (the previous outputs) said.
     """
-    outs = {name: inputs[name] for name in INPUT_NAMES if inputs.get(name) is not None}
+    outs = inputs.to_props()
     ids: dict[str, int] = {}
     statuses: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -586,11 +389,9 @@ def _outputs(
     return outs
 
 
-def _known_inputs(props: dict[str, Any]) -> dict[str, Any]:
-    """Create/update props are fully known; normalise engine floats again."""
-    inputs = {name: props[name] for name in INPUT_NAMES if props.get(name) is not None}
-    inputs["server_ids"] = server_id_list("server_ids", inputs.get("server_ids"))
-    inputs["timeout"] = float(inputs.get("timeout", v.DEFAULT_TIMEOUT_SECONDS))
-    if not inputs.get("resource_key"):
+def _known_inputs(props: dict[str, Any]) -> FleetInputs:
+    """The inputs of a create or an update, which the resource class always keys."""
+    inputs = FleetInputs.parse(props)
+    if not inputs.resource_key:
         raise user_error("resource_key: missing; create fleets with BackupFleet(...)")
     return inputs

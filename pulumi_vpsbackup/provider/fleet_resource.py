@@ -6,26 +6,28 @@ Pulumi's provider host.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .fleet import FleetProvider
-from .resources import (
+from .building import (
     Duration,
+    ResourceArgs,
     Triggers,
-    _args_or_type_error,
-    _resource_key,
-    _timeout_from_custom_timeouts,
-    _wire_safe,
+    resource_key_of,
+    resource_props,
+    timeout_from_custom_timeouts,
+    wire_safe,
 )
+from .fleet import FleetProvider
+from .shapes import FLEET_OUTPUTS
 
-FLEET_OUTPUTS = ("backup_ids", "statuses", "server_names")
 
-
-class BackupFleetArgs:
+@dataclass(kw_only=True)
+class BackupFleetArgs(ResourceArgs):
     """Inputs of a `BackupFleet`.
 
     :param server_ids: The servers to back up, one backup each. Adding a
@@ -39,21 +41,10 @@ class BackupFleetArgs:
         such as ``"45m"`` (default ``"60m"``).
     """
 
-    def __init__(
-        self,
-        *,
-        server_ids: pulumi.Input[list[pulumi.Input[int]]],
-        description: pulumi.Input[str] | None = None,
-        triggers: Triggers | None = None,
-        timeout: Duration | None = None,
-    ) -> None:
-        self.server_ids = server_ids
-        self.description = description
-        self.triggers = triggers
-        self.timeout = timeout
-
-    def to_props(self) -> dict[str, Any]:
-        return dict(vars(self))
+    server_ids: pulumi.Input[list[pulumi.Input[int]]]
+    description: pulumi.Input[str] | None = None
+    triggers: Triggers | None = None
+    timeout: Duration | None = None
 
 
 class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
@@ -103,18 +94,11 @@ class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
                 f"BackupFleet: pass server_ids={list(args)!r} as a keyword "
                 "(the second positional argument is BackupFleetArgs)"
             )
-        _args_or_type_error("BackupFleet", args, BackupFleetArgs, "server_ids")
-        if args is None:
-            if server_ids is None:
-                raise TypeError("BackupFleet: missing required argument(s) server_ids")
-            args = BackupFleetArgs(
-                server_ids=server_ids, description=description, triggers=triggers, timeout=timeout
-            )
-        props = args.to_props()
-        props["description"] = _wire_safe(props.get("description"))
-        props["resource_key"] = _resource_key(resource_name, opts)
+        props = resource_props("BackupFleet", args, BackupFleetArgs, opts, locals())
+        props["description"] = wire_safe(props.get("description"))
+        props["resource_key"] = resource_key_of(resource_name, opts)
         props["resource_name"] = resource_name
-        _timeout_from_custom_timeouts(resource_name, props, opts)
+        timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(FLEET_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(FleetProvider(), resource_name, props, opts)

@@ -28,15 +28,19 @@ from .account import account_identity, account_input
 
 __all__ = [
     "BACKUP_OUTPUTS",
+    "FLEET_OUTPUTS",
     "RESTORE_OUTPUTS",
     "ROTATION_OUTPUTS",
     "BackupInputs",
+    "FleetInputs",
     "Inputs",
     "RestoreInputs",
     "RotationInputs",
 ]
 
 MANUAL_BACKUP_LIMIT = 10
+#: How many servers one fleet may hold (the engine sends its state in one message).
+MAX_SERVERS = 1000
 
 _I = TypeVar("_I", bound="Inputs")
 
@@ -59,6 +63,34 @@ def keep_count(field: str, value: Any) -> int:
             field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {value!r}"
         )
     return count
+
+
+def server_id_list(field: str, value: Any) -> list[Any]:
+    """The servers of a fleet: a non-empty list of distinct server ids, sorted."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise v.FieldError(field, f"must be a list of server ids, got {v._show(value)}")
+    if v.contains_unknown(value):
+        return list(value)  # preview: some ids are not known yet
+    ids = [v.positive_id(f"{field}[{i}]", item) for i, item in enumerate(value)]
+    if not ids:
+        raise v.FieldError(field, "must name at least one server, got an empty list")
+    if len(ids) > MAX_SERVERS:
+        raise v.FieldError(field, f"must name at most {MAX_SERVERS} servers, got {len(ids)}")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise v.FieldError(
+            field,
+            f"names server {', '.join(map(str, twice))} more than once; each server gets "
+            "one backup, so list it once",
+        )
+    return sorted(ids)
+
+
+def server_set(value: Any) -> Any:
+    """What a diff compares of a fleet's servers: the set, in any order."""
+    if isinstance(value, (list, tuple)) and not v.contains_unknown(value):
+        return sorted(v.canonical(i) for i in value)
+    return value
 
 
 def text(field: str, value: Any) -> str:
@@ -196,24 +228,46 @@ class RestoreInputs(Inputs):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RotationInputs(Inputs):
-    """The inputs of a `BackupRotation`."""
+class NamedInputs(Inputs):
+    """The inputs of a resource whose class sets its key and its name (a rotation, a
+    fleet): the key goes into the marker of each backup it makes, the name into
+    its messages. Neither is compared by diff."""
 
     hidden: ClassVar[tuple[str, ...]] = ("resource_key", "resource_name")
+
+    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
+    resource_name: str | None = field(default=None, metadata=spec(text))
+
+    @property
+    def name(self) -> str:
+        """The resource's name for messages."""
+        return self.resource_name or "(unnamed)"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RotationInputs(NamedInputs):
+    """The inputs of a `BackupRotation`."""
 
     server_id: int = field(metadata=_ID)
     keep: int = field(metadata=spec(keep_count, parse=keep_count))
     triggers: Any = field(default=None, metadata=spec(v.triggers))
     description: str | None = field(default=None, metadata=spec(v.description, compare=v.same_text))
     timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
-    # Set by the resource class, never compared by diff.
-    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
-    resource_name: str | None = field(default=None, metadata=spec(text))
 
-    @property
-    def name(self) -> str:
-        """The rotation's name for messages."""
-        return self.resource_name or "(unnamed)"
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FleetInputs(NamedInputs):
+    """The inputs of a `BackupFleet`."""
+
+    # Adding or removing a server updates in place; the order means nothing.
+    server_ids: list[int] = field(
+        metadata=spec(server_id_list, parse=server_id_list, compare=server_set)
+    )
+    description: str | None = field(
+        default=None, metadata=spec(v.description, replaces=True, compare=v.same_text)
+    )
+    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
+    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
 
 
 #: What a `Backup` reports beside copies of its inputs: the backup as VPS.org
@@ -232,3 +286,6 @@ BACKUP_OUTPUTS = (
 )
 RESTORE_OUTPUTS = ("server_name", "server_status", "restore_status", "restored_at")
 ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
+#: Each member's backup id, status and server name, by server id as a string
+#: (Pulumi's map keys are strings).
+FLEET_OUTPUTS = ("backup_ids", "statuses", "server_names")

@@ -19,8 +19,9 @@ from pulumi_vpsbackup.client import (
     Server,
     WaitTimeoutError,
 )
+from pulumi_vpsbackup.client.polling import poll_until
 
-from .conftest import Harness, backup_json, json_response, page, server_json
+from .conftest import Harness, ManualClock, backup_json, json_response, page, server_json
 
 MakeClient = Callable[..., Harness]
 
@@ -63,6 +64,60 @@ def test_jitter_stays_within_bounds() -> None:
     samples = [policy.delay(0, rng) for _ in range(500)]
     assert min(samples) >= 9 and max(samples) <= 11
     assert max(samples) - min(samples) > 1  # it really jitters
+
+
+class _Late(Exception):
+    pass
+
+
+def _poll_second_time_done(clock: ManualClock, timeout: float, *, after_delay: bool) -> list[float]:
+    """The elapsed times at which `poll_until` checked; done at the second check."""
+    checks: list[float] = []
+
+    def check(elapsed: float) -> tuple[bool, int]:
+        checks.append(elapsed)
+        return len(checks) == 2, len(checks)
+
+    policy = PollPolicy(initial=2, factor=2, max_interval=60, jitter=0)
+    try:
+        poll_until(
+            check,
+            timeout=timeout,
+            policy=policy,
+            sleep=clock.sleep,
+            clock=clock,
+            rng=None,
+            on_timeout=lambda _value, _elapsed: _Late(),
+            first_check_after_delay=after_delay,
+        )
+    except _Late:
+        checks.append(-1.0)  # marks the timeout
+    return checks
+
+
+def test_poll_until_checks_at_once_unless_asked_to_wait_one_interval_first() -> None:
+    at_once = ManualClock()
+    assert _poll_second_time_done(at_once, 100, after_delay=False) == [0, 2]
+    assert at_once.sleeps == [2]
+    later = ManualClock()
+    assert _poll_second_time_done(later, 100, after_delay=True) == [2, 6]
+    assert later.sleeps == [2, 4]  # the schedule goes on from its second delay
+
+
+def test_a_first_delay_longer_than_the_timeout_is_cut_to_it_and_checked_once() -> None:
+    clock = ManualClock()
+    assert _poll_second_time_done(clock, 1.5, after_delay=True) == [1.5, -1.0]
+    assert clock.sleeps == [1.5]
+
+
+def test_the_client_hands_on_the_timing_it_was_made_with(make_client: MakeClient) -> None:
+    """A caller running its own wait (a fleet) sleeps and reads time as the client does."""
+    h = make_client()
+    timing = h.client.timing
+    assert (timing.sleep, timing.clock) == (h.clock.sleep, h.clock)
+    assert timing.rng.random() == random.Random(7).random()  # the harness's seeded rng
+    with pytest.raises(AttributeError):
+        h.client.timing = timing  # type: ignore[misc]
 
 
 def test_wait_for_backup_completes_and_reports_progress(make_client: MakeClient) -> None:

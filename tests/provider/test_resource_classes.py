@@ -71,7 +71,7 @@ def test_a_rotations_server_id_given_positionally_gets_a_clear_type_error() -> N
 def test_a_fleet_without_its_servers_or_with_them_positionally_gets_a_clear_type_error() -> None:
     with pytest.raises(TypeError, match=r"BackupFleet: pass server_ids=\[1, 2\] as a keyword"):
         vps.BackupFleet("f", [1, 2])  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"BackupFleet: missing required argument\(s\) server_ids"):
+    with pytest.raises(TypeError, match=r"BackupFleet: missing required argument 'server_ids'"):
         vps.BackupFleet("f")
 
 

@@ -16,13 +16,16 @@ import pulumi_vpsbackup as vps
 from pulumi_vpsbackup.client import Backup as ApiBackup
 from pulumi_vpsbackup.client import ServerRef
 from pulumi_vpsbackup.provider.backup import BackupProvider, backup_outputs
+from pulumi_vpsbackup.provider.fleet import FleetProvider
 from pulumi_vpsbackup.provider.restore import RestoreProvider
 from pulumi_vpsbackup.provider.rotation import RotationProvider
 from pulumi_vpsbackup.provider.shapes import (
     BACKUP_OUTPUTS,
+    FLEET_OUTPUTS,
     RESTORE_OUTPUTS,
     ROTATION_OUTPUTS,
     BackupInputs,
+    FleetInputs,
     Inputs,
     RestoreInputs,
     RotationInputs,
@@ -33,6 +36,7 @@ RESOURCES = [
     (vps.Backup, BackupInputs, BACKUP_OUTPUTS, BackupProvider),
     (vps.Restore, RestoreInputs, RESTORE_OUTPUTS, RestoreProvider),
     (vps.BackupRotation, RotationInputs, ROTATION_OUTPUTS, RotationProvider),
+    (vps.BackupFleet, FleetInputs, FLEET_OUTPUTS, FleetProvider),
 ]
 
 
@@ -88,6 +92,9 @@ def test_parse_types_the_engine_values_once() -> None:
     assert (restore.backup_id, restore.timeout) == (2, 90.0) and type(restore.timeout) is float
     rotation = RotationInputs.parse({"server_id": 1.0, "keep": 3.0})
     assert rotation.keep == 3 and rotation.name == "(unnamed)"
+    fleet = FleetInputs.parse({"server_ids": [12346.0, 12345.0], "resource_name": "nightly"})
+    assert fleet.server_ids == [12345, 12346] and type(fleet.server_ids[0]) is int
+    assert (fleet.timeout, fleet.name) == (DEFAULT_TIMEOUT_SECONDS, "nightly")
     with pytest.raises(FieldError, match=r"^backup_id: is required$"):
         RestoreInputs.parse({"server_id": 1})
     assert BackupInputs.stored({}, "server_id") is None  # a `Backup.get` without one
@@ -116,6 +123,7 @@ def test_check_fills_the_same_defaults_parse_does(monkeypatch) -> None:
         (vps.Backup, vps.BackupArgs),
         (vps.Restore, vps.RestoreArgs),
         (vps.BackupRotation, vps.BackupRotationArgs),
+        (vps.BackupFleet, vps.BackupFleetArgs),
     ],
 )
 def test_each_constructor_offers_exactly_its_args_as_keywords(resource: type, args: type) -> None:
