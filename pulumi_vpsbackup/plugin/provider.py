@@ -36,13 +36,13 @@ from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from ..client.errors import ConfigurationError, VpsBackupError
+from ..client.errors import ConfigurationError
 from ..client.marker import resource_key
 from ..client.settings import check_token, normalise_base_url
 from ..provider import queries
 from ..provider.account import Account
 from ..provider.backup import BackupProvider
-from ..provider.base import VpsProvider
+from ..provider.base import VpsProvider, user_error
 from ..provider.restore import RestoreProvider
 from ..provider.validation import DEFAULT_TIMEOUT_SECONDS
 from .wire import UNKNOWN, camel, camel_name, snake
@@ -75,10 +75,6 @@ CORE_ONLY = frozenset({"timeout", "account"})
 INTERNAL_INPUTS = {BACKUP: ("resourceKey",), RESTORE: ()}
 
 QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
-
-
-class PluginError(VpsBackupError):
-    """An error of the plugin itself whose message says what to do."""
 
 
 @dataclass
@@ -168,7 +164,7 @@ class NativeProvider:
     def _core(self, type_: str) -> VpsProvider:
         core = self._cores.get(type_)
         if core is None:
-            raise PluginError(
+            raise user_error(
                 f"{type_} is not a resource of the vpsbackup provider; it serves "
                 f"{', '.join(self._cores)}"
             )
@@ -226,7 +222,7 @@ class NativeProvider:
         if result.id is None or not result.id:
             if not state:
                 what = "backup" if type_ == BACKUP else "restore"
-                raise PluginError(
+                raise user_error(
                     f"{what} {id_} was not found with this provider's account; check the id "
                     "(getBackups lists the backups this token can see) and the provider's "
                     "apiUrl and apiToken"
@@ -262,12 +258,12 @@ class NativeProvider:
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(args) - set(QUERY_FILTERS))
         if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
-            raise PluginError(
+            raise user_error(
                 f"{token} is not a function of the vpsbackup provider; it has "
                 f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
             )
         if unknown:
-            raise PluginError(
+            raise user_error(
                 f"{token}: {', '.join(unknown)} is not an argument; allowed: "
                 f"{', '.join(QUERY_FILTERS)}"
             )
@@ -302,6 +298,5 @@ __all__ = [
     "GET_LATEST_BACKUP",
     "RESTORE",
     "NativeProvider",
-    "PluginError",
     "config_failures",
 ]
