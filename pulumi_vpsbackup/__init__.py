@@ -15,14 +15,81 @@ arguments, `Account`, the query functions and their results, `FieldError`)
 and every error of `pulumi_vpsbackup.client.errors` (all derive from
 `VpsBackupError`; the tree is drawn in that module's docstring), so that
 any error can be caught as `vps.SomeError`.
+
+The names load on first use (PEP 562): `import pulumi_vpsbackup` costs about a
+millisecond, and a program that only queries backups never imports the
+dynamic-provider machinery.
 """
 
 from __future__ import annotations
 
-from . import provider as _provider
-from ._version import __version__
-from .client import errors as _errors
-from .client.errors import *  # noqa: F403 - the whole error tree, by its __all__
-from .provider import *  # noqa: F403 - resources and queries, by its __all__
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["__version__", *_errors.__all__, *_provider.__all__]
+from ._version import __version__
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__
+    from .client.errors import *  # noqa: F403
+    from .provider import *  # noqa: F403
+
+#: Where each public name lives: the error tree, and the provider's surface
+#: (tests/provider/test_public_surface.py holds these equal to the modules' __all__).
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "pulumi_vpsbackup.client.errors": (
+        "ApiError",
+        "AuthenticationError",
+        "BackupFailedError",
+        "BackupVanishedError",
+        "BadRequestError",
+        "ConfigurationError",
+        "ConflictError",
+        "CreateReconciliationError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitedError",
+        "RedirectError",
+        "RestoreFailedError",
+        "ServerError",
+        "TransportError",
+        "UnexpectedResponseError",
+        "VpsBackupError",
+        "WaitError",
+        "WaitTimeoutError",
+    ),
+    "pulumi_vpsbackup.provider": (
+        "Account",
+        "Backup",
+        "BackupArgs",
+        "BackupFleet",
+        "BackupFleetArgs",
+        "BackupInfo",
+        "BackupRotation",
+        "BackupRotationArgs",
+        "FieldError",
+        "GetBackupsResult",
+        "Restore",
+        "RestoreArgs",
+        "get_backups",
+        "get_backups_output",
+        "get_latest_backup",
+        "get_latest_backup_output",
+        "wait_for_backups",
+        "wait_for_backups_output",
+    ),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["__version__", *_HOME]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

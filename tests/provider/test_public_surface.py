@@ -13,6 +13,8 @@ import importlib
 import inspect
 import pkgutil
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,25 @@ def test_no_except_clause_lists_a_class_and_its_subclass(name: str) -> None:
                     assert not issubclass(cls_sub, cls_sup), (
                         f"{name}:{line} catches {sub}, a subclass of {sup} in the same clause"
                     )
+
+
+def test_the_lazy_top_level_names_each_module_surface_exactly() -> None:
+    """`pulumi_vpsbackup` loads its names on first use from a table of homes; the
+    table must say exactly what each home's __all__ says."""
+    assert set(vps._EXPORTS["pulumi_vpsbackup.client.errors"]) == set(errors.__all__)
+    assert set(vps._EXPORTS["pulumi_vpsbackup.provider"]) == set(provider.__all__)
+    assert set(dir(vps)) >= set(vps.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = vps.Nope  # type: ignore[attr-defined]
+
+
+def test_importing_the_package_loads_nothing_its_first_use_does_not_need() -> None:
+    code = (
+        "import sys, pulumi_vpsbackup as vps\n"
+        "heavy = [m for m in ('httpx', 'pulumi', 'pulumi.dynamic', 'dill',"
+        " 'pulumi_vpsbackup.provider', 'pulumi_vpsbackup.client') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "vps.get_backups\n"
+        "assert 'httpx' in sys.modules and 'pulumi_vpsbackup.provider' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
