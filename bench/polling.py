@@ -61,7 +61,10 @@ def measure_wait(app_clock: FakeClock, url: str, duration: float, seed: int, app
         backup = client.create_backup(SERVER, f"poll {duration:g}s seed {seed}")
         done_at = backup.created_at.timestamp() + duration if backup.created_at else clock()
         seq = last_seq(app)
-        client.wait_for_backup(backup.id, server_id=SERVER, timeout=4 * duration + 3600)
+        # As Backup waits: from the create's answer (first poll after an interval).
+        client.wait_for_backup(
+            backup.id, server_id=SERVER, timeout=4 * duration + 3600, seen=backup
+        )
         seen_at = clock()
         polls = len(api_requests(app, since=seq))
         client.delete_backup(backup.id)
@@ -164,7 +167,7 @@ def poll_cost(fleet: bool) -> tuple[float, int, int]:
     """Requests per poll of one running backup with OTHERS automatic backups beside it.
 
     The fake lists PAGE_SIZE per page. The wait is `VpsClient.wait_for_backup`
-    (what `Backup` uses), or the fleet's shared loop for a fleet of one
+    from the create's answer (as `Backup` waits), or the fleet's shared loop for a fleet of one
     server. Returns (requests per poll, requests, polls).
     """
     clock = frozen_clock()
@@ -193,7 +196,9 @@ def poll_cost(fleet: bool) -> tuple[float, int, int]:
                 def count(_backup: Any, _elapsed: float) -> None:
                     polls[0] += 1
 
-                client.wait_for_backup(backup.id, server_id=SERVER, timeout=3600, on_progress=count)
+                client.wait_for_backup(
+                    backup.id, server_id=SERVER, timeout=3600, on_progress=count, seen=backup
+                )
             requests = len(api_requests(app, since=seq))
     return requests / max(polls[0], 1), requests, polls[0]
 
