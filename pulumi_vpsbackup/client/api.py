@@ -14,18 +14,23 @@ import httpx
 
 from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
-from .listing import Listing, fetch_backups, paginate
+from .listing import MAX_PAGES, Listing, fetch_backups, paginate
 from .models import Account, BackupRecord, RestoreResult, Server
 from .polling import Timing
 from .reconcile import accept_lost_restore, create_backup_reconciled
 from .responses import ResponseReader
 from .settings import ClientSettings, resolve_settings
+from .spread import Spread
 from .transport import HttpSession
 from .waiting import Waiter
 
 __all__ = ["VpsClient"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
+
+#: How old a listing a refresh's reads may share (seconds): a refresh of many
+#: backups is one burst; an absence is always confirmed with a fresh listing.
+REFRESH_LISTING_AGE = 10.0
 
 
 class VpsClient:
@@ -70,6 +75,7 @@ class VpsClient:
         self._http = HttpSession(settings, transport=transport, timing=timing)
         self._read = ResponseReader(self._http)
         self._listings: ListingCache[Listing] = ListingCache(clock)
+        self._spread = Spread(clock, window=3 * REFRESH_LISTING_AGE)
         self._permissions: tuple[str, ...] | None = None
         self._server_get_supported: bool | None = None
         self._state_lock = threading.Lock()
@@ -280,6 +286,41 @@ class VpsClient:
                 raise
             # The server is gone; its backups may not be: ask the account listing.
             return self.find_backup(backup_id, max_age=max_age, backup_type=backup_type)
+
+    def refresh_backup(
+        self, backup_id: int, *, server_id: int | None, backup_type: str | None = None
+    ) -> BackupRecord | None:
+        """The backup as it is now, or None once two listings agree it is gone.
+
+        Made for a refresh, which reads many backups in a burst: reads share
+        listings for a few seconds, and once the burst has touched as many
+        servers as a listing of the whole account has pages, one account
+        listing serves them all (see :mod:`.spread`). An absence is only
+        believed when a listing started after it was first seen agrees
+        (paging is no snapshot).
+        """
+        where = server_id
+        if server_id is not None and self._spread.account_wide(
+            server_id, lambda: self.listing_pages(backup_type=backup_type)
+        ):
+            where = None
+        found = self.find_backup(
+            backup_id, server_id=where, max_age=REFRESH_LISTING_AGE, backup_type=backup_type
+        )
+        if found is None:
+            found = self.find_backup(backup_id, server_id=server_id, backup_type=backup_type)
+        return found
+
+    def listing_pages(self, *, backup_type: str | None = None) -> int:
+        """How many requests a listing of the account's backups takes (asks one page)."""
+        response = self._get("/backups/", {"backup_type": backup_type})
+        data = self._read.json(response)
+        if not isinstance(data, Mapping) or not data.get("next"):
+            return 1
+        count, results = data.get("count"), data.get("results")
+        if isinstance(count, int) and isinstance(results, list) and results:
+            return max(1, -(-count // len(results)))
+        return MAX_PAGES  # no count: as costly as a listing can be
 
     def create_backup(
         self, server_id: int, description: str | None = None, *, resource_key: str | None = None

@@ -251,17 +251,14 @@ class BackupProvider(VpsProvider):
         backup_id = v.positive_id("id", id_)
         note_in_state(backup_id)
         server_id = BackupInputs.stored(props, "server_id")  # None from a `Backup.get`
-        # A short-lived shared listing: a refresh of many backups on one server
-        # costs one listing, not one per backup.
         # Of its own kind when state knows it: the API filters, so a server's
         # automatic backups add no pages to a manual backup's refresh.
         kind = props.get("backup_type") if props.get("backup_type") in BACKUP_TYPES else None
+        # Shared listings (one per server, or one of the account for a refresh
+        # spread over many servers); absence is believed only when seen twice,
+        # since dropping state would leave a live backup unmanaged.
         client = self.client_for(props.get("account"))
-        backup = client.find_backup(backup_id, server_id=server_id, max_age=2.0, backup_type=kind)
-        if backup is None:
-            # Dropping it from state leaves a live backup unmanaged if the listing
-            # was wrong (paging is no snapshot), so absence must be seen twice.
-            backup = client.find_backup(backup_id, server_id=server_id, backup_type=kind)
+        backup = client.refresh_backup(backup_id, server_id=server_id, backup_type=kind)
         if backup is None:
             return ReadResult(None, {})
         inputs = BackupInputs.parse({**props, "server_id": server_id or backup.server_id})
