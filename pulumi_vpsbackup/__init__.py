@@ -17,8 +17,7 @@ and every error of `pulumi_vpsbackup.client.errors` (all derive from
 any error can be caught as `vps.SomeError`.
 
 The names load on first use (PEP 562): `import pulumi_vpsbackup` costs about a
-millisecond, and a program that only queries backups never imports the
-dynamic-provider machinery.
+millisecond; the first name used loads the client and the providers.
 """
 
 from __future__ import annotations
@@ -32,64 +31,35 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .client.errors import *  # noqa: F403
     from .provider import *  # noqa: F403
 
-#: Where each public name lives: the error tree, and the provider's surface
-#: (tests/provider/test_public_surface.py holds these equal to the modules' __all__).
-_EXPORTS: dict[str, tuple[str, ...]] = {
-    "pulumi_vpsbackup.client.errors": (
-        "ApiError",
-        "AuthenticationError",
-        "BackupFailedError",
-        "BackupVanishedError",
-        "BadRequestError",
-        "ConfigurationError",
-        "ConflictError",
-        "CreateReconciliationError",
-        "NotFoundError",
-        "PermissionDeniedError",
-        "RateLimitedError",
-        "RedirectError",
-        "RestoreFailedError",
-        "ServerError",
-        "TransportError",
-        "UnexpectedResponseError",
-        "VpsBackupError",
-        "WaitError",
-        "WaitTimeoutError",
-    ),
-    "pulumi_vpsbackup.provider": (
-        "Account",
-        "Backup",
-        "BackupArgs",
-        "BackupFleet",
-        "BackupFleetArgs",
-        "BackupInfo",
-        "BackupRotation",
-        "BackupRotationArgs",
-        "FieldError",
-        "GetBackupsResult",
-        "Restore",
-        "RestoreArgs",
-        "get_backups",
-        "get_backups_output",
-        "get_latest_backup",
-        "get_latest_backup_output",
-        "wait_for_backups",
-        "wait_for_backups_output",
-    ),
-}
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+_SUBPACKAGES = frozenset({"client", "fake", "plugin", "provider"})
 
-__all__ = ["__version__", *_HOME]
+
+def _surface() -> dict[str, Any]:
+    """Every public name: the error tree's and the provider's, by their __all__."""
+    errors = importlib.import_module(f"{__name__}.client.errors")
+    provider = importlib.import_module(f"{__name__}.provider")
+    return {
+        "__version__": __version__,
+        **{name: getattr(errors, name) for name in errors.__all__},
+        **{name: getattr(provider, name) for name in provider.__all__},
+    }
 
 
 def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
+    if name == "__all__":
+        value: Any = list(_surface())
+    elif name.startswith("__") or name in _SUBPACKAGES:
+        # Subpackages are the import system's to load (``from . import provider``).
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups are plain attribute reads
+    else:
+        surface = _surface()
+        if name not in surface:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals().update(surface)  # later lookups are plain attribute reads
+        value = surface[name]
+    globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*globals(), *__getattr__("__all__")})
