@@ -12,7 +12,7 @@ and name, and the resource options that never reach a dynamic provider
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -73,6 +73,28 @@ def resource_props(
             raise TypeError(f"{kind}: missing required argument{plural} {shown}")
         args = expected(**{name: keywords[name] for name in names})
     return args.to_props()
+
+
+def named_props(
+    kind: str,
+    resource_name: str,
+    args: ResourceArgs | None,
+    expected: type[ResourceArgs],
+    opts: pulumi.ResourceOptions | None,
+    keywords: Mapping[str, Any],
+    outputs: Iterable[str],
+) -> dict[str, Any]:
+    """`resource_props` for a resource that makes backups under its own name
+    (`BackupRotation`, `BackupFleet`): the description made wire-safe, the
+    hidden `resource_key` and `resource_name`, a `timeout` from
+    `custom_timeouts`, and its outputs declared."""
+    props = resource_props(kind, args, expected, opts, keywords)
+    props["description"] = wire_safe(props.get("description"))
+    props["resource_key"] = resource_key_of(resource_name, opts)
+    props["resource_name"] = resource_name
+    timeout_from_custom_timeouts(resource_name, props, opts)
+    props.update(dict.fromkeys(outputs))
+    return props
 
 
 def with_account(

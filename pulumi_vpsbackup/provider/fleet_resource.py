@@ -13,15 +13,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .building import (
-    Duration,
-    ResourceArgs,
-    Triggers,
-    resource_key_of,
-    resource_props,
-    timeout_from_custom_timeouts,
-    wire_safe,
-)
+from .building import Duration, ResourceArgs, Triggers, named_props
 from .fleet import FleetProvider
 from .shapes import FLEET_OUTPUTS
 
@@ -94,11 +86,8 @@ class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
                 f"BackupFleet: pass server_ids={list(args)!r} as a keyword "
                 "(the second positional argument is BackupFleetArgs)"
             )
-        props = resource_props("BackupFleet", args, BackupFleetArgs, opts, locals())
-        props["description"] = wire_safe(props.get("description"))
-        props["resource_key"] = resource_key_of(resource_name, opts)
-        props["resource_name"] = resource_name
-        timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(dict.fromkeys(FLEET_OUTPUTS))
+        props = named_props(
+            "BackupFleet", resource_name, args, BackupFleetArgs, opts, locals(), FLEET_OUTPUTS
+        )
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(FleetProvider(), resource_name, props, opts)

@@ -13,15 +13,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ._sdk_compat import undo_sdk_pickler_wrapping
-from .building import (
-    Duration,
-    ResourceArgs,
-    Triggers,
-    resource_key_of,
-    resource_props,
-    timeout_from_custom_timeouts,
-    wire_safe,
-)
+from .building import Duration, ResourceArgs, Triggers, named_props
 from .rotation import RotationProvider
 from .shapes import ROTATION_OUTPUTS
 
@@ -88,11 +80,14 @@ class BackupRotation(Resource, module="vpsbackup", name="BackupRotation"):
         description: pulumi.Input[str] | None = None,
         timeout: Duration | None = None,
     ) -> None:
-        props = resource_props("BackupRotation", args, BackupRotationArgs, opts, locals())
-        props["description"] = wire_safe(props.get("description"))
-        props["resource_key"] = resource_key_of(resource_name, opts)
-        props["resource_name"] = resource_name
-        timeout_from_custom_timeouts(resource_name, props, opts)
-        props.update(dict.fromkeys(ROTATION_OUTPUTS))
+        props = named_props(
+            "BackupRotation",
+            resource_name,
+            args,
+            BackupRotationArgs,
+            opts,
+            locals(),
+            ROTATION_OUTPUTS,
+        )
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
         super().__init__(RotationProvider(), resource_name, props, opts)

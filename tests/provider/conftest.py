@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pulumi_vpsbackup.client.marker import resource_key
 from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from tests.support.host import ProviderHost, serialize_provider, urn
@@ -94,6 +95,35 @@ class Engine:
 
     def delete(self, res: Resource) -> None:
         self.host.delete(res.id, res.urn, res.outputs)
+
+
+class NamedEngine(Engine):
+    """Engine steps for a resource whose class adds hidden inputs (key and name):
+    `BackupRotation` and `BackupFleet`."""
+
+    def inputs(self, name: str, **inputs: Any) -> dict[str, Any]:
+        return {
+            "resource_key": resource_key("test", "dev", "", "", name),
+            "resource_name": name,
+            **inputs,
+        }
+
+    def make(self, name: str, **inputs: Any) -> Resource:
+        return self.create(name, **self.inputs(name, **inputs))
+
+    def change(self, res: Resource, **inputs: Any) -> Any:
+        """check, diff and (when the diff says so) update; returns the diff."""
+        name = res.urn.split("::")[-1]
+        checked, outcome = self.diff(res, **self.inputs(name, **inputs))
+        assert not outcome.replaces, outcome
+        if outcome.changes:
+            res.outputs = self.host.update(res.id, res.urn, res.outputs, checked)
+            res.inputs = checked
+        return outcome
+
+    def read(self, res: Resource) -> tuple[str, dict[str, Any]]:
+        id_, outs, _ = self.host.read(res.id, res.urn, res.outputs, res.inputs)
+        return id_, outs
 
 
 @pytest.fixture

@@ -18,53 +18,25 @@ from pulumi_vpsbackup.provider import FleetProvider
 from pulumi_vpsbackup.provider.fleet import member_key
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
 
-from .conftest import Engine, Resource, api_requests, fake_backups, host_config
+from .conftest import NamedEngine, api_requests, fake_backups, host_config
 
 FLEET_TYPE = "pulumi-python:dynamic/vpsbackup:BackupFleet"
 FLEET_PROVIDER = serialize_provider(FleetProvider())
 WEB, DB = 12345, 12346
 
 
-class Fleets(Engine):
-    """Engine steps for fleets, with the hidden inputs the resource class adds."""
-
-    def inputs(self, name: str, **inputs: Any) -> dict[str, Any]:
-        return {
-            "resource_key": resource_key("test", "dev", "", "", name),
-            "resource_name": name,
-            **inputs,
-        }
-
-    def make(self, name: str, **inputs: Any) -> Resource:
-        return self.create(name, **self.inputs(name, **inputs))
-
-    def change(self, res: Resource, **inputs: Any) -> Any:
-        """check, diff and (when the diff says so) update; returns the diff."""
-        name = res.urn.split("::")[-1]
-        checked, outcome = self.diff(res, **self.inputs(name, **inputs))
-        assert not outcome.replaces, outcome
-        if outcome.changes:
-            res.outputs = self.host.update(res.id, res.urn, res.outputs, checked)
-            res.inputs = checked
-        return outcome
-
-    def read(self, res: Resource) -> tuple[str, dict[str, Any]]:
-        id_, outs, _ = self.host.read(res.id, res.urn, res.outputs, res.inputs)
-        return id_, outs
+@pytest.fixture
+def fleets(host: ProviderHost) -> NamedEngine:
+    return NamedEngine(host, FLEET_TYPE, FLEET_PROVIDER)
 
 
 @pytest.fixture
-def fleets(host: ProviderHost) -> Fleets:
-    return Fleets(host, FLEET_TYPE, FLEET_PROVIDER)
-
-
-@pytest.fixture
-def fresh_fleets(served) -> Iterator[Fleets]:
+def fresh_fleets(served) -> Iterator[NamedEngine]:
     """Fleets on a host of their own: the module's host has seen the fake's ids
     (which restart at every reset) in earlier tests' state, and never settles those."""
     with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as fresh:
         fresh.configure(host_config(served.url), secret_keys={"vpsbackup:apiToken"})
-        yield Fleets(fresh, FLEET_TYPE, FLEET_PROVIDER)
+        yield NamedEngine(fresh, FLEET_TYPE, FLEET_PROVIDER)
 
 
 def own(fake, name: str) -> dict[int, list[int]]:
@@ -98,7 +70,7 @@ def posts(fake) -> int:
     return sum(1 for m, p in api_requests(fake) if m == "POST")
 
 
-def test_create_makes_one_completed_backup_per_server(fleets: Fleets, fake):
+def test_create_makes_one_completed_backup_per_server(fleets: NamedEngine, fake):
     res = fleets.make("f", server_ids=[DB, WEB], description="nightly")
     mine = own(fake, "f")
     assert ids(res.outputs) == {WEB: mine[WEB][0], DB: mine[DB][0]}
@@ -111,7 +83,7 @@ def test_create_makes_one_completed_backup_per_server(fleets: Fleets, fake):
         assert strip_marker(stored["description"]) == "nightly"
 
 
-def test_waiting_polls_one_listing_per_server_not_per_backup(fleets: Fleets, fake):
+def test_waiting_polls_one_listing_per_server_not_per_backup(fleets: NamedEngine, fake):
     fake.clear_requests()
     fleets.make("f", server_ids=[WEB, DB])
     listings = [
@@ -128,7 +100,7 @@ def test_waiting_polls_one_listing_per_server_not_per_backup(fleets: Fleets, fak
     assert per_server[WEB] == per_server[DB] == (len(listings) - 1) / 2 > 0
 
 
-def test_check_names_bad_inputs_and_unknown_servers(fleets: Fleets, fake, host):
+def test_check_names_bad_inputs_and_unknown_servers(fleets: NamedEngine, fake, host):
     _, failures = fleets.check("f", fleets.inputs("f", server_ids=[]))
     assert "at least one server" in dict(failures)["server_ids"]
     _, failures = fleets.check("f", fleets.inputs("f", server_ids=[WEB, WEB]))
@@ -143,7 +115,7 @@ def test_check_names_bad_inputs_and_unknown_servers(fleets: Fleets, fake, host):
     assert shown(host, "fleet p: will back up 2 server(s) at once")
 
 
-def test_adding_and_removing_servers_changes_only_their_backups(fleets: Fleets, fake, host):
+def test_adding_and_removing_servers_changes_only_their_backups(fleets: NamedEngine, fake, host):
     res = fleets.make("f", server_ids=[WEB])
     web_backup = ids(res.outputs)[WEB]
     outcome = fleets.change(res, server_ids=[WEB, DB])
@@ -163,7 +135,7 @@ def test_adding_and_removing_servers_changes_only_their_backups(fleets: Fleets, 
     assert shown(host, f"will delete backup {web_backup} (server 12345)")
 
 
-def test_timeout_is_recorded_in_place_and_description_replaces(fleets: Fleets, fake):
+def test_timeout_is_recorded_in_place_and_description_replaces(fleets: NamedEngine, fake):
     res = fleets.make("f", server_ids=[WEB], description="a")
     fake.clear_requests()
     assert fleets.change(res, server_ids=[WEB], description="a", timeout=120).changes
@@ -181,7 +153,7 @@ def test_timeout_is_recorded_in_place_and_description_replaces(fleets: Fleets, f
     assert not outcome.changes
 
 
-def test_replacement_makes_new_backups_and_never_takes_the_old_ones(fleets: Fleets, fake):
+def test_replacement_makes_new_backups_and_never_takes_the_old_ones(fleets: NamedEngine, fake):
     res = fleets.make("f", server_ids=[WEB, DB], triggers=["v1"])
     old = ids(res.outputs)
     # The order of the servers is no change.
@@ -197,7 +169,9 @@ def test_replacement_makes_new_backups_and_never_takes_the_old_ones(fleets: Flee
     assert own(fake, "f") == {WEB: [new[WEB]], DB: [new[DB]]}
 
 
-def test_refresh_reads_statuses_and_drops_only_a_backup_proven_gone(fleets: Fleets, fake, host):
+def test_refresh_reads_statuses_and_drops_only_a_backup_proven_gone(
+    fleets: NamedEngine, fake, host
+):
     res = fleets.make("f", server_ids=[WEB, DB])
     members = ids(res.outputs)
     fake.clear_requests()
@@ -216,7 +190,7 @@ def test_refresh_reads_statuses_and_drops_only_a_backup_proven_gone(fleets: Flee
     assert ids(res.outputs)[DB] not in members.values()
 
 
-def test_delete_removes_every_backup_and_a_missing_one_counts_as_done(fleets: Fleets, fake):
+def test_delete_removes_every_backup_and_a_missing_one_counts_as_done(fleets: NamedEngine, fake):
     res = fleets.make("f", server_ids=[WEB, DB])
     members = ids(res.outputs)
     fake.remove_backup(members[WEB])
@@ -225,7 +199,7 @@ def test_delete_removes_every_backup_and_a_missing_one_counts_as_done(fleets: Fl
     assert not set(members.values()) & set(fake_backups(fake))
 
 
-def test_a_failed_backup_is_deleted_and_nothing_is_orphaned(fleets: Fleets, fake):
+def test_a_failed_backup_is_deleted_and_nothing_is_orphaned(fleets: NamedEngine, fake):
     before = set(fake_backups(fake))
     fake.set_behaviour(failure_rate=1.0)
     checked, failures = fleets.check("f", fleets.inputs("f", server_ids=[WEB, DB]))
@@ -239,7 +213,7 @@ def test_a_failed_backup_is_deleted_and_nothing_is_orphaned(fleets: Fleets, fake
     assert set(fake_backups(fake)) == before
 
 
-def test_a_failed_added_server_leaves_the_fleet_as_it_was(fleets: Fleets, fake):
+def test_a_failed_added_server_leaves_the_fleet_as_it_was(fleets: NamedEngine, fake):
     res = fleets.make("f", server_ids=[WEB])
     before = set(fake_backups(fake))
     fake.set_behaviour(failure_rate=1.0)
@@ -250,7 +224,7 @@ def test_a_failed_added_server_leaves_the_fleet_as_it_was(fleets: Fleets, fake):
     assert set(fake_backups(fake)) == before
 
 
-def test_a_lost_post_answer_adopts_its_own_backup_and_makes_no_duplicate(fleets: Fleets, fake):
+def test_a_lost_post_answer_adopts_its_own_backup_and_makes_no_duplicate(fleets: NamedEngine, fake):
     # A person's backup with the same description: never adopted.
     person = fake.seed_backup(server_id=WEB, backup_type="manual", description="same")
     fake.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="after", count=1)

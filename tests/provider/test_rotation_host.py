@@ -7,52 +7,22 @@ Against the fake over real HTTP: create, trigger changes that add and prune,
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pulumi_vpsbackup.client.marker import parse_marker, resource_key, strip_marker
 from pulumi_vpsbackup.provider import RotationProvider
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
 
-from .conftest import Engine, Resource, api_requests, fake_backups
+from .conftest import NamedEngine, Resource, api_requests, fake_backups
 
 ROTATION_TYPE = "pulumi-python:dynamic/vpsbackup:BackupRotation"
 ROTATION_PROVIDER = serialize_provider(RotationProvider())
 SERVER = 12345
 
 
-class Rotations(Engine):
-    """Engine steps for rotations, with the hidden inputs the resource class adds."""
-
-    def inputs(self, name: str, **inputs: Any) -> dict[str, Any]:
-        return {
-            "resource_key": resource_key("test", "dev", "", "", name),
-            "resource_name": name,
-            **inputs,
-        }
-
-    def make(self, name: str, **inputs: Any) -> Resource:
-        return self.create(name, **self.inputs(name, **inputs))
-
-    def change(self, res: Resource, **inputs: Any) -> Any:
-        """check, diff and (when the diff says so) update; returns the diff."""
-        name = res.urn.split("::")[-1]
-        checked, outcome = self.diff(res, **self.inputs(name, **inputs))
-        assert not outcome.replaces, outcome
-        if outcome.changes:
-            res.outputs = self.host.update(res.id, res.urn, res.outputs, checked)
-            res.inputs = checked
-        return outcome
-
-    def read(self, res: Resource) -> tuple[str, dict[str, Any]]:
-        id_, outs, _ = self.host.read(res.id, res.urn, res.outputs, res.inputs)
-        return id_, outs
-
-
 @pytest.fixture
-def rotations(host: ProviderHost) -> Rotations:
-    return Rotations(host, ROTATION_TYPE, ROTATION_PROVIDER)
+def rotations(host: ProviderHost) -> NamedEngine:
+    return NamedEngine(host, ROTATION_TYPE, ROTATION_PROVIDER)
 
 
 def own(fake, name: str, server_id: int = SERVER) -> list[int]:
@@ -81,7 +51,7 @@ def list_requests(fake) -> list[tuple[str, str]]:
 # ---- create ----------------------------------------------------------------------------
 
 
-def test_create_takes_the_first_backup_with_the_rotations_marker(rotations: Rotations, fake):
+def test_create_takes_the_first_backup_with_the_rotations_marker(rotations: NamedEngine, fake):
     res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="release")
     (first,) = own(fake, "r")
     out = res.outputs
@@ -94,13 +64,13 @@ def test_create_takes_the_first_backup_with_the_rotations_marker(rotations: Rota
     assert strip_marker(made["description"]) == "release"
 
 
-def test_a_new_rotation_shows_its_plan_at_preview(rotations: Rotations, fake, host):
+def test_a_new_rotation_shows_its_plan_at_preview(rotations: NamedEngine, fake, host):
     _, failures = rotations.check("p", rotations.inputs("p", server_id=SERVER, keep=3))
     assert failures == []
     assert "rotation p: will add 1 backup of server 12345 (keeps 3)" in host.output()
 
 
-def test_check_names_bad_inputs(rotations: Rotations, fake):
+def test_check_names_bad_inputs(rotations: NamedEngine, fake):
     _, failures = rotations.check("r", rotations.inputs("r", server_id=SERVER, keep=0))
     assert dict(failures).keys() == {"keep"}
     _, failures = rotations.check("r", rotations.inputs("r", server_id=SERVER, keep=11))
@@ -113,7 +83,7 @@ def test_check_names_bad_inputs(rotations: Rotations, fake):
 
 
 def test_three_releases_keep_the_last_two_of_its_own_and_nothing_else(
-    rotations: Rotations, fake, host
+    rotations: NamedEngine, fake, host
 ):
     # A person's backup with the same description as the rotation's: never touched.
     person = fake.seed_backup(server_id=SERVER, backup_type="manual", description="release")
@@ -141,7 +111,9 @@ def test_three_releases_keep_the_last_two_of_its_own_and_nothing_else(
     )
 
 
-def test_a_failed_backup_is_deleted_and_the_rotation_keeps_its_members(rotations: Rotations, fake):
+def test_a_failed_backup_is_deleted_and_the_rotation_keeps_its_members(
+    rotations: NamedEngine, fake
+):
     res = rotations.make("r", server_id=SERVER, keep=1, triggers=["v1"])
     before = set(fake_backups(fake))
     fake.set_behaviour(failure_rate=1.0)
@@ -155,7 +127,7 @@ def test_a_failed_backup_is_deleted_and_the_rotation_keeps_its_members(rotations
     assert set(fake_backups(fake)) == before  # nothing pruned, nothing orphaned
 
 
-def test_a_lost_answer_adopts_only_its_own_backup(rotations: Rotations, fake):
+def test_a_lost_answer_adopts_only_its_own_backup(rotations: NamedEngine, fake):
     res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="same")
     fake.seed_backup(server_id=SERVER, backup_type="manual", description="same")
     fake.add_fault(method="POST", path="/api/v1/backups/", action="drop", phase="after", count=1)
@@ -168,7 +140,7 @@ def test_a_lost_answer_adopts_only_its_own_backup(rotations: Rotations, fake):
 
 
 def test_lowering_keep_deletes_the_oldest_and_raising_it_deletes_nothing(
-    rotations: Rotations, fake, host
+    rotations: NamedEngine, fake, host
 ):
     res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
     for version in ("v2", "v3"):
@@ -184,7 +156,7 @@ def test_lowering_keep_deletes_the_oldest_and_raising_it_deletes_nothing(
     assert res.outputs["backup_ids"] == [newest] and res.outputs["keep"] == 3
 
 
-def test_a_description_change_is_an_update_for_future_backups_only(rotations: Rotations, fake):
+def test_a_description_change_is_an_update_for_future_backups_only(rotations: NamedEngine, fake):
     res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="old")
     fake.clear_requests()
     outcome = rotations.change(res, server_id=SERVER, keep=2, triggers=["v1"], description="new")
@@ -196,7 +168,7 @@ def test_a_description_change_is_an_update_for_future_backups_only(rotations: Ro
     assert strip_marker(fake_backups(fake)[older]["description"]) == "old"
 
 
-def test_a_server_change_replaces(rotations: Rotations, fake):
+def test_a_server_change_replaces(rotations: NamedEngine, fake):
     res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"])
     name = res.urn.split("::")[-1]
     _, outcome = rotations.diff(res, **rotations.inputs(name, server_id=12346, keep=2))
@@ -206,7 +178,7 @@ def test_a_server_change_replaces(rotations: Rotations, fake):
 # ---- refresh and destroy ---------------------------------------------------------------
 
 
-def test_refresh_reads_every_member_in_one_listing(rotations: Rotations, fake):
+def test_refresh_reads_every_member_in_one_listing(rotations: NamedEngine, fake):
     res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
     for version in ("v2", "v3"):
         rotations.change(res, server_id=SERVER, keep=3, triggers=[version])
@@ -219,7 +191,7 @@ def test_refresh_reads_every_member_in_one_listing(rotations: Rotations, fake):
 
 
 def test_refresh_drops_a_member_deleted_behind_its_back_when_two_listings_agree(
-    rotations: Rotations, fake
+    rotations: NamedEngine, fake
 ):
     res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"])
     rotations.change(res, server_id=SERVER, keep=3, triggers=["v2"])
@@ -231,7 +203,7 @@ def test_refresh_drops_a_member_deleted_behind_its_back_when_two_listings_agree(
     assert len(list_requests(fake)) == 2  # absence seen twice before it is believed
 
 
-def test_destroy_deletes_every_member_and_a_missing_one_is_done(rotations: Rotations, fake):
+def test_destroy_deletes_every_member_and_a_missing_one_is_done(rotations: NamedEngine, fake):
     person = fake.seed_backup(server_id=SERVER, backup_type="manual", description="x")
     res = rotations.make("r", server_id=SERVER, keep=3, triggers=["v1"], description="x")
     for version in ("v2", "v3"):
@@ -242,7 +214,7 @@ def test_destroy_deletes_every_member_and_a_missing_one_is_done(rotations: Rotat
     assert person["id"] in fake_backups(fake)
 
 
-def test_destroy_waits_for_a_running_member_then_deletes_it(rotations: Rotations, fake, host):
+def test_destroy_waits_for_a_running_member_then_deletes_it(rotations: NamedEngine, fake, host):
     fake.set_behaviour(completion="time", backup_seconds=3600, delete_in_progress="reject")
     res = Resource(urn(ROTATION_TYPE, "r"))
     running = fake.seed_backup(
@@ -271,7 +243,9 @@ def fill(fake, server_id: int, count: int) -> None:
         fake.seed_backup(server_id=server_id, backup_type="manual", description=f"m{n}")
 
 
-def test_a_full_server_with_keep_members_deletes_the_oldest_first(rotations: Rotations, fake, host):
+def test_a_full_server_with_keep_members_deletes_the_oldest_first(
+    rotations: NamedEngine, fake, host
+):
     fake.add_server(id=23461, name="full-rotation")
     res = rotations.make("r", server_id=23461, keep=2, triggers=["v1"])
     rotations.change(res, server_id=23461, keep=2, triggers=["v2"])
@@ -289,7 +263,7 @@ def test_a_full_server_with_keep_members_deletes_the_oldest_first(rotations: Rot
 
 
 def test_a_full_server_with_fewer_than_keep_members_refuses_before_any_change(
-    rotations: Rotations, fake, host
+    rotations: NamedEngine, fake, host
 ):
     fake.add_server(id=23462, name="full-short")
     res = rotations.make("r", server_id=23462, keep=3, triggers=["v1"])
