@@ -79,14 +79,16 @@ def simulate(
 ) -> tuple[int, float]:
     """(polls, delay) of ``poll_until`` when every poll is instant: the same arithmetic.
 
-    ``offset`` is how long after the backup's start the first poll happens. The
+    ``offset`` is how long after the backup's start the wait begins (its first
+    poll comes one interval later, as `Backup` waits from the create's answer). The
     API's timestamps are whole seconds and a real poll starts some time after
     the POST, so a schedule is judged at several offsets: one that only meets a
     target because a poll lands exactly on D (e.g. 1.5 s x 3^n hitting 60 s)
     does not count.
     """
     rng = random.Random(seed)
-    t, n, polls = 0.0, 0, 0
+    # Backup waits from the create's answer: the first poll after one interval.
+    t, n, polls = policy.delay(0, rng), 1, 0
     done = duration - offset
     while True:
         polls += 1
