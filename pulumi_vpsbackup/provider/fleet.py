@@ -164,7 +164,7 @@ class FleetProvider(VpsProvider):
 
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = _known_inputs(props)
+        inputs = FleetInputs.parse_keyed(props, "fleets with BackupFleet(...)")
         made = self._back_up(self.client(), inputs, inputs.server_ids)
         fleet_id = f"fleet-{inputs.resource_key}-{secrets.token_hex(4)}"
         return CreateResult(fleet_id, _outputs(inputs, made))
@@ -183,7 +183,7 @@ class FleetProvider(VpsProvider):
         check_own_description(inputs.description)
         steps = BackupSteps(client)
         fleet_key = inputs.resource_key
-        assert fleet_key is not None  # _known_inputs
+        assert fleet_key is not None  # parse_keyed
         keys = {server_id: member_key(fleet_key, server_id) for server_id in servers}
         # One account listing names the servers holding a leftover of an
         # earlier run (a fleet of one server, or a failed listing: ask each).
@@ -241,7 +241,7 @@ class FleetProvider(VpsProvider):
 
     # ---- update ------------------------------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = _known_inputs(news)
+        inputs = FleetInputs.parse_keyed(news, "fleets with BackupFleet(...)")
         members = _members(olds)
         note_in_state(*members.values())
         known = _maps(olds)
@@ -387,11 +387,3 @@ def _outputs(
     outs["statuses"] = {k: statuses[k] for k in order if k in statuses}
     outs["server_names"] = {k: names[k] for k in order if k in names}
     return outs
-
-
-def _known_inputs(props: dict[str, Any]) -> FleetInputs:
-    """The inputs of a create or an update, which the resource class always keys."""
-    inputs = FleetInputs.parse(props)
-    if not inputs.resource_key:
-        raise user_error("resource_key: missing; create fleets with BackupFleet(...)")
-    return inputs

@@ -157,7 +157,7 @@ class RotationProvider(VpsProvider):
 
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs = _known_inputs(props)
+        inputs = RotationInputs.parse_keyed(props, "rotations with BackupRotation(...)")
         client = self.client()
         backup, members = self._add(client, inputs, [])
         members = self._prune(client, inputs, members)
@@ -171,7 +171,7 @@ class RotationProvider(VpsProvider):
         server_id, key = inputs.server_id, inputs.resource_key
         check_own_description(inputs.description)
         steps = BackupSteps(client)
-        assert key is not None  # _known_inputs
+        assert key is not None  # parse_keyed
         found = steps.settle_leftovers(server_id, key, inputs.description, inputs.timeout)
         if found is None:
             members = self._make_room(client, inputs, members)
@@ -234,7 +234,7 @@ class RotationProvider(VpsProvider):
 
     # ---- update ------------------------------------------------------------
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs = _known_inputs(news)
+        inputs = RotationInputs.parse_keyed(news, "rotations with BackupRotation(...)")
         members = _member_ids(olds)
         note_in_state(*members)
         server_name = olds.get("server_name")
@@ -323,11 +323,3 @@ def _outputs(inputs: RotationInputs, members: list[int], server_name: Any) -> di
     if server_name:
         outs["server_name"] = server_name
     return outs
-
-
-def _known_inputs(props: dict[str, Any]) -> RotationInputs:
-    """The inputs of a create or an update, which the resource class always keys."""
-    inputs = RotationInputs.parse(props)
-    if not inputs.resource_key:
-        raise user_error("resource_key: missing; create rotations with BackupRotation(...)")
-    return inputs

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any, ClassVar, TypeVar
 
+from ..client.errors import VpsBackupError
 from ..client.marker import is_resource_key
 from . import validation as v
 from .account import account_identity, account_input
@@ -43,6 +44,7 @@ MANUAL_BACKUP_LIMIT = 10
 MAX_SERVERS = 1000
 
 _I = TypeVar("_I", bound="Inputs")
+_N = TypeVar("_N", bound="NamedInputs")
 
 
 def resource_key_input(field: str, value: Any) -> str:
@@ -242,6 +244,15 @@ class NamedInputs(Inputs):
     def name(self) -> str:
         """The resource's name for messages."""
         return self.resource_name or "(unnamed)"
+
+    @classmethod
+    def parse_keyed(cls: type[_N], props: Mapping[str, Any], made_by: str) -> _N:
+        """The inputs of a create or an update, which the resource class always keys
+        (`made_by` says how, e.g. ``"fleets with BackupFleet(...)"``)."""
+        inputs = cls.parse(props)
+        if not inputs.resource_key:
+            raise VpsBackupError(f"resource_key: missing; create {made_by}")
+        return inputs
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
