@@ -299,10 +299,15 @@ class VpsClient:
         believed when a listing started after it was first seen agrees
         (paging is no snapshot).
         """
+
+        def pages() -> int:
+            try:
+                return self.listing_pages(backup_type=backup_type)
+            except VpsBackupError:  # unknown size: keep to the servers, never fail the read
+                return MAX_PAGES
+
         where = server_id
-        if server_id is not None and self._spread.account_wide(
-            server_id, lambda: self.listing_pages(backup_type=backup_type)
-        ):
+        if server_id is not None and self._spread.account_wide(server_id, pages):
             where = None
         found = self.find_backup(
             backup_id, server_id=where, max_age=REFRESH_LISTING_AGE, backup_type=backup_type

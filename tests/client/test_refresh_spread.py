@@ -59,6 +59,31 @@ def test_many_servers_switch_to_one_account_listing_once_it_is_cheaper(
     assert len(calls) < len(pairs) // 5
 
 
+def test_a_failed_size_probe_keeps_listing_by_server_and_fails_no_read(
+    env: Callable[..., Env],  # noqa: F811
+) -> None:
+    e = env(page_size=50, max_attempts=1)
+    pairs = _spread_over(e, 8)
+    # The first FIRST_PROBE_AT - 1 reads list their servers; the next request is the probe.
+    e.app.add_fault(
+        method="GET",
+        path="/api/v1/backups/",
+        action="status",
+        status=503,
+        skip=FIRST_PROBE_AT - 1,
+        count=1,
+    )
+    for backup_id, server in pairs:
+        found = e.client.refresh_backup(backup_id, server_id=server, backup_type="manual")
+        assert found is not None and found.id == backup_id
+    calls = _listings(e)
+    assert [c.get("status") for c in calls].count(503) == 1, calls
+    # The size stays unknown for the burst: every read lists its own server.
+    answered = [c for c in calls if c.get("status") == 200]
+    assert all("server_id" in (c.get("query") or {}) for c in answered), calls
+    assert len(answered) == len(pairs)
+
+
 def test_an_absence_in_a_shared_listing_is_checked_with_a_fresh_one(
     env: Callable[..., Env],  # noqa: F811
 ) -> None:
