@@ -108,28 +108,44 @@ def stack_for(
             pass
 
 
+class Projects:
+    """Makes CLI projects sharing one state directory, and destroys and removes
+    them at the end: a failed test must not leave backups in a fake that outlives it."""
+
+    def __init__(self, root: Path, home: Path, *, path_first: Path | None = None) -> None:
+        self.root = root
+        self.state = root / "state"
+        self.state.mkdir()
+        self.env = {
+            **offline_env(self.state, home),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "VPS_API_TOKEN": "",
+            "VPS_API_URL": "",
+        }
+        if path_first is not None:
+            self.env["PATH"] = os.pathsep.join([str(path_first), os.environ.get("PATH", "")])
+        self.made: list[CliProject] = []
+
+    def make(self, name: str, program: str, url: str, token: str) -> CliProject:
+        project = make_project(self.root, name, program, dict(self.env), url, token)
+        self.made.append(project)
+        return project
+
+    def close(self) -> None:
+        for project in self.made:
+            project.run("destroy", "--yes", "--skip-preview", ok=False)
+            project.run("stack", "rm", "--yes", "--force", ok=False)
+
+
 @pytest.fixture
 def cli_project(
     tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
 ) -> Iterator[Callable[..., CliProject]]:
     """Make projects from program text; each is destroyed and removed afterwards."""
-    made: list[CliProject] = []
-    state = tmp_path / "state"
-    state.mkdir()
+    projects = Projects(tmp_path, cli_home)
 
     def make(program: str, *, name: str = "cli-test", token: str = TOKEN) -> CliProject:
-        env = {
-            **offline_env(state, cli_home),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            "VPS_API_TOKEN": "",
-            "VPS_API_URL": "",
-        }
-        project = make_project(tmp_path, name, program, env, fake.url, token)
-        made.append(project)
-        return project
+        return projects.make(name, program, fake.url, token)
 
     yield make
-    for project in made:
-        # A failed test must not leave backups behind in a fake that outlives it.
-        project.run("destroy", "--yes", "--skip-preview", ok=False)
-        project.run("stack", "rm", "--yes", "--force", ok=False)
+    projects.close()

@@ -11,7 +11,6 @@ Backup", ...)`), as a generated SDK does; the engine finds the plugin on PATH
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -22,8 +21,9 @@ from typing import Any
 import pytest
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.cli.project import CliProject, make_project, offline_env
-from tests.programs.scenarios import REPO, TOKEN, backups
+from tests.cli.conftest import Projects
+from tests.cli.project import CliProject
+from tests.programs.scenarios import TOKEN, backups
 
 pytestmark = pytest.mark.cli
 
@@ -66,28 +66,16 @@ def native_project(
     tmp_path: Path, plugin_on_path: str, pulumi_cli: str, cli_home: Path
 ) -> Iterator[Callable[..., CliProject]]:
     """Projects whose stack config points the default vpsbackup provider at `api_url`."""
-    made: list[CliProject] = []
-    state = tmp_path / "state"
-    state.mkdir()
+    projects = Projects(tmp_path, cli_home, path_first=BIN)
 
     def make(program: str, api_url: str, *, name: str = "plugin-test", **config: str) -> CliProject:
-        env = {
-            **offline_env(state, cli_home),
-            "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            "VPS_API_TOKEN": "",
-            "VPS_API_URL": "",
-        }
-        project = make_project(tmp_path, name, HEADER + program, env, api_url, TOKEN)
+        project = projects.make(name, HEADER + program, api_url, TOKEN)
         for key, value in config.items():
             project.config(f"vpsbackup:{key}", value)
-        made.append(project)
         return project
 
     yield make
-    for project in made:
-        project.run("destroy", "--yes", "--skip-preview", ok=False)
-        project.run("stack", "rm", "--yes", "--force", ok=False)
+    projects.close()
 
 
 @pytest.fixture
