@@ -328,19 +328,27 @@ class VpsClient:
         return MAX_PAGES  # no count: as costly as a listing can be
 
     def create_backup(
-        self, server_id: int, description: str | None = None, *, resource_key: str | None = None
+        self,
+        server_id: int,
+        description: str | None = None,
+        *,
+        resource_key: str | None = None,
+        intent: str | None = None,
     ) -> BackupRecord:
         """Start a manual backup; returns it ``in_progress``. Never creates two.
 
         The description stored on VPS.org is ``description`` plus a marker
-        (``[pvb:<resource_key>.<random>]``, see :mod:`.marker`); the returned
+        (``[pvb:<resource_key>.<intent>.<random>]``, or ``[pvb:<random>]``
+        without a key; see :mod:`.marker`); the returned
         backup's ``description`` is the API's, marker included. Reconciliation:
         see the class docstring.
         """
         with self._state_lock:
             lock = self._create_locks.setdefault(int(server_id), threading.Lock())
         with lock:  # held for the POST and its reconciliation only, not for waiting
-            return create_backup_reconciled(self, server_id, description, resource_key=resource_key)
+            return create_backup_reconciled(
+                self, server_id, description, resource_key=resource_key, intent=intent
+            )
 
     @property
     def _pacing(self) -> HttpSession:

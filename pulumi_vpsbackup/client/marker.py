@@ -5,71 +5,145 @@ a create can recognise its own backup by is the description it sent. Every
 ``POST /backups/`` therefore sends the caller's description followed by a
 marker::
 
-    Before 2.4 [pvb:3f9a2c1e.7b21d0aa]
-               ^^^^ ^^^^^^^^ ^^^^^^^^
-               tag  resource  attempt
+    Before 2.4 [pvb:5d0c91aa3f9a2c1e.61c0de2b.7b21d0aa]
+                    ^^^^^^^^^^^^^^^^ ^^^^^^^^ ^^^^^^^^
+                    owner            intent   attempt
 
 * the *attempt* token is random, new for every POST: after a lost answer, a
   backup whose description carries it is proof that this very request made
   it, and nothing else is ever adopted;
-* the *resource* key (optional) is stable for one Pulumi resource (a hash of
-  project, stack and resource name): a later create of the same resource finds
-  a backup an earlier, failed or interrupted, run left behind, and settles it
-  instead of making another.
+* the *owner* key names one resource of one stack: its first 8 digits are the
+  stack's tag and the rest a hash of the stack's identity, the resource's
+  type, parent and name (see :func:`owner_key`). The identity is a random
+  value the stack keeps in its own state, made before its first backup, so
+  two stacks of the same project and name on two backends, or two resources
+  of one name and different types, never share an owner key;
+* the *intent* digest is a hash of what the backup is for (server,
+  description, triggers; :func:`intent_digest`): a later run of the same
+  resource takes over a backup an interrupted run left behind only when it
+  was made for the same intent, never one made for older triggers.
 
-Without a resource key the marker is `` [pvb:7b21d0aa]``. Users never see the
-marker in outputs or queries: :func:`strip_marker` removes it.
+Markers written before the owner key had an identity (``[pvb:<8 hex>.<8 hex>]``
+and ``[pvb:<8 hex>]``) are still read: their attempt token proves a lost
+answer's backup, but their key proves nothing and is never acted on
+(:attr:`Marker.proves_owner`). Users never see the marker in outputs or
+queries: :func:`strip_marker` removes it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "MARKER_RESERVED",
     "Marker",
+    "derived_key",
+    "intent_digest",
+    "is_owner_key",
+    "owner_key",
     "parse_marker",
-    "resource_key",
+    "stack_tag",
     "strip_marker",
     "with_marker",
 ]
 
-KEY_HEX = 8
+TAG_HEX = 8
+OWNER_HEX = 16
+INTENT_HEX = 8
 TOKEN_HEX = 8
-#: Characters a marker can take, its leading space included: ` [pvb:` + key + `.` + token + `]`.
-MARKER_RESERVED = len(" [pvb:") + KEY_HEX + 1 + TOKEN_HEX + 1
+LEGACY_KEY_HEX = 8
+#: Characters a marker can take, its leading space included:
+#: `` [pvb:`` + owner + ``.`` + intent + ``.`` + token + ``]``.
+MARKER_RESERVED = len(" [pvb:") + OWNER_HEX + 1 + INTENT_HEX + 1 + TOKEN_HEX + 1
 
 _MARKER = re.compile(
-    rf"(?:^| )\[pvb:(?:(?P<key>[0-9a-f]{{{KEY_HEX}}})\.)?(?P<token>[0-9a-f]{{{TOKEN_HEX}}})\]$"
+    r"(?:^| )\[pvb:(?:"
+    rf"(?P<owner>[0-9a-f]{{{OWNER_HEX}}})\.(?P<intent>[0-9a-f]{{{INTENT_HEX}}})\."
+    rf"|(?P<legacy>[0-9a-f]{{{LEGACY_KEY_HEX}}})\.)?"
+    rf"(?P<token>[0-9a-f]{{{TOKEN_HEX}}})\]$"
 )
 
 
 @dataclass(frozen=True)
 class Marker:
-    """One create attempt's marker: an optional resource key and a random token."""
+    """One create attempt's marker: owner key and intent (optional) and a random token."""
 
     token: str
     key: str | None = None
+    intent: str | None = None
 
     @classmethod
-    def new(cls, key: str | None = None) -> Marker:
-        return cls(token=secrets.token_hex(TOKEN_HEX // 2), key=key)
+    def new(cls, key: str | None = None, intent: str | None = None) -> Marker:
+        """A fresh attempt's marker; an owner key without an intent is refused."""
+        if key is not None and not (is_owner_key(key) and _is_hex(intent, INTENT_HEX)):
+            raise ValueError("a marker's owner key needs a 16-hex key and an 8-hex intent")
+        return cls(token=secrets.token_hex(TOKEN_HEX // 2), key=key, intent=intent)
+
+    @property
+    def proves_owner(self) -> bool:
+        """True when the key names one resource of one stack (not a legacy key)."""
+        return is_owner_key(self.key) and _is_hex(self.intent, INTENT_HEX)
 
     def __str__(self) -> str:
+        if self.key and self.intent:
+            return f"[pvb:{self.key}.{self.intent}.{self.token}]"
         return f"[pvb:{self.key}.{self.token}]" if self.key else f"[pvb:{self.token}]"
 
 
-def resource_key(*parts: str) -> str:
-    """A stable key for one resource, e.g. ``resource_key(project, stack, name)``."""
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
-    return digest[:KEY_HEX]
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
-def is_resource_key(value: object) -> bool:
-    return isinstance(value, str) and re.fullmatch(rf"[0-9a-f]{{{KEY_HEX}}}", value) is not None
+def _is_hex(value: object, length: int) -> bool:
+    return isinstance(value, str) and re.fullmatch(rf"[0-9a-f]{{{length}}}", value) is not None
+
+
+def is_owner_key(value: object) -> bool:
+    """True for an owner key (16 lowercase hex digits)."""
+    return _is_hex(value, OWNER_HEX)
+
+
+def stack_tag(identity: str) -> str:
+    """The first part of every owner key of the stack whose identity this is."""
+    return _digest("vpsbackup-stack", identity)[:TAG_HEX]
+
+
+def owner_key(identity: str, *parts: str) -> str:
+    """The owner key of one resource: its stack's tag, then a hash of the stack's
+    identity and what names the resource in the stack (type, parent, name)."""
+    if not identity:
+        raise ValueError("an owner key needs the stack's identity")
+    return stack_tag(identity) + _digest("vpsbackup-owner", identity, *parts)[: OWNER_HEX - TAG_HEX]
+
+
+def derived_key(key: str, *parts: str) -> str:
+    """The owner key of a part of a resource (a fleet's backup of one server): the
+    same stack tag, and a hash of the resource's key and `parts`."""
+    if not is_owner_key(key):
+        raise ValueError("derived_key needs an owner key")
+    return key[:TAG_HEX] + _digest("vpsbackup-part", key, *parts)[: OWNER_HEX - TAG_HEX]
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def intent_digest(server_id: int, description: str | None, triggers: Any) -> str:
+    """What a backup is for, as 8 hex digits: the same server, description and
+    triggers give the same digest in every run (engine floats read as ints)."""
+    shown = json.dumps(_canonical(triggers), sort_keys=True, separators=(",", ":"), default=str)
+    return _digest("vpsbackup-intent", str(int(server_id)), description or "", shown)[:INTENT_HEX]
 
 
 def with_marker(description: str | None, marker: Marker) -> str:
@@ -82,7 +156,9 @@ def parse_marker(description: str | None) -> Marker | None:
     match = _MARKER.search(description or "")
     if match is None:
         return None
-    return Marker(token=match["token"], key=match["key"])
+    if match["owner"]:
+        return Marker(token=match["token"], key=match["owner"], intent=match["intent"])
+    return Marker(token=match["token"], key=match["legacy"])
 
 
 def strip_marker(description: str | None) -> str | None:

@@ -66,7 +66,8 @@ def create_backup_reconciled(
     description: str | None,
     *,
     resource_key: str | None = None,
-    new_marker: Callable[[str | None], Marker] = Marker.new,
+    intent: str | None = None,
+    new_marker: Callable[[str | None, str | None], Marker] = Marker.new,
 ) -> BackupRecord:
     """Create a backup with ``POST /backups/``, reconciling an ambiguous failure.
 
@@ -88,7 +89,7 @@ def create_backup_reconciled(
     posts = 0
     while True:
         posts += 1
-        marker = new_marker(resource_key)
+        marker = new_marker(resource_key, intent)
         sent.append(marker)
         body: dict[str, Any] = {
             "server_id": int(server_id),

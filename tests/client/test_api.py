@@ -23,6 +23,9 @@ from pulumi_vpsbackup.client.marker import MARKER_RESERVED, Marker, parse_marker
 
 from .conftest import BASE, Harness, backup_json, json_response, page, server_json
 
+#: An owner key as a resource class makes one (16 hex digits).
+OWNER = "5d0c91aa3f9a2c1e"
+
 MakeClient = Callable[..., Harness]
 
 
@@ -304,15 +307,26 @@ def test_create_backup_posts_the_description_with_a_marker(make_client: MakeClie
     assert body["server_id"] == 12345
     assert body["description"].startswith("pre-deploy [pvb:")
     assert strip_marker(body["description"]) == "pre-deploy"
-    assert len(body["description"]) == len("pre-deploy") + MARKER_RESERVED - 9  # no key
+    # no owner key and no intent: the marker is the token alone
+    assert len(body["description"]) == len("pre-deploy") + MARKER_RESERVED - 26
 
 
 def test_create_with_a_resource_key_puts_it_in_the_marker(make_client: MakeClient) -> None:
     h = make_client(json_response(201, backup_json(2, status="in_progress")))
-    h.client.create_backup(12345, "pre-deploy", resource_key="3f9a2c1e")
+    h.client.create_backup(12345, "pre-deploy", resource_key=OWNER, intent="61c0de2b")
     marker = posted_marker(h)
-    assert marker.key == "3f9a2c1e" and len(marker.token) == 8
+    assert marker.key == OWNER and marker.intent == "61c0de2b" and len(marker.token) == 8
+    assert marker.proves_owner
     assert len(h.script.bodies()[0]["description"]) == len("pre-deploy") + MARKER_RESERVED
+
+
+def test_an_owner_key_without_an_intent_is_refused_before_any_request(
+    make_client: MakeClient,
+) -> None:
+    h = make_client()
+    with pytest.raises(ValueError, match="intent"):
+        h.client.create_backup(12345, "pre-deploy", resource_key=OWNER)
+    assert h.script.calls == []
 
 
 def test_create_without_description_sends_only_the_marker(make_client: MakeClient) -> None:
@@ -326,9 +340,9 @@ def test_every_attempt_gets_its_own_marker(make_client: MakeClient) -> None:
     h = make_client(
         httpx.ReadTimeout, page(), json_response(201, backup_json(2, status="in_progress"))
     )
-    h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+    h.client.create_backup(12345, "nightly", resource_key=OWNER, intent="61c0de2b")
     first, second = posted_marker(h, 0), posted_marker(h, 1)
-    assert first.key == second.key == "3f9a2c1e"
+    assert first.key == second.key == OWNER and first.intent == second.intent == "61c0de2b"
     assert first.token != second.token
 
 
@@ -440,7 +454,7 @@ def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> No
 def test_create_failing_reconciliation_listing_raises(make_client: MakeClient) -> None:
     h = make_client(httpx.ReadTimeout, json_response(401, {"detail": "Invalid token."}))
     with pytest.raises(CreateReconciliationError, match="may have been created") as info:
-        h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+        h.client.create_backup(12345, "nightly", resource_key=OWNER, intent="61c0de2b")
     assert info.value.candidates == []
     assert info.value.marker == str(posted_marker(h))
     assert str(posted_marker(h)) in str(info.value)
