@@ -48,13 +48,14 @@ from ..client import (
     TransportError,
     status_phase,
 )
-from ..client.marker import strip_marker
+from ..client.marker import is_owner_key, strip_marker
 from . import validation as v
 from .backup_steps import (
     MANUAL_BACKUP_LIMIT,
     MAX_OWN_DESCRIPTION,
     BackupSteps,
     check_own_description,
+    intent_of,
     note_in_state,
     reporter,
     too_long,
@@ -180,7 +181,9 @@ class BackupProvider(VpsProvider):
           done its job, changes no backup either: both update in place.
         """
         changed = [
-            name for name in v.changed_fields(self.fields, olds, news) if name != "resource_key"
+            name
+            for name in v.changed_fields(self.fields, olds, news)
+            if name not in ("resource_key", "previous_keys")
         ]
         if v.is_absent(news.get("description")) and "description" in changed:
             changed.remove("description")
@@ -213,13 +216,27 @@ class BackupProvider(VpsProvider):
             backup = steps.adopt(inputs.server_id, inputs.existing_backup_id)
         else:
             check_own_description(inputs.description)
+            # Only a key made from the stack's identity proves ownership (one
+            # from state before 0.3 does not): without one, no leftover is
+            # settled and the marker carries no key.
+            key = key if is_owner_key(key) else None
+            intent = intent_of(inputs.server_id, inputs.description, inputs.triggers)
             found = (
-                steps.settle_leftovers(inputs.server_id, key, inputs.description, inputs.timeout)
+                steps.settle_leftovers(
+                    inputs.server_id,
+                    key,
+                    intent,
+                    inputs.description,
+                    inputs.timeout,
+                    inputs.previous_keys or (),
+                )
                 if key
                 else None
             )
             if found is None:
-                backup = steps.create(inputs.server_id, inputs.description, key)
+                backup = steps.create(
+                    inputs.server_id, inputs.description, key, intent if key else None
+                )
                 progress(
                     f"created backup {backup.id} of server {inputs.server_id} ({backup.status})"
                 )
@@ -269,8 +286,17 @@ class BackupProvider(VpsProvider):
 
     # ---- delete ------------------------------------------------------------
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        BackupSteps(self.client_for(props.get("account"))).delete(
+        """Delete the backup, then any its own earlier runs left for the same inputs."""
+        server_id = BackupInputs.stored(props, "server_id")
+        key = props.get("resource_key")
+        adopted = bool(props.get("adopted")) or props.get("existing_backup_id") is not None
+        intent = None
+        if server_id is not None and not adopted:
+            intent = intent_of(server_id, props.get("description"), props.get("triggers"))
+        BackupSteps(self.client_for(props.get("account"))).delete_and_settle(
             v.positive_id("id", id_),
-            server_id=BackupInputs.stored(props, "server_id"),
+            server_id=server_id,
+            key=key if isinstance(key, str) and not adopted else None,
+            intent=intent,
             timeout=BackupInputs.stored(props, "timeout"),
         )

@@ -5,8 +5,14 @@ deletes its members exactly as a `Backup` does).
 - `create`: the marker create, which after a lost answer adopts only on
   proof; a refusal at the quota says which backups hold it.
 - `settle_leftovers`: a backup an earlier run of the same resource left
-  outside state (found by its marker key) is used or deleted, never piled up;
+  outside state, made for the same intent, is used or deleted, never piled
+  up; proof is the marker's owner key (this resource of this stack) and
+  intent digest (this server, description and triggers). A backup with this
+  resource's key made for another intent is left alone and named.
   `leftover_keys` tells many resources at once which of them hold one.
+- `settle_after_delete`: when a resource is deleted, the backups its own
+  earlier runs left for the same intent go with it (a late POST's duplicate,
+  an interrupted create's).
 - `wait_or_undo`: wait for a new backup; if it fails or times out, delete it
   again before raising, and say whether the next `pulumi up` settles it.
 - `delete`: a 404 is done; a backup still being made is waited for, then deleted.
@@ -19,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ..client import (
@@ -33,12 +39,25 @@ from ..client import (
     WaitError,
     WaitTimeoutError,
 )
-from ..client.marker import MARKER_RESERVED, parse_marker, strip_marker
+from ..client.marker import (
+    MARKER_RESERVED,
+    Marker,
+    intent_digest,
+    is_owner_key,
+    parse_marker,
+    strip_marker,
+)
 from . import validation as v
-from .base import first_line, progress, user_error
+from .base import first_line, progress, user_error, warn
 from .shapes import MANUAL_BACKUP_LIMIT
 
-__all__ = ["MANUAL_BACKUP_LIMIT", "MAX_OWN_DESCRIPTION", "BackupSteps", "note_in_state"]
+__all__ = [
+    "MANUAL_BACKUP_LIMIT",
+    "MAX_OWN_DESCRIPTION",
+    "BackupSteps",
+    "note_in_state",
+    "release",
+]
 
 #: The longest description a created backup can have: the API's limit less the marker.
 MAX_OWN_DESCRIPTION = v.MAX_DESCRIPTION_LENGTH - MARKER_RESERVED
@@ -67,21 +86,65 @@ def note_in_state(*ids: Any) -> None:
         _HELD_IN_STATE.update(found)
 
 
+def release(*ids: int) -> None:
+    """A create that fails records nothing in state: its backups are held no more,
+    so a later create of the same resource may settle them."""
+    with _HELD_LOCK:
+        _HELD_IN_STATE.difference_update(ids)
+
+
 def _held_in_state() -> frozenset[int]:
     with _HELD_LOCK:
         return frozenset(_HELD_IN_STATE)
 
 
 def key_of(description: str | None) -> str | None:
-    """The resource key in a description's marker, if it has one."""
+    """The owner key in a description's marker, if it has one that proves an owner."""
     marker = parse_marker(description)
-    return marker.key if marker is not None else None
+    return marker.key if marker is not None and marker.proves_owner else None
 
 
-def _left_outside_state(backups: Iterable[Backup], keys: Collection[str]) -> list[Backup]:
-    """The backups marked with one of `keys` that no resource in state holds."""
+def _owned(description: str | None) -> Marker | None:
+    marker = parse_marker(description)
+    return marker if marker is not None and marker.proves_owner else None
+
+
+def _left_outside_state(
+    backups: Iterable[Backup], keys: Collection[str], intent: str | None = None
+) -> list[Backup]:
+    """The backups marked with one of `keys` (and `intent`, when given) that no
+    resource in state holds."""
     held = _held_in_state()
-    return [b for b in backups if b.id not in held and key_of(b.description) in keys]
+    found = []
+    for b in backups:
+        marker = _owned(b.description)
+        if b.id in held or marker is None or marker.key not in keys:
+            continue
+        if intent is None or marker.intent == intent:
+            found.append(b)
+    return found
+
+
+def intent_of(server_id: int, description: str | None, triggers: Any) -> str:
+    """The intent digest of a backup made for these inputs (see `client.marker`)."""
+    return intent_digest(server_id, description, triggers)
+
+
+def _name_others(server_id: int, key: str, intent: str, backups: Iterable[Backup]) -> None:
+    """Backups with this resource's key made for another intent: named, left alone."""
+    others = [
+        b
+        for b in _left_outside_state(backups, {key})
+        if (m := _owned(b.description)) is not None and m.intent != intent
+    ]
+    if others:
+        ids = ", ".join(f"{b.id} ({b.status})" for b in others)
+        warn(
+            f"backups {ids} of server {server_id} carry this resource's marker [pvb:{key}] but "
+            "were made by an earlier, interrupted run for other inputs (another description "
+            "or other triggers) and are in no state this run knows; they are left alone. "
+            "Delete them if you do not need them (vps.get_backups lists them)."
+        )
 
 
 def too_long(description: str) -> str:
@@ -143,9 +206,22 @@ class BackupSteps:
             exc,
         )
 
-    def create(self, server_id: int, description: str | None, key: str | None) -> Backup:
+    def create(
+        self, server_id: int, description: str | None, key: str | None, intent: str | None = None
+    ) -> Backup:
+        """A new backup; with an owner `key`, its marker also carries `intent`.
+
+        The new backup is noted as held at once: a replacement's old backup,
+        deleted next in the same process, never takes it for a leftover.
+        """
+        if key is not None and intent is None:
+            raise ValueError("a keyed create needs its intent")
         try:
-            return self.client.create_backup(server_id, description, resource_key=key)
+            backup = self.client.create_backup(
+                server_id, description, resource_key=key, intent=intent
+            )
+            note_in_state(backup.id)
+            return backup
         except BadRequestError as exc:
             raise self._refusal(server_id, exc) from exc
         except CreateReconciliationError as exc:
@@ -169,23 +245,32 @@ class BackupSteps:
             ) from exc
 
     def settle_leftovers(
-        self, server_id: int, key: str, description: str | None, timeout: float
+        self,
+        server_id: int,
+        key: str,
+        intent: str,
+        description: str | None,
+        timeout: float,
+        previous_keys: Collection[str] = (),
     ) -> Backup | None:
         """A backup an earlier run of this resource left outside state, settled.
 
         Looks for manual backups of the server whose marker carries this
-        resource's key and that no resource in state holds. The newest one
-        that is completed or still running, with the wanted description, is
-        returned to be used instead of a new backup; every other one (failed,
-        or with an old description) is deleted. If one cannot be deleted yet,
-        the create fails and names it: the next create finds it again.
+        resource's owner key (or one of its `previous_keys`, the keys of the
+        names it had before: its aliases) and this intent, and that no resource
+        in state holds. The newest one that is completed or still running is returned
+        to be used instead of a new backup; every other one (failed, or a
+        duplicate) is deleted. If one cannot be deleted yet, the create fails
+        and names it: the next create finds it again. A backup with this key
+        made for another intent is named in a warning and left alone.
         """
         # The listing check made moments ago in this process, when there is one:
         # a leftover of an earlier run was there before this command started.
         manual = self.client.list_backups(
             server_id=server_id, backup_type="manual", max_age=LEFTOVER_LISTING_AGE
         )
-        mine = _left_outside_state(manual, {key})
+        _name_others(server_id, key, intent, manual)
+        mine = _left_outside_state(manual, {key, *previous_keys}, intent)
         if not mine:
             return None
         wanted = description or ""
@@ -200,10 +285,21 @@ class BackupSteps:
             key=lambda b: (b.is_completed, b.id),
             default=None,
         )
+        self._delete_leftovers(server_id, key, [b for b in mine if b is not keep], timeout)
+        if keep is not None:
+            note_in_state(keep.id)
+            progress(
+                f"found backup {keep.id} of server {server_id} ({keep.status}) left outside "
+                f"state by an earlier run of this resource for the same inputs [pvb:{key}]; "
+                "using it instead of creating another"
+            )
+        return keep
+
+    def _delete_leftovers(
+        self, server_id: int, key: str, doomed: list[Backup], timeout: float
+    ) -> None:
         stuck: list[str] = []
-        for backup in mine:
-            if backup is keep:
-                continue
+        for backup in doomed:
             left = self.remove_after_failure(backup, time.monotonic(), timeout)
             if left is None:
                 progress(
@@ -215,20 +311,70 @@ class BackupSteps:
         if stuck:
             raise user_error(
                 f"Backups {', '.join(stuck)} of server {server_id} were left outside state by "
-                f"an earlier run of this resource and could not be deleted yet; nothing was "
-                f"created. Run `pulumi up` again: it will find them by their marker "
-                f"[pvb:{key}] and settle them."
+                f"an earlier run of this resource and could not be deleted yet. Run the "
+                f"command again: it will find them by their marker [pvb:{key}] and settle "
+                "them."
             )
-        if keep is not None:
-            progress(
-                f"found backup {keep.id} of server {server_id} ({keep.status}) left outside "
-                f"state by an earlier run of this resource [pvb:{key}]; using it instead of "
-                "creating another"
-            )
-        return keep
 
-    def leftover_keys(self, keys: Collection[str]) -> set[str] | None:
-        """Which of `keys` mark a backup left outside state, from one account listing.
+    def settle_own(self, server_id: int, key: str | None, intent: str, timeout: float) -> None:
+        """After a resource's members are deleted: the backups its earlier runs left
+        outside state for `intent` go too; others with its key are named."""
+        if not is_owner_key(key):
+            return
+        assert key is not None
+        try:
+            manual = self.client.list_backups(server_id=server_id, backup_type="manual")
+        except VpsBackupError as exc:
+            warn(
+                f"could not list server {server_id}'s backups to look for ones an earlier "
+                f"interrupted run of this resource left behind ({first_line(exc)})"
+            )
+            return
+        _name_others(server_id, key, intent, manual)
+        self._delete_leftovers(server_id, key, _left_outside_state(manual, {key}, intent), timeout)
+
+    def delete_and_settle(
+        self,
+        backup_id: int,
+        server_id: int | None,
+        key: str | None,
+        intent: str | None,
+        timeout: float,
+    ) -> None:
+        """Delete this resource's backup, then the ones its own earlier runs left
+        outside state for the same intent (an interrupted create's, a late POST's
+        duplicate); those made for other intents are named and left alone.
+
+        The intent is read from the deleted backup's own marker when the listing
+        holds it (else `intent`, computed from the stored inputs). A key from
+        before 0.3 (no stack identity) proves nothing: then only `backup_id` is
+        deleted.
+        """
+        manual: list[Backup] | None = None
+        if server_id is not None and is_owner_key(key):
+            try:
+                manual = self.client.list_backups(server_id=server_id, backup_type="manual")
+            except VpsBackupError as exc:
+                warn(
+                    f"could not list server {server_id}'s backups to look for ones an earlier "
+                    f"interrupted run of this resource left behind ({first_line(exc)}); only "
+                    f"backup {backup_id} is deleted"
+                )
+        self.delete(backup_id, server_id, timeout)
+        if manual is None or server_id is None or key is None:
+            return
+        own = next((_owned(b.description) for b in manual if b.id == backup_id), None)
+        if own is not None and own.key == key:
+            intent = own.intent
+        if intent is None:
+            return
+        rest = [b for b in manual if b.id != backup_id]
+        _name_others(server_id, key, intent, rest)
+        self._delete_leftovers(server_id, key, _left_outside_state(rest, {key}, intent), timeout)
+
+    def leftover_keys(self, wanted: Mapping[str, str]) -> set[str] | None:
+        """Which of the owner keys in `wanted` (key -> intent) mark a backup left
+        outside state for that intent, from one account listing.
 
         For many resources at once (a fleet's members): only those named then
         need `settle_leftovers`, instead of one listing per server. None when
@@ -238,7 +384,12 @@ class BackupSteps:
             manual = self.client.list_backups(backup_type="manual")
         except VpsBackupError:
             return None
-        return {str(key_of(b.description)) for b in _left_outside_state(manual, keys)}
+        found = set()
+        for backup in _left_outside_state(manual, set(wanted)):
+            marker = _owned(backup.description)
+            if marker is not None and wanted.get(str(marker.key)) == marker.intent:
+                found.add(str(marker.key))
+        return found
 
     def adopt(self, server_id: int, backup_id: int) -> Backup:
         backup = self.client.find_backup(backup_id, server_id=server_id)
@@ -268,6 +419,7 @@ class BackupSteps:
                 seen=backup,
             )
         except VpsBackupError as exc:  # failed, timed out, or the API gave out
+            release(backup.id)
             if not undo:
                 raise
             # Our own next step follows: not the client's generic advice as well.

@@ -4,8 +4,8 @@ Shared by `Backup`, `Restore` (`resources.py`), `BackupRotation`
 (`rotation_resource.py`) and `BackupFleet` (`fleet_resource.py`): the
 `XxxArgs` or keywords become properties (`resource_props`), an `Account`
 becomes the secret `account` input, text the SDK could not send becomes a
-marker check reports, a resource's stable key is derived from project, stack
-and name, and the resource options that never reach a dynamic provider
+marker check reports, a resource's owner key is derived from the stack's
+identity, its type and name, and the resource options that never reach a dynamic provider
 (`import_`, `custom_timeouts`) are carried out here.
 """
 
@@ -18,14 +18,15 @@ from typing import Any
 
 import pulumi
 
-from ..client.marker import resource_key
 from .account import ACCOUNT_INPUT, Account
+from .identity import alias_keys_for, keyed_for
 from .validation import wire_safe_text
 
 __all__ = [
     "Duration",
     "ResourceArgs",
     "Triggers",
+    "alias_keys_for",
     "import_as_adoption",
     "resource_key_of",
     "resource_props",
@@ -90,7 +91,8 @@ def named_props(
     `custom_timeouts`, and its outputs declared."""
     props = resource_props(kind, args, expected, opts, keywords)
     props["description"] = wire_safe(props.get("description"))
-    props["resource_key"] = resource_key_of(resource_name, opts)
+    props["resource_key"] = resource_key_of(kind, resource_name, opts)
+    props["previous_keys"] = alias_keys_for(kind, resource_name, opts)
     props["resource_name"] = resource_name
     timeout_from_custom_timeouts(resource_name, props, opts)
     props.update(dict.fromkeys(outputs))
@@ -122,23 +124,18 @@ def wire_safe(value: Any) -> Any:
     return wire_safe_text(value)
 
 
-def resource_key_of(resource_name: str, opts: pulumi.ResourceOptions | None) -> str:
-    """This resource's stable key, carried in the marker of every backup it creates.
+def resource_key_of(
+    kind: str, resource_name: str, opts: pulumi.ResourceOptions | None
+) -> pulumi.Output[str]:
+    """The owner key carried in the marker of every backup this resource creates.
 
-    The provider's create sees only inputs (no URN), so the key is derived here
-    from what identifies the resource: project, stack, the parent's type and
-    name, and the resource's name. Equal for every run of the same resource,
-    so a later run finds a backup an earlier one left outside state.
+    The provider's create sees only inputs (no URN), so the key is made here
+    from the stack's identity (`identity.py`, a random value kept in the
+    stack's own state), the resource's type (`kind`), its parent's type and
+    name, and its name: equal for every run of this resource of this stack,
+    and shared with no other resource, stack or backend.
     """
-    parent = opts.parent if opts is not None else None
-    parts = [
-        pulumi.get_project(),
-        pulumi.get_stack(),
-        str(getattr(parent, "_type", "") or ""),
-        str(getattr(parent, "_name", "") or ""),
-        resource_name,
-    ]
-    return resource_key(*parts)
+    return keyed_for(kind, resource_name, opts)
 
 
 def _args_or_type_error(kind: str, args: object, expected: type, first_input: str) -> None:

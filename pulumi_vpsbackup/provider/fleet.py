@@ -56,13 +56,15 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
-from ..client.marker import resource_key
+from ..client.marker import derived_key, is_owner_key
 from . import validation as v
 from .backup_steps import (
     MAX_OWN_DESCRIPTION,
     BackupSteps,
     check_own_description,
+    intent_of,
     note_in_state,
+    release,
     too_long,
 )
 from .base import VpsProvider, first_line, progress, user_error, warn
@@ -75,8 +77,8 @@ HIDDEN = FleetInputs.hidden
 
 
 def member_key(fleet_key: str, server_id: int) -> str:
-    """The marker key of a fleet's backup of one server (8 hex digits, like any key)."""
-    return resource_key("fleet", fleet_key, str(int(server_id)))
+    """The owner key of a fleet's backup of one server (the fleet's stack tag)."""
+    return derived_key(fleet_key, "fleet-member", str(int(server_id)))
 
 
 class FleetProvider(VpsProvider):
@@ -184,18 +186,42 @@ class FleetProvider(VpsProvider):
         steps = BackupSteps(client)
         fleet_key = inputs.resource_key
         assert fleet_key is not None  # parse_keyed
+        intents = {s: intent_of(s, inputs.description, inputs.triggers) for s in servers}
+        if not is_owner_key(fleet_key):
+            # A key from state before 0.3 proves no ownership: nothing is settled.
+            return self._start_and_wait(client, inputs, servers, started_at, {}, intents, None)
         keys = {server_id: member_key(fleet_key, server_id) for server_id in servers}
         # One account listing names the servers holding a leftover of an
         # earlier run (a fleet of one server, or a failed listing: ask each).
-        leftovers = steps.leftover_keys(set(keys.values())) if len(servers) > 1 else None
+        wanted = {keys[s]: intents[s] for s in servers}
+        # (A renamed fleet asks each server: the listing knows only current keys.)
+        many = len(servers) > 1 and not inputs.previous_keys
+        leftovers = steps.leftover_keys(wanted) if many else None
+        return self._start_and_wait(client, inputs, servers, started_at, keys, intents, leftovers)
+
+    def _start_and_wait(
+        self,
+        client: VpsClient,
+        inputs: FleetInputs,
+        servers: list[int],
+        started_at: float,
+        keys: dict[int, str],
+        intents: dict[int, str],
+        leftovers: set[str] | None,
+    ) -> dict[int, Backup]:
+        steps = BackupSteps(client)
 
         def start(server_id: int) -> Backup:
-            key = keys[server_id]
-            if leftovers is None or key in leftovers:
-                found = steps.settle_leftovers(server_id, key, inputs.description, inputs.timeout)
+            key = keys.get(server_id)
+            intent = intents[server_id]
+            if key is not None and (leftovers is None or key in leftovers):
+                before = [member_key(k, server_id) for k in inputs.previous_keys or ()]
+                found = steps.settle_leftovers(
+                    server_id, key, intent, inputs.description, inputs.timeout, before
+                )
                 if found is not None:
                     return found
-            return steps.create(server_id, inputs.description, key)
+            return steps.create(server_id, inputs.description, key, intent if key else None)
 
         started, problems = each(start, servers)
         if started:
@@ -212,6 +238,7 @@ class FleetProvider(VpsProvider):
         undone, undo_errors = each(undo, list(failed.items()))
         if not failed and not problems:
             return done
+        release(*(b.id for b in started.values()))  # nothing is recorded in state
         lines = [f"server {s}: not started ({first_line(e)})" for s, e in sorted(problems.items())]
         for server_id, (backup, why) in sorted(failed.items()):
             if server_id in undo_errors:
@@ -251,7 +278,7 @@ class FleetProvider(VpsProvider):
         backups: dict[int, Backup] = {}
         if added:
             backups = self._back_up(client, inputs, added)
-        gone, stuck = self._delete_members(client, members, removed, inputs.timeout)
+        gone, stuck = self._delete_members(client, members, removed, inputs.timeout, inputs)
         for server_id in gone:
             progress(
                 f"fleet {inputs.name}: deleted backup {members[server_id]} "
@@ -302,7 +329,9 @@ class FleetProvider(VpsProvider):
         inputs = FleetInputs.parse(props)
         members = _members(props)
         note_in_state(*members.values())
-        _, stuck = self._delete_members(self.client(), members, sorted(members), inputs.timeout)
+        _, stuck = self._delete_members(
+            self.client(), members, sorted(members), inputs.timeout, inputs
+        )
         if stuck:
             raise user_error(
                 f"Fleet {inputs.name}: backup "
@@ -315,13 +344,23 @@ class FleetProvider(VpsProvider):
             )
 
     def _delete_members(
-        self, client: VpsClient, members: dict[int, int], servers: list[int], timeout: float
+        self,
+        client: VpsClient,
+        members: dict[int, int],
+        servers: list[int],
+        timeout: float,
+        inputs: FleetInputs | None = None,
     ) -> tuple[dict[int, None], dict[int, VpsBackupError]]:
         """Delete these servers' backups a few at a time (404 is done, a running one waited for)."""
         steps = BackupSteps(client)
 
         def remove(server_id: int) -> None:
             steps.delete(members[server_id], server_id=server_id, timeout=timeout)
+            fleet_key = inputs.resource_key if inputs is not None else None
+            if inputs is not None and is_owner_key(fleet_key):
+                assert fleet_key is not None
+                intent = intent_of(server_id, inputs.description, inputs.triggers)
+                steps.settle_own(server_id, member_key(fleet_key, server_id), intent, timeout)
 
         return each(remove, servers)
 

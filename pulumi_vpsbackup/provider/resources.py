@@ -19,6 +19,7 @@ from .building import (
     Duration,
     ResourceArgs,
     Triggers,
+    alias_keys_for,
     import_as_adoption,
     resource_key_of,
     resource_props,
@@ -148,7 +149,9 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         props = resource_props("Backup", args, BackupArgs, opts, locals())
         opts = with_account(props, opts)
         props["description"] = wire_safe(props.get("description"))
-        props["resource_key"] = resource_key_of(resource_name, opts)
+        if not (opts and opts.id):  # a `Backup.get` makes no backup, so needs no key
+            props["resource_key"] = resource_key_of("Backup", resource_name, opts)
+            props["previous_keys"] = alias_keys_for("Backup", resource_name, opts)
         opts = import_as_adoption(resource_name, props, opts)
         timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(name for name in BACKUP_OUTPUTS if name not in props))

@@ -49,12 +49,14 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
+from ..client.marker import is_owner_key
 from . import validation as v
 from .backup_steps import (
     MANUAL_BACKUP_LIMIT,
     MAX_OWN_DESCRIPTION,
     BackupSteps,
     check_own_description,
+    intent_of,
     key_of,
     note_in_state,
     too_long,
@@ -171,11 +173,24 @@ class RotationProvider(VpsProvider):
         server_id, key = inputs.server_id, inputs.resource_key
         check_own_description(inputs.description)
         steps = BackupSteps(client)
-        assert key is not None  # parse_keyed
-        found = steps.settle_leftovers(server_id, key, inputs.description, inputs.timeout)
+        # A key from state before 0.3 proves no ownership: no leftover is settled.
+        owner = key if is_owner_key(key) else None
+        intent = intent_of(server_id, inputs.description, inputs.triggers)
+        found = (
+            steps.settle_leftovers(
+                server_id,
+                owner,
+                intent,
+                inputs.description,
+                inputs.timeout,
+                inputs.previous_keys or (),
+            )
+            if owner
+            else None
+        )
         if found is None:
             members = self._make_room(client, inputs, members)
-            backup = steps.create(server_id, inputs.description, key)
+            backup = steps.create(server_id, inputs.description, owner, intent if owner else None)
             progress(
                 f"rotation {inputs.name}: created backup {backup.id} of server {server_id} "
                 f"({backup.status})"
@@ -284,6 +299,11 @@ class RotationProvider(VpsProvider):
                 deleted.append(str(backup_id))
             except VpsBackupError as exc:
                 stuck.append(f"{backup_id} ({first_line(exc)})")
+        if not stuck:
+            intent = intent_of(inputs.server_id, inputs.description, inputs.triggers)
+            BackupSteps(client).settle_own(
+                inputs.server_id, inputs.resource_key, intent, inputs.timeout
+            )
         if stuck:
             raise user_error(
                 f"Rotation {inputs.name}: backups {', '.join(stuck)} of server "

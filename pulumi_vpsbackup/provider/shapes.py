@@ -18,12 +18,13 @@ the hidden ones) and its outputs.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any, ClassVar, TypeVar
 
 from ..client.errors import VpsBackupError
-from ..client.marker import is_resource_key
+from ..client.marker import LEGACY_KEY_HEX, is_owner_key
 from . import validation as v
 from .account import account_identity, account_input
 
@@ -48,10 +49,21 @@ _N = TypeVar("_N", bound="NamedInputs")
 
 
 def resource_key_input(field: str, value: Any) -> str:
-    """The hidden `resource_key` input that a resource derives from project, stack and name."""
-    if not is_resource_key(value):
-        raise v.FieldError(field, f"must be 8 lowercase hex digits, got {value!r}")
+    """The hidden `resource_key` input: the owner key a resource class derives from
+    its stack's identity, type, parent and name (`pulumi_vpsbackup.client.marker`).
+    State written before 0.3 holds an 8-digit key, still read but never acted on."""
+    legacy = isinstance(value, str) and re.fullmatch(f"[0-9a-f]{{{LEGACY_KEY_HEX}}}", value)
+    if not (is_owner_key(value) or legacy):
+        raise v.FieldError(field, "must be 16 lowercase hex digits (set by the resource class)")
     return str(value)
+
+
+def owner_keys(field: str, value: Any) -> list[str]:
+    """The hidden `previous_keys` input: the owner keys of a renamed resource's
+    old names (its `aliases`), set by the resource class."""
+    if not isinstance(value, (list, tuple)) or not all(is_owner_key(k) for k in value):
+        raise v.FieldError(field, "must be a list of owner keys (set by the resource class)")
+    return list(value)
 
 
 def keep_count(field: str, value: Any) -> int:
@@ -200,7 +212,7 @@ _DEFAULT_TIMEOUT = v.DEFAULT_TIMEOUT_SECONDS
 class BackupInputs(Inputs):
     """The inputs of a `Backup`."""
 
-    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "account")
+    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "previous_keys", "account")
 
     server_id: int = field(metadata=_ID)
     description: str | None = field(
@@ -212,6 +224,7 @@ class BackupInputs(Inputs):
     timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
     # Never compared by diff: renaming or moving a resource changes no backup.
     resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
+    previous_keys: list[str] | None = field(default=None, metadata=spec(owner_keys))
     account: dict[str, Any] | None = field(default=None, metadata=_ACCOUNT, repr=False)
 
 
@@ -235,9 +248,10 @@ class NamedInputs(Inputs):
     fleet): the key goes into the marker of each backup it makes, the name into
     its messages. Neither is compared by diff."""
 
-    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "resource_name")
+    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "previous_keys", "resource_name")
 
     resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
+    previous_keys: list[str] | None = field(default=None, metadata=spec(owner_keys))
     resource_name: str | None = field(default=None, metadata=spec(text))
 
     @property
