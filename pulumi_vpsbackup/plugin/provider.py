@@ -10,8 +10,12 @@ host runs. This module only translates:
 - the account: one per plugin process, from the provider's configuration
   (`apiToken`, `apiUrl`, ...) or the environment, never from a resource input,
   so no token is ever an input, an output or in state;
-- `resource_key`: derived from the resource's URN in Check (the dynamic
-  resource class derives it in the program);
+- `resource_key`: the owner key, derived in Check from the provider's stack
+  identity and the resource's URN (the dynamic resource class derives it in
+  the program). The identity is a random value that CheckConfig adds to the
+  provider's inputs the first time and copies from its stored inputs after
+  that (`config_identity`), so the provider resource keeps it in state
+  before any backup is made; DiffConfig never counts it as a change.
 - timeouts: the engine's custom timeout (seconds, 0 when not set) is the
   core's `timeout`, which bounds every wait; the core's input of that name is
   not part of the schema;
@@ -25,11 +29,12 @@ threads, so every method here is synchronous and thread-safe.
 Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 `configure`, `settings`, `check`, `diff`, `create`, `read`, `update`,
 `delete`), `queries.get_backups` / `get_latest_backup`, `Account`,
-`marker.resource_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
+`marker.owner_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +42,7 @@ from typing import Any
 from pulumi.dynamic import Config, ConfigureRequest
 
 from ..client.errors import ConfigurationError
-from ..client.marker import resource_key
+from ..client.marker import owner_key
 from ..client.settings import check_token, normalise_base_url
 from ..provider import queries
 from ..provider.account import Account
@@ -62,6 +67,36 @@ CONFIG_KEYS = {
 }
 #: Provider inputs the engine adds itself; not ours to validate.
 ENGINE_CONFIG_KEYS = frozenset({"version", "pluginDownloadURL"})
+#: The provider input that holds the stack identity (set by CheckConfig, never by users).
+IDENTITY_KEY = "__vpsbackupStackIdentity"
+_IDENTITY_HEX = 32
+
+
+def _is_identity(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) == _IDENTITY_HEX
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def config_identity(olds: Mapping[str, Any]) -> str:
+    """The provider's stack identity: the stored one, else a new random one."""
+    stored = olds.get(IDENTITY_KEY)
+    return str(stored) if _is_identity(stored) else secrets.token_hex(_IDENTITY_HEX // 2)
+
+
+def config_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """DiffConfig: the settings that changed (the identity and the engine's own keys
+    are not settings). Any change updates the provider in place: replacing it
+    would replace every backup it manages."""
+    names = set(olds) | set(news)
+    return sorted(
+        n
+        for n in names
+        if n != IDENTITY_KEY and not n.startswith("__") and olds.get(n) != news.get(n)
+    )
+
 
 #: Inputs each resource accepts, as the schema names them.
 INPUTS = {
@@ -135,6 +170,7 @@ class NativeProvider:
     """One configured account's resources and queries (one per plugin process)."""
 
     def __init__(self) -> None:
+        self._identity: str | None = None
         self._cores: dict[str, VpsProvider] = {
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
@@ -149,6 +185,8 @@ class NativeProvider:
         `vpsbackup:config:apiToken`. Unset keys fall back to `VPS_API_TOKEN`
         and `VPS_API_URL` in the core's settings.
         """
+        identity = args.get(IDENTITY_KEY)
+        self._identity = identity if _is_identity(identity) else None
         raw: dict[str, Any] = {}
         for name, key in CONFIG_KEYS.items():
             value = args.get(name)
@@ -185,10 +223,12 @@ class NativeProvider:
         if failures:
             return Checked(news, failures)
         given = {k: v for k, v in news.items() if k in allowed}
-        if type_ == BACKUP:
-            # The key in the marker of every backup this resource makes: stable
-            # across runs, so a backup an interrupted run left is found again.
-            given["resourceKey"] = resource_key(urn)
+        if type_ == BACKUP and self._identity is not None:
+            # The key in the marker of every backup this resource makes: this
+            # resource of this stack (the provider's identity, kept in state,
+            # and the URN), so a backup an interrupted run left is found again
+            # and no other stack's or resource's is ever taken for it.
+            given["resourceKey"] = owner_key(self._identity, urn)
         result = core.check(snake(olds), snake(given))
         inputs = _public(result.inputs)
         inputs.update({k: v for k, v in given.items() if k in internal})

@@ -35,7 +35,13 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from .._version import __version__
 from ..client.errors import VpsBackupError
 from . import wire
-from .provider import NativeProvider, config_failures
+from .provider import (
+    IDENTITY_KEY,
+    NativeProvider,
+    config_changes,
+    config_failures,
+    config_identity,
+)
 
 #: Threads for the core's blocking calls: each waiting backup holds one.
 MAX_THREADS = 512
@@ -121,8 +127,10 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
     async def CheckConfig(self, request: Any, context: Any) -> Any:
+        olds, _ = wire.from_struct(request.olds)
         news, secrets = wire.from_struct(request.news)
         failures = config_failures(news)
+        news[IDENTITY_KEY] = config_identity(olds)
         # The token is secret in state whether or not the program said so.
         if "apiToken" in news:
             secrets.add("apiToken")
@@ -141,10 +149,20 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
 
-    # Not served: the engine then does the work itself (DiffConfig: it diffs the
-    # provider's inputs) or does without.
     async def DiffConfig(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context, "DiffConfig")
+        olds, _ = wire.from_struct(request.olds)
+        news, _ = wire.from_struct(request.news)
+        changed = config_changes(olds, news)
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME
+            if changed
+            else provider_pb2.DiffResponse.DIFF_NONE,
+            replaces=[],
+            diffs=changed,
+            deleteBeforeReplace=False,
+        )
+
+    # Not served: the engine then does without.
 
     async def Handshake(self, request: Any, context: Any) -> Any:
         return await self._unimplemented(context, "Handshake")
