@@ -21,6 +21,7 @@ from pulumi import automation as auto
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import (
+    IDENTITY_NAME,
     PRE_DEPLOY,
     QUICKSTART,
     REPO,
@@ -33,6 +34,7 @@ from tests.programs.scenarios import (
     backups,
     last_restore,
     restore_requests,
+    with_identity,
     world,
 )
 
@@ -83,7 +85,10 @@ def counts(summary: Mapping[Any, int] | None) -> dict[str, int]:
 
 
 def expect(scenario: Scenario, stack_op: str, ops: Mapping[str, str] | str) -> dict[str, str]:
-    per_name = {n: ops for n in scenario.resources} if isinstance(ops, str) else dict(ops)
+    names = [n for n in scenario.resources if n != IDENTITY_NAME]
+    per_name = with_identity(
+        scenario, stack_op, {n: ops for n in names} if isinstance(ops, str) else dict(ops)
+    )
     out = {STACK: stack_op, **per_name}
     return {k: v for k, v in out.items() if v != "same"}
 
@@ -241,7 +246,7 @@ def test_the_root_project_deploys_the_quickstart_as_the_readme_says(
     project.config("vpsbackup:apiToken", TOKEN, secret=True)
     start = world(fake.app)
     preview = project.preview()
-    assert "+ 2 to create" in preview.out, preview.out
+    assert "+ 3 to create" in preview.out, preview.out
     assert world(fake.app) == start
     project.up()
     outputs = project.outputs()

@@ -22,6 +22,9 @@ EXAMPLES = REPO / "examples"
 TOKEN = "vps_test_token_examples"
 
 BACKUP = "pulumi-python:dynamic/vpsbackup:Backup"
+#: What the first backup-making resource of a stack registers (see provider/identity.py).
+IDENTITY = "pulumi-python:dynamic/vpsbackup:StackIdentity"
+IDENTITY_NAME = "vpsbackup-stack-identity"
 RESTORE = "pulumi-python:dynamic/vpsbackup:Restore"
 RELEASE = "example:app:Release"
 STACK = "pulumi:pulumi:Stack"
@@ -53,14 +56,14 @@ QUICKSTART = Scenario(
     example="quickstart",
     first={"description": "quickstart test, first"},
     change={"description": "quickstart test, second"},
-    resources={"quickstart": BACKUP},
+    resources={"quickstart": BACKUP, IDENTITY_NAME: IDENTITY},
     change_ops={"quickstart": "replace"},
 )
 PRE_DEPLOY = Scenario(
     example="pre-deploy",
     first={"appVersion": "1.0.0"},
     change={"appVersion": "1.1.0"},
-    resources={"pre-deploy": BACKUP, "app": RELEASE},
+    resources={"pre-deploy": BACKUP, "app": RELEASE, IDENTITY_NAME: IDENTITY},
     change_ops={"pre-deploy": "replace", "app": "update"},
 )
 RESTORE_SCENARIO = Scenario(
@@ -71,6 +74,16 @@ RESTORE_SCENARIO = Scenario(
     change_ops={"restore": "replace"},
 )
 SCENARIOS = [QUICKSTART, PRE_DEPLOY, RESTORE_SCENARIO]
+
+
+def with_identity(scenario: Scenario, stack_op: str, per_name: Mapping[str, Any]) -> dict:
+    """`per_name` with the stack identity's op added, when the example has one: it
+    is made and removed with the stack, and no change of the example touches it."""
+    out = dict(per_name)
+    if IDENTITY_NAME in scenario.resources:
+        op = stack_op if stack_op in ("create", "delete") else "same"
+        out[IDENTITY_NAME] = [op] if isinstance(next(iter(per_name.values()), ""), list) else op
+    return out
 
 
 def project_settings(example: str) -> dict[str, Any]:

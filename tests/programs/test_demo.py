@@ -59,9 +59,9 @@ def test_demo_without_the_cli_deploys_and_cleans_up(demo_env: dict[str, str]) ->
     assert "WITHOUT THE PULUMI CLI" in out
 
     # The quickstart ran: a plan, the backup created and listed, then destroyed.
-    assert "Resources: + 2 to create" in out
-    assert "Resources: + 2 created" in out
-    assert "Resources: - 2 deleted" in out
+    assert "Resources: + 3 to create" in out  # the stack, its identity and the backup
+    assert "Resources: + 3 created" in out
+    assert "Resources: - 3 deleted" in out
     created = re.search(r"backupId: (\d+)", out)
     assert created is not None, out
     backup_id = created.group(1)

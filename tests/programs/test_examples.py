@@ -20,6 +20,7 @@ from tests.support.engine import Engine, EngineError, Result
 
 from .scenarios import (
     BACKUP,
+    IDENTITY_NAME,
     PRE_DEPLOY,
     QUICKSTART,
     RELEASE,
@@ -32,6 +33,7 @@ from .scenarios import (
     last_restore,
     namespaced,
     restore_requests,
+    with_identity,
     world,
 )
 
@@ -55,7 +57,10 @@ def ops(result: Result) -> dict[str, list[str]]:
 
 def expected(scenario: Scenario, stack_op: str, op: str | dict[str, list[str]]) -> dict:
     """The same op for every resource of the example (or per name), the stack's op."""
-    per_name = op if isinstance(op, dict) else {n: [op] for n in scenario.resources}
+    names = [n for n in scenario.resources if n != IDENTITY_NAME]
+    per_name = with_identity(
+        scenario, stack_op, op if isinstance(op, dict) else {n: [op] for n in names}
+    )
     return {stack_name(scenario): [stack_op], **{n: v for n, v in per_name.items() if v}}
 
 
@@ -96,7 +101,7 @@ def test_quickstart_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
 
     plan = eng.preview()
     assert ops(plan) == expected(scn, "create", "create")
-    assert plan.summary == ["+ 2 to create"]
+    assert plan.summary == ["+ 3 to create"]
     check_urns(plan, eng, scn)
     assert world(fake.app) == start, "a preview must not touch the API"
 
@@ -125,7 +130,7 @@ def test_quickstart_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
     plan = eng.preview()
     assert ops(plan) == expected(scn, "same", "replace")
     assert [s.detail for s in plan.steps if s.name == "quickstart"] == ["create-before-delete"]
-    assert plan.summary == ["+- 1 to replace", "1 unchanged"]
+    assert plan.summary == ["+- 1 to replace", "2 unchanged"]
     assert set(backups(fake.app)) == set(start["backups"]) | {first_id}
 
     up = eng.up()
@@ -205,7 +210,7 @@ def test_pre_deploy_life_cycle(engine_for: EngineFor, fake: FakeServer) -> None:
     change_config(eng, scn)
     plan = eng.preview()
     assert ops(plan) == expected(scn, "same", {"pre-deploy": ["replace"], "app": ["update"]})
-    assert plan.summary == ["~ 1 to update", "+- 1 to replace", "1 unchanged"]
+    assert plan.summary == ["~ 1 to update", "+- 1 to replace", "2 unchanged"]
     assert set(backups(fake.app)) == set(start["backups"]) | {first_id}
 
     up = eng.up()

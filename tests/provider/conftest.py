@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from pulumi_vpsbackup.client.marker import resource_key
 from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from tests.support.host import ProviderHost, serialize_provider, urn
+from tests.support.keys import key_for
 
 TOKEN = "vps_provider_tests_5f1c2d9e8a7b"
 BACKUP_TYPE = "pulumi-python:dynamic/vpsbackup:Backup"
@@ -103,7 +103,7 @@ class NamedEngine(Engine):
 
     def inputs(self, name: str, **inputs: Any) -> dict[str, Any]:
         return {
-            "resource_key": resource_key("test", "dev", "", "", name),
+            "resource_key": key_for(name, self.type.rsplit(":", 1)[-1]),
             "resource_name": name,
             **inputs,
         }

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from pulumi_vpsbackup.client.marker import parse_marker, resource_key, strip_marker
+from pulumi_vpsbackup.client.marker import parse_marker, strip_marker
 from pulumi_vpsbackup.provider import FleetProvider
 from pulumi_vpsbackup.provider.fleet import member_key
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
+from tests.support.keys import key_for
 
 from .conftest import NamedEngine, api_requests, fake_backups, host_config
 
@@ -41,7 +42,7 @@ def fresh_fleets(served) -> Iterator[NamedEngine]:
 
 def own(fake, name: str) -> dict[int, list[int]]:
     """The fake's backups carrying one of this fleet's member keys, by server."""
-    key = resource_key("test", "dev", "", "", name)
+    key = key_for(name, "BackupFleet")
     found: dict[int, list[int]] = {}
     for backup_id, backup in fake_backups(fake).items():
         server = backup["server"]["id"]
@@ -129,7 +130,11 @@ def test_adding_and_removing_servers_changes_only_their_backups(fleets: NamedEng
     fake.clear_requests()
     outcome = fleets.change(res, server_ids=[DB])
     assert outcome.changes and outcome.replaces == []
-    assert api_requests(fake) == [("DELETE", f"/api/v1/backups/{web_backup}/")]
+    # The member's backup, then one listing for what its own earlier runs left.
+    assert api_requests(fake) == [
+        ("DELETE", f"/api/v1/backups/{web_backup}/"),
+        ("GET", "/api/v1/backups/"),
+    ]
     assert ids(res.outputs) == {DB: db_backup}
     assert own(fake, "f") == {DB: [db_backup]}
     assert shown(host, f"will delete backup {web_backup} (server 12345)")

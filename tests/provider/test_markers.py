@@ -20,13 +20,22 @@ from typing import Any
 
 import pytest
 
-from pulumi_vpsbackup.client.marker import parse_marker, resource_key, strip_marker
+from pulumi_vpsbackup.client.marker import intent_digest, parse_marker, strip_marker
 from pulumi_vpsbackup.fake import FakeServer, FakeVps
 from tests.support.host import ProviderError, ProviderHost
+from tests.support.keys import key_for
 
 from .conftest import BACKUP_PROVIDER, BACKUP_TYPE, Engine, fake_backups, host_config
 
-KEY = resource_key("test", "dev", "", "", "b")
+KEY = key_for("b")
+
+
+def marked(description: str, key: str = KEY, server_id: int = 12345, triggers: Any = None) -> str:
+    """A description as a create of `key` for these inputs would have sent it."""
+    intent = intent_digest(server_id, description, triggers)
+    return f"{description} [pvb:{key}.{intent}.0badcafe]"
+
+
 ENV = {"VPS_API_TOKEN": "", "VPS_API_URL": ""}
 
 
@@ -158,18 +167,18 @@ def test_a_wait_timeout_leftover_is_picked_up_not_piled_up(backups: Engine, fake
 
 
 def test_a_failed_leftover_is_deleted_and_a_new_backup_made(backups: Engine, fake):
-    left = fake.seed_backup(
-        server_id=12345, status="failed", description=f"d [pvb:{KEY}.0badcafe]"
-    )["id"]
+    left = fake.seed_backup(server_id=12345, status="failed", description=marked("d"))["id"]
     res = backups.create("b", server_id=12345, description="d", resource_key=KEY)
     assert int(res.id) != left
     assert left not in fake_backups(fake)
 
 
-def test_a_leftover_with_an_old_description_is_deleted(backups: Engine, fake):
-    left = fake.seed_backup(server_id=12345, description=f"old [pvb:{KEY}.0badcafe]")["id"]
+def test_a_leftover_made_for_an_old_description_is_left_alone(backups: Engine, fake):
+    # Made by this resource, but for other inputs: not proven to be what this
+    # create is for, so neither used nor deleted (the warning names it).
+    left = fake.seed_backup(server_id=12345, description=marked("old"))["id"]
     res = backups.create("b", server_id=12345, description="new", resource_key=KEY)
-    assert int(res.id) != left and left not in fake_backups(fake)
+    assert int(res.id) != left and left in fake_backups(fake)
 
 
 def test_a_forced_replacement_never_takes_over_the_backup_it_replaces(backups: Engine, fake, host):
@@ -256,7 +265,9 @@ def test_two_stacks_and_a_person_each_keep_exactly_their_own_backups(served: Fak
         def stack(name: str, host: ProviderHost) -> None:
             engine = Engine(host, BACKUP_TYPE, BACKUP_PROVIDER)
             for i in range(3):
-                key = resource_key("proj", name, "", "", f"b{i}")
+                # The same project, stack and resource names in both: two
+                # backends, told apart only by the identity each stack holds.
+                key = key_for(f"b{i}", identity=name.encode().hex().ljust(32, "0")[:32])
                 for _ in range(4):  # a failed `up` is run again
                     try:
                         res = engine.create(
@@ -294,3 +305,68 @@ def test_two_stacks_and_a_person_each_keep_exactly_their_own_backups(served: Fak
     assert len(set(held.values())) == 6, "two resources hold one backup"
     assert not set(person) & set(held.values()), "a person's backup was adopted"
     assert set(on_api) - before == set(held.values()) | set(person), "orphan or duplicate"
+
+
+# ---- an identity that is this resource's, of this stack, for these inputs ------------------
+
+
+def test_another_backends_stack_of_the_same_name_is_never_touched(backups: Engine, fake):
+    # Same project, stack and resource name, another backend: another identity.
+    theirs_key = key_for("b", identity="ab" * 16)
+    theirs = fake.seed_backup(server_id=12345, description=marked("d", theirs_key))["id"]
+    failed = fake.seed_backup(
+        server_id=12345, status="failed", description=marked("d", theirs_key)
+    )["id"]
+    res = backups.create("b", server_id=12345, description="d", resource_key=KEY)
+    assert int(res.id) not in (theirs, failed)
+    backups.delete(res)
+    assert {theirs, failed} <= set(fake_backups(fake)), "another stack's backup was touched"
+
+
+def test_a_rotation_of_the_same_name_is_not_this_backups_owner(backups: Engine, fake):
+    rotation = key_for("b", kind="BackupRotation")
+    assert rotation != KEY
+    member = fake.seed_backup(server_id=12345, description=marked("d", rotation))["id"]
+    res = backups.create("b", server_id=12345, description="d", resource_key=KEY)
+    assert int(res.id) != member
+    backups.delete(res)
+    assert member in fake_backups(fake)
+
+
+def test_a_leftover_of_other_triggers_is_not_given_to_a_new_release(backups: Engine, fake):
+    old = fake.seed_backup(server_id=12345, description=marked("d", triggers=["v1"]))["id"]
+    res = backups.create("b", server_id=12345, description="d", triggers=["v2"], resource_key=KEY)
+    assert int(res.id) != old
+    assert old in fake_backups(fake), "made for other inputs: left alone and named"
+    same = fake.seed_backup(server_id=12345, description=marked("d", triggers=["v3"]))["id"]
+    again = backups.create(
+        "b2", server_id=12345, description="d", triggers=["v3"], resource_key=KEY
+    )
+    assert int(again.id) == same, "a leftover made for the same triggers is used"
+
+
+def test_destroy_deletes_what_its_own_earlier_runs_left_for_the_same_inputs(backups: Engine, fake):
+    res = backups.create("b", server_id=12345, description="d", resource_key=KEY)
+    # A late POST of an earlier run, landed after it had settled: same owner,
+    # same inputs, another attempt.
+    late = fake.seed_backup(server_id=12345, description=marked("d"))["id"]
+    other_inputs = fake.seed_backup(server_id=12345, description=marked("e"))["id"]
+    stranger = fake.seed_backup(server_id=12345, description="d")["id"]
+    backups.delete(res)
+    on_api = fake_backups(fake)
+    assert int(res.id) not in on_api and late not in on_api
+    assert other_inputs in on_api and stranger in on_api
+
+
+def test_a_key_from_before_the_stack_identity_proves_nothing(backups: Engine, fake):
+    legacy = "3f9a2c1e"  # state written by 0.2: a hash of project, stack and name
+    left = fake.seed_backup(server_id=12345, description=f"d [pvb:{legacy}.0badcafe]")["id"]
+    failed = fake.seed_backup(
+        server_id=12345, status="failed", description=f"d [pvb:{legacy}.0badcafe]"
+    )["id"]
+    res = backups.create("b", server_id=12345, description="d", resource_key=legacy)
+    assert int(res.id) not in (left, failed)
+    marker = parse_marker(fake_backups(fake)[int(res.id)]["description"])
+    assert marker is not None and marker.key is None, "no key that proves nothing"
+    backups.delete(res)
+    assert {left, failed} <= set(fake_backups(fake))

@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 import pulumi_vpsbackup as vps
+from pulumi_vpsbackup.client.marker import owner_key
 
 
 @pytest.mark.parametrize("kind", [vps.Backup, vps.Restore])
@@ -26,12 +27,17 @@ def test_anything_else_in_the_args_position_is_named():
         vps.Restore("x", vps.BackupArgs(server_id=1))  # type: ignore[arg-type]
 
 
+IDENTITY = "ab" * 16
+
+
 class _Reads(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.seen: list[tuple[str, str | None, dict]] = []
 
     def new_resource(self, args):
         self.seen.append((args.name, args.resource_id, dict(args.inputs)))
+        if args.typ.endswith(":StackIdentity"):
+            return IDENTITY, {"identity": IDENTITY}
         return args.resource_id or f"{args.name}-id", {**args.inputs, "server_status": "active"}
 
     def call(self, args):
@@ -80,11 +86,14 @@ def test_a_fleet_sends_its_inputs_and_hidden_key(reads):
     fleet = vps.BackupFleet("nightly", server_ids=[12346, 12345], description="d")
 
     def check(_):
-        ((name, _rid, inputs),) = reads.seen
-        assert name == "nightly"
+        registered = {name: inputs for name, _rid, inputs in reads.seen}
+        assert set(registered) == {"nightly", "vpsbackup-stack-identity"}
+        inputs = registered["nightly"]
         assert inputs["server_ids"] == [12346, 12345]
         assert inputs["description"] == "d"
         assert inputs["resource_name"] == "nightly"
-        assert len(inputs["resource_key"]) == 8
+        # The stack's identity, the type and the name: no other resource's key.
+        assert inputs["resource_key"] == owner_key(IDENTITY, "BackupFleet", "", "", "nightly")
+        assert inputs.get("previous_keys") is None
 
     return fleet.urn.apply(check)

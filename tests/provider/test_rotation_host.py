@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from pulumi_vpsbackup.client.marker import parse_marker, resource_key, strip_marker
+from pulumi_vpsbackup.client.marker import parse_marker, strip_marker
 from pulumi_vpsbackup.provider import RotationProvider
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
+from tests.support.keys import key_for
 
 from .conftest import NamedEngine, Resource, api_requests, fake_backups
 
@@ -27,7 +28,7 @@ def rotations(host: ProviderHost) -> NamedEngine:
 
 def own(fake, name: str, server_id: int = SERVER) -> list[int]:
     """The fake's backups carrying this rotation's key, newest first."""
-    key = resource_key("test", "dev", "", "", name)
+    key = key_for(name, "BackupRotation")
     found = []
     for backup_id, backup in fake_backups(fake, server_id).items():
         marker = parse_marker(backup["description"])

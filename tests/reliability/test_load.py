@@ -55,7 +55,7 @@ def test_64_backups_up_and_destroy(tmp_path: Path, leak_check: Any, reliability_
         started = time.perf_counter()
         result = engine.up()
         up_seconds = time.perf_counter() - started
-        assert result.counts == {"create": RESOURCES + 1}  # + the stack
+        assert result.counts == {"create": RESOURCES + 2}  # + the stack and its identity
         assert result.outputs["count"] == RESOURCES
 
         created = manual_ids(app) - before
@@ -74,7 +74,7 @@ def test_64_backups_up_and_destroy(tmp_path: Path, leak_check: Any, reliability_
         started = time.perf_counter()
         gone = engine.destroy()
         destroy_seconds = time.perf_counter() - started
-        assert gone.counts == {"delete": RESOURCES + 1}
+        assert gone.counts == {"delete": RESOURCES + 2}
         assert manual_ids(app) == before
         assert engine.resources() == []
         leak_check(engine.state_path, result.host_output, gone.host_output, where="load run")
