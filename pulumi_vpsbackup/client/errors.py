@@ -254,7 +254,17 @@ class RedirectError(ApiError):
 
 
 class UnexpectedResponseError(ApiError):
-    """A success status whose body does not have the documented shape."""
+    """A success status whose body does not have the documented shape.
+
+    ``outcome_unknown`` is True when it answered a request that may have
+    taken effect all the same (a create or a restore behind a gateway that
+    answered with its own page): the text says so.
+    """
+
+    def _hint(self) -> str:
+        if self.outcome_unknown:
+            return "The answer cannot be read, so whether the request took effect is unknown."
+        return self.hint
 
 
 class TransportError(VpsBackupError):

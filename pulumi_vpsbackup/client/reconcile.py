@@ -189,7 +189,9 @@ def accept_lost_restore(
     )
     return RestoreResult(
         status="accepted",
-        message="the response was lost; the server's state shows the restore started",
+        message=(
+            "the answer was lost or could not be read; the server's state shows the restore started"
+        ),
         server_id=server_id,
         server_status=server.status,
         backup_id=backup_id,

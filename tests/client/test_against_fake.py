@@ -20,6 +20,7 @@ from pulumi_vpsbackup.client import (
     RateLimitedError,
     RestoreFailedError,
     Secret,
+    UnexpectedResponseError,
     VpsClient,
     WaitTimeoutError,
 )
@@ -200,6 +201,104 @@ def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., E
     backup = e.client.create_backup(SERVER, "second try")
     assert set(e.manual_backups()) - before == {backup.id}
     assert len(e.calls("POST", "/backups/")) == 2
+
+
+# -- 2xx answers the client cannot read (issue 19) ------------------------------------
+
+KEY = "3f9a2c1e"
+GATEWAY_PAGE = "<html><head><title>502</title></head><body>Bad Gateway</body></html>"
+UNREADABLE = {
+    "html": {"status": 200, "raw_body": GATEWAY_PAGE},
+    "empty": {"status": 201, "raw_body": ""},
+    "cut-json": {
+        "status": 201,
+        "raw_body": '{"id": 7, "server": {"id": 123',
+        "headers": {"Content-Type": "application/json"},
+    },
+    "not-an-object": {"status": 201, "body": ["created"]},
+    "no-id": {"status": 201, "body": {"status": "in_progress"}},
+}
+
+
+@pytest.mark.parametrize("answer", sorted(UNREADABLE))
+def test_an_unreadable_create_answer_is_adopted_by_its_marker(
+    env: Callable[..., Env], answer: str
+) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", phase="after", count=1, **UNREADABLE[answer]
+    )
+    backup = e.client.create_backup(SERVER, "unreadable", resource_key=KEY)
+    assert set(e.manual_backups()) - before == {backup.id}  # exactly one, and it is ours
+    assert strip_marker(backup.description) == "unreadable"
+    marker = parse_marker(backup.description)
+    assert marker is not None and marker.key == KEY
+    assert len(e.calls("POST", "/backups/")) == 1
+
+
+def test_an_unreadable_create_answer_that_made_nothing_is_sent_again(
+    env: Callable[..., Env],
+) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", phase="before", count=1, **UNREADABLE["html"]
+    )
+    backup = e.client.create_backup(SERVER, "second try", resource_key=KEY)
+    assert set(e.manual_backups()) - before == {backup.id}
+    assert len(e.calls("POST", "/backups/")) == 2
+
+
+def test_unreadable_create_answers_that_made_nothing_end_in_a_clear_error(
+    env: Callable[..., Env],
+) -> None:
+    e = env(max_attempts=2)
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", phase="before", **UNREADABLE["html"])
+    with pytest.raises(UnexpectedResponseError) as info:
+        e.client.create_backup(SERVER, "never made", resource_key=KEY)
+    assert set(e.manual_backups()) == before
+    assert info.value.outcome_unknown
+    text = str(info.value)
+    assert "POST /backups/" in text and "not JSON" in text and "Bad Gateway" in text
+    assert len(e.calls("POST", "/backups/")) == 2
+
+
+@pytest.mark.parametrize("answer", ["html", "empty", "cut-json", "not-an-object"])
+def test_an_unreadable_restore_answer_is_accepted_from_the_server(
+    env: Callable[..., Env], answer: str
+) -> None:
+    e = env()
+    e.app.add_fault(
+        method="POST",
+        path="/api/v1/servers/*/restore/",
+        phase="after",
+        count=1,
+        **UNREADABLE[answer],
+    )
+    result = e.client.restore_server(SERVER, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert len(e.calls("POST", "/restore/")) == 1
+
+
+def test_an_unreadable_restore_answer_that_started_nothing_is_a_clear_error(
+    env: Callable[..., Env],
+) -> None:
+    e = env()
+    e.app.add_fault(
+        method="POST",
+        path="/api/v1/servers/*/restore/",
+        phase="before",
+        count=1,
+        **UNREADABLE["html"],
+    )
+    with pytest.raises(UnexpectedResponseError) as info:
+        e.client.restore_server(SERVER, 501)
+    assert info.value.outcome_unknown
+    assert "took effect is unknown" in str(info.value)
+    assert e.client.get_server(SERVER).status == "active"
+    assert len(e.calls("POST", "/restore/")) == 1  # a restore is never sent twice
 
 
 def test_rate_limit_with_retry_after_is_waited_out(env: Callable[..., Env]) -> None:

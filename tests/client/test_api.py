@@ -426,6 +426,53 @@ def test_create_with_several_backups_carrying_its_markers_names_them(
     assert isinstance(info.value.__cause__, ServerError)
 
 
+#: 2xx answers a client cannot read (issue 19): a gateway's page, an empty body,
+#: cut JSON, JSON that is no object, an object without an id.
+UNREADABLE = {
+    "html": httpx.Response(200, text="<html><h1>Bad Gateway</h1></html>"),
+    "empty": httpx.Response(201),
+    "cut-json": httpx.Response(201, text='{"id": 6, "server": {"id": 12'),
+    "not-an-object": json_response(201, [6]),
+    "no-id": json_response(201, {"status": "in_progress"}),
+}
+
+
+@pytest.mark.parametrize("answer", sorted(UNREADABLE))
+def test_an_unreadable_create_answer_is_reconciled_by_its_marker(
+    make_client: MakeClient, answer: str
+) -> None:
+    ref: list[Harness] = []
+    h = make_client(UNREADABLE[answer], listing_with_posted(ref, backup_json(1)))
+    ref.append(h)
+    backup = h.client.create_backup(12345, "pre-deploy")
+    assert backup.id == 6 and strip_marker(backup.description) == "pre-deploy"
+    assert h.script.calls == [
+        "POST /backups/",
+        "GET /backups/?server_id=12345&backup_type=manual",
+    ]
+
+
+@pytest.mark.parametrize("answer", sorted(set(UNREADABLE) - {"no-id"}))  # a restore has no id
+def test_an_unreadable_restore_answer_is_checked_on_the_server(
+    make_client: MakeClient, answer: str
+) -> None:
+    h = make_client(UNREADABLE[answer], json_response(200, server_json(7, status="restoring")))
+    result = h.client.restore_server(7, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert h.script.calls == ["POST /servers/7/restore/", "GET /servers/7/"]
+
+
+def test_an_unreadable_restore_answer_the_server_does_not_confirm_says_so(
+    make_client: MakeClient,
+) -> None:
+    h = make_client(UNREADABLE["html"], json_response(200, server_json(7, status="active")))
+    with pytest.raises(UnexpectedResponseError) as info:
+        h.client.restore_server(7, 501)
+    assert info.value.outcome_unknown
+    assert "not JSON" in str(info.value) and "took effect is unknown" in str(info.value)
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 1
+
+
 def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> None:
     steps: list[Any] = []
     for _ in range(2):
