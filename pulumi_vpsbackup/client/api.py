@@ -46,8 +46,9 @@ class VpsClient:
     never reached the API. A POST whose outcome is unknown is resolved by the
     method that sent it: :meth:`create_backup` sends the description with a
     random marker (:mod:`~pulumi_vpsbackup.client.marker`), lists the server's
-    manual backups after the failure, adopts only the backup carrying its
-    marker, re-posts when none does and raises
+    manual backups after the failure (a 2xx it cannot read counts as one),
+    adopts only the backup carrying its marker, lists once more after a short
+    wait when none does (a POST can land late), re-posts only then, and raises
     :class:`CreateReconciliationError` when that cannot be established;
     :meth:`restore_server` reads the server and accepts the restore only if the
     server shows it started, never re-posting a restore.

@@ -312,9 +312,16 @@ class CreateReconciliationError(VpsBackupError):
 
     ``candidates`` are backups that carry this create's markers (several: the
     API took more than one attempt); empty when the listing that should have
-    told failed too. ``marker`` is the marker the last request sent (see
-    :mod:`.marker`), ``resource_key`` the stable part of it, if any.
+    told failed too, or when ``unresolved``: every listing worked and none
+    showed a backup with one of this create's markers, but the retry budget
+    ran out and a request answered ambiguously may still take effect later (a
+    gateway can answer 504 before the API acts). ``marker`` is the marker the
+    last request sent (see :mod:`.marker`), ``markers`` every marker sent,
+    ``resource_key`` the stable part of them, if any.
     """
+
+    #: The request may have taken effect (or still may): always true here.
+    outcome_unknown = True
 
     def __init__(
         self,
@@ -324,15 +331,35 @@ class CreateReconciliationError(VpsBackupError):
         *,
         marker: str | None = None,
         resource_key: str | None = None,
+        markers: Sequence[str] = (),
+        unresolved: bool = False,
     ) -> None:
         self.server_id = server_id
         self.candidates = list(candidates)
         self.reason = reason
         self.marker = marker
         self.resource_key = resource_key
+        self.markers = list(markers) or ([marker] if marker else [])
+        self.unresolved = unresolved
         super().__init__(self._describe())
 
     def _describe(self) -> str:
+        extra = f" ({self.reason})" if self.reason else ""
+        if self.unresolved and not self.candidates:
+            shown = ", ".join(self.markers) or "none"
+            if self.resource_key:
+                after = (
+                    f"the next run finds such a backup by its marker [pvb:{self.resource_key}] "
+                    "and settles it instead of making another"
+                )
+            else:
+                after = "look for a backup whose description ends in one of them before retrying"
+            return (
+                f"Creating a backup of server {self.server_id} failed without a clear answer "
+                f"and the outcome is unknown{extra}: no backup carries one of this create's "
+                f"markers ({shown}) yet, but the API may still act on a request it has not "
+                f"answered; {after}."
+            )
         if self.candidates:
             ids = ", ".join(str(i) for i in self.candidates)
             what = (
@@ -346,7 +373,6 @@ class CreateReconciliationError(VpsBackupError):
             )
         else:
             what = "the result could not be checked; look in the VPS.org panel before retrying"
-        extra = f" ({self.reason})" if self.reason else ""
         return (
             f"Creating a backup of server {self.server_id} failed without a clear answer and "
             f"{what}{extra}."

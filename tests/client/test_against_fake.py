@@ -16,6 +16,7 @@ from pulumi_vpsbackup.client import (
     BackupFailedError,
     ClientSettings,
     ConflictError,
+    CreateReconciliationError,
     PollPolicy,
     RateLimitedError,
     RestoreFailedError,
@@ -256,12 +257,15 @@ def test_unreadable_create_answers_that_made_nothing_end_in_a_clear_error(
     e = env(max_attempts=2)
     before = set(e.manual_backups())
     e.app.add_fault(method="POST", path="/api/v1/backups/", phase="before", **UNREADABLE["html"])
-    with pytest.raises(UnexpectedResponseError) as info:
+    with pytest.raises(CreateReconciliationError) as info:
         e.client.create_backup(SERVER, "never made", resource_key=KEY)
     assert set(e.manual_backups()) == before
-    assert info.value.outcome_unknown
+    assert info.value.outcome_unknown and info.value.unresolved
+    assert isinstance(info.value.__cause__, UnexpectedResponseError)
+    assert "not JSON" in str(info.value.__cause__)
     text = str(info.value)
-    assert "POST /backups/" in text and "not JSON" in text and "Bad Gateway" in text
+    assert "the outcome is unknown" in text and "200 OK" in text
+    assert f"finds such a backup by its marker [pvb:{KEY}]" in text
     assert len(e.calls("POST", "/backups/")) == 2
 
 
@@ -299,6 +303,54 @@ def test_an_unreadable_restore_answer_that_started_nothing_is_a_clear_error(
     assert "took effect is unknown" in str(info.value)
     assert e.client.get_server(SERVER).status == "active"
     assert len(e.calls("POST", "/restore/")) == 1  # a restore is never sent twice
+
+
+# -- a POST that lands after the reconciliation listing (issue 19) ------------------------
+
+
+def test_a_create_landing_after_the_first_listing_is_adopted_by_the_second(
+    env: Callable[..., Env],
+) -> None:
+    # The gateway answers 504 at once; the API creates the backup 1 s later,
+    # after the first listing. The second listing, a short wait later, finds it.
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", action="defer", status=504, delay=1, count=1
+    )
+    backup = e.client.create_backup(SERVER, "late", resource_key=KEY)
+    e.app.advance(3600)  # anything still on its way has landed by now
+    assert set(e.manual_backups()) - before == {backup.id}
+    assert strip_marker(backup.description) == "late"
+    assert len(e.calls("POST", "/backups/")) == 1
+    assert [c["status"] for c in e.calls("GET", "/backups/")] == [200, 200]
+
+
+def test_a_create_landing_after_every_listing_is_an_unknown_outcome_named_by_marker(
+    env: Callable[..., Env],
+) -> None:
+    # Every POST is answered 504 and lands ten minutes later: the client cannot
+    # know within its budget. It must say so, bounded, and name the markers the
+    # late backups will carry, which hold the resource key the next run looks for.
+    e = env(max_attempts=2)
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", action="defer", status=504, delay=600)
+    with pytest.raises(CreateReconciliationError) as info:
+        e.client.create_backup(SERVER, "very late", resource_key=KEY)
+    err = info.value
+    assert err.unresolved and err.outcome_unknown and err.candidates == []
+    text = str(err)
+    assert "the outcome is unknown" in text and "504 Gateway Timeout" in text
+    assert f"the next run finds such a backup by its marker [pvb:{KEY}]" in text
+    assert len(e.calls("POST", "/backups/")) == 2
+    assert sum(e.time.sleeps) <= e.client.settings.max_retry_seconds
+    assert set(e.manual_backups()) == before  # nothing yet
+    e.app.advance(600)
+    landed = [b for b in e.app.state()["backups"] if b["id"] in set(e.manual_backups()) - before]
+    assert len(landed) == 2
+    markers = [parse_marker(b["description"]) for b in landed]
+    assert {str(m) for m in markers} == set(err.markers)
+    assert all(m is not None and m.key == KEY for m in markers)
 
 
 def test_rate_limit_with_retry_after_is_waited_out(env: Callable[..., Env]) -> None:

@@ -20,6 +20,7 @@ from pulumi_vpsbackup.client import (
     UnexpectedResponseError,
 )
 from pulumi_vpsbackup.client.marker import MARKER_RESERVED, Marker, parse_marker, strip_marker
+from pulumi_vpsbackup.client.reconcile import LATE_POST_RECHECK
 
 from .conftest import BASE, Harness, backup_json, json_response, page, server_json
 
@@ -324,7 +325,7 @@ def test_create_without_description_sends_only_the_marker(make_client: MakeClien
 
 def test_every_attempt_gets_its_own_marker(make_client: MakeClient) -> None:
     h = make_client(
-        httpx.ReadTimeout, page(), json_response(201, backup_json(2, status="in_progress"))
+        httpx.ReadTimeout, page(), page(), json_response(201, backup_json(2, status="in_progress"))
     )
     h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
     first, second = posted_marker(h, 0), posted_marker(h, 1)
@@ -372,21 +373,23 @@ def test_a_lost_answer_never_adopts_a_same_description_backup_without_its_marker
     # stack's, with its own marker) and backup 8 too (a person's, no marker).
     # Neither carries this request's marker: the request did not take effect,
     # so it is sent again; 7 and 8 are never adopted.
+    others = page(
+        backup_json(7, status="in_progress", description="nightly [pvb:0badcafe.12345678]"),
+        backup_json(8, status="in_progress", description="nightly"),
+    )
     h = make_client(
-        json_response(502),
-        page(
-            backup_json(7, status="in_progress", description="nightly [pvb:0badcafe.12345678]"),
-            backup_json(8, status="in_progress", description="nightly"),
-        ),
-        json_response(201, backup_json(9, status="in_progress")),
+        json_response(502), others, others, json_response(201, backup_json(9, status="in_progress"))
     )
     assert h.client.create_backup(12345, "nightly").id == 9
     assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
 
 
 def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> None:
+    # Two listings a short wait apart show no backup with the marker: only then
+    # is the request taken as not having taken effect, and sent again at once.
     h = make_client(
         httpx.ReadTimeout,
+        page(backup_json(1)),
         page(backup_json(1)),
         json_response(201, backup_json(2, status="in_progress")),
     )
@@ -394,9 +397,10 @@ def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> Non
     assert [c.split("?")[0] for c in h.script.calls] == [
         "POST /backups/",
         "GET /backups/",
+        "GET /backups/",
         "POST /backups/",
     ]
-    assert len(h.clock.sleeps) == 1
+    assert h.clock.sleeps == [LATE_POST_RECHECK]
 
 
 def test_create_with_several_backups_carrying_its_markers_names_them(
@@ -417,7 +421,7 @@ def test_create_with_several_backups_carrying_its_markers_names_them(
             backup_json(9, description=descriptions[1]),
         )
 
-    h = make_client(httpx.ReadTimeout, page(), json_response(502), both)
+    h = make_client(httpx.ReadTimeout, page(), page(), json_response(502), both)
     ref.append(h)
     with pytest.raises(CreateReconciliationError) as info:
         h.client.create_backup(12345, "nightly")
@@ -476,12 +480,44 @@ def test_an_unreadable_restore_answer_the_server_does_not_confirm_says_so(
 def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> None:
     steps: list[Any] = []
     for _ in range(2):
-        steps += [httpx.ReadTimeout, page()]
+        steps += [httpx.ReadTimeout, page(), page()]
     h = make_client(*steps, max_attempts=2)
-    with pytest.raises(TransportError) as info:
-        h.client.create_backup(12345, "nightly")
-    assert info.value.outcome_unknown
+    with pytest.raises(CreateReconciliationError) as info:
+        h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+    err = info.value
+    assert err.outcome_unknown and err.unresolved and err.candidates == []
+    assert err.markers == [str(posted_marker(h, 0)), str(posted_marker(h, 1))]
+    assert isinstance(err.__cause__, TransportError)
+    text = str(err)
+    assert "the outcome is unknown" in text
+    assert "the next run finds such a backup by its marker [pvb:3f9a2c1e]" in text
+    assert "ReadTimeout" in text and "2 requests" in text
     assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
+
+
+def test_a_backup_appearing_in_the_second_listing_is_adopted(make_client: MakeClient) -> None:
+    # The POST landed after the first listing (a gateway answered 504 first).
+    ref: list[Harness] = []
+    h = make_client(json_response(504), page(backup_json(1)), listing_with_posted(ref))
+    ref.append(h)
+    assert h.client.create_backup(12345, "nightly").id == 6
+    assert [c.split("?")[0] for c in h.script.calls] == [
+        "POST /backups/",
+        "GET /backups/",
+        "GET /backups/",
+    ]
+    assert h.clock.sleeps == [LATE_POST_RECHECK]
+
+
+def test_no_second_listing_beyond_the_retry_budget(make_client: MakeClient) -> None:
+    h = make_client(json_response(504), page(), max_retry_seconds=1)
+    with pytest.raises(CreateReconciliationError) as info:
+        h.client.create_backup(12345, "nightly")
+    assert info.value.unresolved and "budget ran out" in str(info.value)
+    assert "ends in one of them" in str(info.value)  # no resource key: look for the marker
+    assert str(posted_marker(h)) in str(info.value)
+    assert h.clock.sleeps == []
+    assert len(h.script.requests) == 2
 
 
 def test_create_failing_reconciliation_listing_raises(make_client: MakeClient) -> None:
