@@ -268,7 +268,12 @@ class UnexpectedResponseError(ApiError):
 
 
 class TransportError(VpsBackupError):
-    """No usable answer: the connection failed or timed out, after all retries."""
+    """No usable answer: the connection failed or timed out, after all retries.
+
+    ``origin`` is where the requests went, ``scheme://host:port`` (never a
+    path, query or credential), so that a wrong URL, a DNS or TLS failure
+    names the host it is about.
+    """
 
     def __init__(
         self,
@@ -278,6 +283,7 @@ class TransportError(VpsBackupError):
         cause: BaseException | None,
         *,
         outcome_unknown: bool = False,
+        origin: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -286,6 +292,7 @@ class TransportError(VpsBackupError):
         self.cause_type = type(cause).__name__ if cause is not None else ""
         self.cause_text = str(cause).strip() if cause is not None else ""
         self.outcome_unknown = outcome_unknown
+        self.origin = origin
         super().__init__(self._describe())
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -301,8 +308,9 @@ class TransportError(VpsBackupError):
         if self.cause_type:
             detail = self.cause_text
             cause = f": {self.cause_type}" + (f" ({detail})" if detail else "")
+        where = f" from {self.origin}" if self.origin else ""
         return (
-            f"{self.method} {self.path} got no answer after {tries}{cause}. "
+            f"{self.method} {self.path} got no answer{where} after {tries}{cause}. "
             "Check the network and the API URL (vpsbackup:apiUrl or VPS_API_URL)."
         )
 
