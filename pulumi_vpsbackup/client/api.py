@@ -46,8 +46,9 @@ class VpsClient:
     never reached the API. A POST whose outcome is unknown is resolved by the
     method that sent it: :meth:`create_backup` sends the description with a
     random marker (:mod:`~pulumi_vpsbackup.client.marker`), lists the server's
-    manual backups after the failure, adopts only the backup carrying its
-    marker, re-posts when none does and raises
+    manual backups after the failure (a 2xx it cannot read counts as one),
+    adopts only the backup carrying its marker, lists once more after a short
+    wait when none does (a POST can land late), re-posts only then, and raises
     :class:`CreateReconciliationError` when that cannot be established;
     :meth:`restore_server` reads the server and accepts the restore only if the
     server shows it started, never re-posting a restore.
@@ -362,8 +363,13 @@ class VpsClient:
             response = self._call("POST", "/backups/", json=body)
         finally:
             self._forget_listings(server_id)
+        # A 2xx the client cannot read (a gateway's page, an empty or cut body)
+        # may still have created the backup: reconciled like a lost answer.
         backup: BackupRecord = self._read.parse(
-            BackupRecord.from_dict, self._read.json(response), response
+            BackupRecord.from_dict,
+            self._read.json(response, outcome_unknown=True),
+            response,
+            outcome_unknown=True,
         )
         return backup
 
@@ -404,7 +410,8 @@ class VpsClient:
     def restore_server(self, server_id: int, backup_id: int) -> RestoreResult:
         """Ask the API to restore a server from a backup (overwrites the server's data).
 
-        When the answer is lost, the server is read: the restore counts as
+        When the answer is lost or cannot be read (not a JSON object: a
+        gateway's page, an empty or cut body), the server is read: the restore counts as
         accepted if the server is ``restoring`` or its ``last_restore`` names
         this backup and started after the request; otherwise the original error
         is raised. A restore is never sent twice.
@@ -413,6 +420,7 @@ class VpsClient:
         requested_at = datetime.fromtimestamp(self._wall_clock(), tz=timezone.utc)
         try:
             response = self._call("POST", path, json={"backup_id": int(backup_id)})
+            data = self._restore_answer(response)
         except (ApiError, TransportError) as err:
             if not err.outcome_unknown:
                 raise
@@ -424,13 +432,24 @@ class VpsClient:
             if accepted is None:
                 raise
             return accepted
-        data = self._read.json(response) if response.content else {}
         result: RestoreResult = self._read.parse(
             lambda d: RestoreResult.from_dict(d, server_id=server_id, backup_id=backup_id),
             data,
             response,
         )
         return result
+
+    def _restore_answer(self, response: httpx.Response) -> Mapping[str, Any]:
+        """A restore's 2xx body as a JSON object; anything else (a gateway's page,
+        an empty or cut body, JSON that is no object) leaves the outcome unknown."""
+        data = self._read.json(response, outcome_unknown=True)
+        if not isinstance(data, Mapping):
+            self._read.shape_error(
+                response,
+                f"unexpected response shape: expected a JSON object, got {type(data).__name__}",
+                outcome_unknown=True,
+            )
+        return data
 
     # -- waiting ---------------------------------------------------------------
 

@@ -254,11 +254,26 @@ class RedirectError(ApiError):
 
 
 class UnexpectedResponseError(ApiError):
-    """A success status whose body does not have the documented shape."""
+    """A success status whose body does not have the documented shape.
+
+    ``outcome_unknown`` is True when it answered a request that may have
+    taken effect all the same (a create or a restore behind a gateway that
+    answered with its own page): the text says so.
+    """
+
+    def _hint(self) -> str:
+        if self.outcome_unknown:
+            return "The answer cannot be read, so whether the request took effect is unknown."
+        return self.hint
 
 
 class TransportError(VpsBackupError):
-    """No usable answer: the connection failed or timed out, after all retries."""
+    """No usable answer: the connection failed or timed out, after all retries.
+
+    ``origin`` is where the requests went, ``scheme://host:port`` (never a
+    path, query or credential), so that a wrong URL, a DNS or TLS failure
+    names the host it is about.
+    """
 
     def __init__(
         self,
@@ -268,6 +283,7 @@ class TransportError(VpsBackupError):
         cause: BaseException | None,
         *,
         outcome_unknown: bool = False,
+        origin: str | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -276,6 +292,7 @@ class TransportError(VpsBackupError):
         self.cause_type = type(cause).__name__ if cause is not None else ""
         self.cause_text = str(cause).strip() if cause is not None else ""
         self.outcome_unknown = outcome_unknown
+        self.origin = origin
         super().__init__(self._describe())
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -291,8 +308,9 @@ class TransportError(VpsBackupError):
         if self.cause_type:
             detail = self.cause_text
             cause = f": {self.cause_type}" + (f" ({detail})" if detail else "")
+        where = f" from {self.origin}" if self.origin else ""
         return (
-            f"{self.method} {self.path} got no answer after {tries}{cause}. "
+            f"{self.method} {self.path} got no answer{where} after {tries}{cause}. "
             "Check the network and the API URL (vpsbackup:apiUrl or VPS_API_URL)."
         )
 
@@ -302,9 +320,16 @@ class CreateReconciliationError(VpsBackupError):
 
     ``candidates`` are backups that carry this create's markers (several: the
     API took more than one attempt); empty when the listing that should have
-    told failed too. ``marker`` is the marker the last request sent (see
-    :mod:`.marker`), ``resource_key`` the stable part of it, if any.
+    told failed too, or when ``unresolved``: every listing worked and none
+    showed a backup with one of this create's markers, but the retry budget
+    ran out and a request answered ambiguously may still take effect later (a
+    gateway can answer 504 before the API acts). ``marker`` is the marker the
+    last request sent (see :mod:`.marker`), ``markers`` every marker sent,
+    ``resource_key`` the stable part of them, if any.
     """
+
+    #: The request may have taken effect (or still may): always true here.
+    outcome_unknown = True
 
     def __init__(
         self,
@@ -314,15 +339,35 @@ class CreateReconciliationError(VpsBackupError):
         *,
         marker: str | None = None,
         resource_key: str | None = None,
+        markers: Sequence[str] = (),
+        unresolved: bool = False,
     ) -> None:
         self.server_id = server_id
         self.candidates = list(candidates)
         self.reason = reason
         self.marker = marker
         self.resource_key = resource_key
+        self.markers = list(markers) or ([marker] if marker else [])
+        self.unresolved = unresolved
         super().__init__(self._describe())
 
     def _describe(self) -> str:
+        extra = f" ({self.reason})" if self.reason else ""
+        if self.unresolved and not self.candidates:
+            shown = ", ".join(self.markers) or "none"
+            if self.resource_key:
+                after = (
+                    f"the next run finds such a backup by its marker [pvb:{self.resource_key}] "
+                    "and settles it instead of making another"
+                )
+            else:
+                after = "look for a backup whose description ends in one of them before retrying"
+            return (
+                f"Creating a backup of server {self.server_id} failed without a clear answer "
+                f"and the outcome is unknown{extra}: no backup carries one of this create's "
+                f"markers ({shown}) yet, but the API may still act on a request it has not "
+                f"answered; {after}."
+            )
         if self.candidates:
             ids = ", ".join(str(i) for i in self.candidates)
             what = (
@@ -336,7 +381,6 @@ class CreateReconciliationError(VpsBackupError):
             )
         else:
             what = "the result could not be checked; look in the VPS.org panel before retrying"
-        extra = f" ({self.reason})" if self.reason else ""
         return (
             f"Creating a backup of server {self.server_id} failed without a clear answer and "
             f"{what}{extra}."

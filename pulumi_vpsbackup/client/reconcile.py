@@ -3,8 +3,10 @@
 :func:`create_backup_reconciled` marks every POST's description with a
 random marker (:mod:`.marker`); after an ambiguous failure it lists the
 server's manual backups and adopts only the backup that carries one of its
-markers, re-posts when none does and raises :class:`CreateReconciliationError`
-when there are several or the listing fails too.
+markers, lists once more after a short wait when none does (a POST can land
+after the first listing), then re-posts, and raises
+:class:`CreateReconciliationError` when there are several, the listing fails
+too or the budget runs out first.
 :func:`accept_lost_restore` decides from the server whether a restore whose
 answer was lost did start; a restore is never re-posted.
 """
@@ -72,13 +74,19 @@ def create_backup_reconciled(
     """Create a backup with ``POST /backups/``, reconciling an ambiguous failure.
 
     Every POST sends ``description`` followed by a fresh :class:`Marker` (see
-    :mod:`.marker`). After a failure whose outcome is unknown, the server's
-    manual backups are listed: the one backup carrying one of this create's
-    markers is adopted (that is the proof); when none carries one, the
-    request did not take effect and is sent again; several raise
-    :class:`CreateReconciliationError` naming them. Backups with the same
-    description but without this create's marker (another stack's, a
-    person's) are never adopted, only named in the log.
+    :mod:`.marker`). After a failure whose outcome is unknown (no answer, a
+    5xx, a 2xx the client cannot read), the server's manual backups are
+    listed: the one backup carrying one of this create's markers is adopted
+    (that is the proof); several raise :class:`CreateReconciliationError`
+    naming them. When none carries one, the listing is made once more after
+    :data:`LATE_POST_RECHECK` seconds (or the retry pause, if longer): a
+    gateway can answer 504 before the API acts on the request. Only then does
+    the request count as not taken effect and is sent again. Every wait keeps
+    within ``max_retry_seconds`` and every POST within ``max_attempts``; when
+    they run out, :class:`CreateReconciliationError` (``unresolved``) says the
+    outcome is unknown and names the markers a late backup will carry.
+    Backups with the same description but without this create's marker
+    (another stack's, a person's) are never adopted, only named in the log.
 
     The caller holds the server's create lock.
     """
@@ -87,6 +95,19 @@ def create_backup_reconciled(
     sent: list[Marker] = []
     started = clock()
     posts = 0
+
+    def unresolved(ambiguous: VpsBackupError, why: str) -> CreateReconciliationError:
+        tries = "1 request" if posts == 1 else f"{posts} requests"
+        return CreateReconciliationError(
+            server_id,
+            [],
+            f"{why} after {tries}; the last one: {_said(ambiguous)}",
+            marker=str(sent[-1]),
+            resource_key=resource_key,
+            markers=[str(m) for m in sent],
+            unresolved=True,
+        )
+
     while True:
         posts += 1
         marker = new_marker(resource_key, intent)
@@ -109,57 +130,106 @@ def create_backup_reconciled(
             type(ambiguous).__name__,
             marker,
         )
-        try:
-            after = api.list_backups(server_id=server_id, backup_type="manual")
-        except VpsBackupError as list_error:
-            raise CreateReconciliationError(
-                server_id,
-                [],
-                f"listing after the failure also failed: {list_error}",
-                marker=str(marker),
-                resource_key=resource_key,
-            ) from ambiguous
-        ours = [b for b in after if parse_marker(b.description) in sent]
-        if len(ours) == 1:
-            logger.warning(
-                "adopting backup %d of server %s: its description carries the marker %s "
-                "of the request whose answer was lost",
-                ours[0].id,
-                server_id,
-                parse_marker(ours[0].description),
-            )
-            return ours[0]
-        if len(ours) > 1:
-            raise CreateReconciliationError(
-                server_id,
-                sorted(b.id for b in ours),
-                marker=str(marker),
-                resource_key=resource_key,
-            ) from ambiguous
-        lookalikes = [
-            b.id
-            for b in after
-            if (strip_marker(b.description) or "") == (description or "") and b.is_in_progress
-        ]
-        if lookalikes:
-            logger.warning(
-                "backups %s of server %s have the same description but not the marker %s: "
-                "they are not this create's and are left alone",
-                ", ".join(str(i) for i in lookalikes),
+        found = _find_ours(api, server_id, description, sent, ambiguous, resource_key)
+        if found is None:
+            delay = max(LATE_POST_RECHECK, pacing.backoff(posts))
+            if clock() - started + delay > settings.max_retry_seconds:
+                raise unresolved(ambiguous, "the retry budget ran out") from ambiguous
+            logger.info(
+                "no backup of server %s carries the marker %s yet; listing again in %.2f s "
+                "in case the request is still on its way",
                 server_id,
                 marker,
+                delay,
             )
-        delay = pacing.backoff(posts)
-        elapsed = clock() - started
-        if posts >= settings.max_attempts or elapsed + delay > settings.max_retry_seconds:
-            raise ambiguous
+            pacing.timing.sleep(delay)
+            found = _find_ours(api, server_id, description, sent, ambiguous, resource_key)
+        if found is not None:
+            return found
+        if posts >= settings.max_attempts:
+            raise unresolved(ambiguous, "no listing showed it") from ambiguous
         logger.info(
-            "no backup carries the marker %s, so the request did not take effect; "
-            "sending it again in %.2f s",
+            "no backup carries the marker %s after two listings, so the request did not take "
+            "effect; sending it again",
             marker,
-            delay,
         )
-        pacing.timing.sleep(delay)
+
+
+#: Seconds between the two listings that look for a create's backup after an
+#: ambiguous failure (the retry pause is used instead when it is longer).
+LATE_POST_RECHECK = 2.0
+
+
+def _said(error: VpsBackupError) -> str:
+    if isinstance(error, ApiError):
+        return f"{error.status_code} {error.reason}".strip()
+    if isinstance(error, TransportError):
+        return f"no answer ({error.cause_type or 'transport error'})"
+    return type(error).__name__
+
+
+def _find_ours(
+    api: CreateApi,
+    server_id: int,
+    description: str | None,
+    sent: list[Marker],
+    ambiguous: ApiError | TransportError,
+    resource_key: str | None,
+) -> BackupRecord | None:
+    """The one backup carrying a marker in ``sent``, or None; raises when the listing
+    fails or several carry one."""
+    marker = sent[-1]
+    try:
+        after = api.list_backups(server_id=server_id, backup_type="manual")
+    except VpsBackupError as list_error:
+        raise CreateReconciliationError(
+            server_id,
+            [],
+            f"listing after the failure also failed: {list_error}",
+            marker=str(marker),
+            resource_key=resource_key,
+            markers=[str(m) for m in sent],
+        ) from ambiguous
+    ours = [b for b in after if parse_marker(b.description) in sent]
+    if len(ours) == 1:
+        logger.warning(
+            "adopting backup %d of server %s: its description carries the marker %s "
+            "of the request whose answer was lost",
+            ours[0].id,
+            server_id,
+            parse_marker(ours[0].description),
+        )
+        if len(sent) > 1:
+            logger.warning(
+                "an earlier request of this create (markers %s) may still take effect: a "
+                "backup of server %s carrying one of them is a duplicate of backup %d",
+                ", ".join(str(m) for m in sent if m != parse_marker(ours[0].description)),
+                server_id,
+                ours[0].id,
+            )
+        return ours[0]
+    if len(ours) > 1:
+        raise CreateReconciliationError(
+            server_id,
+            sorted(b.id for b in ours),
+            marker=str(marker),
+            resource_key=resource_key,
+            markers=[str(m) for m in sent],
+        ) from ambiguous
+    lookalikes = [
+        b.id
+        for b in after
+        if (strip_marker(b.description) or "") == (description or "") and b.is_in_progress
+    ]
+    if lookalikes:
+        logger.warning(
+            "backups %s of server %s have the same description but not the marker %s: "
+            "they are not this create's and are left alone",
+            ", ".join(str(i) for i in lookalikes),
+            server_id,
+            marker,
+        )
+    return None
 
 
 def accept_lost_restore(
@@ -190,7 +260,9 @@ def accept_lost_restore(
     )
     return RestoreResult(
         status="accepted",
-        message="the response was lost; the server's state shows the restore started",
+        message=(
+            "the answer was lost or could not be read; the server's state shows the restore started"
+        ),
         server_id=server_id,
         server_status=server.status,
         backup_id=backup_id,

@@ -135,7 +135,12 @@ def error_from_response(
 
 
 class ResponseReader:
-    """Decodes and parses the 2xx responses of one :class:`HttpSession`."""
+    """Decodes and parses the 2xx responses of one :class:`HttpSession`.
+
+    ``outcome_unknown=True`` marks the error for an unreadable answer to a
+    request that may have taken effect (a create, a restore): its caller then
+    checks what happened, as for a lost answer.
+    """
 
     def __init__(self, http: HttpSession) -> None:
         self._http = http
@@ -143,26 +148,41 @@ class ResponseReader:
     # Both raise outside the ``except`` block: the parser's exception holds the
     # body, which could echo a secret, and must not ride along as __context__.
 
-    def json(self, response: httpx.Response) -> Any:
+    def json(self, response: httpx.Response, *, outcome_unknown: bool = False) -> Any:
         try:
             return response.json()
         except ValueError:
             pass
-        self.shape_error(response, "the body is not JSON: " + response.text[:200])
+        what = "the body is not JSON: " + response.text[:200]
+        if not response.content.strip():
+            what = "the body is empty"
+        self.shape_error(response, what, outcome_unknown=outcome_unknown)
 
-    def parse(self, parse: Callable[[Any], Any], data: Any, response: httpx.Response) -> Any:
+    def parse(
+        self,
+        parse: Callable[[Any], Any],
+        data: Any,
+        response: httpx.Response,
+        *,
+        outcome_unknown: bool = False,
+    ) -> Any:
         problem = ""
         try:
             return parse(data)
         except (ValueError, TypeError, AttributeError) as exc:
             problem = str(exc)
-        self.shape_error(response, f"unexpected response shape: {problem}")
+        self.shape_error(
+            response, f"unexpected response shape: {problem}", outcome_unknown=outcome_unknown
+        )
 
-    def shape_error(self, response: httpx.Response, what: str) -> NoReturn:
+    def shape_error(
+        self, response: httpx.Response, what: str, *, outcome_unknown: bool = False
+    ) -> NoReturn:
         request = response.request
         raise UnexpectedResponseError(
             request.method,
             self._http.display_path(request.url),
             response.status_code,
             self._http.redact(what),
+            outcome_unknown=outcome_unknown,
         )

@@ -24,6 +24,9 @@ Retry policy (each rule has a unit test in ``tests/client/test_transport.py``):
   a retry made after an ambiguous failure sets ``retried_after_unknown_outcome``
   (``delete_backup`` counts that as deleted).
 
+A request that gets no answer raises :class:`TransportError` naming the
+origin it tried (``scheme://host:port``, never the query or a credential).
+
 Safety: TLS verification is always on; every request has a timeout; redirects
 are followed by hand, at most 3 and only to the same scheme, host and port (the
 ``Authorization`` header never goes anywhere else); 301/302/303 are followed for
@@ -47,7 +50,7 @@ from .responses import error_from_response
 from .secret import redact
 from .settings import ClientSettings
 
-__all__ = ["HttpSession", "parse_retry_after"]
+__all__ = ["HttpSession", "origin_text", "parse_retry_after"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
@@ -90,6 +93,14 @@ def parse_retry_after(response: httpx.Response, wall_clock: Callable[[], float])
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     default = 443 if url.scheme == "https" else 80
     return (url.scheme, url.host, url.port or default)
+
+
+def origin_text(url: httpx.URL) -> str:
+    """``scheme://host:port`` of ``url``, the port always shown; no path, query or userinfo."""
+    scheme, host, port = _origin(url)
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}"
 
 
 class HttpSession:
@@ -240,7 +251,12 @@ class HttpSession:
                 clean = self._clean(failure)
                 del failure
                 raise TransportError(
-                    method, path, attempt, clean, outcome_unknown=outcome_unknown
+                    method,
+                    path,
+                    attempt,
+                    clean,
+                    outcome_unknown=outcome_unknown,
+                    origin=self.redact(origin_text(url)),
                 ) from clean
             assert response is not None
             error = self._error(method, path, response, attempt, started, retryable, retry_after)

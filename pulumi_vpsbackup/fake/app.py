@@ -8,9 +8,10 @@ method here, so in-process tests need no HTTP at all.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,9 @@ class FakeVps:
         self.journal = Journal(base.journal_size)
         self._api = PublicApi(self.model, lambda: self._token)
         self._admin = AdminApi(self)
+        # Requests a `defer` fault answered at once and runs later: (due, request).
+        self._deferred: list[tuple[datetime, Request]] = []
+        self._deferred_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never include the token
         return f"<FakeVps state_file={self.model.state_file}>"
@@ -106,6 +110,8 @@ class FakeVps:
         }
         response: Response | None = None
         fault: FaultRule | None = None
+        if faultable:
+            self._land_deferred()
         try:
             before = self.faults.plan(method, path, "before") if faultable else FaultPlan()
             if before.latency:
@@ -121,15 +127,50 @@ class FakeVps:
                 entry["fault"] = {"id": fault.id, "action": fault.action, "phase": fault.phase}
                 if fault.action == "drop":
                     self._drop(request)
-                response = json_response(
-                    fault.response_body(), fault.status, fault.response_headers()
-                )
+                if fault.action == "defer":
+                    entry["fault"]["delay"] = fault.delay
+                    self._defer(request, fault.delay)
+                response = self._fault_response(fault)
             assert response is not None
             return response
         finally:
             entry["status"] = response.status_code if response is not None else None
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.journal.record(entry)
+
+    @staticmethod
+    def _fault_response(fault: FaultRule) -> Response:
+        if fault.raw_body is None:
+            return json_response(fault.response_body(), fault.status, fault.response_headers())
+        response = Response(fault.raw_body.encode("utf-8"), status=fault.status)
+        response.headers.pop("Content-Type", None)
+        for name, value in fault.response_headers().items():
+            response.headers[name] = value
+        return response
+
+    def _defer(self, request: Request, delay: float) -> None:
+        """Run ``request`` once ``delay`` fake seconds have passed (see :mod:`.faults`)."""
+        request.get_data(cache=True)  # read now: the connection is gone by then
+        due = self.clock.now() + timedelta(seconds=delay)
+        with self._deferred_lock:
+            self._deferred.append((due, request))
+
+    def _land_deferred(self) -> None:
+        """Run the deferred requests whose time has come, oldest first."""
+        now = self.clock.now()
+        with self._deferred_lock:
+            due = sorted((d for d in self._deferred if d[0] <= now), key=lambda d: d[0])
+            self._deferred = [d for d in self._deferred if d[0] > now]
+        for _, request in due:
+            self._api.dispatch(request)
+
+    def deferred(self) -> list[dict[str, Any]]:
+        """The requests a ``defer`` fault holds: method, path and when they land."""
+        with self._deferred_lock:
+            return [
+                {"method": r.method, "path": r.path, "due": format_time(due)}
+                for due, r in self._deferred
+            ]
 
     @staticmethod
     def _drop(request: Request) -> None:
@@ -173,7 +214,10 @@ class FakeVps:
     # -- admin operations (also served under /__fake/) -----------------------------------
 
     def reset(self, world: str | None = None) -> None:
-        """Fresh world; faults and journal cleared; behaviour, token and clock kept."""
+        """Fresh world; faults, deferred requests and journal cleared; behaviour,
+        token and clock kept."""
+        with self._deferred_lock:
+            self._deferred.clear()
         self.model.reset(world)
         self.faults.clear()
         self.journal.clear()
@@ -188,10 +232,13 @@ class FakeVps:
         self.model.remove_backup(backup_id)
 
     def state(self) -> dict[str, Any]:
-        """The world (state-file format) plus the behaviour and active fault rules."""
+        """The world (state-file format) plus the behaviour, the active fault rules
+        and the deferred requests still to land (those due have landed)."""
+        self._land_deferred()
         data = self.model.dump()
         data["behaviour"] = self.model.behaviour.to_dict()
         data["faults"] = self.faults.list()
+        data["deferred"] = self.deferred()
         return data
 
     def requests(self) -> list[dict[str, Any]]:
@@ -216,11 +263,13 @@ class FakeVps:
         """Move fake time forward and settle what that implies (saved if persistent)."""
         now = self.clock.advance(seconds)
         self.model.touch()
+        self._land_deferred()
         return now
 
     def set_time(self, now: datetime) -> datetime:
         result = self.clock.set(now)
         self.model.touch()
+        self._land_deferred()
         return result
 
     def set_time_scale(self, scale: float) -> None:

@@ -2,13 +2,31 @@
 
 A :class:`FaultRule` matches requests by method and path glob and, when it
 triggers, either answers with any status (429 with ``Retry-After``, 5xx, ...),
-adds latency, or drops the connection without an answer. ``phase="after"``
-lets the request take effect first and then replaces the answer: the case of a
-POST whose response was lost, which a client must survive without creating a
-duplicate.
+adds latency, drops the connection without an answer, or defers the request.
+``phase="after"`` lets the request take effect first and then replaces the
+answer: the case of a POST whose response was lost, which a client must
+survive without creating a duplicate.
+
+The answer's body is ``body`` as JSON, or with ``raw_body`` exactly that text,
+not JSON: a gateway's HTML page (``Content-Type: text/html`` unless
+``headers`` give another), truncated JSON, or ``""`` for an empty body. With
+``status=200, phase="after"`` that is a create or restore that took effect
+but whose success answer cannot be read; with ``phase="before"`` the same
+answer for a request that never reached the application.
+
+``action="defer"`` is the late POST behind a gateway: the client gets the
+rule's answer at once (say ``status=504``) and the request takes effect only
+``delay`` seconds of *fake* time later, for instance after the client's
+reconciliation listing. It is applied before the first API request (or
+``state()``, ``advance()``, ``set_time()``) at or after that moment, as if it
+had landed just then; with a clock at ``scale=0`` nothing lands until the
+clock is moved. A deferred request is journalled once, when it arrived (its
+entry's ``fault`` has ``delay``); pending ones are listed in ``state()`` under
+``"deferred"`` and are not persisted or kept across ``reset()``. Only
+``phase="before"`` may defer.
 
 Rules are checked in the order they were added. Latency rules add up; the
-first triggering ``status`` or ``drop`` rule of a phase decides the answer.
+first triggering ``status``, ``drop`` or ``defer`` rule of a phase decides the answer.
 Randomness comes from one generator seeded by the fake's seed.
 """
 
@@ -23,7 +41,7 @@ from typing import Any, Literal
 
 __all__ = ["FaultAction", "FaultPhase", "FaultPlan", "FaultRule", "FaultSet"]
 
-FaultAction = Literal["status", "latency", "drop"]
+FaultAction = Literal["status", "latency", "drop", "defer"]
 FaultPhase = Literal["before", "after"]
 
 
@@ -37,9 +55,11 @@ class FaultRule:
     phase: FaultPhase = "before"
     status: int = 503
     body: Any = None
+    raw_body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     retry_after: float | None = None
     latency: float = 0.0
+    delay: float = 0.0
     probability: float = 1.0
     count: int | None = None
     skip: int = 0
@@ -48,18 +68,22 @@ class FaultRule:
     fired: int = 0
 
     def __post_init__(self) -> None:
-        if self.action not in ("status", "latency", "drop"):
-            raise ValueError("action must be one of: status, latency, drop")
+        if self.action not in ("status", "latency", "drop", "defer"):
+            raise ValueError("action must be one of: status, latency, drop, defer")
         if self.phase not in ("before", "after"):
             raise ValueError("phase must be 'before' or 'after'")
+        if self.action == "defer" and self.phase != "before":
+            raise ValueError("a defer rule must have phase 'before' (the request is not run yet)")
+        if self.raw_body is not None and not isinstance(self.raw_body, str):
+            raise ValueError("raw_body must be a string (or null for a JSON body)")
         if not 100 <= int(self.status) <= 599:
             raise ValueError("status must be an HTTP status code")
         if not 0.0 <= float(self.probability) <= 1.0:
             raise ValueError("probability must be between 0 and 1")
         if self.count is not None and self.count < 1:
             raise ValueError("count must be >= 1 or null")
-        if self.skip < 0 or self.latency < 0:
-            raise ValueError("skip and latency must be >= 0")
+        if self.skip < 0 or self.latency < 0 or self.delay < 0:
+            raise ValueError("skip, latency and delay must be >= 0")
         self.method = self.method.upper()
 
     @classmethod
@@ -85,6 +109,8 @@ class FaultRule:
 
     def response_headers(self) -> dict[str, str]:
         headers = dict(self.headers)
+        if self.raw_body and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "text/html; charset=utf-8"
         if self.retry_after is not None:
             value = self.retry_after
             headers["Retry-After"] = str(int(value)) if float(value).is_integer() else str(value)

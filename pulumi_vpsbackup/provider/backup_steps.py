@@ -225,7 +225,7 @@ class BackupSteps:
         except BadRequestError as exc:
             raise self._refusal(server_id, exc) from exc
         except CreateReconciliationError as exc:
-            if key is None:
+            if key is None or exc.unresolved:  # its own text names the key's marker
                 raise
             if exc.candidates:
                 ids = ", ".join(str(i) for i in exc.candidates)

@@ -16,10 +16,12 @@ from pulumi_vpsbackup.client import (
     BackupFailedError,
     ClientSettings,
     ConflictError,
+    CreateReconciliationError,
     PollPolicy,
     RateLimitedError,
     RestoreFailedError,
     Secret,
+    UnexpectedResponseError,
     VpsClient,
     WaitTimeoutError,
 )
@@ -200,6 +202,155 @@ def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., E
     backup = e.client.create_backup(SERVER, "second try")
     assert set(e.manual_backups()) - before == {backup.id}
     assert len(e.calls("POST", "/backups/")) == 2
+
+
+# -- 2xx answers the client cannot read (issue 19) ------------------------------------
+
+KEY = "3f9a2c1e"
+GATEWAY_PAGE = "<html><head><title>502</title></head><body>Bad Gateway</body></html>"
+UNREADABLE = {
+    "html": {"status": 200, "raw_body": GATEWAY_PAGE},
+    "empty": {"status": 201, "raw_body": ""},
+    "cut-json": {
+        "status": 201,
+        "raw_body": '{"id": 7, "server": {"id": 123',
+        "headers": {"Content-Type": "application/json"},
+    },
+    "not-an-object": {"status": 201, "body": ["created"]},
+    "no-id": {"status": 201, "body": {"status": "in_progress"}},
+}
+
+
+@pytest.mark.parametrize("answer", sorted(UNREADABLE))
+def test_an_unreadable_create_answer_is_adopted_by_its_marker(
+    env: Callable[..., Env], answer: str
+) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", phase="after", count=1, **UNREADABLE[answer]
+    )
+    backup = e.client.create_backup(SERVER, "unreadable", resource_key=KEY)
+    assert set(e.manual_backups()) - before == {backup.id}  # exactly one, and it is ours
+    assert strip_marker(backup.description) == "unreadable"
+    marker = parse_marker(backup.description)
+    assert marker is not None and marker.key == KEY
+    assert len(e.calls("POST", "/backups/")) == 1
+
+
+def test_an_unreadable_create_answer_that_made_nothing_is_sent_again(
+    env: Callable[..., Env],
+) -> None:
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", phase="before", count=1, **UNREADABLE["html"]
+    )
+    backup = e.client.create_backup(SERVER, "second try", resource_key=KEY)
+    assert set(e.manual_backups()) - before == {backup.id}
+    assert len(e.calls("POST", "/backups/")) == 2
+
+
+def test_unreadable_create_answers_that_made_nothing_end_in_a_clear_error(
+    env: Callable[..., Env],
+) -> None:
+    e = env(max_attempts=2)
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", phase="before", **UNREADABLE["html"])
+    with pytest.raises(CreateReconciliationError) as info:
+        e.client.create_backup(SERVER, "never made", resource_key=KEY)
+    assert set(e.manual_backups()) == before
+    assert info.value.outcome_unknown and info.value.unresolved
+    assert isinstance(info.value.__cause__, UnexpectedResponseError)
+    assert "not JSON" in str(info.value.__cause__)
+    text = str(info.value)
+    assert "the outcome is unknown" in text and "200 OK" in text
+    assert f"finds such a backup by its marker [pvb:{KEY}]" in text
+    assert len(e.calls("POST", "/backups/")) == 2
+
+
+@pytest.mark.parametrize("answer", ["html", "empty", "cut-json", "not-an-object"])
+def test_an_unreadable_restore_answer_is_accepted_from_the_server(
+    env: Callable[..., Env], answer: str
+) -> None:
+    e = env()
+    e.app.add_fault(
+        method="POST",
+        path="/api/v1/servers/*/restore/",
+        phase="after",
+        count=1,
+        **UNREADABLE[answer],
+    )
+    result = e.client.restore_server(SERVER, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert len(e.calls("POST", "/restore/")) == 1
+
+
+def test_an_unreadable_restore_answer_that_started_nothing_is_a_clear_error(
+    env: Callable[..., Env],
+) -> None:
+    e = env()
+    e.app.add_fault(
+        method="POST",
+        path="/api/v1/servers/*/restore/",
+        phase="before",
+        count=1,
+        **UNREADABLE["html"],
+    )
+    with pytest.raises(UnexpectedResponseError) as info:
+        e.client.restore_server(SERVER, 501)
+    assert info.value.outcome_unknown
+    assert "took effect is unknown" in str(info.value)
+    assert e.client.get_server(SERVER).status == "active"
+    assert len(e.calls("POST", "/restore/")) == 1  # a restore is never sent twice
+
+
+# -- a POST that lands after the reconciliation listing (issue 19) ------------------------
+
+
+def test_a_create_landing_after_the_first_listing_is_adopted_by_the_second(
+    env: Callable[..., Env],
+) -> None:
+    # The gateway answers 504 at once; the API creates the backup 1 s later,
+    # after the first listing. The second listing, a short wait later, finds it.
+    e = env()
+    before = set(e.manual_backups())
+    e.app.add_fault(
+        method="POST", path="/api/v1/backups/", action="defer", status=504, delay=1, count=1
+    )
+    backup = e.client.create_backup(SERVER, "late", resource_key=KEY)
+    e.app.advance(3600)  # anything still on its way has landed by now
+    assert set(e.manual_backups()) - before == {backup.id}
+    assert strip_marker(backup.description) == "late"
+    assert len(e.calls("POST", "/backups/")) == 1
+    assert [c["status"] for c in e.calls("GET", "/backups/")] == [200, 200]
+
+
+def test_a_create_landing_after_every_listing_is_an_unknown_outcome_named_by_marker(
+    env: Callable[..., Env],
+) -> None:
+    # Every POST is answered 504 and lands ten minutes later: the client cannot
+    # know within its budget. It must say so, bounded, and name the markers the
+    # late backups will carry, which hold the resource key the next run looks for.
+    e = env(max_attempts=2)
+    before = set(e.manual_backups())
+    e.app.add_fault(method="POST", path="/api/v1/backups/", action="defer", status=504, delay=600)
+    with pytest.raises(CreateReconciliationError) as info:
+        e.client.create_backup(SERVER, "very late", resource_key=KEY)
+    err = info.value
+    assert err.unresolved and err.outcome_unknown and err.candidates == []
+    text = str(err)
+    assert "the outcome is unknown" in text and "504 Gateway Timeout" in text
+    assert f"the next run finds such a backup by its marker [pvb:{KEY}]" in text
+    assert len(e.calls("POST", "/backups/")) == 2
+    assert sum(e.time.sleeps) <= e.client.settings.max_retry_seconds
+    assert set(e.manual_backups()) == before  # nothing yet
+    e.app.advance(600)
+    landed = [b for b in e.app.state()["backups"] if b["id"] in set(e.manual_backups()) - before]
+    assert len(landed) == 2
+    markers = [parse_marker(b["description"]) for b in landed]
+    assert {str(m) for m in markers} == set(err.markers)
+    assert all(m is not None and m.key == KEY for m in markers)
 
 
 def test_rate_limit_with_retry_after_is_waited_out(env: Callable[..., Env]) -> None:

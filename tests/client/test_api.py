@@ -20,6 +20,7 @@ from pulumi_vpsbackup.client import (
     UnexpectedResponseError,
 )
 from pulumi_vpsbackup.client.marker import MARKER_RESERVED, Marker, parse_marker, strip_marker
+from pulumi_vpsbackup.client.reconcile import LATE_POST_RECHECK
 
 from .conftest import BASE, Harness, backup_json, json_response, page, server_json
 
@@ -338,7 +339,7 @@ def test_create_without_description_sends_only_the_marker(make_client: MakeClien
 
 def test_every_attempt_gets_its_own_marker(make_client: MakeClient) -> None:
     h = make_client(
-        httpx.ReadTimeout, page(), json_response(201, backup_json(2, status="in_progress"))
+        httpx.ReadTimeout, page(), page(), json_response(201, backup_json(2, status="in_progress"))
     )
     h.client.create_backup(12345, "nightly", resource_key=OWNER, intent="61c0de2b")
     first, second = posted_marker(h, 0), posted_marker(h, 1)
@@ -386,21 +387,23 @@ def test_a_lost_answer_never_adopts_a_same_description_backup_without_its_marker
     # stack's, with its own marker) and backup 8 too (a person's, no marker).
     # Neither carries this request's marker: the request did not take effect,
     # so it is sent again; 7 and 8 are never adopted.
+    others = page(
+        backup_json(7, status="in_progress", description="nightly [pvb:0badcafe.12345678]"),
+        backup_json(8, status="in_progress", description="nightly"),
+    )
     h = make_client(
-        json_response(502),
-        page(
-            backup_json(7, status="in_progress", description="nightly [pvb:0badcafe.12345678]"),
-            backup_json(8, status="in_progress", description="nightly"),
-        ),
-        json_response(201, backup_json(9, status="in_progress")),
+        json_response(502), others, others, json_response(201, backup_json(9, status="in_progress"))
     )
     assert h.client.create_backup(12345, "nightly").id == 9
     assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
 
 
 def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> None:
+    # Two listings a short wait apart show no backup with the marker: only then
+    # is the request taken as not having taken effect, and sent again at once.
     h = make_client(
         httpx.ReadTimeout,
+        page(backup_json(1)),
         page(backup_json(1)),
         json_response(201, backup_json(2, status="in_progress")),
     )
@@ -408,9 +411,10 @@ def test_create_reposts_when_nothing_was_created(make_client: MakeClient) -> Non
     assert [c.split("?")[0] for c in h.script.calls] == [
         "POST /backups/",
         "GET /backups/",
+        "GET /backups/",
         "POST /backups/",
     ]
-    assert len(h.clock.sleeps) == 1
+    assert h.clock.sleeps == [LATE_POST_RECHECK]
 
 
 def test_create_with_several_backups_carrying_its_markers_names_them(
@@ -431,7 +435,7 @@ def test_create_with_several_backups_carrying_its_markers_names_them(
             backup_json(9, description=descriptions[1]),
         )
 
-    h = make_client(httpx.ReadTimeout, page(), json_response(502), both)
+    h = make_client(httpx.ReadTimeout, page(), page(), json_response(502), both)
     ref.append(h)
     with pytest.raises(CreateReconciliationError) as info:
         h.client.create_backup(12345, "nightly")
@@ -440,15 +444,94 @@ def test_create_with_several_backups_carrying_its_markers_names_them(
     assert isinstance(info.value.__cause__, ServerError)
 
 
+#: 2xx answers a client cannot read (issue 19): a gateway's page, an empty body,
+#: cut JSON, JSON that is no object, an object without an id.
+UNREADABLE = {
+    "html": httpx.Response(200, text="<html><h1>Bad Gateway</h1></html>"),
+    "empty": httpx.Response(201),
+    "cut-json": httpx.Response(201, text='{"id": 6, "server": {"id": 12'),
+    "not-an-object": json_response(201, [6]),
+    "no-id": json_response(201, {"status": "in_progress"}),
+}
+
+
+@pytest.mark.parametrize("answer", sorted(UNREADABLE))
+def test_an_unreadable_create_answer_is_reconciled_by_its_marker(
+    make_client: MakeClient, answer: str
+) -> None:
+    ref: list[Harness] = []
+    h = make_client(UNREADABLE[answer], listing_with_posted(ref, backup_json(1)))
+    ref.append(h)
+    backup = h.client.create_backup(12345, "pre-deploy")
+    assert backup.id == 6 and strip_marker(backup.description) == "pre-deploy"
+    assert h.script.calls == [
+        "POST /backups/",
+        "GET /backups/?server_id=12345&backup_type=manual",
+    ]
+
+
+@pytest.mark.parametrize("answer", sorted(set(UNREADABLE) - {"no-id"}))  # a restore has no id
+def test_an_unreadable_restore_answer_is_checked_on_the_server(
+    make_client: MakeClient, answer: str
+) -> None:
+    h = make_client(UNREADABLE[answer], json_response(200, server_json(7, status="restoring")))
+    result = h.client.restore_server(7, 501)
+    assert result.status == "accepted" and result.server_status == "restoring"
+    assert h.script.calls == ["POST /servers/7/restore/", "GET /servers/7/"]
+
+
+def test_an_unreadable_restore_answer_the_server_does_not_confirm_says_so(
+    make_client: MakeClient,
+) -> None:
+    h = make_client(UNREADABLE["html"], json_response(200, server_json(7, status="active")))
+    with pytest.raises(UnexpectedResponseError) as info:
+        h.client.restore_server(7, 501)
+    assert info.value.outcome_unknown
+    assert "not JSON" in str(info.value) and "took effect is unknown" in str(info.value)
+    assert sum(1 for c in h.script.calls if c.startswith("POST")) == 1
+
+
 def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> None:
     steps: list[Any] = []
     for _ in range(2):
-        steps += [httpx.ReadTimeout, page()]
+        steps += [httpx.ReadTimeout, page(), page()]
     h = make_client(*steps, max_attempts=2)
-    with pytest.raises(TransportError) as info:
-        h.client.create_backup(12345, "nightly")
-    assert info.value.outcome_unknown
+    with pytest.raises(CreateReconciliationError) as info:
+        h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+    err = info.value
+    assert err.outcome_unknown and err.unresolved and err.candidates == []
+    assert err.markers == [str(posted_marker(h, 0)), str(posted_marker(h, 1))]
+    assert isinstance(err.__cause__, TransportError)
+    text = str(err)
+    assert "the outcome is unknown" in text
+    assert "the next run finds such a backup by its marker [pvb:3f9a2c1e]" in text
+    assert "ReadTimeout" in text and "2 requests" in text
     assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
+
+
+def test_a_backup_appearing_in_the_second_listing_is_adopted(make_client: MakeClient) -> None:
+    # The POST landed after the first listing (a gateway answered 504 first).
+    ref: list[Harness] = []
+    h = make_client(json_response(504), page(backup_json(1)), listing_with_posted(ref))
+    ref.append(h)
+    assert h.client.create_backup(12345, "nightly").id == 6
+    assert [c.split("?")[0] for c in h.script.calls] == [
+        "POST /backups/",
+        "GET /backups/",
+        "GET /backups/",
+    ]
+    assert h.clock.sleeps == [LATE_POST_RECHECK]
+
+
+def test_no_second_listing_beyond_the_retry_budget(make_client: MakeClient) -> None:
+    h = make_client(json_response(504), page(), max_retry_seconds=1)
+    with pytest.raises(CreateReconciliationError) as info:
+        h.client.create_backup(12345, "nightly")
+    assert info.value.unresolved and "budget ran out" in str(info.value)
+    assert "ends in one of them" in str(info.value)  # no resource key: look for the marker
+    assert str(posted_marker(h)) in str(info.value)
+    assert h.clock.sleeps == []
+    assert len(h.script.requests) == 2
 
 
 def test_create_failing_reconciliation_listing_raises(make_client: MakeClient) -> None:

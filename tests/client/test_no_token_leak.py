@@ -78,6 +78,23 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
         [httpx.ReadTimeout, json_response(200, server_json(1, status="active"))],
         lambda c: c.restore_server(1, 2),
     ),
+    # Issue 19: a 2xx the client cannot read, echoing the token, is reconciled
+    # (two listings per POST) and ends in an unknown-outcome error.
+    "create-unreadable-2xx": (
+        [httpx.Response(200, text=f"<html><p>token={TOKEN}</p></html>"), page(), page()] * 5,
+        lambda c: c.create_backup(1, "nightly", resource_key="3f9a2c1e"),
+    ),
+    "restore-unreadable-2xx": (
+        [
+            httpx.Response(200, text=f'{{"token": "{TOKEN}"'),
+            json_response(200, server_json(1, status="active")),
+        ],
+        lambda c: c.restore_server(1, 2),
+    ),
+    "create-late-unresolved": (
+        [json_response(504, ECHO), page(), page()] * 5,
+        lambda c: c.create_backup(1, "nightly"),
+    ),
     "backup-failed": (
         [page(backup_json(5, 1, status="failed", message=f"bad {TOKEN}"))],
         lambda c: c.wait_for_backup(5, server_id=1, timeout=5),

@@ -130,7 +130,9 @@ def test_post_is_not_retried_once_it_may_have_arrived(clock: ManualClock, failur
     assert len(script.requests) == 1
     assert info.value.outcome_unknown is True
     assert info.value.attempts == 1
-    assert "POST /backups/ got no answer after 1 attempt" in str(info.value)
+    assert "POST /backups/ got no answer from https://api.example.test:443 after 1 attempt" in str(
+        info.value
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

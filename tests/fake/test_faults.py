@@ -154,3 +154,124 @@ def test_faults_over_the_admin_routes(
     assert admin.delete("/faults").status_code == 204
     assert admin.get("/faults").json() == {"results": []}
     assert admin.post("/faults", json={"action": "boom"}).status_code == 400
+
+
+# -- raw bodies and deferred requests (issue 19) ---------------------------------------
+
+GATEWAY_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
+
+
+def test_raw_body_after_creates_then_answers_an_html_page(
+    fake: FakeVps, served: FakeServer, http: httpx.Client
+) -> None:
+    fake.add_fault(
+        method="POST",
+        path="/api/v1/backups/",
+        status=200,
+        phase="after",
+        raw_body=GATEWAY_PAGE,
+        count=1,
+    )
+    before = _manual_count(fake)
+    response = http.post("/backups/", json={"server_id": 12345, "description": "html reply"})
+    assert response.status_code == 200
+    assert response.text == GATEWAY_PAGE
+    assert response.headers["content-type"].startswith("text/html")
+    assert _manual_count(fake) == before + 1
+
+
+def test_raw_body_can_be_empty_or_truncated_json(
+    fake: FakeVps, served: FakeServer, http: httpx.Client
+) -> None:
+    fake.add_fault(method="POST", path="/api/v1/backups/", status=200, raw_body="", count=1)
+    fake.add_fault(
+        method="POST",
+        path="/api/v1/backups/",
+        status=201,
+        raw_body='{"id": 5',
+        headers={"Content-Type": "application/json"},
+        count=1,
+    )
+    before = _manual_count(fake)
+    empty = http.post("/backups/", json={"server_id": 12345})
+    assert (empty.status_code, empty.content) == (200, b"")
+    assert "content-type" not in empty.headers
+    cut = http.post("/backups/", json={"server_id": 12345})
+    assert (cut.status_code, cut.text) == (201, '{"id": 5')
+    assert cut.headers["content-type"] == "application/json"
+    assert _manual_count(fake) == before  # phase "before": neither reached the model
+
+
+def test_defer_answers_at_once_and_lands_after_the_delay(
+    fake: FakeVps, served: FakeServer, http: httpx.Client
+) -> None:
+    fake.add_fault(
+        method="POST", path="/api/v1/backups/", action="defer", status=504, delay=30, count=1
+    )
+    before = _manual_count(fake)
+    response = http.post("/backups/", json={"server_id": 12345, "description": "late"})
+    assert response.status_code == 504
+    listed = http.get("/backups/", params={"server_id": 12345}).json()["results"]
+    assert "late" not in [b["description"] for b in listed]
+    assert fake.state()["deferred"] == [
+        {"method": "POST", "path": "/api/v1/backups/", "due": "2025-01-17T12:00:30Z"}
+    ]
+    fake.advance(29)
+    assert _manual_count(fake) == before
+    fake.advance(1)
+    assert _manual_count(fake) == before + 1
+    assert fake.state()["deferred"] == []
+    listed = http.get("/backups/", params={"server_id": 12345}).json()["results"]
+    assert [b["description"] for b in listed].count("late") == 1
+    posts = [e for e in fake.requests() if e["method"] == "POST"]
+    assert len(posts) == 1 and posts[0]["status"] == 504 and posts[0]["fault"]["delay"] == 30
+
+
+def test_a_deferred_request_lands_before_the_next_request_once_due(
+    fake: FakeVps, client: httpx.Client
+) -> None:
+    fake.add_fault(method="POST", path="/api/v1/backups/", action="defer", status=504, count=1)
+    assert (
+        client.post("/backups/", json={"server_id": 12345, "description": "now"}).status_code == 504
+    )
+    # delay 0: due at once, so the very next API request sees it.
+    listed = client.get("/backups/", params={"server_id": 12345}).json()["results"]
+    assert [b["description"] for b in listed].count("now") == 1
+
+
+def test_reset_drops_deferred_requests(fake: FakeVps, client: httpx.Client) -> None:
+    fake.add_fault(method="POST", path="/api/v1/backups/", action="defer", delay=5, count=1)
+    client.post("/backups/", json={"server_id": 12345, "description": "never"})
+    fake.reset()
+    fake.advance(10)
+    assert "never" not in [b["description"] for b in fake.state()["backups"]]
+
+
+def test_defer_and_raw_body_validate_and_travel_over_the_admin_routes(
+    fake: FakeVps, admin: httpx.Client, client: httpx.Client
+) -> None:
+    with pytest.raises(ValueError, match="phase"):
+        FaultRule(action="defer", phase="after")
+    with pytest.raises(ValueError):
+        FaultRule(action="defer", delay=-1)
+    with pytest.raises(ValueError, match="raw_body"):
+        FaultRule(raw_body=b"x")  # type: ignore[arg-type]
+    rule = admin.post(
+        "/faults",
+        json={
+            "action": "defer",
+            "method": "POST",
+            "path": "/api/v1/backups/",
+            "status": 504,
+            "delay": 2,
+            "count": 1,
+        },
+    )
+    assert rule.status_code == 201 and rule.json()["delay"] == 2
+    html = admin.post(
+        "/faults", json={"path": "/api/v1/servers/", "status": 200, "raw_body": "<p>"}
+    )
+    assert html.status_code == 201
+    assert client.get("/servers/").text == "<p>"
+    assert client.post("/backups/", json={"server_id": 12345}).status_code == 504
+    assert admin.get("/state").json()["deferred"][0]["path"] == "/api/v1/backups/"

@@ -145,6 +145,26 @@ def test_an_unchecked_lost_answer_is_settled_by_the_next_create(backups: Engine,
     assert set(manual(fake)) - before == {left}
 
 
+def test_a_create_that_may_still_land_says_the_outcome_is_unknown(backups: Engine, fake):
+    # Issue 19: every POST is answered 504 by the gateway and reaches the API
+    # only ten (fake) minutes later, after every listing the create can make
+    # within its budget. The error says so and names the marker the next run
+    # looks for; the backups that land later do carry it.
+    fake.add_fault(method="POST", path="/api/v1/backups/", action="defer", status=504, delay=600)
+    before = set(manual(fake))
+    with pytest.raises(ProviderError) as info:
+        backups.create("b", server_id=12345, description="d", resource_key=KEY)
+    message = info.value.message
+    assert "the outcome is unknown" in message and "504 Gateway Timeout" in message
+    assert f"the next run finds such a backup by its marker [pvb:{KEY}]" in message
+    assert "listing to check it failed" not in message
+    assert set(manual(fake)) == before
+    fake.clear_faults()
+    fake.advance(600)
+    landed = set(manual(fake)) - before
+    assert landed and all(key_of(manual(fake)[i]) == KEY for i in landed)
+
+
 # ---- wait timeouts ---------------------------------------------------------------------
 
 
