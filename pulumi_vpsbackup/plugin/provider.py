@@ -8,8 +8,10 @@ host runs. This module only translates:
 
 - names: the schema's camelCase (`serverId`) to the core's snake_case;
 - the account: one per plugin process, from the provider's configuration
-  (`apiToken`, `apiUrl`, ...) or the environment, never from a resource input,
-  so no token is ever an input, an output or in state;
+  (`apiToken`, `apiUrl`, ...), never from a resource input, so no token is
+  ever an input, an output or in state; the environment (`VPS_API_TOKEN`,
+  `VPS_API_URL`) only for the default provider, or an explicit one given no
+  setting at all (`configure`);
 - `resource_key`: derived from the resource's URN in Check (the dynamic
   resource class derives it in the program);
 - timeouts: the engine's custom timeout (seconds, 0 when not set) is the
@@ -30,15 +32,22 @@ Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from ..client.errors import ConfigurationError
+from ..client.errors import ConfigurationError, VpsBackupError
 from ..client.marker import resource_key
-from ..client.settings import check_token, normalise_base_url
+from ..client.settings import (
+    TOKEN_CONFIG_KEY,
+    TOKEN_ENV,
+    URL_CONFIG_KEY,
+    check_token,
+    normalise_base_url,
+)
 from ..provider import queries
 from ..provider.account import Account
 from ..provider.backup import BackupProvider
@@ -131,6 +140,49 @@ def config_failures(news: Mapping[str, Any]) -> list[Failure]:
     return failures
 
 
+def is_default_provider(urn: str) -> bool:
+    """The engine's own rule (`providers.IsDefaultProvider`): a provider named `default...`.
+
+    Without a URN (an engine older than the `urn` field of ConfigureRequest)
+    the provider is taken for the default one, as it always was.
+    """
+    if not urn:
+        return True
+    return urn.rsplit("::", 1)[-1].startswith("default")
+
+
+def provider_name(urn: str) -> str:
+    """How an error names a provider: `vpsbackup provider "account-b" (URN)`."""
+    name = urn.rsplit("::", 1)[-1] if "::" in urn else urn
+    return f"vpsbackup provider {json.dumps(name)} ({urn})" if urn else "vpsbackup provider"
+
+
+def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
+    """An explicit provider's own settings, complete and well formed, or an error naming it.
+
+    Its token and URL are read only from what it was given: with no
+    `apiToken` it has none (never VPS_API_TOKEN), with no `apiUrl` it uses
+    the API's own URL (never VPS_API_URL).
+    """
+    who = provider_name(urn)
+    if TOKEN_CONFIG_KEY not in raw:
+        given = ", ".join(name for name, key in CONFIG_KEYS.items() if key in raw)
+        raise user_error(
+            f"the {who} has {given} but no apiToken. An explicit provider uses only the "
+            f"settings it is given, never the {TOKEN_ENV} environment variable (which may "
+            "hold another account's token); give it apiToken, e.g. "
+            '`pulumi.ProviderResource("vpsbackup", name, {"apiUrl": ..., "apiToken": '
+            'config.require_secret("token")})`, or leave out all its settings to use the '
+            "environment's"
+        )
+    try:
+        check_token(str(raw[TOKEN_CONFIG_KEY]).strip(), f"the {who}'s apiToken")
+        if URL_CONFIG_KEY in raw:
+            normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+    except ConfigurationError as exc:
+        raise user_error(str(exc)) from None
+
+
 class NativeProvider:
     """One configured account's resources and queries (one per plugin process)."""
 
@@ -139,15 +191,26 @@ class NativeProvider:
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
         }
+        # Why this provider's configuration was refused; every call then fails so.
+        self._refused: VpsBackupError | None = None
 
     # ---- configuration --------------------------------------------------
-    def configure(self, args: Mapping[str, Any], variables: Mapping[str, str]) -> None:
-        """The provider's inputs, else the engine's config variables, else the environment.
+    def configure(
+        self, args: Mapping[str, Any], variables: Mapping[str, str], urn: str = ""
+    ) -> None:
+        """The provider's inputs, else the engine's config variables; the environment only
+        for the default provider.
 
         `args` are the provider resource's inputs (for the default provider,
         the stack's `vpsbackup:*` settings); `variables` the same settings as
-        `vpsbackup:config:apiToken`. Unset keys fall back to `VPS_API_TOKEN`
-        and `VPS_API_URL` in the core's settings.
+        `vpsbackup:config:apiToken`; `urn` the provider's URN (the engine
+        sends it; a default provider's name starts with `default`). The
+        default provider, and an explicit one given no setting at all, fall
+        back to `VPS_API_TOKEN` and `VPS_API_URL` for what is unset, as the
+        stack's settings always have. An explicit provider given any setting
+        of its own uses only its own: the environment may hold another
+        account's token, which must never go to the URL this provider names.
+        So its missing token is an error here, before any request.
         """
         raw: dict[str, Any] = {}
         for name, key in CONFIG_KEYS.items():
@@ -157,11 +220,23 @@ class NativeProvider:
             if value is None or value == UNKNOWN or value == "":
                 continue
             raw[key] = value
+        own_only = bool(raw) and not is_default_provider(urn)
         request = ConfigureRequest(Config(raw_config=raw, project_name=PACKAGE))
         for core in self._cores.values():
             core.configure(request)
+            core.use_environment(not own_only)
+        self._refused = None
+        if own_only:
+            try:
+                check_explicit(raw, urn)
+            except VpsBackupError as exc:
+                # Every later call fails the same way, should one come anyway.
+                self._refused = exc
+                raise
 
     def _core(self, type_: str) -> VpsProvider:
+        if self._refused is not None:
+            raise user_error(str(self._refused))
         core = self._cores.get(type_)
         if core is None:
             raise user_error(
@@ -268,7 +343,7 @@ class NativeProvider:
                 f"{', '.join(QUERY_FILTERS)}"
             )
         filters = snake(args)
-        settings = self._cores[BACKUP].settings()
+        settings = self._core(BACKUP).settings()
         account = Account(api_token=settings.token.reveal(), api_url=settings.base_url)
         if token == GET_BACKUPS:
             found = queries.get_backups(**filters, account=account)

@@ -136,7 +136,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def Configure(self, request: Any, context: Any) -> Any:
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
-        await self._run(context, lambda: self.provider.configure(args, variables))
+        urn = request.urn
+        await self._run(context, lambda: self.provider.configure(args, variables, urn))
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )

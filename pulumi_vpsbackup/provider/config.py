@@ -45,15 +45,19 @@ def program_config() -> dict[str, Any]:
 
 
 def settings_for(
-    config: Mapping[str, Any], account: tuple[str, str] | None = None
+    config: Mapping[str, Any],
+    account: tuple[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
     """Client settings from the stack `config`, or for an account's (URL, token).
 
     An account is like an explicit provider: it reads neither the stack's
     token and URL nor the environment's; it keeps the stack's polling.
+    `environ` (default `os.environ`) is where an unset token or URL is looked
+    for; an explicit plugin provider passes `{}`: it uses only what it was given.
     """
     if account is None:
-        return resolve_settings(config=config, environ=os.environ)
+        return resolve_settings(config=config, environ=os.environ if environ is None else environ)
     url, token = account
     polling = {k: v for k, v in config.items() if k not in (TOKEN_CONFIG_KEY, URL_CONFIG_KEY)}
     return resolve_settings(token=token, base_url=url, config=polling, environ={})
