@@ -19,7 +19,8 @@ host runs. This module only translates:
   not part of the schema;
 - preview: Create and Update with `preview=True` touch nothing;
 - import and `get`: a Read with only an id for a backup that does not exist
-  is an error that says so, not a silent "gone".
+  is an error that says so, not a silent "gone"; one of an automatic backup
+  is refused (import is manual-only), and Delete never deletes one.
 
 The core's calls block (httpx, polling sleeps): the server runs them in
 threads, so every method here is synchronous and thread-safe.
@@ -304,6 +305,16 @@ class NativeProvider:
                 )
             return None
         outs = _public(result.outs or {})
+        if not state and type_ == BACKUP and outs.get("backupType") != "manual":
+            # An id alone is `pulumi import` (or `get`: the engine's request is
+            # the same). An imported backup is managed, and `pulumi destroy`
+            # deletes what it manages: never VPS.org's own daily backup.
+            raise user_error(
+                f"backup {id_} is {outs.get('backupType') or 'not manual'}: VPS.org makes and "
+                "expires it by itself, so only manual backups can be imported (a Backup in the "
+                "stack is deleted by `pulumi destroy`). Read automatic backups with getBackups("
+                'backupType: "automatic") or getLatestBackup instead'
+            )
         read_inputs = _public(result.inputs or {})
         for name in INTERNAL_INPUTS[type_]:
             if inputs.get(name) is not None:
@@ -327,7 +338,15 @@ class NativeProvider:
         return _public(result.outs or {})
 
     def delete(self, type_: str, id_: str, state: dict[str, Any], timeout: float) -> None:
-        self._core(type_).delete(id_, {**snake(state), "timeout": _seconds(timeout)})
+        core = self._core(type_)
+        if type_ == BACKUP and state.get("backupType") == "automatic":
+            # Only a stack that imported one before imports were refused holds it.
+            raise user_error(
+                f"backup {id_} is automatic: VPS.org's own daily backup is never deleted by "
+                "this provider. Remove it from the stack without touching it: "
+                "`pulumi state delete <its URN>`"
+            )
+        core.delete(id_, {**snake(state), "timeout": _seconds(timeout)})
 
     # ---- queries ------------------------------------------------------------
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:

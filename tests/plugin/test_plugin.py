@@ -341,3 +341,31 @@ def test_an_explicit_provider_with_a_token_and_no_url_uses_the_apis_own_url(
     assert settings.token.reveal() == TOKEN
     provider.configure({"apiUrl": "http://127.0.0.1:9/api/v1"}, {}, DEFAULT_URN)
     assert provider._core(BACKUP).settings().token.reveal() == "vps_someone_elses_token"
+
+
+# ---- import is manual-only ------------------------------------------------------------------
+
+
+def test_an_automatic_backup_is_never_imported_nor_deleted(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    automatic = next(r for r in fake.app.state()["backups"] if r["backup_type"] == "automatic")
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.Read(provider_pb2.ReadRequest(urn=URN, id=str(automatic["id"])))
+    details = caught.value.details()
+    assert details.startswith(f"backup {automatic['id']} is automatic"), details
+    assert "only manual backups can be imported" in details
+    assert "Traceback" not in details
+    # A stack that imported one before this refusal: destroy must not delete it.
+    state = {
+        "serverId": automatic["server"]["id"],
+        "backupId": automatic["id"],
+        "backupType": "automatic",
+    }
+    with pytest.raises(grpc.RpcError) as refused:
+        plugin.Delete(
+            provider_pb2.DeleteRequest(
+                urn=URN, id=str(automatic["id"]), properties=wire.to_struct(state)
+            )
+        )
+    assert "pulumi state delete" in refused.value.details()
+    assert writes(fake) == [], "no DELETE reached VPS.org"
