@@ -13,6 +13,7 @@ import httpx
 
 from pulumi_vpsbackup._version import __version__
 
+from .echo import echo
 from .errors import ConfigurationError
 from .polling import PollPolicy
 from .secret import Secret
@@ -120,7 +121,12 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
         raise ConfigurationError(
             "The VPS.org API URL is empty; set vpsbackup:apiUrl or VPS_API_URL."
         )
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # such as "Invalid IPv6 URL" for a stray "[" in the host
+        raise ConfigurationError(
+            f"The VPS.org API URL {echo(url.strip())} ({source}) is not a valid URL ({exc})."
+        ) from None
     scheme = parts.scheme.lower()
     # Echo only scheme, host and path: credentials or a query may hold a secret.
     try:
@@ -132,11 +138,11 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     shown = urlunsplit((parts.scheme, host + port, parts.path, "", ""))
     if scheme not in ("https", "http"):
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} must start with https:// "
+            f"The VPS.org API URL {echo(shown)} must start with https:// "
             "(set vpsbackup:apiUrl or VPS_API_URL)."
         )
     if not parts.hostname:
-        raise ConfigurationError(f"The VPS.org API URL {shown!r} has no host.")
+        raise ConfigurationError(f"The VPS.org API URL {echo(shown)} has no host.")
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError(
             "The VPS.org API URL must not contain credentials; pass the token as "
@@ -144,18 +150,18 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} must not have a query or fragment."
+            f"The VPS.org API URL {echo(shown)} must not have a query or fragment."
         )
     if scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} uses plain http to a host that is not this "
+            f"The VPS.org API URL {echo(shown)} uses plain http to a host that is not this "
             "machine, which would send the API token in clear text; use https:// "
             "(plain http is allowed only for 127.0.0.1, ::1 and localhost)."
         )
     try:
         _ = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"The VPS.org API URL {shown!r} has an invalid port.") from exc
+        raise ConfigurationError(f"The VPS.org API URL {echo(shown)} has an invalid port.") from exc
     path = parts.path.rstrip("/")
     if not path.endswith(API_PATH):
         netloc = parts.netloc.lower()
@@ -163,9 +169,9 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
         fixed = path[: cut + len(API_PATH)] if cut >= 0 else path + API_PATH
         suggestion = urlunsplit((scheme, netloc, fixed, "", ""))
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} ({source}) must be the API's base URL, ending in "
+            f"The VPS.org API URL {echo(shown)} ({source}) must be the API's base URL, ending in "
             f"{API_PATH}, such as {DEFAULT_BASE_URL} (or http://127.0.0.1:8787{API_PATH} for "
-            f"the local fake); did you mean {suggestion!r}? Every other path answers 404 to "
+            f"the local fake); did you mean {echo(suggestion)}? Every other path answers 404 to "
             "every call."
         )
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
@@ -245,7 +251,7 @@ def _poll_seconds(key: str, value: Any, default: float) -> float:
     if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
         raise ConfigurationError(
             f"{key} must be a number of seconds from {MIN_POLL_SECONDS} to "
-            f"{MAX_POLL_SECONDS:g}, got {value!r}"
+            f"{MAX_POLL_SECONDS:g}, got {echo(value)}"
         )
     return seconds
 

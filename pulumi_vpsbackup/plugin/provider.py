@@ -40,6 +40,7 @@ from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
+from ..client.echo import echo
 from ..client.errors import ConfigurationError, VpsBackupError
 from ..client.marker import resource_key
 from ..client.settings import (
@@ -121,7 +122,7 @@ def config_failures(news: Mapping[str, Any]) -> list[Failure]:
         if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
             failures.append(
                 Failure(
-                    key,
+                    echo(key, quote=False),
                     f"is not a setting of the vpsbackup provider; allowed: "
                     f"{', '.join(CONFIG_KEYS)}",
                 )
@@ -241,8 +242,8 @@ class NativeProvider:
         core = self._cores.get(type_)
         if core is None:
             raise user_error(
-                f"{type_} is not a resource of the vpsbackup provider; it serves "
-                f"{', '.join(self._cores)}"
+                f"{echo(type_, quote=False)} is not a resource of the vpsbackup provider; it "
+                f"serves {', '.join(self._cores)}"
             )
         return core
 
@@ -253,7 +254,8 @@ class NativeProvider:
         internal = INTERNAL_INPUTS[type_]
         failures = [
             Failure(
-                key, f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}"
+                echo(key, quote=False),
+                f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}",
             )
             for key in news
             if key not in allowed and key not in internal and not key.startswith("__")
@@ -353,12 +355,13 @@ class NativeProvider:
         unknown = sorted(set(args) - set(QUERY_FILTERS))
         if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
             raise user_error(
-                f"{token} is not a function of the vpsbackup provider; it has "
+                f"{echo(token, quote=False)} is not a function of the vpsbackup provider; it has "
                 f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
             )
         if unknown:
             raise user_error(
-                f"{token}: {', '.join(unknown)} is not an argument; allowed: "
+                f"{token}: {', '.join(echo(u, quote=False) for u in unknown)} is not an "
+                "argument; allowed: "
                 f"{', '.join(QUERY_FILTERS)}"
             )
         filters = snake(args)

@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 import pulumi
 
+from ..client.echo import echo
 from ..client.errors import ConfigurationError
 from ..client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
 from .validation import FieldError, is_unknown
@@ -72,7 +73,7 @@ class Account:
             api_url = DEFAULT_BASE_URL
         if isinstance(api_url, str):
             api_url = normalise_base_url(api_url, URL_SOURCE)
-        where = f"Account(api_url={api_url!r})" if isinstance(api_url, str) else "Account"
+        where = f"Account(api_url={echo(api_url)})" if isinstance(api_url, str) else "Account"
         if api_token is None:
             raise TypeError(f"{where} {NO_TOKEN}")
         if isinstance(api_token, str):
@@ -128,7 +129,7 @@ def account_input(field: str, value: Any) -> dict[str, Any]:
             if url is None:
                 raise FieldError(field, "api_url must be a string")
         if token is None or (isinstance(token, str) and not token.strip()):
-            shown = "not known yet" if is_unknown(url) else url
+            shown = "not known yet" if is_unknown(url) else echo(url, quote=False)
             raise FieldError(field, f"the Account (api_url {shown}) {NO_TOKEN}")
         if not is_unknown(token):
             if not isinstance(token, str):

@@ -30,6 +30,7 @@ from pulumi.dynamic import (
 )
 
 from ..client import DEFAULT_BASE_URL, ClientSettings, ConfigurationError, VpsBackupError, VpsClient
+from ..client.echo import echo
 from ..client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
 from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
@@ -177,9 +178,11 @@ class VpsProvider(ResourceProvider):
         return [
             CheckFailure(
                 ACCOUNT_INPUT,
-                f"the API URL changed from {old_url} to {new_url}; {self.moved_hint} "
+                f"the API URL changed from {echo(old_url, quote=False)} to "
+                f"{echo(new_url, quote=False)}; {self.moved_hint} "
                 "A resource is never moved between accounts by a change of its account: "
-                f"keep {old_url}, or move it explicitly (see the README, Several accounts).",
+                f"keep {echo(old_url, quote=False)}, or move it explicitly (see the README, "
+                "Several accounts).",
             )
         ]
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..client import ClientSettings, resolve_settings
+from ..client.echo import echo
 from ..client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
 
 __all__ = [
@@ -85,7 +86,7 @@ def unknown_config_warnings(keys: Iterable[str]) -> list[str]:
         else:
             hint = ""
         warnings.append(
-            f"unknown configuration key {key} is ignored; {hint}known keys: "
+            f"unknown configuration key {echo(key, quote=False)} is ignored; {hint}known keys: "
             f"{', '.join(CONFIG_KEYS)}"
         )
     return warnings

@@ -25,6 +25,7 @@ from tests.programs.scenarios import TOKEN
 
 Stub = provider_pb2_grpc.ResourceProviderStub
 URN = "urn:pulumi:test::proj::vpsbackup:index:Backup::b"
+GET_BACKUPS_TOKEN = "vpsbackup:index:getBackups"
 RESTORE_URN = "urn:pulumi:test::proj::vpsbackup:index:Restore::r"
 
 
@@ -369,3 +370,36 @@ def test_an_automatic_backup_is_never_imported_nor_deleted(plugin: Stub, fake: F
         )
     assert "pulumi state delete" in refused.value.details()
     assert writes(fake) == [], "no DELETE reached VPS.org"
+
+
+# ---- refused values are echoed escaped and short ------------------------------------------
+
+TRICKY = "ok\nerror: forged\x1b[2J\u202eevil\u2066x\u2069"
+RAW = ["\n", "\x1b", "\u202e", "\u2066", "\u2069"]
+
+
+def test_the_plugins_checks_echo_refused_names_and_values_escaped_and_short(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    configure(plugin, fake.url)
+    huge = "k" * 100_000
+    texts = []
+    for key in (TRICKY, huge):
+        resp = plugin.CheckConfig(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({key: 1})))
+        texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+        resp = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({key: 1})))
+        texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.Invoke(
+                provider_pb2.InvokeRequest(tok=GET_BACKUPS_TOKEN, args=wire.to_struct({key: 1}))
+            )
+        texts.append(caught.value.details())
+    bad_values = {"serverId": TRICKY, "description": 7, "waitForCompletion": huge}
+    resp = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct(bad_values)))
+    texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+    assert len(texts) == 9, texts
+    for text in texts:
+        assert not any(c in text for c in RAW), text
+        assert len(text) < 600, text[:300]
+    assert sum("\\u202e" in t for t in texts) == 4, texts
+    assert sum("100000 characters, 80 shown" in t for t in texts) == 4, texts
