@@ -115,8 +115,18 @@ class Resource:
     inputs: dict[str, Any] | None = None
 
 
-def config_failures(news: Mapping[str, Any]) -> list[Failure]:
-    """CheckConfig: what is wrong with a provider's inputs, by schema name."""
+def config_failures(news: Mapping[str, Any], urn: str = "") -> list[Failure]:
+    """CheckConfig: what is wrong with a provider's inputs, by schema name.
+
+    Errors name where a setting came from: the stack's `vpsbackup:apiUrl` for
+    the default provider, the explicit provider's own `apiUrl` (by URN) else.
+    """
+
+    def source(name: str) -> str:
+        if is_default_provider(urn):
+            return CONFIG_KEYS[name]
+        return f"the {provider_name(urn)}'s {name}"
+
     failures = []
     for key in news:
         if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
@@ -130,13 +140,13 @@ def config_failures(news: Mapping[str, Any]) -> list[Failure]:
     token = news.get("apiToken")
     if isinstance(token, str) and token != UNKNOWN:
         try:
-            check_token(token.strip(), "the provider's apiToken")
+            check_token(token.strip(), source("apiToken"))
         except ConfigurationError as exc:
             failures.append(Failure("apiToken", str(exc)))
     url = news.get("apiUrl")
     if isinstance(url, str) and url != UNKNOWN and url.strip():
         try:
-            normalise_base_url(url, "the provider's apiUrl")
+            normalise_base_url(url, source("apiUrl"))
         except ConfigurationError as exc:
             failures.append(Failure("apiUrl", str(exc)))
     return failures

@@ -122,7 +122,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
 
     async def CheckConfig(self, request: Any, context: Any) -> Any:
         news, secrets = wire.from_struct(request.news)
-        failures = config_failures(news)
+        failures = config_failures(news, request.urn)
         # The token is secret in state whether or not the program said so.
         if "apiToken" in news:
             secrets.add("apiToken")

@@ -403,3 +403,23 @@ def test_the_plugins_checks_echo_refused_names_and_values_escaped_and_short(
         assert len(text) < 600, text[:300]
     assert sum("\\u202e" in t for t in texts) == 4, texts
     assert sum("100000 characters, 80 shown" in t for t in texts) == 4, texts
+
+
+def test_the_plain_http_refusal_names_the_provider_setting_it_came_from(plugin: Stub) -> None:
+    plain = {"apiToken": TOKEN, "apiUrl": "http://vps.example/api/v1"}
+    reasons = {}
+    for urn in (EXPLICIT_URN, DEFAULT_URN):
+        resp = plugin.CheckConfig(provider_pb2.CheckRequest(urn=urn, news=wire.to_struct(plain)))
+        (failure,) = resp.failures
+        reasons[urn] = failure.reason
+    assert (
+        f'(the vpsbackup provider "account-b" ({EXPLICIT_URN})\'s apiUrl) uses plain http'
+        in (reasons[EXPLICIT_URN])
+    ), reasons
+    assert "(vpsbackup:apiUrl) uses plain http" in reasons[DEFAULT_URN], reasons
+    # Configure of an explicit provider refuses it the same way, before any request.
+    with pytest.raises(grpc.RpcError) as caught:
+        configure_as(plugin, EXPLICIT_URN, plain)
+    assert "account-b" in caught.value.details() and "apiUrl) uses plain http" in (
+        caught.value.details()
+    )

@@ -203,7 +203,10 @@ def test_an_account_hides_its_token_and_refuses_to_be_pickled() -> None:
     ("kwargs", "match"),
     [
         ({"api_token": "vps_with space_1234"}, "a space"),
-        ({"api_token": TOKEN_B, "api_url": "http://vps.example/api/v1"}, "plain http"),
+        (
+            {"api_token": TOKEN_B, "api_url": "http://vps.example/api/v1"},
+            r"\(the Account's api_url\) uses plain http",
+        ),
         ({"api_token": TOKEN_B, "api_url": "https://admin.vps.org/"}, "ending in /api/v1"),
     ],
 )
