@@ -13,6 +13,7 @@ import httpx
 
 from pulumi_vpsbackup._version import __version__
 
+from .echo import echo
 from .errors import ConfigurationError
 from .polling import PollPolicy
 from .secret import Secret
@@ -106,6 +107,8 @@ def _is_loopback(host: str) -> bool:
 
 API_PATH = "/api/v1"
 URL_SOURCES = f"{URL_CONFIG_KEY} or {URL_ENV}"
+#: How a refusal names where a URL came from, by the key it was found under.
+_URL_SOURCE_NAMES = {"apiUrl": URL_CONFIG_KEY, URL_ENV: f"the {URL_ENV} environment variable"}
 
 
 def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
@@ -117,10 +120,13 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     404 to every call, which would read as "server N does not exist".
     """
     if not isinstance(url, str) or not url.strip():
+        raise ConfigurationError(f"The VPS.org API URL ({source}) is empty.")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # such as "Invalid IPv6 URL" for a stray "[" in the host
         raise ConfigurationError(
-            "The VPS.org API URL is empty; set vpsbackup:apiUrl or VPS_API_URL."
-        )
-    parts = urlsplit(url.strip())
+            f"The VPS.org API URL {echo(url.strip())} ({source}) is not a valid URL ({exc})."
+        ) from None
     scheme = parts.scheme.lower()
     # Echo only scheme, host and path: credentials or a query may hold a secret.
     try:
@@ -132,30 +138,31 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     shown = urlunsplit((parts.scheme, host + port, parts.path, "", ""))
     if scheme not in ("https", "http"):
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} must start with https:// "
-            "(set vpsbackup:apiUrl or VPS_API_URL)."
+            f"The VPS.org API URL {echo(shown)} ({source}) must start with https://."
         )
     if not parts.hostname:
-        raise ConfigurationError(f"The VPS.org API URL {shown!r} has no host.")
+        raise ConfigurationError(f"The VPS.org API URL {echo(shown)} ({source}) has no host.")
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError(
-            "The VPS.org API URL must not contain credentials; pass the token as "
+            f"The VPS.org API URL ({source}) must not contain credentials; pass the token as "
             f"{TOKEN_CONFIG_KEY} or {TOKEN_ENV} instead."
         )
     if parts.query or parts.fragment:
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} must not have a query or fragment."
+            f"The VPS.org API URL {echo(shown)} ({source}) must not have a query or fragment."
         )
     if scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} uses plain http to a host that is not this "
-            "machine, which would send the API token in clear text; use https:// "
-            "(plain http is allowed only for 127.0.0.1, ::1 and localhost)."
+            f"The VPS.org API URL {echo(shown)} ({source}) uses plain http to a host that is "
+            "not this machine, which would send the API token in clear text; use https:// "
+            "there (plain http is allowed only for 127.0.0.1, ::1 and localhost)."
         )
     try:
         _ = parts.port
     except ValueError as exc:
-        raise ConfigurationError(f"The VPS.org API URL {shown!r} has an invalid port.") from exc
+        raise ConfigurationError(
+            f"The VPS.org API URL {echo(shown)} ({source}) has an invalid port."
+        ) from exc
     path = parts.path.rstrip("/")
     if not path.endswith(API_PATH):
         netloc = parts.netloc.lower()
@@ -163,9 +170,9 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
         fixed = path[: cut + len(API_PATH)] if cut >= 0 else path + API_PATH
         suggestion = urlunsplit((scheme, netloc, fixed, "", ""))
         raise ConfigurationError(
-            f"The VPS.org API URL {shown!r} ({source}) must be the API's base URL, ending in "
+            f"The VPS.org API URL {echo(shown)} ({source}) must be the API's base URL, ending in "
             f"{API_PATH}, such as {DEFAULT_BASE_URL} (or http://127.0.0.1:8787{API_PATH} for "
-            f"the local fake); did you mean {suggestion!r}? Every other path answers 404 to "
+            f"the local fake); did you mean {echo(suggestion)}? Every other path answers 404 to "
             "every call."
         )
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
@@ -202,7 +209,9 @@ class ClientSettings:
         if not self.token.reveal().strip():
             raise ConfigurationError(MISSING_TOKEN_MESSAGE)
         check_token(self.token.reveal())
-        object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
+        object.__setattr__(
+            self, "base_url", normalise_base_url(self.base_url, "ClientSettings.base_url")
+        )
         if not self.timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds.")
         if int(self.max_attempts) < 1:
@@ -245,7 +254,7 @@ def _poll_seconds(key: str, value: Any, default: float) -> float:
     if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
         raise ConfigurationError(
             f"{key} must be a number of seconds from {MIN_POLL_SECONDS} to "
-            f"{MAX_POLL_SECONDS:g}, got {value!r}"
+            f"{MAX_POLL_SECONDS:g}, got {echo(value)}"
         )
     return seconds
 
@@ -311,7 +320,8 @@ def resolve_settings(
         or _lookup(env, URL_ENV)
         or (DEFAULT_BASE_URL, "the default")
     )
-    url = normalise_base_url(url, url_source)  # errors name where the URL came from
+    # Errors name where the URL came from.
+    url = normalise_base_url(url, _URL_SOURCE_NAMES.get(url_source, url_source))
     if "poll" not in overrides:
         policy = poll_policy(config)
         if policy is not None:

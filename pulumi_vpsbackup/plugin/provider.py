@@ -8,8 +8,10 @@ host runs. This module only translates:
 
 - names: the schema's camelCase (`serverId`) to the core's snake_case;
 - the account: one per plugin process, from the provider's configuration
-  (`apiToken`, `apiUrl`, ...) or the environment, never from a resource input,
-  so no token is ever an input, an output or in state;
+  (`apiToken`, `apiUrl`, ...), never from a resource input, so no token is
+  ever an input, an output or in state; the environment (`VPS_API_TOKEN`,
+  `VPS_API_URL`) only for the default provider, or an explicit one given no
+  setting at all (`configure`);
 - `resource_key`: the owner key, derived in Check from the provider's stack
   identity and the resource's URN (the dynamic resource class derives it in
   the program). The identity is a random value that CheckConfig adds to the
@@ -21,7 +23,8 @@ host runs. This module only translates:
   not part of the schema;
 - preview: Create and Update with `preview=True` touch nothing;
 - import and `get`: a Read with only an id for a backup that does not exist
-  is an error that says so, not a silent "gone".
+  is an error that says so, not a silent "gone"; one of an automatic backup
+  is refused (import is manual-only), and Delete never deletes one.
 
 The core's calls block (httpx, polling sleeps): the server runs them in
 threads, so every method here is synchronous and thread-safe.
@@ -34,6 +37,7 @@ Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,9 +45,16 @@ from typing import Any
 
 from pulumi.dynamic import Config, ConfigureRequest
 
-from ..client.errors import ConfigurationError
+from ..client.echo import echo
+from ..client.errors import ConfigurationError, VpsBackupError
 from ..client.marker import owner_key
-from ..client.settings import check_token, normalise_base_url
+from ..client.settings import (
+    TOKEN_CONFIG_KEY,
+    TOKEN_ENV,
+    URL_CONFIG_KEY,
+    check_token,
+    normalise_base_url,
+)
 from ..provider import queries
 from ..provider.account import Account
 from ..provider.backup import BackupProvider
@@ -139,14 +150,24 @@ class Resource:
     inputs: dict[str, Any] | None = None
 
 
-def config_failures(news: Mapping[str, Any]) -> list[Failure]:
-    """CheckConfig: what is wrong with a provider's inputs, by schema name."""
+def config_failures(news: Mapping[str, Any], urn: str = "") -> list[Failure]:
+    """CheckConfig: what is wrong with a provider's inputs, by schema name.
+
+    Errors name where a setting came from: the stack's `vpsbackup:apiUrl` for
+    the default provider, the explicit provider's own `apiUrl` (by URN) else.
+    """
+
+    def source(name: str) -> str:
+        if is_default_provider(urn):
+            return CONFIG_KEYS[name]
+        return f"the {provider_name(urn)}'s {name}"
+
     failures = []
     for key in news:
         if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
             failures.append(
                 Failure(
-                    key,
+                    echo(key, quote=False),
                     f"is not a setting of the vpsbackup provider; allowed: "
                     f"{', '.join(CONFIG_KEYS)}",
                 )
@@ -154,16 +175,59 @@ def config_failures(news: Mapping[str, Any]) -> list[Failure]:
     token = news.get("apiToken")
     if isinstance(token, str) and token != UNKNOWN:
         try:
-            check_token(token.strip(), "the provider's apiToken")
+            check_token(token.strip(), source("apiToken"))
         except ConfigurationError as exc:
             failures.append(Failure("apiToken", str(exc)))
     url = news.get("apiUrl")
     if isinstance(url, str) and url != UNKNOWN and url.strip():
         try:
-            normalise_base_url(url, "the provider's apiUrl")
+            normalise_base_url(url, source("apiUrl"))
         except ConfigurationError as exc:
             failures.append(Failure("apiUrl", str(exc)))
     return failures
+
+
+def is_default_provider(urn: str) -> bool:
+    """The engine's own rule (`providers.IsDefaultProvider`): a provider named `default...`.
+
+    Without a URN (an engine older than the `urn` field of ConfigureRequest)
+    the provider is taken for the default one, as it always was.
+    """
+    if not urn:
+        return True
+    return urn.rsplit("::", 1)[-1].startswith("default")
+
+
+def provider_name(urn: str) -> str:
+    """How an error names a provider: `vpsbackup provider "account-b" (URN)`."""
+    name = urn.rsplit("::", 1)[-1] if "::" in urn else urn
+    return f"vpsbackup provider {json.dumps(name)} ({urn})" if urn else "vpsbackup provider"
+
+
+def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
+    """An explicit provider's own settings, complete and well formed, or an error naming it.
+
+    Its token and URL are read only from what it was given: with no
+    `apiToken` it has none (never VPS_API_TOKEN), with no `apiUrl` it uses
+    the API's own URL (never VPS_API_URL).
+    """
+    who = provider_name(urn)
+    if TOKEN_CONFIG_KEY not in raw:
+        given = ", ".join(name for name, key in CONFIG_KEYS.items() if key in raw)
+        raise user_error(
+            f"the {who} has {given} but no apiToken. An explicit provider uses only the "
+            f"settings it is given, never the {TOKEN_ENV} environment variable (which may "
+            "hold another account's token); give it apiToken, e.g. "
+            '`pulumi.ProviderResource("vpsbackup", name, {"apiUrl": ..., "apiToken": '
+            'config.require_secret("token")})`, or leave out all its settings to use the '
+            "environment's"
+        )
+    try:
+        check_token(str(raw[TOKEN_CONFIG_KEY]).strip(), f"the {who}'s apiToken")
+        if URL_CONFIG_KEY in raw:
+            normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+    except ConfigurationError as exc:
+        raise user_error(str(exc)) from None
 
 
 class NativeProvider:
@@ -175,15 +239,26 @@ class NativeProvider:
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
         }
+        # Why this provider's configuration was refused; every call then fails so.
+        self._refused: VpsBackupError | None = None
 
     # ---- configuration --------------------------------------------------
-    def configure(self, args: Mapping[str, Any], variables: Mapping[str, str]) -> None:
-        """The provider's inputs, else the engine's config variables, else the environment.
+    def configure(
+        self, args: Mapping[str, Any], variables: Mapping[str, str], urn: str = ""
+    ) -> None:
+        """The provider's inputs, else the engine's config variables; the environment only
+        for the default provider.
 
         `args` are the provider resource's inputs (for the default provider,
         the stack's `vpsbackup:*` settings); `variables` the same settings as
-        `vpsbackup:config:apiToken`. Unset keys fall back to `VPS_API_TOKEN`
-        and `VPS_API_URL` in the core's settings.
+        `vpsbackup:config:apiToken`; `urn` the provider's URN (the engine
+        sends it; a default provider's name starts with `default`). The
+        default provider, and an explicit one given no setting at all, fall
+        back to `VPS_API_TOKEN` and `VPS_API_URL` for what is unset, as the
+        stack's settings always have. An explicit provider given any setting
+        of its own uses only its own: the environment may hold another
+        account's token, which must never go to the URL this provider names.
+        So its missing token is an error here, before any request.
         """
         identity = args.get(IDENTITY_KEY)
         self._identity = identity if _is_identity(identity) else None
@@ -195,16 +270,28 @@ class NativeProvider:
             if value is None or value == UNKNOWN or value == "":
                 continue
             raw[key] = value
+        own_only = bool(raw) and not is_default_provider(urn)
         request = ConfigureRequest(Config(raw_config=raw, project_name=PACKAGE))
         for core in self._cores.values():
             core.configure(request)
+            core.use_environment(not own_only)
+        self._refused = None
+        if own_only:
+            try:
+                check_explicit(raw, urn)
+            except VpsBackupError as exc:
+                # Every later call fails the same way, should one come anyway.
+                self._refused = exc
+                raise
 
     def _core(self, type_: str) -> VpsProvider:
+        if self._refused is not None:
+            raise user_error(str(self._refused))
         core = self._cores.get(type_)
         if core is None:
             raise user_error(
-                f"{type_} is not a resource of the vpsbackup provider; it serves "
-                f"{', '.join(self._cores)}"
+                f"{echo(type_, quote=False)} is not a resource of the vpsbackup provider; it "
+                f"serves {', '.join(self._cores)}"
             )
         return core
 
@@ -215,7 +302,8 @@ class NativeProvider:
         internal = INTERNAL_INPUTS[type_]
         failures = [
             Failure(
-                key, f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}"
+                echo(key, quote=False),
+                f"is not an input of {type_.rsplit(':', 1)[-1]}; allowed: {', '.join(allowed)}",
             )
             for key in news
             if key not in allowed and key not in internal and not key.startswith("__")
@@ -269,6 +357,16 @@ class NativeProvider:
                 )
             return None
         outs = _public(result.outs or {})
+        if not state and type_ == BACKUP and outs.get("backupType") != "manual":
+            # An id alone is `pulumi import` (or `get`: the engine's request is
+            # the same). An imported backup is managed, and `pulumi destroy`
+            # deletes what it manages: never VPS.org's own daily backup.
+            raise user_error(
+                f"backup {id_} is {outs.get('backupType') or 'not manual'}: VPS.org makes and "
+                "expires it by itself, so only manual backups can be imported (a Backup in the "
+                "stack is deleted by `pulumi destroy`). Read automatic backups with getBackups("
+                'backupType: "automatic") or getLatestBackup instead'
+            )
         read_inputs = _public(result.inputs or {})
         for name in INTERNAL_INPUTS[type_]:
             if inputs.get(name) is not None:
@@ -292,23 +390,32 @@ class NativeProvider:
         return _public(result.outs or {})
 
     def delete(self, type_: str, id_: str, state: dict[str, Any], timeout: float) -> None:
-        self._core(type_).delete(id_, {**snake(state), "timeout": _seconds(timeout)})
+        core = self._core(type_)
+        if type_ == BACKUP and state.get("backupType") == "automatic":
+            # Only a stack that imported one before imports were refused holds it.
+            raise user_error(
+                f"backup {id_} is automatic: VPS.org's own daily backup is never deleted by "
+                "this provider. Remove it from the stack without touching it: "
+                "`pulumi state delete <its URN>`"
+            )
+        core.delete(id_, {**snake(state), "timeout": _seconds(timeout)})
 
     # ---- queries ------------------------------------------------------------
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(args) - set(QUERY_FILTERS))
         if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
             raise user_error(
-                f"{token} is not a function of the vpsbackup provider; it has "
+                f"{echo(token, quote=False)} is not a function of the vpsbackup provider; it has "
                 f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
             )
         if unknown:
             raise user_error(
-                f"{token}: {', '.join(unknown)} is not an argument; allowed: "
+                f"{token}: {', '.join(echo(u, quote=False) for u in unknown)} is not an "
+                "argument; allowed: "
                 f"{', '.join(QUERY_FILTERS)}"
             )
         filters = snake(args)
-        settings = self._cores[BACKUP].settings()
+        settings = self._core(BACKUP).settings()
         account = Account(api_token=settings.token.reveal(), api_url=settings.base_url)
         if token == GET_BACKUPS:
             found = queries.get_backups(**filters, account=account)

@@ -1,9 +1,11 @@
 """`pulumi-resource-vpsbackup`: the gRPC server the Pulumi engine starts and talks to.
 
-The engine runs the executable with its own address as the first argument
-and reads the port this server listens on from the first line of stdout. It
-finds the executable on PATH (an "ambient" plugin): `pip install
-pulumi_vpsbackup` puts it in the virtualenv's `bin`.
+The engine runs the executable with its own address as the argument (after
+its logging flags) and reads the port this server listens on from the first
+line of stdout. It finds the executable on PATH (an "ambient" plugin): `pip
+install pulumi_vpsbackup` puts it in the virtualenv's `bin`. The plugin exits
+when the engine is gone (`engine_gone`: its parent process exited, or the
+engine's gRPC server stopped answering), as Pulumi's own providers do.
 
 Every handler is a coroutine on one `grpc.aio` event loop; the core's
 blocking calls (HTTP, polling) run in a thread pool large enough that a
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 import traceback
@@ -129,7 +132,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def CheckConfig(self, request: Any, context: Any) -> Any:
         olds, _ = wire.from_struct(request.olds)
         news, secrets = wire.from_struct(request.news)
-        failures = config_failures(news)
+        failures = config_failures(news, request.urn)
         news[IDENTITY_KEY] = config_identity(olds)
         # The token is secret in state whether or not the program said so.
         if "apiToken" in news:
@@ -144,7 +147,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def Configure(self, request: Any, context: Any) -> Any:
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
-        await self._run(context, lambda: self.provider.configure(args, variables))
+        urn = request.urn
+        await self._run(context, lambda: self.provider.configure(args, variables, urn))
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
@@ -267,10 +271,77 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.InvokeResponse(**{"return": wire.to_struct(result)})
 
 
+#: How often the plugin looks whether its engine is still there (seconds).
+WATCH_INTERVAL = 0.5
+#: How long the engine's gRPC server may stay unreachable, once reached, before
+#: the plugin takes the engine for gone (seconds).
+ENGINE_GRACE = 3.0
+
+
+def engine_address(args: list[str]) -> str | None:
+    """The engine's address among the plugin's arguments: the engine passes its
+    logging and tracing flags first (`--logtostderr`, `-v=9`, `--tracing URL`),
+    then its address (`127.0.0.1:PORT`)."""
+    positional = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--tracing":
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return positional[0] if positional and ":" in positional[0] else None
+
+
+async def engine_gone(parent: int, address: str | None = None) -> str:
+    """Return (why) once the engine that started this plugin is gone.
+
+    Two signs, either enough: the parent process exited (this process is
+    re-parented, so `os.getppid()` changes: the engine was killed, even with
+    SIGKILL, which leaves it no chance to stop its plugins), or the engine's
+    own gRPC server, reached once, stays unreachable for `ENGINE_GRACE`
+    seconds (the engine died while a wrapper process between it and this
+    plugin lives on). An address that is never reached (a test's dummy) is
+    never taken for a lost engine.
+    """
+    channel = grpc.aio.insecure_channel(address) if address else None
+    loop = asyncio.get_running_loop()
+    reached = False
+    unreachable_since: float | None = None
+    try:
+        while True:
+            if os.getppid() != parent:
+                return f"its parent process {parent} exited"
+            if channel is not None:
+                state = channel.get_state(try_to_connect=True)
+                if state == grpc.ChannelConnectivity.READY:
+                    reached, unreachable_since = True, None
+                elif reached:
+                    unreachable_since = unreachable_since or loop.time()
+                    if (
+                        state == grpc.ChannelConnectivity.TRANSIENT_FAILURE
+                        and loop.time() - unreachable_since >= ENGINE_GRACE
+                    ):
+                        return f"the engine at {address} stopped answering"
+            await asyncio.sleep(WATCH_INTERVAL)
+    finally:
+        if channel is not None:
+            await channel.close()
+
+
 async def serve(
-    ready: Callable[[int], Awaitable[None] | None] | None = None, address: str = "127.0.0.1:0"
-) -> None:
-    """Serve until terminated; `ready(port)` (default: print it) once listening."""
+    ready: Callable[[int], Awaitable[None] | None] | None = None,
+    address: str = "127.0.0.1:0",
+    *,
+    watch: Callable[[], Awaitable[str]] | None = None,
+) -> str | None:
+    """Serve until terminated; `ready(port)` (default: print it) once listening.
+
+    With `watch`, serving also ends when it returns (the engine is gone): the
+    server stops (calls in flight are cancelled: no one is left to read their
+    answer) and its reason is returned.
+    """
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", _MAX_MESSAGE),
@@ -287,11 +358,27 @@ async def serve(
         result = ready(port)
         if result is not None:
             await result
-    await server.wait_for_termination()
+    if watch is None:
+        await server.wait_for_termination()
+        return None
+    terminated = asyncio.ensure_future(server.wait_for_termination())
+    gone = asyncio.ensure_future(watch())
+    await asyncio.wait({terminated, gone}, return_when=asyncio.FIRST_COMPLETED)
+    if not gone.done():
+        gone.cancel()
+        return None
+    await server.stop(grace=1.0)
+    terminated.cancel()
+    return gone.result()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The console script. Arguments (the engine's address, log flags) are not needed."""
+    """The console script. Its arguments are the engine's: log flags, then its address.
+
+    The plugin serves until the engine stops it, or until the engine is gone
+    (`engine_gone`): a CLI killed with SIGKILL cannot stop its plugins, and a
+    plugin left behind would run (and hold its threads' API calls) forever.
+    """
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(
@@ -305,10 +392,18 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == "--version":
         sys.stdout.write(json.dumps({"name": "vpsbackup", "version": __version__}) + "\n")
         return 0
+    parent = os.getppid()
+    engine = engine_address(args)
     try:
-        asyncio.run(serve())
+        why = asyncio.run(serve(watch=lambda: engine_gone(parent, engine)))
     except KeyboardInterrupt:
-        pass
+        return 0
+    if why is not None:
+        sys.stderr.write(f"pulumi-resource-vpsbackup: exiting: the engine is gone ({why})\n")
+        sys.stderr.flush()
+        # Threads still blocked in an API call or a wait would keep the
+        # interpreter alive at exit: no one is left to read their answers.
+        os._exit(0)
     return 0
 
 

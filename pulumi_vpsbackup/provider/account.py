@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 import pulumi
 
+from ..client.echo import echo
 from ..client.errors import ConfigurationError
 from ..client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
 from .validation import FieldError, is_unknown
@@ -33,6 +34,20 @@ from .validation import FieldError, is_unknown
 ACCOUNT_INPUT = "account"
 TOKEN_SOURCE = "the Account's api_token"  # noqa: S105 - where a token came from, for errors
 URL_SOURCE = "the Account's api_url"
+#: Why an Account without a token is refused, and what to do (it shows no value).
+NO_TOKEN = (
+    "has no api_token. An Account uses only the token it is given, never "  # noqa: S105
+    "vpsbackup:apiToken or the VPS_API_TOKEN environment variable (either may hold "
+    "another account's token); pass one: "
+    'vps.Account(api_token=config.require_secret("otherToken"), api_url=...), or leave '
+    "out account= to use the stack's settings"
+)
+
+
+def _require_token(token: Any, where: str) -> None:
+    """An Account's token that is missing or blank is refused by name, before any request."""
+    if token is None or (isinstance(token, str) and not token.strip()):
+        raise ConfigurationError(f"{where} {NO_TOKEN}")
 
 
 class Account:
@@ -54,15 +69,17 @@ class Account:
     def __init__(
         self, *, api_token: pulumi.Input[str], api_url: pulumi.Input[str] = DEFAULT_BASE_URL
     ) -> None:
-        if api_token is None:
-            raise TypeError("Account: missing required argument 'api_token'")
-        if isinstance(api_token, str):
-            # Refused here, where the mistake is, and named without its value.
-            api_token = check_token(api_token.strip(), TOKEN_SOURCE)
         if api_url is None:
             api_url = DEFAULT_BASE_URL
         if isinstance(api_url, str):
             api_url = normalise_base_url(api_url, URL_SOURCE)
+        where = f"Account(api_url={echo(api_url)})" if isinstance(api_url, str) else "Account"
+        if api_token is None:
+            raise TypeError(f"{where} {NO_TOKEN}")
+        if isinstance(api_token, str):
+            _require_token(api_token, where)
+            # Refused here, where the mistake is, and named without its value.
+            api_token = check_token(api_token.strip(), TOKEN_SOURCE)
         self.api_token: pulumi.Input[str] = api_token
         self.api_url: pulumi.Input[str] = api_url
 
@@ -104,8 +121,6 @@ def account_input(field: str, value: Any) -> dict[str, Any]:
         raise FieldError(field, "must be a vps.Account(api_token=..., api_url=...)")
     url = value.get("api_url")
     token = value.get("api_token")
-    if token is None:
-        raise FieldError(field, "api_token is required")
     try:
         if url is None:
             url = DEFAULT_BASE_URL
@@ -113,6 +128,9 @@ def account_input(field: str, value: Any) -> dict[str, Any]:
             url = normalise_base_url(url, URL_SOURCE) if isinstance(url, str) else None
             if url is None:
                 raise FieldError(field, "api_url must be a string")
+        if token is None or (isinstance(token, str) and not token.strip()):
+            shown = "not known yet" if is_unknown(url) else echo(url, quote=False)
+            raise FieldError(field, f"the Account (api_url {shown}) {NO_TOKEN}")
         if not is_unknown(token):
             if not isinstance(token, str):
                 raise FieldError(field, "api_token must be a string")
@@ -130,6 +148,7 @@ def account_parts(value: Any) -> tuple[str, str]:
     token = value.get("api_token")
     if not isinstance(token, str):
         raise ConfigurationError("the resource's account has no api_token in state")
+    _require_token(token, f"the resource's Account (api_url {url})")
     return url, check_token(token.strip(), TOKEN_SOURCE)
 
 

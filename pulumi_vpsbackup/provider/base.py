@@ -30,6 +30,7 @@ from pulumi.dynamic import (
 )
 
 from ..client import DEFAULT_BASE_URL, ClientSettings, ConfigurationError, VpsBackupError, VpsClient
+from ..client.echo import echo
 from ..client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
 from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
@@ -61,6 +62,22 @@ class VpsProvider(ResourceProvider):
         self._client: VpsClient | None = None
         # One client per `Account`, keyed by a hash of URL and token (never the token).
         self._clients: dict[str, VpsClient] = {}
+        # Where an unset token or URL is looked for: None is `os.environ` (the
+        # stack's default provider); `{}` nowhere (see `use_environment`).
+        self._environ: Mapping[str, str] | None = None
+
+    def use_environment(self, allowed: bool) -> None:
+        """Whether an unset token or URL falls back to VPS_API_TOKEN / VPS_API_URL.
+
+        The dynamic provider host and the plugin's default provider do; an
+        explicit plugin provider given any setting of its own does not: the
+        environment may hold another account's token, which must never be
+        sent to the URL that provider names.
+        """
+        with self._lock:
+            self._environ = None if allowed else {}
+            self._client = None
+            self._clients = {}
 
     # Pickling: keep only the class reference, never a client or settings.
     def __getstate__(self) -> dict[str, Any]:
@@ -90,7 +107,9 @@ class VpsProvider(ResourceProvider):
 
     def settings(self, account: Any = None) -> ClientSettings:
         """Settings from the stack config, then the environment; or of an `account`."""
-        return settings_for(self._config, None if account is None else account_parts(account))
+        return settings_for(
+            self._config, None if account is None else account_parts(account), self._environ
+        )
 
     def client(self) -> VpsClient:
         """The host-wide client, built on first use; thread-safe and shared."""
@@ -118,7 +137,8 @@ class VpsProvider(ResourceProvider):
 
     def default_url(self) -> str | None:
         """The stack's API URL (config, environment, default); None if it is invalid."""
-        url = self._config.get(URL_CONFIG_KEY) or os.environ.get(URL_ENV) or DEFAULT_BASE_URL
+        env = os.environ if self._environ is None else self._environ
+        url = self._config.get(URL_CONFIG_KEY) or env.get(URL_ENV) or DEFAULT_BASE_URL
         try:
             return normalise_base_url(str(url).strip())
         except ConfigurationError:
@@ -158,9 +178,11 @@ class VpsProvider(ResourceProvider):
         return [
             CheckFailure(
                 ACCOUNT_INPUT,
-                f"the API URL changed from {old_url} to {new_url}; {self.moved_hint} "
+                f"the API URL changed from {echo(old_url, quote=False)} to "
+                f"{echo(new_url, quote=False)}; {self.moved_hint} "
                 "A resource is never moved between accounts by a change of its account: "
-                f"keep {old_url}, or move it explicitly (see the README, Several accounts).",
+                f"keep {echo(old_url, quote=False)}, or move it explicitly (see the README, "
+                "Several accounts).",
             )
         ]
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..client import ClientSettings, resolve_settings
+from ..client.echo import echo
 from ..client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
 
 __all__ = [
@@ -45,15 +46,19 @@ def program_config() -> dict[str, Any]:
 
 
 def settings_for(
-    config: Mapping[str, Any], account: tuple[str, str] | None = None
+    config: Mapping[str, Any],
+    account: tuple[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
     """Client settings from the stack `config`, or for an account's (URL, token).
 
     An account is like an explicit provider: it reads neither the stack's
     token and URL nor the environment's; it keeps the stack's polling.
+    `environ` (default `os.environ`) is where an unset token or URL is looked
+    for; an explicit plugin provider passes `{}`: it uses only what it was given.
     """
     if account is None:
-        return resolve_settings(config=config, environ=os.environ)
+        return resolve_settings(config=config, environ=os.environ if environ is None else environ)
     url, token = account
     polling = {k: v for k, v in config.items() if k not in (TOKEN_CONFIG_KEY, URL_CONFIG_KEY)}
     return resolve_settings(token=token, base_url=url, config=polling, environ={})
@@ -81,7 +86,7 @@ def unknown_config_warnings(keys: Iterable[str]) -> list[str]:
         else:
             hint = ""
         warnings.append(
-            f"unknown configuration key {key} is ignored; {hint}known keys: "
+            f"unknown configuration key {echo(key, quote=False)} is ignored; {hint}known keys: "
             f"{', '.join(CONFIG_KEYS)}"
         )
     return warnings

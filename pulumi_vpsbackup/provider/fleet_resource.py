@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ..client.echo import echo
 from ._sdk_compat import undo_sdk_pickler_wrapping
 from .building import Duration, ResourceArgs, Triggers, named_props
 from .fleet import FleetProvider
@@ -83,7 +84,7 @@ class BackupFleet(Resource, module="vpsbackup", name="BackupFleet"):
     ) -> None:
         if isinstance(args, (list, tuple)):
             raise TypeError(
-                f"BackupFleet: pass server_ids={list(args)!r} as a keyword "
+                f"BackupFleet: pass server_ids={echo(list(args))} as a keyword "
                 "(the second positional argument is BackupFleetArgs)"
             )
         props = named_props(

@@ -31,6 +31,7 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
+from ..client.echo import echo
 from ..client.marker import strip_marker
 from ..client.polling import Timing
 from ..client.waiting import Waiter
@@ -160,7 +161,7 @@ def get_latest_backup(
     """
     _check_opts(opts, pulumi.InvokeOptions)
     if account is not None and not isinstance(account, Account):
-        raise TypeError(f"get_latest_backup: account must be a vps.Account, not {account!r}")
+        raise TypeError(f"get_latest_backup: account must be a vps.Account, not {echo(account)}")
     if account is not None:
         account.plain("get_latest_backup")
     found = get_backups(
@@ -174,7 +175,7 @@ def get_latest_backup(
             "description": description,
             "description_regex": description_regex,
         }
-        shown = ", ".join(f"{k}={val!r}" for k, val in filters.items() if val is not None)
+        shown = ", ".join(f"{k}={echo(val)}" for k, val in filters.items() if val is not None)
         raise VpsBackupError(
             f"get_latest_backup: no backup matches {shown or 'the (empty) filters'}; "
             "list what exists with get_backups()"

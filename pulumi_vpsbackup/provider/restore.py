@@ -27,6 +27,7 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
+from ..client.echo import echo
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
 from .shapes import RestoreInputs
@@ -85,7 +86,7 @@ def parse_restore_id(id_: str) -> dict[str, Any]:
             raise ValueError(id_)
     except (IndexError, ValueError):
         raise user_error(
-            f"id: {id_!r} is not the id of a Restore; it looks like "
+            f"id: {echo(id_)} is not the id of a Restore; it looks like "
             "'12345:499:20261201T120000.000000Z' (server, backup, time), as `pulumi stack "
             "export` shows it"
         ) from None

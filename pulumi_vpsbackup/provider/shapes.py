@@ -74,7 +74,7 @@ def keep_count(field: str, value: Any) -> int:
         count = 0
     if not 1 <= count <= MANUAL_BACKUP_LIMIT:
         raise v.FieldError(
-            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {value!r}"
+            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {v._show(value)}"
         )
     return count
 
@@ -109,7 +109,7 @@ def server_set(value: Any) -> Any:
 
 def text(field: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise v.FieldError(field, f"must be a string, got {value!r}")
+        raise v.FieldError(field, f"must be a string, got {v._show(value)}")
     return value
 
 

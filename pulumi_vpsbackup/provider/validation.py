@@ -21,6 +21,7 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from ..client.echo import echo
 from ..client.errors import VpsBackupError
 
 # JavaScript-safe integer ceiling: IDs beyond it cannot round-trip through the
@@ -70,8 +71,8 @@ def contains_unknown(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A refused value in a message: escaped and cut short (`client.echo`)."""
+    return echo(value)
 
 
 def positive_id(field: str, value: Any) -> int:
@@ -88,7 +89,7 @@ def positive_id(field: str, value: Any) -> int:
     if not isinstance(value, int):
         raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
     if value <= 0 or value > MAX_ID:
-        raise FieldError(field, f"must be between 1 and {MAX_ID}, got {value}")
+        raise FieldError(field, f"must be between 1 and {MAX_ID}, got {_show(value)}")
     return value
 
 
@@ -279,7 +280,10 @@ def check_fields(
     for key in news:
         if key not in known and key != "__provider":
             failures.append(
-                FieldError(key, f"is not a known property; allowed: {', '.join(sorted(known))}")
+                FieldError(
+                    echo(key, quote=False),
+                    f"is not a known property; allowed: {', '.join(sorted(known))}",
+                )
             )
     for spec in specs:
         value = news.get(spec.name)
@@ -337,12 +341,12 @@ def backup_filters(
     sid = positive_id("server_id", server_id) if server_id is not None else None
     if backup_type is not None and backup_type not in BACKUP_TYPES:
         raise FieldError(
-            "backup_type", f"must be one of {', '.join(BACKUP_TYPES)}, got {backup_type!r}"
+            "backup_type", f"must be one of {', '.join(BACKUP_TYPES)}, got {_show(backup_type)}"
         )
     if status is not None and not isinstance(status, str):
-        raise FieldError("status", f"must be a string such as 'completed', got {status!r}")
+        raise FieldError("status", f"must be a string such as 'completed', got {_show(status)}")
     if description is not None and not isinstance(description, str):
-        raise FieldError("description", f"must be a string, got {description!r}")
+        raise FieldError("description", f"must be a string, got {_show(description)}")
     pattern = None
     if description_regex is not None:
         try:

@@ -187,6 +187,27 @@ def test_pulumi_import_of_a_missing_backup_says_so(
     assert state_resources(project) == {}
 
 
+def test_pulumi_import_of_an_automatic_backup_is_refused_and_destroy_leaves_it(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    """Import is manual-only: an imported backup is managed, and destroy deletes what it
+    manages, so VPS.org's own daily backup must never enter the stack (issue 19)."""
+    automatic = min(
+        i for i, b in backups(quick_fake.app).items() if b["backup_type"] == "automatic"
+    )
+    project = native_project("", quick_fake.url)
+    ran = project.run(
+        "import", BACKUP, "auto", str(automatic), "--yes", "--generate-code=false", ok=False
+    )
+    assert ran.code != 0, str(ran)
+    assert f"backup {automatic} is automatic" in ran.out, ran.out
+    assert "only manual backups can be imported" in ran.out, ran.out
+    assert "Traceback" not in ran.out
+    assert state_resources(project) == {}
+    project.run("destroy", "--yes", "--skip-preview")
+    assert automatic in backups(quick_fake.app), "the automatic backup is still there"
+
+
 # ---- 2. custom timeouts, 5. one-line errors ----------------------------------------------
 
 
@@ -319,6 +340,32 @@ def test_two_explicit_providers_use_two_accounts_with_secret_tokens(
 
         project.run("destroy", "--yes", "--skip-preview")
         assert set(backups(quick_fake.app)) == before_a and set(backups(app_b)) == before_b
+
+
+EXPLICIT_WITHOUT_TOKEN = """
+p = pulumi.ProviderResource("vpsbackup", "account-b", {"apiUrl": pulumi.Config().require("urlB")})
+backup("in-b", {"serverId": 12345, "description": "account b"}, provider=p)
+"""
+
+
+def test_an_explicit_provider_without_a_token_never_takes_the_environments(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    """Credentials never cross accounts (issue 19): VPS_API_TOKEN is not sent to the URL
+    an explicit provider names; the error names the provider and the missing apiToken."""
+    app_b = FakeVps(token=TOKEN, clock=FakeClock(scale=0), completion="immediate")
+    with serve(app_b) as fake_b:
+        project = native_project(EXPLICIT_WITHOUT_TOKEN, quick_fake.url)
+        project.config("urlB", fake_b.url)
+        # The environment's token is one fake B would accept: sent, the backup would be made.
+        project.env["VPS_API_TOKEN"] = TOKEN
+        ran = project.up(ok=False)
+        assert ran.code != 0, str(ran)
+        assert "account-b" in ran.out and "no apiToken" in ran.out, ran.out
+        assert "VPS_API_TOKEN" in ran.out, ran.out
+        assert "Traceback" not in ran.out
+        assert app_b.requests() == [], "fake B received no request at all"
+        assert "in-b" not in state_resources(project)
 
 
 # ---- 6. preview touches nothing ------------------------------------------------------------

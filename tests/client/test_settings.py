@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import dill
 import pytest
@@ -121,6 +122,29 @@ def test_plain_http_is_allowed_to_loopback(url: str) -> None:
 def test_plain_http_elsewhere_is_refused(url: str) -> None:
     with pytest.raises(ConfigurationError, match="clear text"):
         resolve_settings(token="t", base_url=url, environ={})
+
+
+PLAIN = "http://vps.example/api/v1"
+
+
+@pytest.mark.parametrize(
+    ("how", "source"),
+    [
+        ({"config": {"vpsbackup:apiUrl": PLAIN}, "environ": {}}, "(vpsbackup:apiUrl)"),
+        ({"config": {"apiUrl": PLAIN}, "environ": {}}, "(vpsbackup:apiUrl)"),
+        ({"environ": {"VPS_API_URL": PLAIN}}, "(the VPS_API_URL environment variable)"),
+        ({"base_url": PLAIN, "environ": {}}, "(the base_url argument)"),
+    ],
+    ids=["stack config", "unnamespaced config", "environment", "argument"],
+)
+def test_the_plain_http_refusal_names_the_setting_it_came_from(
+    how: dict[str, Any], source: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_settings(token="t", **how)
+    assert source in str(info.value) and "plain http" in str(info.value), str(info.value)
+    with pytest.raises(ConfigurationError, match=r"\(ClientSettings\.base_url\) uses plain http"):
+        ClientSettings(token="t", base_url=PLAIN)
 
 
 @pytest.mark.parametrize(
@@ -314,7 +338,7 @@ def test_a_url_without_the_api_path_is_refused_with_the_expected_form(
 
 
 def test_the_url_error_names_the_environment_variable_when_it_came_from_there() -> None:
-    with pytest.raises(ConfigurationError, match=r"\(VPS_API_URL\)"):
+    with pytest.raises(ConfigurationError, match=r"\(the VPS_API_URL environment variable\)"):
         resolve_settings(token="t", environ={"VPS_API_URL": "https://admin.vps.org/v1"})
 
 

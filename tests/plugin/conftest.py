@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,12 +27,17 @@ def fake() -> Iterator[FakeServer]:
         yield server
 
 
-@pytest.fixture
-def plugin() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """A running plugin (not configured yet) and a stub to call it."""
+@contextlib.contextmanager
+def running_plugin(
+    environ: dict[str, str] | None = None,
+) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """The console script in a process of its own (not configured yet) and a stub to call it.
+
+    `environ` is what VPS_API_TOKEN and VPS_API_URL hold for it (both empty by default).
+    """
     if not PLUGIN.exists():
         pytest.fail(f"{PLUGIN} is missing: run `make install`")
-    env = {**os.environ, "VPS_API_TOKEN": "", "VPS_API_URL": ""}
+    env = {**os.environ, "VPS_API_TOKEN": "", "VPS_API_URL": "", **(environ or {})}
     proc = subprocess.Popen(
         [str(PLUGIN), "127.0.0.1:1"],
         stdout=subprocess.PIPE,
@@ -50,6 +56,13 @@ def plugin() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def plugin() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """A running plugin (not configured yet) and a stub to call it."""
+    with running_plugin() as stub:
+        yield stub
 
 
 def configure(stub: provider_pb2_grpc.ResourceProviderStub, url: str, token: str = TOKEN) -> None:

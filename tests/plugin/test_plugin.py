@@ -20,11 +20,12 @@ from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import BACKUP, RESTORE, schema_text, wire
 from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, INPUTS, INTERNAL_INPUTS
 from pulumi_vpsbackup.plugin.server import error_message, native_text
-from tests.plugin.conftest import configure
+from tests.plugin.conftest import configure, running_plugin
 from tests.programs.scenarios import TOKEN
 
 Stub = provider_pb2_grpc.ResourceProviderStub
 URN = "urn:pulumi:test::proj::vpsbackup:index:Backup::b"
+GET_BACKUPS_TOKEN = "vpsbackup:index:getBackups"
 RESTORE_URN = "urn:pulumi:test::proj::vpsbackup:index:Restore::r"
 
 
@@ -257,3 +258,168 @@ def test_a_restore_runs_through_the_restore_provider(plugin: Stub, fake: FakeSer
         )
     )
     assert [f.property for f in resp.failures] == ["backupId"]
+
+
+# ---- accounts: an explicit provider uses only its own settings --------------------------
+
+EXPLICIT_URN = "urn:pulumi:test::proj::pulumi:providers:vpsbackup::account-b"
+DEFAULT_URN = "urn:pulumi:test::proj::pulumi:providers:vpsbackup::default_0_1_0"
+
+
+def configure_as(stub: Stub, urn: str, args: dict[str, object]) -> None:
+    stub.Configure(
+        provider_pb2.ConfigureRequest(
+            urn=urn,
+            name=urn.rsplit("::", 1)[1],
+            type="pulumi:providers:vpsbackup",
+            args=wire.to_struct(args, {"apiToken"}),
+            acceptSecrets=True,
+        )
+    )
+
+
+def api_requests(fake: FakeServer) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in fake.app.requests()]
+
+
+def test_an_explicit_provider_with_a_url_and_no_token_never_sends_the_environments(
+    fake: FakeServer,
+) -> None:
+    # VPS_API_TOKEN holds a token this URL accepts: were it sent, every call would work.
+    with running_plugin({"VPS_API_TOKEN": TOKEN}) as stub:
+        with pytest.raises(grpc.RpcError) as caught:
+            configure_as(stub, EXPLICIT_URN, {"apiUrl": fake.url})
+        details = caught.value.details()
+        first = details.splitlines()[0]
+        assert '"account-b"' in first and EXPLICIT_URN in first, details
+        assert "no apiToken" in first and "VPS_API_TOKEN" in first, details
+        assert "Traceback" not in details
+        assert TOKEN not in details
+        # Should the engine call on anyway, nothing reaches the API.
+        calls = [
+            lambda: stub.Read(provider_pb2.ReadRequest(urn=URN, id="499")),
+            lambda: stub.Check(
+                provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({"serverId": 12345}))
+            ),
+            lambda: stub.Invoke(
+                provider_pb2.InvokeRequest(
+                    tok="vpsbackup:index:getBackups", args=wire.to_struct({"serverId": 12345})
+                )
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(grpc.RpcError) as refused:
+                call()
+            assert "no apiToken" in refused.value.details()
+    assert api_requests(fake) == [], "the fake at the provider's URL got no request"
+
+
+def test_the_default_provider_and_a_bare_explicit_one_keep_the_environment(
+    fake: FakeServer,
+) -> None:
+    # The stack's vpsbackup:apiUrl with the token from VPS_API_TOKEN: the documented default.
+    with running_plugin({"VPS_API_TOKEN": TOKEN}) as stub:
+        configure_as(stub, DEFAULT_URN, {"apiUrl": fake.url})
+        assert stub.Read(provider_pb2.ReadRequest(urn=URN, id="499")).id == "499"
+    # An explicit provider given nothing at all reads the environment, like the default.
+    with running_plugin({"VPS_API_TOKEN": TOKEN, "VPS_API_URL": fake.url}) as stub:
+        configure_as(stub, EXPLICIT_URN, {})
+        assert stub.Read(provider_pb2.ReadRequest(urn=URN, id="499")).id == "499"
+
+
+def test_an_explicit_provider_with_a_token_and_no_url_uses_the_apis_own_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pulumi_vpsbackup.client.settings import DEFAULT_BASE_URL
+    from pulumi_vpsbackup.plugin import NativeProvider
+
+    monkeypatch.setenv("VPS_API_URL", "http://127.0.0.1:9/api/v1")
+    monkeypatch.setenv("VPS_API_TOKEN", "vps_someone_elses_token")
+    provider = NativeProvider()
+    provider.configure({"apiToken": TOKEN}, {}, EXPLICIT_URN)
+    settings = provider._core(BACKUP).settings()
+    assert settings.base_url == DEFAULT_BASE_URL, "never VPS_API_URL"
+    assert settings.token.reveal() == TOKEN
+    provider.configure({"apiUrl": "http://127.0.0.1:9/api/v1"}, {}, DEFAULT_URN)
+    assert provider._core(BACKUP).settings().token.reveal() == "vps_someone_elses_token"
+
+
+# ---- import is manual-only ------------------------------------------------------------------
+
+
+def test_an_automatic_backup_is_never_imported_nor_deleted(plugin: Stub, fake: FakeServer) -> None:
+    configure(plugin, fake.url)
+    automatic = next(r for r in fake.app.state()["backups"] if r["backup_type"] == "automatic")
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.Read(provider_pb2.ReadRequest(urn=URN, id=str(automatic["id"])))
+    details = caught.value.details()
+    assert details.startswith(f"backup {automatic['id']} is automatic"), details
+    assert "only manual backups can be imported" in details
+    assert "Traceback" not in details
+    # A stack that imported one before this refusal: destroy must not delete it.
+    state = {
+        "serverId": automatic["server"]["id"],
+        "backupId": automatic["id"],
+        "backupType": "automatic",
+    }
+    with pytest.raises(grpc.RpcError) as refused:
+        plugin.Delete(
+            provider_pb2.DeleteRequest(
+                urn=URN, id=str(automatic["id"]), properties=wire.to_struct(state)
+            )
+        )
+    assert "pulumi state delete" in refused.value.details()
+    assert writes(fake) == [], "no DELETE reached VPS.org"
+
+
+# ---- refused values are echoed escaped and short ------------------------------------------
+
+TRICKY = "ok\nerror: forged\x1b[2J\u202eevil\u2066x\u2069"
+RAW = ["\n", "\x1b", "\u202e", "\u2066", "\u2069"]
+
+
+def test_the_plugins_checks_echo_refused_names_and_values_escaped_and_short(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    configure(plugin, fake.url)
+    huge = "k" * 100_000
+    texts = []
+    for key in (TRICKY, huge):
+        resp = plugin.CheckConfig(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({key: 1})))
+        texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+        resp = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({key: 1})))
+        texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+        with pytest.raises(grpc.RpcError) as caught:
+            plugin.Invoke(
+                provider_pb2.InvokeRequest(tok=GET_BACKUPS_TOKEN, args=wire.to_struct({key: 1}))
+            )
+        texts.append(caught.value.details())
+    bad_values = {"serverId": TRICKY, "description": 7, "waitForCompletion": huge}
+    resp = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct(bad_values)))
+    texts += [f"{f.property}: {f.reason}" for f in resp.failures]
+    assert len(texts) == 9, texts
+    for text in texts:
+        assert not any(c in text for c in RAW), text
+        assert len(text) < 600, text[:300]
+    assert sum("\\u202e" in t for t in texts) == 4, texts
+    assert sum("100000 characters, 80 shown" in t for t in texts) == 4, texts
+
+
+def test_the_plain_http_refusal_names_the_provider_setting_it_came_from(plugin: Stub) -> None:
+    plain = {"apiToken": TOKEN, "apiUrl": "http://vps.example/api/v1"}
+    reasons = {}
+    for urn in (EXPLICIT_URN, DEFAULT_URN):
+        resp = plugin.CheckConfig(provider_pb2.CheckRequest(urn=urn, news=wire.to_struct(plain)))
+        (failure,) = resp.failures
+        reasons[urn] = failure.reason
+    assert (
+        f'(the vpsbackup provider "account-b" ({EXPLICIT_URN})\'s apiUrl) uses plain http'
+        in (reasons[EXPLICIT_URN])
+    ), reasons
+    assert "(vpsbackup:apiUrl) uses plain http" in reasons[DEFAULT_URN], reasons
+    # Configure of an explicit provider refuses it the same way, before any request.
+    with pytest.raises(grpc.RpcError) as caught:
+        configure_as(plugin, EXPLICIT_URN, plain)
+    assert "account-b" in caught.value.details() and "apiUrl) uses plain http" in (
+        caught.value.details()
+    )

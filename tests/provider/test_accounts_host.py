@@ -203,7 +203,10 @@ def test_an_account_hides_its_token_and_refuses_to_be_pickled() -> None:
     ("kwargs", "match"),
     [
         ({"api_token": "vps_with space_1234"}, "a space"),
-        ({"api_token": TOKEN_B, "api_url": "http://vps.example/api/v1"}, "plain http"),
+        (
+            {"api_token": TOKEN_B, "api_url": "http://vps.example/api/v1"},
+            r"\(the Account's api_url\) uses plain http",
+        ),
         ({"api_token": TOKEN_B, "api_url": "https://admin.vps.org/"}, "ending in /api/v1"),
     ],
 )
@@ -219,6 +222,25 @@ def test_check_names_a_bad_account_field_without_the_token() -> None:
     assert "a\nb" not in str(info.value)
     with pytest.raises(FieldError, match=r"must be a vps\.Account"):
         account_input("account", "vps_token_as_a_string")
+
+
+def test_an_account_without_a_token_is_refused_by_name_never_filled_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The environment holds a token: an Account must neither use it nor tell the user to set it.
+    monkeypatch.setenv("VPS_API_TOKEN", TOKEN_B)
+    url = "http://127.0.0.1:9/api/v1"
+    with pytest.raises(vps.ConfigurationError) as blank:
+        vps.Account(api_token="  ", api_url=url)
+    with pytest.raises(TypeError) as missing:
+        vps.Account(api_token=None, api_url=url)  # type: ignore[arg-type]
+    with pytest.raises(FieldError) as checked:
+        account_input("account", {"api_url": url, "api_token": ""})
+    for text in (str(blank.value), str(missing.value), str(checked.value)):
+        assert url in text and "has no api_token" in text, text
+        assert "never vpsbackup:apiToken or the VPS_API_TOKEN" in text, text
+        assert "Provide one of" not in text, "an Account never reads the stack's settings"
+    assert str(checked.value).startswith("account: the Account (api_url ")
 
 
 # ---- queries ---------------------------------------------------------------------
