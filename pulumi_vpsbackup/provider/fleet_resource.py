@@ -25,7 +25,7 @@ class BackupFleetArgs(ResourceArgs):
 
     :param server_ids: The servers to back up, one backup each. Adding a
         server backs up that server only; removing one deletes its backup only.
-    :param description: Text stored with each backup (at most 231
+    :param description: Text stored with each backup (at most 214
         characters). Changing it replaces the fleet: new backups of every
         server first, then the old ones are deleted.
     :param triggers: Any values (a list or a map); when one changes, every

@@ -28,7 +28,7 @@ class BackupRotationArgs(ResourceArgs):
         deletes the oldest extras; raising it deletes nothing.
     :param triggers: Any values (a list or a map); each change adds a backup
         and then deletes the oldest of the rotation's own beyond ``keep``.
-    :param description: Text stored with each new backup (at most 231
+    :param description: Text stored with each new backup (at most 214
         characters); a change applies to future backups only.
     :param timeout: How long to wait for a new backup (default ``"60m"``).
     """

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.cli.conftest import Projects
 from tests.cli.project import CliProject
 from tests.programs.scenarios import TOKEN, backups
@@ -438,3 +439,38 @@ def test_sixty_four_backups_are_waited_for_at_once(native_project: Make) -> None
         project.run("destroy", "--yes", "--skip-preview", "--parallel", parallel)
         left = [i for i, b in backups(app).items() if (b["description"] or "").startswith("fleet")]
         assert left == [], left
+
+
+# ---- whose backup: the stack identity in the provider's state ----------------------------
+
+
+def test_the_same_stack_on_another_backend_never_takes_this_ones_backup(
+    tmp_path: Path, plugin_on_path: str, pulumi_cli: str, cli_home: Path, quick_fake: FakeServer
+) -> None:
+    """Same project, stack and resource names on two backends: the provider of
+    each keeps its own identity in state, so neither adopts nor deletes the
+    other's backup."""
+    program = HEADER + 'backup("b", {"serverId": 12345, "description": "nightly"})\n'
+    backends = []
+    try:
+        for root in (tmp_path / "mine", tmp_path / "theirs"):
+            root.mkdir()
+            backends.append(Projects(root, cli_home, path_first=BIN))
+        mine, theirs = (b.make("plugin-test", program, quick_fake.url, TOKEN) for b in backends)
+        mine.up()
+        my_backup = int(state_resources(mine)["b"]["id"])
+        theirs.up()
+        their_backup = int(state_resources(theirs)["b"]["id"])
+        assert their_backup != my_backup, "the other backend's stack took this one's backup"
+        providers = [
+            r
+            for r in json.loads(theirs.export())["deployment"]["resources"]
+            if r["type"] == "pulumi:providers:vpsbackup"
+        ]
+        assert len(providers) == 1 and len(providers[0]["inputs"][IDENTITY_KEY]) == 32
+        theirs.run("destroy", "--yes", "--skip-preview")
+        assert my_backup in backups(quick_fake.app), "its destroy deleted this one's backup"
+        mine.run("preview", "--expect-no-changes")
+    finally:
+        for backend in backends:
+            backend.close()

@@ -206,7 +206,8 @@ def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., E
 
 # -- 2xx answers the client cannot read (issue 19) ------------------------------------
 
-KEY = "3f9a2c1e"
+KEY = "5d0c91aa3f9a2c1e"  # an owner key as a resource class makes one
+INTENT = "61c0de2b"
 GATEWAY_PAGE = "<html><head><title>502</title></head><body>Bad Gateway</body></html>"
 UNREADABLE = {
     "html": {"status": 200, "raw_body": GATEWAY_PAGE},
@@ -230,7 +231,7 @@ def test_an_unreadable_create_answer_is_adopted_by_its_marker(
     e.app.add_fault(
         method="POST", path="/api/v1/backups/", phase="after", count=1, **UNREADABLE[answer]
     )
-    backup = e.client.create_backup(SERVER, "unreadable", resource_key=KEY)
+    backup = e.client.create_backup(SERVER, "unreadable", resource_key=KEY, intent=INTENT)
     assert set(e.manual_backups()) - before == {backup.id}  # exactly one, and it is ours
     assert strip_marker(backup.description) == "unreadable"
     marker = parse_marker(backup.description)
@@ -246,7 +247,7 @@ def test_an_unreadable_create_answer_that_made_nothing_is_sent_again(
     e.app.add_fault(
         method="POST", path="/api/v1/backups/", phase="before", count=1, **UNREADABLE["html"]
     )
-    backup = e.client.create_backup(SERVER, "second try", resource_key=KEY)
+    backup = e.client.create_backup(SERVER, "second try", resource_key=KEY, intent=INTENT)
     assert set(e.manual_backups()) - before == {backup.id}
     assert len(e.calls("POST", "/backups/")) == 2
 
@@ -258,7 +259,7 @@ def test_unreadable_create_answers_that_made_nothing_end_in_a_clear_error(
     before = set(e.manual_backups())
     e.app.add_fault(method="POST", path="/api/v1/backups/", phase="before", **UNREADABLE["html"])
     with pytest.raises(CreateReconciliationError) as info:
-        e.client.create_backup(SERVER, "never made", resource_key=KEY)
+        e.client.create_backup(SERVER, "never made", resource_key=KEY, intent=INTENT)
     assert set(e.manual_backups()) == before
     assert info.value.outcome_unknown and info.value.unresolved
     assert isinstance(info.value.__cause__, UnexpectedResponseError)
@@ -318,7 +319,7 @@ def test_a_create_landing_after_the_first_listing_is_adopted_by_the_second(
     e.app.add_fault(
         method="POST", path="/api/v1/backups/", action="defer", status=504, delay=1, count=1
     )
-    backup = e.client.create_backup(SERVER, "late", resource_key=KEY)
+    backup = e.client.create_backup(SERVER, "late", resource_key=KEY, intent=INTENT)
     e.app.advance(3600)  # anything still on its way has landed by now
     assert set(e.manual_backups()) - before == {backup.id}
     assert strip_marker(backup.description) == "late"
@@ -336,7 +337,7 @@ def test_a_create_landing_after_every_listing_is_an_unknown_outcome_named_by_mar
     before = set(e.manual_backups())
     e.app.add_fault(method="POST", path="/api/v1/backups/", action="defer", status=504, delay=600)
     with pytest.raises(CreateReconciliationError) as info:
-        e.client.create_backup(SERVER, "very late", resource_key=KEY)
+        e.client.create_backup(SERVER, "very late", resource_key=KEY, intent=INTENT)
     err = info.value
     assert err.unresolved and err.outcome_unknown and err.candidates == []
     text = str(err)

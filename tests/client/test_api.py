@@ -497,14 +497,14 @@ def test_create_gives_up_after_the_attempt_budget(make_client: MakeClient) -> No
         steps += [httpx.ReadTimeout, page(), page()]
     h = make_client(*steps, max_attempts=2)
     with pytest.raises(CreateReconciliationError) as info:
-        h.client.create_backup(12345, "nightly", resource_key="3f9a2c1e")
+        h.client.create_backup(12345, "nightly", resource_key=OWNER, intent="61c0de2b")
     err = info.value
     assert err.outcome_unknown and err.unresolved and err.candidates == []
     assert err.markers == [str(posted_marker(h, 0)), str(posted_marker(h, 1))]
     assert isinstance(err.__cause__, TransportError)
     text = str(err)
     assert "the outcome is unknown" in text
-    assert "the next run finds such a backup by its marker [pvb:3f9a2c1e]" in text
+    assert f"the next run finds such a backup by its marker [pvb:{OWNER}]" in text
     assert "ReadTimeout" in text and "2 requests" in text
     assert sum(1 for c in h.script.calls if c.startswith("POST")) == 2
 

@@ -82,7 +82,7 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
     # (two listings per POST) and ends in an unknown-outcome error.
     "create-unreadable-2xx": (
         [httpx.Response(200, text=f"<html><p>token={TOKEN}</p></html>"), page(), page()] * 5,
-        lambda c: c.create_backup(1, "nightly", resource_key="3f9a2c1e"),
+        lambda c: c.create_backup(1, "nightly", resource_key="5d0c91aa3f9a2c1e", intent="61c0de2b"),
     ),
     "restore-unreadable-2xx": (
         [

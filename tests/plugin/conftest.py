@@ -15,6 +15,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import wire
+from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.programs.scenarios import TOKEN
 
 PLUGIN = Path(sys.executable).parent / "pulumi-resource-vpsbackup"
@@ -65,10 +66,21 @@ def plugin() -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
         yield stub
 
 
-def configure(stub: provider_pb2_grpc.ResourceProviderStub, url: str, token: str = TOKEN) -> None:
+#: The stack identity CheckConfig would have given the tests' provider.
+IDENTITY = "5eed" * 8
+
+
+def configure(
+    stub: provider_pb2_grpc.ResourceProviderStub,
+    url: str,
+    token: str = TOKEN,
+    identity: str = IDENTITY,
+) -> None:
+    """Configure as the engine does: with the checked config, identity included."""
+    args = {"apiUrl": url, "apiToken": token, IDENTITY_KEY: identity}
     stub.Configure(
         provider_pb2.ConfigureRequest(
-            args=wire.to_struct({"apiUrl": url, "apiToken": token}, {"apiToken"}),
+            args=wire.to_struct(args, {"apiToken"}),
             acceptSecrets=True,
         )
     )

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import grpc
 import pytest
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_vpsbackup.client.errors import VpsBackupError
+from pulumi_vpsbackup.client.marker import is_owner_key, owner_key
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import BACKUP, RESTORE, schema_text, wire
-from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, INPUTS, INTERNAL_INPUTS
+from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, IDENTITY_KEY, INPUTS, INTERNAL_INPUTS
 from pulumi_vpsbackup.plugin.server import error_message, native_text
 from tests.plugin.conftest import configure, running_plugin
 from tests.programs.scenarios import TOKEN
@@ -84,6 +86,54 @@ def test_check_config_keeps_the_token_secret_and_names_bad_settings(plugin: Stub
     assert [f.property for f in resp.failures] == ["apiUrl"]
     assert "plain http" in resp.failures[0].reason
     assert TOKEN not in resp.failures[0].reason
+
+
+PROVIDER_URN = "urn:pulumi:test::proj::pulumi:providers:vpsbackup::default_0_1_0"
+
+
+def _check_config(plugin: Stub, news: dict[str, object], olds: Any = None) -> dict[str, Any]:
+    resp = plugin.CheckConfig(
+        provider_pb2.CheckRequest(
+            urn=PROVIDER_URN, olds=olds or wire.to_struct({}), news=wire.to_struct(news)
+        )
+    )
+    assert not resp.failures, resp.failures
+    return dict(wire.from_struct(resp.inputs)[0])
+
+
+def _diff_config(plugin: Stub, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+    return plugin.DiffConfig(
+        provider_pb2.DiffRequest(
+            urn=PROVIDER_URN, olds=wire.to_struct(olds), news=wire.to_struct(news)
+        )
+    )
+
+
+def test_the_provider_gets_a_stack_identity_once_and_keeps_it(plugin: Stub) -> None:
+    settings = {"apiUrl": "https://admin.vps.org/api/v1"}
+    first = _check_config(plugin, settings)
+    identity = first[IDENTITY_KEY]
+    assert isinstance(identity, str) and len(identity) == 32
+    again = _check_config(plugin, settings, olds=wire.to_struct(first))
+    assert again[IDENTITY_KEY] == identity, "a stored identity is kept"
+    another = _check_config(plugin, settings)
+    assert another[IDENTITY_KEY] != identity, "another stack (no stored inputs) gets its own"
+    none = provider_pb2.DiffResponse.DIFF_NONE
+    assert _diff_config(plugin, first, again).changes == none
+    assert _diff_config(plugin, first, another).changes == none, "the identity is no setting"
+    moved = _diff_config(plugin, first, {**again, "apiUrl": "https://other.example/api/v1"})
+    assert moved.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(moved.replaces) == [] and list(moved.diffs) == ["apiUrl"]
+
+
+def test_two_stacks_with_one_urn_give_a_backup_two_owner_keys(fake: FakeServer) -> None:
+    keys = []
+    for identity in ("a1" * 16, "b2" * 16):
+        with running_plugin() as stub:
+            configure(stub, fake.url, identity=identity)
+            keys.append(checked(stub, {"serverId": 12345})["resourceKey"])
+    assert all(is_owner_key(k) for k in keys) and keys[0] != keys[1]
+    assert keys[0] == owner_key("a1" * 16, URN)
 
 
 def test_an_unknown_input_is_refused_by_its_schema_name(plugin: Stub, fake: FakeServer) -> None:
