@@ -177,7 +177,15 @@ class RestoreProvider(VpsProvider):
                     "restored",
                 )
             ]
-        if server.status != "active":
+        adopted = None
+        if not olds:  # a first create: what `up` will decide (a replacement's needs its diff)
+            adopted = decide(server, backup_id, superseded=None, now=datetime.now(timezone.utc))
+        if adopted is not None and adopted.record is not None:
+            progress(
+                f"{adopted.why} is taken as this restore's: `pulumi up` will wait for it instead "
+                f"of restoring server {server_id} again"
+            )
+        elif server.status != "active":
             # A warning, not a failure: the server may be started (or its
             # restore finish) between this preview and the `up`.
             warn(f"{_not_restorable(server)}; as it is now, `pulumi up` will fail")

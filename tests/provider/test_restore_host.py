@@ -226,6 +226,17 @@ def test_an_id_that_is_no_restore_id_is_refused_by_name(restores: Engine, host, 
 # ---- issue 19: a restore runs once per intent ------------------------------------------------
 
 
+def host_said(host, text: str, since: int = 0, within: float = 5.0) -> str:
+    """The host's output from `since`, once `text` is in it: its stderr arrives
+    asynchronously, after the call that wrote it has returned."""
+    import time
+
+    deadline = time.monotonic() + within
+    while text not in host.output()[since:] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return host.output()[since:]
+
+
 def last_restore(fake) -> dict:
     return next(s for s in fake.state()["servers"] if s["id"] == 12345)["last_restore"]
 
@@ -252,7 +263,7 @@ def test_the_next_up_waits_for_a_restore_an_interrupted_run_left_and_sends_none(
     assert res.outputs["restore_status"] == "completed"
     assert res.outputs["server_status"] == "active"
     assert res.outputs["restore_started_at"] == last_restore(fast_restores)["started_at"]
-    said = host.output()[before:]
+    said = host_said(host, "instead of starting another", before)
     assert "restore of server 12345 from backup 499 was already accepted at" in said
     assert "earlier interrupted run of this resource; waiting for it instead of starting" in said
 
@@ -262,11 +273,20 @@ def test_a_restore_still_running_from_an_interrupted_run_is_adopted_not_refused(
 ):
     fake.set_behaviour(restore_seconds=3600)  # the clock is frozen: it stays running
     accepted_by_an_interrupted_run(served)
+    # The preview: it says what `up` will do, and writes nothing.
+    fake.clear_requests()
+    before = len(host.output())
+    _, failures = restores.check("r", {"server_id": 12345, "backup_id": 499})
+    assert failures == []
+    assert [m for m, _ in api_requests(fake)] == ["GET"] * len(api_requests(fake))
+    said = host_said(host, "will wait for it instead of restoring server 12345 again", before)
+    assert "`pulumi up` will wait for it instead of restoring server 12345 again" in said
+    assert "`pulumi up` will fail" not in said
     res = restores.create("r", server_id=12345, backup_id=499, wait_for_completion=False)
-    assert restores_requested(fake) == ["/api/v1/servers/12345/restore/"]
+    assert restores_requested(fake) == []  # the interrupted run's, cleared above
     assert res.outputs["restore_status"] == "started"
     assert res.outputs["server_status"] == "restoring"
-    assert "recording it instead of starting another" in host.output()
+    assert "recording it instead of starting another" in host_said(host, "recording it instead")
 
 
 @pytest.mark.parametrize("state", ["current", "written before restore_started_at"])
@@ -287,7 +307,7 @@ def test_a_new_trigger_restores_again_right_after_the_last_restore(
     before = len(host.output())
     host.create(res.urn, checked)
     assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
-    said = host.output()[before:]
+    said = host_said(host, "starting a new restore", before)
     assert "is the one this resource recorded before" in said
     assert "starting a new restore" in said
 
@@ -333,4 +353,5 @@ def test_an_old_restore_of_the_same_backup_does_not_stand_in_for_a_new_one(
     before = len(host.output())
     restores.create("r", server_id=12345, backup_id=499)
     assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
-    assert "too long ago to be an interrupted run; starting a new restore" in host.output()[before:]
+    said = host_said(host, "starting a new restore", before)
+    assert "too long ago to be an interrupted run; starting a new restore" in said
