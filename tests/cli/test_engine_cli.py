@@ -243,6 +243,22 @@ def test_a_restore_killed_after_it_was_accepted_runs_once_after_cancel_and_up(
     assert restore_requests(fake.app, SERVER) == 1
 
 
+def test_a_changed_trigger_restores_again_right_after_the_last_restore(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """The other half of issue 19: a new intent must run even while the server's
+    record still shows the previous restore of the same backup, moments old
+    (the replacement's create learns that restore's start from the engine's Diff)."""
+    restore = 'vps.Restore("r", server_id={s}, backup_id={b}, triggers=["{t}"])\n'
+    project = cli_project(program(restore.format(s=SERVER, b=PRE_UPDATE, t="first")))
+    project.up()
+    assert restore_requests(fake.app, SERVER) == 1
+    project.write(program(restore.format(s=SERVER, b=PRE_UPDATE, t="again")))
+    again = project.up()
+    assert "is the one this resource recorded before" in again.out, again.out
+    assert restore_requests(fake.app, SERVER) == 2, again.out
+
+
 # ---- secrets --------------------------------------------------------------------------------
 
 
