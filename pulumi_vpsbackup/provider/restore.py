@@ -39,6 +39,7 @@ from .restore_intent import (
     api_time,
     decide,
     intent_key,
+    peek_superseded,
     remember_superseded,
     superseded_point,
     take_superseded,
@@ -178,8 +179,12 @@ class RestoreProvider(VpsProvider):
                 )
             ]
         adopted = None
-        if not olds:  # a first create: what `up` will decide (a replacement's needs its diff)
-            adopted = decide(server, backup_id, superseded=None, now=datetime.now(timezone.utc))
+        if not olds:
+            # What create will decide. The engine checks a replacement again with no
+            # olds after its diff, which left the replaced restore's start to peek at.
+            key = intent_key(server_id, backup_id, inputs.get("triggers"))
+            now = datetime.now(timezone.utc)
+            adopted = decide(server, backup_id, superseded=peek_superseded(key), now=now)
         if adopted is not None and adopted.record is not None:
             progress(
                 f"{adopted.why} is taken as this restore's: `pulumi up` will wait for it instead "

@@ -45,6 +45,7 @@ __all__ = [
     "Decision",
     "decide",
     "intent_key",
+    "peek_superseded",
     "remember_superseded",
     "superseded_point",
     "take_superseded",
@@ -88,6 +89,13 @@ def remember_superseded(key: str, point: datetime) -> None:
 def take_superseded(key: str) -> datetime | None:
     with _lock:
         return _superseded.pop(key, None)
+
+
+def peek_superseded(key: str) -> datetime | None:
+    """What :func:`take_superseded` will give, for the check the engine runs again
+    (with no olds) between a replacement's diff and its create."""
+    with _lock:
+        return _superseded.get(key)
 
 
 @dataclass(frozen=True)

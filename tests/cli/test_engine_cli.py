@@ -256,6 +256,9 @@ def test_a_changed_trigger_restores_again_right_after_the_last_restore(
     project.write(program(restore.format(s=SERVER, b=PRE_UPDATE, t="again")))
     again = project.up()
     assert "is the one this resource recorded before" in again.out, again.out
+    # The engine checks the replacement again with no olds; that check must not
+    # announce an adoption the create will not make.
+    assert "will wait for it instead of restoring" not in again.out, again.out
     assert restore_requests(fake.app, SERVER) == 2, again.out
 
 

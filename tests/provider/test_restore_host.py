@@ -305,10 +305,13 @@ def test_a_new_trigger_restores_again_right_after_the_last_restore(
     checked, outcome = restores.diff(res, server_id=12345, backup_id=499, triggers=["again"])
     assert outcome.replaces == ["triggers"]
     before = len(host.output())
+    # As the engine does for a replacement: Check again with no olds, then Create.
+    checked, _ = restores.check("r", {"server_id": 12345, "backup_id": 499, "triggers": ["again"]})
     host.create(res.urn, checked)
     assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
     said = host_said(host, "starting a new restore", before)
     assert "is the one this resource recorded before" in said
+    assert "will wait for it instead of restoring" not in said
     assert "starting a new restore" in said
 
 
