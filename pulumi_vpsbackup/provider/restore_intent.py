@@ -6,7 +6,8 @@ no marker of who asked. So a create cannot prove that a record is its own; it
 can only prove when a record is *not* its own, and adopts the rest. A record
 is adopted (waited for, recorded) instead of sending another restore when:
 
-* it names this backup, has not failed, and has a start time;
+* it names this backup, is still running or succeeded (a failed one is
+  retried, as a failed create always was), and has a start time;
 * it started after the restore this create replaces, when there is one (a
   changed `triggers` or `backup_id`): the old resource's own record, or any
   older one, never stands in for a new intent. That point is the start time
@@ -24,7 +25,9 @@ restoring, and when the running one ends the server holds that backup.
 
 Diff is the only call that sees the old resource's outputs; the create of the
 replacement that follows in the same provider process takes the old restore's
-point from :func:`remember_superseded` by the new inputs.
+point from :func:`remember_superseded` by the new inputs, and the check the
+engine runs again between them peeks at it so that preview says what create
+will do.
 """
 
 from __future__ import annotations
