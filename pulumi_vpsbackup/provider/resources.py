@@ -235,7 +235,11 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
     ``"unconfirmed"`` when its end was not seen; ``"failed"`` once a refresh
     learns so."""
     restored_at: pulumi.Output[str]
-    """When the restore was requested, ISO-8601."""
+    """When the restore was requested, ISO-8601 (for a restore an interrupted
+    `pulumi up` had sent and this one adopted: when VPS.org started it)."""
+    restore_started_at: pulumi.Output[str | None]
+    """When VPS.org started the restore, by VPS.org's clock (its restore
+    record), ISO-8601; ``None`` when that was not seen."""
     triggers: pulumi.Output[Any]
     """The `triggers` input: values whose change runs the restore again."""
     wait_for_completion: pulumi.Output[bool]

@@ -1,10 +1,16 @@
-"""The `Restore` resource: restore a server from a backup, once per `backup_id`.
+"""The `Restore` resource: restore a server from a backup, once per intent.
 
 A restore is an action, not an object the API keeps, so the resource records
 that the action ran. Changing `server_id`, `backup_id` or `triggers` replaces
 the resource, which runs the restore again; `pulumi preview` shows that as a
 replacement. Deleting the resource (or `pulumi destroy`) only forgets it: it
 does not undo the restore, and never touches the server.
+
+A `pulumi up` killed after VPS.org accepted the restore records nothing; the
+next `up` creates the resource again with the same inputs. Create therefore
+reads the server's restore record first and adopts a restore of the same
+backup that this intent may have sent (see `restore_intent` for the rule and
+what it cannot tell apart) instead of restoring a second time.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from pulumi.dynamic import CheckFailure, CreateResult, ReadResult, UpdateResult
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from ..client import (
     ApiError,
@@ -30,6 +36,15 @@ from ..client import (
 from ..client.echo import echo
 from . import validation as v
 from .base import VpsProvider, first_line, progress, user_error, warn
+from .restore_intent import (
+    api_time,
+    decide,
+    intent_key,
+    peek_superseded,
+    remember_superseded,
+    superseded_point,
+    take_superseded,
+)
 from .shapes import RestoreInputs
 
 UNSETTLED = ("started", "timed_out", "unconfirmed")
@@ -164,39 +179,87 @@ class RestoreProvider(VpsProvider):
                     "restored",
                 )
             ]
-        if server.status != "active":
+        adopted = None
+        if not olds:
+            # What create will decide. The engine checks a replacement again with no
+            # olds after its diff, which left the replaced restore's start to peek at.
+            key = intent_key(server_id, backup_id, inputs.get("triggers"))
+            now = datetime.now(timezone.utc)
+            adopted = decide(server, backup_id, superseded=peek_superseded(key), now=now)
+        if adopted is not None and adopted.record is not None:
+            progress(
+                f"{adopted.why} is taken as this restore's: `pulumi up` will wait for it instead "
+                f"of restoring server {server_id} again"
+            )
+        elif server.status != "active":
             # A warning, not a failure: the server may be started (or its
             # restore finish) between this preview and the `up`.
             warn(f"{_not_restorable(server)}; as it is now, `pulumi up` will fail")
         return []
 
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """As for every resource; a replacement of a restore of the same server also
+        leaves, for the create that follows, when the replaced restore started:
+        that record (or an older one) is never adopted in place of the new intent."""
+        result = super().diff(id_, olds, news)
+        if result.changes and result.replaces and not v.contains_unknown(news):
+            point = superseded_point(olds)
+            same_server = v.canonical(olds.get("server_id")) == v.canonical(news.get("server_id"))
+            if point is not None and same_server:
+                key = intent_key(news.get("server_id"), news.get("backup_id"), news.get("triggers"))
+                remember_superseded(key, point)
+        return result
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = RestoreInputs.parse(props)
         server_id, backup_id, timeout = inputs.server_id, inputs.backup_id, inputs.timeout
+        superseded = take_superseded(intent_key(server_id, backup_id, inputs.triggers))
         client = self.client_for(inputs.account)
         deadline = time.monotonic() + timeout
         self._ensure_restorable(client, server_id, backup_id, deadline)
 
-        requested_at = datetime.now(timezone.utc)
-        try:
-            result = client.restore_server(server_id, backup_id)
-        except BadRequestError as exc:
-            refusal = self._refusal(client, server_id)
-            if refusal is None:
-                raise
-            raise user_error(
-                f"VPS.org refused to restore server {server_id} from backup {backup_id}: "
-                f"{refusal}. Nothing was restored or recorded.",
-                exc,
-            ) from exc
-        progress(f"restoring server {server_id} from backup {backup_id}: {result.message or ''}")
-        status = result.server_status or "restoring"
+        now = datetime.now(timezone.utc)
+        before = client.get_server(server_id)
+        decision = decide(before, backup_id, superseded=superseded, now=now)
+        adopted = decision.record
+        started_at = adopted.started_at if adopted is not None else None
+        if adopted is not None and started_at is not None:
+            requested_at = started_at
+            doing = "waiting for it" if inputs.wait_for_completion else "recording it"
+            warn(
+                f"restore of server {server_id} from backup {backup_id} was already accepted "
+                f"at {api_time(started_at)} (VPS.org's clock; it is {adopted.status}), taken "
+                f"as sent by an earlier interrupted run of this resource; {doing} instead of "
+                "starting another. If it was not (another stack or person restored this "
+                "backup since), change `triggers` and run `pulumi up` to restore again."
+            )
+            status = before.status
+        else:
+            if decision.why:
+                progress(f"{decision.why}; starting a new restore")
+            requested_at = now
+            try:
+                result = client.restore_server(server_id, backup_id)
+            except BadRequestError as exc:
+                refusal = self._refusal(client, server_id)
+                if refusal is None:
+                    raise
+                raise user_error(
+                    f"VPS.org refused to restore server {server_id} from backup {backup_id}: "
+                    f"{refusal}. Nothing was restored or recorded.",
+                    exc,
+                ) from exc
+            progress(
+                f"restoring server {server_id} from backup {backup_id}: {result.message or ''}"
+            )
+            status = result.server_status or "restoring"
         server_name = None
         restore_status = "started"
+        seen: Server | None = None
         if inputs.wait_for_completion:
             remaining = max(1.0, deadline - time.monotonic())
             try:
-                server = client.wait_for_restore(
+                seen = client.wait_for_restore(
                     server_id,
                     backup_id=backup_id,
                     timeout=remaining,
@@ -234,18 +297,44 @@ class RestoreProvider(VpsProvider):
                     "restore_status; to restore again, change `triggers`."
                 )
             else:
-                status = server.status
-                server_name = server.name
+                status = seen.status
+                server_name = seen.name
                 restore_status = "completed"
+        if started_at is None:
+            started_at = self._record_start(client, seen, server_id, backup_id, requested_at)
         outs = inputs.to_props()
         outs.update(
             server_name=server_name,
             server_status=status,
             restore_status=restore_status,
             restored_at=requested_at.isoformat().replace("+00:00", "Z"),
+            restore_started_at=api_time(started_at) if started_at is not None else None,
         )
         resource_id = f"{server_id}:{backup_id}:{requested_at.strftime('%Y%m%dT%H%M%S.%fZ')}"
         return CreateResult(resource_id, outs)
+
+    @staticmethod
+    def _record_start(
+        client: VpsClient,
+        seen: Server | None,
+        server_id: int,
+        backup_id: int,
+        requested_at: datetime,
+    ) -> datetime | None:
+        """When VPS.org started the restore just requested, by its clock, if its record shows it.
+
+        Kept in state so that a later replacement tells this record from its own
+        without comparing our clock with VPS.org's.
+        """
+        if seen is None:
+            try:
+                seen = client.get_server(server_id)
+            except VpsBackupError:
+                return None
+        record = seen.restore_record
+        if record is None or record.started_at is None:
+            return None
+        return record.started_at if record.may_be(backup_id, requested_at) else None
 
     def _refusal(self, client: VpsClient, server_id: int) -> str | None:
         """Why a refused restore was refused, when the server's state explains it."""

@@ -309,7 +309,13 @@ BACKUP_OUTPUTS = (
     "description",
     "adopted",
 )
-RESTORE_OUTPUTS = ("server_name", "server_status", "restore_status", "restored_at")
+RESTORE_OUTPUTS = (
+    "server_name",
+    "server_status",
+    "restore_status",
+    "restored_at",
+    "restore_started_at",
+)
 ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
 #: Each member's backup id, status and server name, by server id as a string
 #: (Pulumi's map keys are strings).

@@ -134,6 +134,55 @@ def interrupt(
     return "".join(seen)
 
 
+class Watched:
+    """A background `pulumi` whose output is read as it comes, so a test can act
+    the moment a line shows rather than sleep and hope."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        stream = proc.stdout
+        self.proc = proc
+        self._seen: list[str] = []
+        self._reader = threading.Thread(
+            target=lambda: self._seen.extend(iter(stream.readline, "")), daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def out(self) -> str:
+        return "".join(self._seen)
+
+    def wait_for(self, text: str, *, unless: str | None = None, within: float = TIMEOUT) -> None:
+        """Return once `text` is in the output; fail if the process ends, time runs
+        out or `unless` shows first."""
+        deadline = time.monotonic() + within
+        while text not in self.out:
+            if unless is not None and unless in self.out:
+                self.kill()
+                raise AssertionError(f"saw {unless!r} before {text!r}:\n{self.out}")
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"never saw {text!r}:\n{self.out}")
+            time.sleep(0.05)
+
+    def kill(self) -> str:
+        """SIGKILL pulumi and every plugin it started (its process group): nothing
+        gets to record anything, as when a machine or a CI job dies."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return self.finish()
+
+    def finish(self, *, within: float = TIMEOUT) -> str:
+        """Wait for the process to end; all it printed."""
+        self.proc.wait(timeout=within)
+        self._reader.join(10)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return self.out
+
+
 def make_project(
     root: Path, name: str, program: str, env: Mapping[str, str], api_url: str, token: str = TOKEN
 ) -> CliProject:
@@ -153,4 +202,4 @@ def make_project(
     return project
 
 
-__all__ = ["REPO", "CliProject", "Ran", "interrupt", "make_project", "offline_env"]
+__all__ = ["REPO", "CliProject", "Ran", "Watched", "interrupt", "make_project", "offline_env"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, interrupt
-from tests.programs.scenarios import BACKUP, TOKEN, backups
+from tests.cli.project import CliProject, Watched, interrupt
+from tests.programs.scenarios import BACKUP, RESTORE, TOKEN, backups, restore_requests
 
 pytestmark = pytest.mark.cli
 
@@ -202,6 +202,64 @@ def test_ctrl_c_while_a_backup_is_waited_for_then_up_again(
     assert len(made) == 1, f"one backup, not {made}:\n{out}"
     assert state_ids(project) == made
     project.run("preview", "--expect-no-changes")
+
+
+@pytest.mark.parametrize("by_then", ["still running", "finished"])
+def test_a_restore_killed_after_it_was_accepted_runs_once_after_cancel_and_up(
+    cli_project: Make, fake: FakeServer, by_then: str
+) -> None:
+    """Issue 19: `up` is killed (SIGKILL) after VPS.org accepted the restore; the
+    user runs `pulumi cancel` and `pulumi up` as the CLI suggests. That `up`
+    takes the accepted restore as its own (waiting for it while it runs)
+    instead of restoring the server a second time over what was written since."""
+    fake.app.set_behaviour(restore_seconds=600)  # the clock is frozen: it runs until advanced
+    project = cli_project(
+        program(f'vps.Restore("r", server_id={SERVER}, backup_id={PRE_UPDATE})\n')
+    )
+    first = Watched(project.start("up", "--yes", "--skip-preview"))
+    first.wait_for(f"restoring server {SERVER} from backup {PRE_UPDATE}")
+    out = first.kill()
+    assert restore_requests(fake.app, SERVER) == 1, out
+    project.run("cancel", "--yes", ok=False)  # the lock the killed run left
+    if by_then == "finished":
+        fake.app.advance(600)  # the server is active again: VPS.org would accept another
+    second = Watched(project.start("up", "--yes", "--skip-preview"))
+    second.wait_for(
+        f"restore of server {SERVER} from backup {PRE_UPDATE} was already accepted",
+        unless=f"restoring server {SERVER} from backup {PRE_UPDATE}:",  # a second POST
+    )
+    if by_then == "still running":
+        fake.app.advance(600)  # the one restore ends while the `up` waits for it
+    again = second.finish()
+    assert second.proc.returncode == 0, again
+    assert "earlier interrupted run of this resource; waiting for it instead of starting" in again
+    assert restore_requests(fake.app, SERVER) == 1, f"one restore, not a second:\n{again}"
+    exported = json.loads(project.export())
+    resources = exported["deployment"]["resources"]
+    (restore,) = [r for r in resources if r["type"] == RESTORE and not r.get("delete")]
+    assert restore["outputs"]["restore_status"] == "completed"
+    assert restore["outputs"]["backup_id"] == PRE_UPDATE
+    project.run("preview", "--expect-no-changes")
+    assert restore_requests(fake.app, SERVER) == 1
+
+
+def test_a_changed_trigger_restores_again_right_after_the_last_restore(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """The other half of issue 19: a new intent must run even while the server's
+    record still shows the previous restore of the same backup, moments old
+    (the replacement's create learns that restore's start from the engine's Diff)."""
+    restore = 'vps.Restore("r", server_id={s}, backup_id={b}, triggers=["{t}"])\n'
+    project = cli_project(program(restore.format(s=SERVER, b=PRE_UPDATE, t="first")))
+    project.up()
+    assert restore_requests(fake.app, SERVER) == 1
+    project.write(program(restore.format(s=SERVER, b=PRE_UPDATE, t="again")))
+    again = project.up()
+    assert "is the one this resource recorded before" in again.out, again.out
+    # The engine checks the replacement again with no olds; that check must not
+    # announce an adoption the create will not make.
+    assert "will wait for it instead of restoring" not in again.out, again.out
+    assert restore_requests(fake.app, SERVER) == 2, again.out
 
 
 # ---- secrets --------------------------------------------------------------------------------

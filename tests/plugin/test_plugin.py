@@ -473,3 +473,45 @@ def test_the_plain_http_refusal_names_the_provider_setting_it_came_from(plugin: 
     assert "account-b" in caught.value.details() and "apiUrl) uses plain http" in (
         caught.value.details()
     )
+
+
+def test_a_restore_an_interrupted_run_left_is_adopted_and_a_new_trigger_restores_again(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    """Issue 19 through the plugin: the next `up` after a run killed once VPS.org
+    had accepted the restore sends none; a changed `triggers` sends a new one."""
+    import httpx
+
+    configure(plugin, fake.url)
+    with httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        assert api.post("/servers/12345/restore/", json={"backup_id": 499}).status_code == 200
+
+    def restores() -> list[str]:
+        return [w for w in writes(fake) if w.endswith("/restore/")]
+
+    inputs = checked(plugin, {"serverId": 12345, "backupId": 499}, urn=RESTORE_URN)
+    made = plugin.Create(
+        provider_pb2.CreateRequest(urn=RESTORE_URN, properties=wire.to_struct(inputs), timeout=30)
+    )
+    outs = wire.from_struct(made.properties)[0]
+    assert restores() == ["POST /api/v1/servers/12345/restore/"]
+    assert outs["restoreStatus"] == "completed" and outs["restoreStartedAt"]
+    news = wire.from_struct(
+        plugin.Check(
+            provider_pb2.CheckRequest(
+                urn=RESTORE_URN,
+                olds=wire.to_struct(inputs),
+                news=wire.to_struct({"serverId": 12345, "backupId": 499, "triggers": ["again"]}),
+            )
+        ).inputs
+    )[0]
+    diffed = plugin.Diff(
+        provider_pb2.DiffRequest(
+            urn=RESTORE_URN, id=made.id, olds=made.properties, news=wire.to_struct(news)
+        )
+    )
+    assert list(diffed.replaces) == ["triggers"]
+    plugin.Create(
+        provider_pb2.CreateRequest(urn=RESTORE_URN, properties=wire.to_struct(news), timeout=30)
+    )
+    assert restores() == ["POST /api/v1/servers/12345/restore/"] * 2

@@ -221,3 +221,140 @@ def test_a_restore_read_by_id_alone_rebuilds_its_record(restores: Engine, fast_r
 def test_an_id_that_is_no_restore_id_is_refused_by_name(restores: Engine, host, bad):
     with pytest.raises(ProviderError, match="is not the id of a Restore"):
         host.read(bad, urn(restores.type, "r"), {"__provider": restores.provider})
+
+
+# ---- issue 19: a restore runs once per intent ------------------------------------------------
+
+
+def host_said(host, text: str, since: int = 0, within: float = 5.0) -> str:
+    """The host's output from `since`, once `text` is in it: its stderr arrives
+    asynchronously, after the call that wrote it has returned."""
+    import time
+
+    deadline = time.monotonic() + within
+    while text not in host.output()[since:] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return host.output()[since:]
+
+
+def last_restore(fake) -> dict:
+    return next(s for s in fake.state()["servers"] if s["id"] == 12345)["last_restore"]
+
+
+def accepted_by_an_interrupted_run(served, backup_id: int = 499) -> None:
+    """What a `pulumi up` killed after VPS.org accepted its restore leaves behind:
+    the restore on VPS.org's side, nothing in state (create never returned)."""
+    import httpx
+
+    from .conftest import TOKEN
+
+    with httpx.Client(base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}) as api:
+        sent = api.post("/servers/12345/restore/", json={"backup_id": backup_id})
+        assert sent.status_code == 200, sent.text
+
+
+def test_the_next_up_waits_for_a_restore_an_interrupted_run_left_and_sends_none(
+    restores: Engine, fast_restores, host, served
+):
+    accepted_by_an_interrupted_run(served)
+    before = len(host.output())
+    res = restores.create("r", server_id=12345, backup_id=499)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"]
+    assert res.outputs["restore_status"] == "completed"
+    assert res.outputs["server_status"] == "active"
+    assert res.outputs["restore_started_at"] == last_restore(fast_restores)["started_at"]
+    said = host_said(host, "instead of starting another", before)
+    assert "restore of server 12345 from backup 499 was already accepted at" in said
+    assert "earlier interrupted run of this resource; waiting for it instead of starting" in said
+
+
+def test_a_restore_still_running_from_an_interrupted_run_is_adopted_not_refused(
+    restores: Engine, fake, host, served
+):
+    fake.set_behaviour(restore_seconds=3600)  # the clock is frozen: it stays running
+    accepted_by_an_interrupted_run(served)
+    # The preview: it says what `up` will do, and writes nothing.
+    fake.clear_requests()
+    before = len(host.output())
+    _, failures = restores.check("r", {"server_id": 12345, "backup_id": 499})
+    assert failures == []
+    assert [m for m, _ in api_requests(fake)] == ["GET"] * len(api_requests(fake))
+    said = host_said(host, "will wait for it instead of restoring server 12345 again", before)
+    assert "`pulumi up` will wait for it instead of restoring server 12345 again" in said
+    assert "`pulumi up` will fail" not in said
+    res = restores.create("r", server_id=12345, backup_id=499, wait_for_completion=False)
+    assert restores_requested(fake) == []  # the interrupted run's, cleared above
+    assert res.outputs["restore_status"] == "started"
+    assert res.outputs["server_status"] == "restoring"
+    assert "recording it instead of starting another" in host_said(host, "recording it instead")
+
+
+@pytest.mark.parametrize("state", ["current", "written before restore_started_at"])
+def test_a_new_trigger_restores_again_right_after_the_last_restore(
+    restores: Engine, fast_restores, host, state
+):
+    if state != "current":
+        # A state without the API's start time falls back to our request time
+        # (and the clock tolerance): that is only sound while the clocks agree.
+        from datetime import datetime, timezone
+
+        fast_restores.set_time(datetime.now(timezone.utc))
+    res = restores.create("r", server_id=12345, backup_id=499)
+    if state != "current":
+        del res.outputs["restore_started_at"]
+    checked, outcome = restores.diff(res, server_id=12345, backup_id=499, triggers=["again"])
+    assert outcome.replaces == ["triggers"]
+    before = len(host.output())
+    # As the engine does for a replacement: Check again with no olds, then Create.
+    checked, _ = restores.check("r", {"server_id": 12345, "backup_id": 499, "triggers": ["again"]})
+    host.create(res.urn, checked)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
+    said = host_said(host, "starting a new restore", before)
+    assert "is the one this resource recorded before" in said
+    assert "will wait for it instead of restoring" not in said
+    assert "starting a new restore" in said
+
+
+def test_an_interrupted_replacement_is_adopted_by_the_next_up(
+    restores: Engine, fast_restores, host, served
+):
+    res = restores.create("r", server_id=12345, backup_id=499)
+    fast_restores.advance(60)
+    restores.diff(res, server_id=12345, backup_id=499, triggers=["again"])
+    accepted_by_an_interrupted_run(served)  # the replacement's restore; then the kill
+    # The next `up`: the old resource is still in state, so the engine diffs again.
+    checked, outcome = restores.diff(res, server_id=12345, backup_id=499, triggers=["again"])
+    assert outcome.replaces == ["triggers"]
+    _, outs = host.create(res.urn, checked)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
+    assert outs["restore_status"] == "completed"
+    assert outs["restore_started_at"] > res.outputs["restore_started_at"]
+
+
+def test_another_backup_is_restored_after_an_interrupted_run_of_the_first(
+    restores: Engine, fast_restores, served
+):
+    accepted_by_an_interrupted_run(served, backup_id=499)
+    res = restores.create("r", server_id=12345, backup_id=501)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
+    record = last_restore(fast_restores)
+    assert record["backup_id"] == 501
+    assert res.outputs["restore_started_at"] == record["started_at"]
+
+
+def test_an_old_restore_of_the_same_backup_does_not_stand_in_for_a_new_one(
+    restores: Engine, fast_restores, host, served
+):
+    from datetime import timedelta
+
+    now = fast_restores.now()
+    fast_restores.set_time(now - timedelta(days=2))
+    try:
+        accepted_by_an_interrupted_run(served)  # two days ago, by anyone
+    finally:
+        fast_restores.set_time(now)
+    before = len(host.output())
+    restores.create("r", server_id=12345, backup_id=499)
+    assert restores_requested(fast_restores) == ["/api/v1/servers/12345/restore/"] * 2
+    said = host_said(host, "starting a new restore", before)
+    assert "too long ago to be an interrupted run; starting a new restore" in said
