@@ -45,6 +45,7 @@ if os.environ.get("CI"):
 
 TESTS_DIR = Path(__file__).resolve().parent
 DEFAULT_CAMPAIGN_SIZE = 12
+DEFAULT_IDENTITY_CAMPAIGN_SIZE = 6
 
 # Tokens that are not ``vps_...`` literals in the test sources.
 _EXTRA_TOKENS = ("YOUR_API_TOKEN", DEFAULT_TOKEN)
@@ -231,4 +232,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_CAMPAIGN_SIZE,
         metavar="N",
         help=f"seeds per randomised fault campaign (default {DEFAULT_CAMPAIGN_SIZE})",
+    )
+    group.addoption(
+        "--identity-campaign-size",
+        type=int,
+        default=DEFAULT_IDENTITY_CAMPAIGN_SIZE,
+        metavar="N",
+        help="seeds of the identity campaign (interrupted runs, two backends, renames; "
+        f"default {DEFAULT_IDENTITY_CAMPAIGN_SIZE}, the issue's figure is 200)",
     )
