@@ -106,6 +106,13 @@ class FakeVps:
         }
         response: Response | None = None
         fault: FaultRule | None = None
+        recorded = False
+
+        def record() -> None:
+            entry["status"] = response.status_code if response is not None else None
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self.journal.record(entry)
+
         try:
             before = self.faults.plan(method, path, "before") if faultable else FaultPlan()
             if before.latency:
@@ -120,6 +127,10 @@ class FakeVps:
             if fault is not None:
                 entry["fault"] = {"id": fault.id, "action": fault.action, "phase": fault.phase}
                 if fault.action == "drop":
+                    # Journaled before the client can see the connection close:
+                    # whoever reads the journal once the client gave up finds it.
+                    record()
+                    recorded = True
                     self._drop(request)
                 response = json_response(
                     fault.response_body(), fault.status, fault.response_headers()
@@ -127,9 +138,8 @@ class FakeVps:
             assert response is not None
             return response
         finally:
-            entry["status"] = response.status_code if response is not None else None
-            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            self.journal.record(entry)
+            if not recorded:
+                record()
 
     @staticmethod
     def _drop(request: Request) -> None:
