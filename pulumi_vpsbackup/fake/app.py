@@ -112,6 +112,13 @@ class FakeVps:
         fault: FaultRule | None = None
         if faultable:
             self._land_deferred()
+        recorded = False
+
+        def record() -> None:
+            entry["status"] = response.status_code if response is not None else None
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self.journal.record(entry)
+
         try:
             before = self.faults.plan(method, path, "before") if faultable else FaultPlan()
             if before.latency:
@@ -126,6 +133,10 @@ class FakeVps:
             if fault is not None:
                 entry["fault"] = {"id": fault.id, "action": fault.action, "phase": fault.phase}
                 if fault.action == "drop":
+                    # Journaled before the client can see the connection close:
+                    # whoever reads the journal once the client gave up finds it.
+                    record()
+                    recorded = True
                     self._drop(request)
                 if fault.action == "defer":
                     entry["fault"]["delay"] = fault.delay
@@ -134,9 +145,8 @@ class FakeVps:
             assert response is not None
             return response
         finally:
-            entry["status"] = response.status_code if response is not None else None
-            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            self.journal.record(entry)
+            if not recorded:
+                record()
 
     @staticmethod
     def _fault_response(fault: FaultRule) -> Response:

@@ -109,25 +109,39 @@ class CliProject:
         return json.loads(self.run("stack", "output", "--json").out)
 
 
+#: What the CLI prints when a first Ctrl-C has reached it (a second one terminates).
+CANCELLING = "^C received; cancelling."
+
+
 def interrupt(
     proc: subprocess.Popen[str], *, wait_for: str, times: int = 1, within: float = TIMEOUT
 ) -> str:
-    """Press Ctrl-C `times` times (SIGINT to the process group) once `wait_for` shows."""
+    """Press Ctrl-C `times` times (SIGINT to the process group) once `wait_for` shows;
+    each press after the first once the CLI has said it received the one before."""
     assert proc.stdout is not None
     stream = proc.stdout
     seen: list[str] = []
     reader = threading.Thread(target=lambda: seen.extend(iter(stream.readline, "")), daemon=True)
     reader.start()
     deadline = time.monotonic() + within
-    while wait_for not in "".join(seen):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            reader.join(5)
-            raise AssertionError(f"never saw {wait_for!r}:\n{''.join(seen)}")
-        time.sleep(0.05)
-    for _ in range(times):
+
+    def shown(text: str, count: int = 1) -> None:
+        while "".join(seen).count(text) < count:
+            if proc.poll() is not None:
+                reader.join(5)  # what it printed before it exited is read: look again
+                if "".join(seen).count(text) >= count:
+                    return
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                reader.join(5)
+                raise AssertionError(f"never saw {text!r} {count} time(s):\n{''.join(seen)}")
+            time.sleep(0.05)
+
+    shown(wait_for)
+    for pressed in range(1, times + 1):
         os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(0.5)
+        if pressed < times:
+            shown(CANCELLING, pressed)
     proc.wait(timeout=within)
     reader.join(10)
     stream.close()

@@ -117,6 +117,30 @@ def test_drop_after_over_real_http_still_creates_the_backup(
     assert [b["description"] for b in listed].count("reply dropped") == 1
 
 
+def test_a_dropped_request_is_journaled_before_the_client_sees_the_drop(
+    fake: FakeVps, served: FakeServer, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal is written by the server's thread: a test reading it right after
+    the client gave up must find the dropped request, however late that thread runs."""
+    record = fake.journal.record
+
+    def late(entry: dict) -> None:
+        time.sleep(0.3)  # the server's thread, descheduled on a loaded machine
+        record(entry)
+
+    monkeypatch.setattr(fake.journal, "record", late)
+    fake.add_fault(action="drop", method="POST", path="/api/v1/backups/", phase="after", count=1)
+    with pytest.raises(httpx.TransportError):
+        http.post("/backups/", json={"server_id": 12345, "description": "reply dropped"})
+    (dropped,) = fake.requests()
+    assert (dropped["method"], dropped["path"], dropped["status"]) == (
+        "POST",
+        "/api/v1/backups/",
+        201,
+    )
+    assert dropped["fault"]["action"] == "drop"
+
+
 def test_faults_never_touch_admin_routes(fake: FakeVps, admin: httpx.Client) -> None:
     fake.add_fault(path="*", status=500)
     assert admin.get("/health").status_code == 200

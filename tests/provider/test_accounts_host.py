@@ -80,7 +80,7 @@ def test_each_backup_is_made_read_and_deleted_in_its_own_account(
     backups.delete(theirs)
     backups.delete(mine)
     assert fake_backups(fake) == before_a and fake_backups(fake_b) == before_b
-    no_token_in(backups.host.output())
+    no_token_in(backups.host.settled_output())
 
 
 def test_a_token_rotation_updates_in_place_and_the_new_token_deletes(
@@ -106,7 +106,7 @@ def test_a_token_rotation_updates_in_place_and_the_new_token_deletes(
 
     backups.host.delete(res.id, res.urn, outs)
     assert int(res.id) not in fake_backups(fake_b)
-    no_token_in(backups.host.output())
+    no_token_in(backups.host.settled_output())
 
 
 def test_a_new_api_url_is_refused_and_names_both_urls(
@@ -154,7 +154,7 @@ def test_a_wrong_token_fails_without_showing_any_token(
     with pytest.raises(ProviderError) as info:
         backups.host.create(urn(BACKUP_TYPE, "wrong"), checked)
     assert "401" in info.value.message or "token" in info.value.message.lower()
-    no_token_in(info.value.details(), str(info.value), backups.host.output())
+    no_token_in(info.value.details(), str(info.value), backups.host.settled_output())
 
 
 def test_a_restore_runs_in_its_own_account(

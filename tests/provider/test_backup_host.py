@@ -77,10 +77,13 @@ def test_check_warns_at_preview_when_the_quota_is_full(backups: Engine, fake, ho
     # (shared by concurrent checks) holds nothing stale for it.
     fake.add_server(id=23456, name="quota-server")
     fill_quota(fake, 23456)
+    start = host.mark()
     _, failures = backups.check("b", {"server_id": 23456})
     assert failures == []
-    assert "server 23456 (quota-server) already has 10 manual backups" in host.output()
-    assert "delete_before_replace" in host.output()
+    shown = host.wait_for_output(
+        "server 23456 (quota-server) already has 10 manual backups", since=start
+    )
+    assert "delete_before_replace" in shown
 
 
 def test_a_full_server_is_refused_at_create_with_the_api_reason(backups: Engine, fake):
@@ -120,7 +123,7 @@ def test_check_does_not_fail_preview_when_the_api_is_down(fake, served):
         )
         assert failures == []
         assert inputs["server_id"] == 12345
-        assert "could not verify server 12345" in host.output()
+        host.wait_for_output("could not verify server 12345")
 
 
 def test_check_skips_the_api_when_nothing_would_be_created(backups: Engine, fake):
@@ -333,8 +336,9 @@ def test_delete_removes_the_backup(backups: Engine, fake):
 def test_delete_of_an_already_deleted_backup_succeeds(backups: Engine, fake, host):
     res = backups.create("b", server_id=12345)
     fake.remove_backup(int(res.id))
+    start = host.mark()
     backups.delete(res)
-    assert "already gone" in host.output()
+    host.wait_for_output(f"backup {res.id} was already gone", since=start)
 
 
 def test_delete_waits_for_a_running_backup_then_deletes_it(backups: Engine, fake):
@@ -457,7 +461,7 @@ def test_serialized_provider_is_small_and_holds_no_secret(backups: Engine, fake,
     assert TOKEN.encode() not in raw
     res = backups.create("b", server_id=12345)
     assert TOKEN not in json.dumps(res.outputs)
-    assert TOKEN not in host.output()
+    assert TOKEN not in host.settled_output()
 
 
 @pytest.mark.parametrize("api_trims", [True, False], ids=["api-trims", "api-keeps"])

@@ -7,7 +7,6 @@ a failed backup deleted, and a lost POST answer that makes no duplicate.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,17 +49,6 @@ def own(fake, name: str) -> dict[int, list[int]]:
         if marker is not None and marker.key == member_key(key, server):
             found.setdefault(server, []).append(backup_id)
     return found
-
-
-def shown(host: ProviderHost, text: str, within: float = 10.0) -> bool:
-    """Whether the host printed `text`; its stderr is read by a thread, so wait a little."""
-    deadline = time.monotonic() + within
-    while text not in host.output():
-        if time.monotonic() > deadline:
-            print(host.output())
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def ids(outputs: dict[str, Any]) -> dict[int, int]:
@@ -111,23 +99,26 @@ def test_check_names_bad_inputs_and_unknown_servers(fleets: NamedEngine, fake, h
     _, failures = fleets.check("f", fleets.inputs("f", server_ids=[WEB, 999]))
     reason = dict(failures)["server_ids"]
     assert "server 999 does not exist" in reason and "12345 (web-server-01)" in reason
+    start = host.mark()
     _, failures = fleets.check("p", fleets.inputs("p", server_ids=[WEB, DB]))
     assert failures == []
-    assert shown(host, "fleet p: will back up 2 server(s) at once")
+    host.wait_for_output("fleet p: will back up 2 server(s) at once", since=start)
 
 
 def test_adding_and_removing_servers_changes_only_their_backups(fleets: NamedEngine, fake, host):
     res = fleets.make("f", server_ids=[WEB])
     web_backup = ids(res.outputs)[WEB]
+    start = host.mark()
     outcome = fleets.change(res, server_ids=[WEB, DB])
     assert outcome.changes and outcome.replaces == []
-    assert shown(host, "fleet f: will back up server 12346")
+    host.wait_for_output("fleet f: will back up server 12346", since=start)
     db_backup = ids(res.outputs)[DB]
     assert ids(res.outputs) == {WEB: web_backup, DB: db_backup}
     assert own(fake, "f") == {WEB: [web_backup], DB: [db_backup]}
     assert res.outputs["statuses"] == {str(WEB): "completed", str(DB): "completed"}
 
     fake.clear_requests()
+    start = host.mark()
     outcome = fleets.change(res, server_ids=[DB])
     assert outcome.changes and outcome.replaces == []
     # The member's backup, then one listing for what its own earlier runs left.
@@ -137,7 +128,7 @@ def test_adding_and_removing_servers_changes_only_their_backups(fleets: NamedEng
     ]
     assert ids(res.outputs) == {DB: db_backup}
     assert own(fake, "f") == {DB: [db_backup]}
-    assert shown(host, f"will delete backup {web_backup} (server 12345)")
+    host.wait_for_output(f"will delete backup {web_backup} (server 12345)", since=start)
 
 
 def test_timeout_is_recorded_in_place_and_description_replaces(fleets: NamedEngine, fake):
@@ -184,9 +175,10 @@ def test_refresh_reads_statuses_and_drops_only_a_backup_proven_gone(
     assert id_ == res.id and ids(outs) == members
     assert len(api_requests(fake)) == 1  # one account listing of manual backups
     fake.remove_backup(members[DB])
+    start = host.mark()
     _, outs = fleets.read(res)
     assert ids(outs) == {WEB: members[WEB]}
-    assert shown(host, f"backup {members[DB]} (server 12346) gone from VPS.org")
+    host.wait_for_output(f"backup {members[DB]} (server 12346) gone from VPS.org", since=start)
     # The next up backs the server up again, in place.
     res.outputs = outs
     outcome = fleets.change(res, server_ids=[WEB, DB])

@@ -232,12 +232,12 @@ def test_an_interrupted_up_is_settled_by_the_next_one(served: FakeServer, fake):
 
     waiting = threading.Thread(target=run)
     waiting.start()
-    deadline = time.monotonic() + 20
-    while not set(manual(fake)) - before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.1)  # the host is now polling the running backup
-    first.close()  # Ctrl-C: the engine kills the provider host mid-wait
-    waiting.join(30)
+    try:
+        # The host has made the backup and is polling it (its progress line says so).
+        first.wait_for_output("of server 12345 is in_progress after")
+    finally:
+        first.close()  # Ctrl-C: the engine kills the provider host mid-wait
+        waiting.join(30)
     assert outcome, "the interrupted create must not have returned"
     (left,) = set(manual(fake)) - before
 

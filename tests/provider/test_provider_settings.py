@@ -136,7 +136,7 @@ def test_the_provider_host_warns_about_a_misspelt_token_key():
         provider = serialize_provider(BackupProvider())
         resource = urn("pulumi-python:dynamic/vpsbackup:Backup", "b")
         host.check(resource, {}, {"server_id": 12345, "__provider": provider})
-    output = host.output()
+    output = host.settled_output()  # all of it: the host has stopped
     assert "unknown configuration key vpsbackup:apiTokn is ignored" in output
     assert "did you mean vpsbackup:apiToken?" in output
     assert TOKEN not in output

@@ -52,9 +52,10 @@ def test_changing_the_backup_replaces_and_so_restores_again(restores: Engine, fa
 def test_delete_only_forgets_and_never_calls_the_api(restores: Engine, fast_restores, host):
     res = restores.create("r", server_id=12345, backup_id=499)
     fast_restores.clear_requests()
+    start = host.mark()
     restores.delete(res)
     assert api_requests(fast_restores) == []
-    assert "does not undo a restore" in host.output()
+    host.wait_for_output("does not undo a restore", since=start)
 
 
 @pytest.mark.parametrize(
@@ -114,11 +115,12 @@ def test_a_restore_accepted_but_not_seen_to_finish_is_recorded_not_rerun(
 ):
     # The clock is frozen: the server stays `restoring` past the timeout.
     fake.set_behaviour(restore_seconds=3600)
+    start = host.mark()
     res = restores.create("r", server_id=12345, backup_id=499, timeout=1)
     assert res.outputs["restore_status"] == "timed_out"
     assert res.outputs["server_status"] == "restoring"
     assert restores_requested(fake) == ["/api/v1/servers/12345/restore/"]
-    assert "recorded as timed_out" in host.output()
+    host.wait_for_output("recorded as timed_out", since=start)
     # The next up sees no change, so the server is not restored a second time.
     _, outcome = restores.diff(res, server_id=12345, backup_id=499, timeout=1)
     assert outcome.changes is False
@@ -175,18 +177,13 @@ def test_after_a_failed_restore_preview_warns_and_up_says_why(restores: Engine, 
     fake.set_behaviour(restore_seconds=0, restore_failure_rate=1.0)
     with pytest.raises(ProviderError):
         restores.create("r", server_id=12345, backup_id=499)
-    before = len(host.output())
+    before = host.mark()  # all the failed create printed, read
     fake.set_behaviour(restore_failure_rate=0.0)
     fake.clear_requests()
     # The next preview: nothing is in state, so Check runs as for a new restore.
     _, failures = restores.check("r", {"server_id": 12345, "backup_id": 499})
     assert failures == []
-    import time
-
-    deadline = time.monotonic() + 5
-    while "pulumi up` will fail" not in host.output()[before:] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    warning = host.output()[before:]
+    warning = host.wait_for_output("pulumi up` will fail", since=before)
     assert "server 12345 (web-server-01) is stopped" in warning
     assert "its last restore, from backup 499, is failed" in warning
     assert "VPS.org restores only an active server: start it in the VPS.org panel" in warning

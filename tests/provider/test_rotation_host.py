@@ -66,9 +66,10 @@ def test_create_takes_the_first_backup_with_the_rotations_marker(rotations: Name
 
 
 def test_a_new_rotation_shows_its_plan_at_preview(rotations: NamedEngine, fake, host):
+    start = host.mark()
     _, failures = rotations.check("p", rotations.inputs("p", server_id=SERVER, keep=3))
     assert failures == []
-    assert "rotation p: will add 1 backup of server 12345 (keeps 3)" in host.output()
+    host.wait_for_output("rotation p: will add 1 backup of server 12345 (keeps 3)", since=start)
 
 
 def test_check_names_bad_inputs(rotations: NamedEngine, fake):
@@ -88,6 +89,7 @@ def test_three_releases_keep_the_last_two_of_its_own_and_nothing_else(
 ):
     # A person's backup with the same description as the rotation's: never touched.
     person = fake.seed_backup(server_id=SERVER, backup_type="manual", description="release")
+    start = host.mark()
     res = rotations.make("r", server_id=SERVER, keep=2, triggers=["v1"], description="release")
     history = [own(fake, "r")]
     for version in ("v2", "v3", "v4"):
@@ -106,9 +108,9 @@ def test_three_releases_keep_the_last_two_of_its_own_and_nothing_else(
     assert 499 in fake_backups(fake)  # the world's own manual backup too
     # The plan was shown at the diff, before the update: add one, delete the oldest.
     _third, second = history[2]
-    assert (
-        f"rotation r: will add 1 backup of server 12345 and delete {second} (keeps 2)"
-        in host.output()
+    host.wait_for_output(
+        f"rotation r: will add 1 backup of server 12345 and delete {second} (keeps 2)",
+        since=start,
     )
 
 
@@ -147,9 +149,10 @@ def test_lowering_keep_deletes_the_oldest_and_raising_it_deletes_nothing(
     for version in ("v2", "v3"):
         rotations.change(res, server_id=SERVER, keep=3, triggers=[version])
     newest, middle, oldest = own(fake, "r")
+    start = host.mark()
     rotations.change(res, server_id=SERVER, keep=1, triggers=["v3"])
     assert own(fake, "r") == [newest] == res.outputs["backup_ids"]
-    assert f"rotation r: will delete {middle}, {oldest} (keeps 1)" in host.output()
+    host.wait_for_output(f"rotation r: will delete {middle}, {oldest} (keeps 1)", since=start)
     fake.clear_requests()
     outcome = rotations.change(res, server_id=SERVER, keep=3, triggers=["v3"])
     assert outcome.changes and outcome.replaces == []
@@ -231,9 +234,10 @@ def test_destroy_waits_for_a_running_member_then_deletes_it(rotations: NamedEngi
         "__provider": ROTATION_PROVIDER,
     }
     fake.set_behaviour(completion="reads", completion_reads=2)
+    start = host.mark()
     rotations.delete(res)
     assert running["id"] not in fake_backups(fake)
-    assert f"backup {running['id']} is still being created; waiting" in host.output()
+    host.wait_for_output(f"backup {running['id']} is still being created; waiting", since=start)
 
 
 # ---- the 10-backup limit ---------------------------------------------------------------
@@ -252,11 +256,12 @@ def test_a_full_server_with_keep_members_deletes_the_oldest_first(
     rotations.change(res, server_id=23461, keep=2, triggers=["v2"])
     newest, oldest = own(fake, "r", 23461)
     fill(fake, 23461, 8)
+    start = host.mark()
     _, failures = rotations.check(
         "r", rotations.inputs("r", server_id=23461, keep=2, triggers=["v3"]), olds=res.inputs
     )
     assert failures == []
-    assert f"will delete its oldest backup {oldest} first" in host.output()
+    host.wait_for_output(f"will delete its oldest backup {oldest} first", since=start)
     rotations.change(res, server_id=23461, keep=2, triggers=["v3"])
     assert own(fake, "r", 23461) == res.outputs["backup_ids"]
     assert res.outputs["backup_ids"][1] == newest
@@ -269,11 +274,12 @@ def test_a_full_server_with_fewer_than_keep_members_refuses_before_any_change(
     fake.add_server(id=23462, name="full-short")
     res = rotations.make("r", server_id=23462, keep=3, triggers=["v1"])
     fill(fake, 23462, 9)
+    start = host.mark()
     _, failures = rotations.check(
         "r", rotations.inputs("r", server_id=23462, keep=3, triggers=["v2"]), olds=res.inputs
     )
     assert failures == []
-    assert "refuse to add one" in host.output()
+    host.wait_for_output("refuse to add one", since=start)
     before = set(fake_backups(fake, 23462))
     name = res.urn.split("::")[-1]
     checked, _ = rotations.diff(

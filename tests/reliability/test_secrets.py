@@ -286,7 +286,7 @@ def test_a_pasted_token_is_refused_by_name_in_preview_and_up(
         assert failures == []
         with pytest.raises(Exception) as info:
             host.create(resource, checked)
-    output = host.output()  # complete once the host has stopped
+    output = host.settled_output()  # all of it: the host has stopped
     details = info.value.details()  # type: ignore[attr-defined]
     for text in (output, details):
         assert "The VPS.org API token (vpsbackup:apiToken) contains" in text, text

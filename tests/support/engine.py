@@ -427,8 +427,11 @@ class _Deployment:
     def close(self) -> None:
         with self._host_lock:
             if self._host is not None:
-                self.result.host_output = self._host.output()
+                # Closed first: its stderr is read by threads, and only once the
+                # host has stopped is all it printed read (a leak check of
+                # `host_output` must not pass on a part of it).
                 self._host.close()
+                self.result.host_output = self._host.settled_output()
                 self._host = None
 
     def call(self, method: str, urn: str, fn: Callable[[], Any]) -> Any:

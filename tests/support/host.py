@@ -20,6 +20,12 @@ Example::
         inputs, failures = host.check(urn("pulumi-python:dynamic:Resource", "a"), {}, props)
         id_, outs = host.create(urn(...), inputs)
 
+The host's stdout and stderr are read by threads, so what it printed during a call
+may not have been read yet when the call returns: ``host.wait_for_output(text)``
+waits (bounded) for a line that must show, ``host.settled_output()`` returns all it
+printed so far, read, before a test asserts that something is absent, and
+``host.mark()`` is where the output ends now (``since=`` for ``wait_for_output``).
+
 Provider exceptions come back as ``ProviderError``, a ``grpc.RpcError`` whose
 ``details()`` is the host's traceback text and ``.message`` its last line.
 """
@@ -27,12 +33,16 @@ Provider exceptions come back as ``ProviderError``, a ``grpc.RpcError`` whose
 from __future__ import annotations
 
 import asyncio
+import io
+import itertools
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine, Iterable, Mapping
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +55,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 __all__ = [
+    "OUTPUT_TIMEOUT",
     "PROVIDER_KEY",
     "DiffOutcome",
     "ProviderError",
@@ -154,18 +165,52 @@ class DiffOutcome:
         return bool(self.changes) and bool(self.replaces)
 
 
-@dataclass
-class _Pipes:
-    lines: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+#: How long a test waits for the host's output (read by threads) to show a line
+#: or to catch up: generous for a loaded 2-core CI machine, bounded so a missing
+#: line fails the test with what the host did print instead of hanging it.
+OUTPUT_TIMEOUT = 20.0
 
-    def add(self, text: str) -> None:
-        with self.lock:
-            self.lines.append(text)
+# A line only the test side writes into the host's own stdout/stderr pipes (the
+# host never prints a NUL): it arrives behind everything the host wrote before.
+_SYNC = "\x00provider-host-sync "
+_SYNC_LINE = re.compile(re.escape(_SYNC) + r"(\d+)\n")
+
+
+class _Output:
+    """What the host wrote, as the reader threads (one per pipe) have read it so far."""
+
+    def __init__(self, streams: Iterable[str]) -> None:
+        self._text = ""
+        self._cond = threading.Condition()
+        self._synced = dict.fromkeys(streams, 0)  # the last sync line each reader saw
+        self._ended: set[str] = set()  # readers that reached the end of their pipe
+
+    def add(self, stream: str, text: str) -> None:
+        with self._cond:
+            for seq in _SYNC_LINE.findall(text):
+                self._synced[stream] = max(self._synced[stream], int(seq))
+            self._text += _SYNC_LINE.sub("", text)
+            self._cond.notify_all()
+
+    def end(self, stream: str) -> None:
+        with self._cond:
+            self._ended.add(stream)
+            self._cond.notify_all()
 
     def text(self) -> str:
-        with self.lock:
-            return "".join(self.lines)
+        with self._cond:
+            return self._text
+
+    def caught_up(self, seq: int) -> bool:
+        return all(n >= seq or s in self._ended for s, n in self._synced.items())
+
+    def wait(self, done: Callable[[str], bool], timeout: float) -> bool:
+        """Wait until `done(text so far)` or every reader has ended; whether `done`."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: done(self._text) or self._ended == set(self._synced), timeout
+            )
+            return done(self._text)
 
 
 class ProviderHost:
@@ -187,7 +232,12 @@ class ProviderHost:
         self._channel: grpc.Channel | None = None
         self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
         self._threads: list[threading.Thread] = []
-        self._out = _Pipes()
+        self._out = _Output(("stdout", "stderr"))
+        # Our own write ends of the host's stdout and stderr pipes, for `settled_output`.
+        self._write_ends: list[int] = []
+        self._pipes: list[io.BufferedReader] = []  # our read ends
+        self._syncs = itertools.count(1)
+        self._output_complete = False  # every reader reached the end of its pipe at close
         self.port: int | None = None
         self.accept_secrets = False
         self.configured = False
@@ -222,45 +272,52 @@ class ProviderHost:
     def start(self) -> None:
         if self._proc is not None:
             raise RuntimeError("provider host already started")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=str(self._cwd),
-            env=self._environment(),
-        )
+        # The pipes are ours, not Popen's: we keep their write ends so that
+        # `settled_output` can put a line in behind whatever the host wrote.
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self._write_ends = [out_w, err_w]
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-u", "-m", "pulumi.dynamic"],
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                cwd=str(self._cwd),
+                env=self._environment(),
+            )
+        except BaseException:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            self._close_write_ends()
+            raise
         port_line: queue.Queue[str] = queue.Queue(maxsize=1)
-        assert self._proc.stdout is not None and self._proc.stderr is not None
-        stdout, stderr = self._proc.stdout, self._proc.stderr
+        stdout, stderr = os.fdopen(out_r, "rb"), os.fdopen(err_r, "rb")
+        self._pipes = [stdout, stderr]
 
         def read_stdout() -> None:
             first = True
             for raw in iter(stdout.readline, b""):
                 text = raw.decode("utf-8", "replace")
-                if first:
+                if first and not text.startswith(_SYNC):
                     first = False
                     port_line.put(text)
                 else:
-                    self._out.add(text)
+                    self._out.add("stdout", text)
+            self._out.end("stdout")
             if first:
                 port_line.put("")
 
         def read_stderr() -> None:
             for raw in iter(stderr.readline, b""):
-                self._out.add(raw.decode("utf-8", "replace"))
+                self._out.add("stderr", raw.decode("utf-8", "replace"))
+            self._out.end("stderr")
 
         for target, name in ((read_stdout, "stdout"), (read_stderr, "stderr")):
             t = threading.Thread(target=target, name=f"provider-host-{name}", daemon=True)
             t.start()
             self._threads.append(t)
-        try:
-            line = port_line.get(timeout=self._start_timeout)
-        except queue.Empty:
-            self.close()
-            raise RuntimeError(
-                f"provider host printed no port within {self._start_timeout}s"
-            ) from None
+        line = self._port_line(port_line)
         try:
             self.port = int(line.strip())
         except ValueError:
@@ -272,6 +329,26 @@ class ProviderHost:
         grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
 
+    def _port_line(self, port_line: queue.Queue[str]) -> str:
+        """The host's first stdout line; "" when it exits first (the readers see
+        the end of its pipes only once our write ends are closed too)."""
+        assert self._proc is not None
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            try:
+                return port_line.get(timeout=0.05)
+            except queue.Empty:
+                if self._proc.poll() is not None:
+                    self._close_write_ends()
+                    return port_line.get(timeout=self._start_timeout)
+        self.close()
+        raise RuntimeError(f"provider host printed no port within {self._start_timeout}s")
+
+    def _close_write_ends(self) -> None:
+        ends, self._write_ends = self._write_ends, []
+        for fd in ends:
+            os.close(fd)
+
     def close(self) -> None:
         if self._channel is not None:
             self._channel.close()
@@ -281,18 +358,66 @@ class ProviderHost:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=30)
+        # The host is gone: once our write ends are closed too, each reader reads
+        # what is left in its pipe and ends, so the output is then complete.
+        self._close_write_ends()
         for t in self._threads:
-            t.join(timeout=10)
-        self._threads.clear()
-        if proc is not None:
-            for pipe in (proc.stdout, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
+            t.join(timeout=OUTPUT_TIMEOUT)
+        self._output_complete = not any(t.is_alive() for t in self._threads)
+        if self._output_complete:  # else a reader still reads it: leave its pipe open
+            for pipe in self._pipes:
+                pipe.close()
+            self._pipes = []
+            self._threads.clear()
         self._stub = None
 
     def output(self) -> str:
-        """Everything the host wrote to stderr, and to stdout after the port line."""
+        """Everything the host wrote to stderr, and to stdout after the port line,
+        that the reader threads have read SO FAR: a line the host printed during a
+        call may still be on its way when the call returns. To test what it
+        printed, use `wait_for_output` (a line that must show) or
+        `settled_output` (all of it, e.g. to check that something is absent)."""
         return self._out.text()
+
+    def settled_output(self, timeout: float = OUTPUT_TIMEOUT) -> str:
+        """Everything the host wrote before this call, once the readers have read it.
+
+        A sync line is written into the host's stdout and stderr pipes behind
+        what the host wrote (a call's lines are in its pipes before the call
+        returns), and this waits until each reader has read up to it: only then
+        can a test rely on a line being ABSENT. After `close`, the whole output.
+        """
+        if self._proc is None:
+            if self._threads and not self._output_complete:
+                raise AssertionError(
+                    "the provider host's output was still being read when it closed;"
+                    f" read so far:\n{self.output()}"
+                )
+            return self.output()
+        seq = next(self._syncs)
+        for fd in self._write_ends:
+            os.write(fd, f"{_SYNC}{seq}\n".encode())
+        if not self._out.wait(lambda _text: self._out.caught_up(seq), timeout):
+            raise AssertionError(
+                f"the provider host's output readers did not catch up within {timeout}s;"
+                f" read so far:\n{self.output()}"
+            )
+        return self.output()
+
+    def mark(self) -> int:
+        """Where the host's output ends now (all of it read): `since` for `wait_for_output`."""
+        return len(self.settled_output())
+
+    def wait_for_output(self, text: str, *, since: int = 0, timeout: float = OUTPUT_TIMEOUT) -> str:
+        """Wait until the host has printed `text` (after offset `since`, see `mark`);
+        returns its output from `since`. Fails after `timeout` seconds, or as soon
+        as the host's pipes are closed without it, with what the host did print."""
+        if not self._out.wait(lambda out: text in out[since:], timeout):
+            raise AssertionError(
+                f"the provider host did not print {text!r} within {timeout}s;"
+                f" it printed:\n{self.output()[since:]}"
+            )
+        return self.output()[since:]
 
     @property
     def alive(self) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from tests.support import host as host_module
 from tests.support.host import (
     PROVIDER_KEY,
     ProviderError,
@@ -107,8 +108,8 @@ def test_full_lifecycle(host: ProviderHost, provider_str: str, tmp_path: Path) -
     assert gone_id == ""  # ReadResult(None, {}) -> "gone"
     assert gone_outs == {PROVIDER_KEY: provider_str}
 
-    assert "sample: created" in host.output()
-    assert "sample: configured" in host.output()
+    host.wait_for_output("sample: created")
+    host.wait_for_output("sample: configured")
 
 
 def test_check_and_diff_with_unknowns(
@@ -179,3 +180,53 @@ def test_host_start_failure_is_reported(tmp_path: Path) -> None:
         h.start()
     assert "no pulumi here" in h.output()
     h.close()
+
+
+@pytest.fixture
+def slow_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host's reader threads hand every line over late, as on a loaded machine."""
+    add = host_module._Output.add
+
+    def late(self: host_module._Output, stream: str, text: str) -> None:
+        time.sleep(0.3)
+        add(self, stream, text)
+
+    monkeypatch.setattr(host_module._Output, "add", late)
+
+
+def test_settled_output_holds_all_a_call_printed(
+    host: ProviderHost, provider_str: str, tmp_path: Path, slow_readers: None
+) -> None:
+    u = urn(TYPE, "settled")
+    inputs, _ = host.check(u, {}, _news(provider_str, tmp_path, "settled.txt", "x"))
+    start = host.mark()
+    path, _ = host.create(u, inputs)
+    # The host printed it before the call returned: no waiting for a line needed.
+    assert f"sample: created {path}\n" in host.settled_output()[start:]
+    assert "provider-host-sync" not in host.output()  # the sync lines are never output
+    host.delete(path, u, inputs)
+
+
+def test_wait_for_output_waits_then_fails_with_what_was_printed(
+    host: ProviderHost, provider_str: str, tmp_path: Path, slow_readers: None
+) -> None:
+    u = urn(TYPE, "waited")
+    inputs, _ = host.check(u, {}, _news(provider_str, tmp_path, "waited.txt", "x"))
+    start = host.mark()
+    path, _ = host.create(u, inputs)
+    assert f"sample: created {path}\n" in host.wait_for_output("sample: created", since=start)
+    with pytest.raises(AssertionError, match="did not print 'sample: deleted'") as info:
+        host.wait_for_output("sample: deleted", since=start, timeout=0.5)
+    assert f"it printed:\nsample: created {path}\n" in str(info.value)
+    host.delete(path, u, inputs)
+
+
+def test_a_closed_host_has_settled_and_waiting_on_it_fails_at_once(tmp_path: Path) -> None:
+    with ProviderHost() as h:
+        h.configure({"sample:greeting": "hi"})
+        h.check(urn(TYPE, "c"), {}, _news(serialize_provider(FileProvider()), tmp_path, "c", "x"))
+    assert "sample: configured" in h.settled_output()  # closing read all of it
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="did not print 'never'"):
+        h.wait_for_output("never", timeout=30)
+    assert time.monotonic() - started < 5  # its pipes are closed: no line can come
