@@ -44,7 +44,9 @@ __all__ = [
     "Marker",
     "derived_key",
     "intent_digest",
+    "is_identity",
     "is_owner_key",
+    "new_identity",
     "owner_key",
     "parse_marker",
     "stack_tag",
@@ -101,6 +103,19 @@ def _digest(*parts: str) -> str:
 
 def _is_hex(value: object, length: int) -> bool:
     return isinstance(value, str) and re.fullmatch(rf"[0-9a-f]{{{length}}}", value) is not None
+
+
+IDENTITY_HEX = 32
+
+
+def new_identity() -> str:
+    """A stack identity: 128 random bits, as 32 lowercase hex digits."""
+    return secrets.token_hex(IDENTITY_HEX // 2)
+
+
+def is_identity(value: object) -> bool:
+    """True for a stack identity as `new_identity` makes them."""
+    return _is_hex(value, IDENTITY_HEX)
 
 
 def is_owner_key(value: object) -> bool:

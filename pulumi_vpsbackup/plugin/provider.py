@@ -38,7 +38,6 @@ Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +46,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from ..client.echo import echo
 from ..client.errors import ConfigurationError, VpsBackupError
-from ..client.marker import owner_key
+from ..client.marker import is_identity, new_identity, owner_key
 from ..client.settings import (
     TOKEN_CONFIG_KEY,
     TOKEN_ENV,
@@ -80,21 +79,12 @@ CONFIG_KEYS = {
 ENGINE_CONFIG_KEYS = frozenset({"version", "pluginDownloadURL"})
 #: The provider input that holds the stack identity (set by CheckConfig, never by users).
 IDENTITY_KEY = "__vpsbackupStackIdentity"
-_IDENTITY_HEX = 32
-
-
-def _is_identity(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == _IDENTITY_HEX
-        and all(c in "0123456789abcdef" for c in value)
-    )
 
 
 def config_identity(olds: Mapping[str, Any]) -> str:
     """The provider's stack identity: the stored one, else a new random one."""
     stored = olds.get(IDENTITY_KEY)
-    return str(stored) if _is_identity(stored) else secrets.token_hex(_IDENTITY_HEX // 2)
+    return str(stored) if is_identity(stored) else new_identity()
 
 
 def config_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
@@ -261,7 +251,7 @@ class NativeProvider:
         So its missing token is an error here, before any request.
         """
         identity = args.get(IDENTITY_KEY)
-        self._identity = identity if _is_identity(identity) else None
+        self._identity = identity if is_identity(identity) else None
         raw: dict[str, Any] = {}
         for name, key in CONFIG_KEYS.items():
             value = args.get(name)

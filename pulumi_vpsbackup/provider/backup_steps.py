@@ -316,19 +316,26 @@ class BackupSteps:
                 "them."
             )
 
+    def _manual_or_warn(self, server_id: int, then: str = "") -> list[Backup] | None:
+        """The server's manual backups, to look for leftovers; None (with a warning
+        that says so and what happens `then`) when the listing fails."""
+        try:
+            return self.client.list_backups(server_id=server_id, backup_type="manual")
+        except VpsBackupError as exc:
+            warn(
+                f"could not list server {server_id}'s backups to look for ones an earlier "
+                f"interrupted run of this resource left behind ({first_line(exc)}){then}"
+            )
+            return None
+
     def settle_own(self, server_id: int, key: str | None, intent: str, timeout: float) -> None:
         """After a resource's members are deleted: the backups its earlier runs left
         outside state for `intent` go too; others with its key are named."""
         if not is_owner_key(key):
             return
         assert key is not None
-        try:
-            manual = self.client.list_backups(server_id=server_id, backup_type="manual")
-        except VpsBackupError as exc:
-            warn(
-                f"could not list server {server_id}'s backups to look for ones an earlier "
-                f"interrupted run of this resource left behind ({first_line(exc)})"
-            )
+        manual = self._manual_or_warn(server_id)
+        if manual is None:
             return
         _name_others(server_id, key, intent, manual)
         self._delete_leftovers(server_id, key, _left_outside_state(manual, {key}, intent), timeout)
@@ -352,14 +359,7 @@ class BackupSteps:
         """
         manual: list[Backup] | None = None
         if server_id is not None and is_owner_key(key):
-            try:
-                manual = self.client.list_backups(server_id=server_id, backup_type="manual")
-            except VpsBackupError as exc:
-                warn(
-                    f"could not list server {server_id}'s backups to look for ones an earlier "
-                    f"interrupted run of this resource left behind ({first_line(exc)}); only "
-                    f"backup {backup_id} is deleted"
-                )
+            manual = self._manual_or_warn(server_id, f"; only backup {backup_id} is deleted")
         self.delete(backup_id, server_id, timeout)
         if manual is None or server_id is None or key is None:
             return

@@ -22,7 +22,6 @@ delete`). Nothing can tell these apart, so they are named, never deleted.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from typing import Any
 
@@ -37,22 +36,13 @@ from pulumi.dynamic import (
 )
 
 from ..client.errors import ConfigurationError, VpsBackupError
-from ..client.marker import owner_key, parse_marker, stack_tag
+from ..client.marker import is_identity, new_identity, owner_key, parse_marker, stack_tag
 from .base import VpsProvider, first_line, warn
 
 __all__ = ["IDENTITY_RESOURCE_NAME", "StackIdentity", "StackIdentityProvider", "keyed_for"]
 
 #: The name the identity has in every stack (`pulumi stack` lists it).
 IDENTITY_RESOURCE_NAME = "vpsbackup-stack-identity"
-_IDENTITY_HEX = 32
-
-
-def _valid(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == _IDENTITY_HEX
-        and all(c in "0123456789abcdef" for c in value)
-    )
 
 
 class StackIdentityProvider(VpsProvider):
@@ -67,7 +57,7 @@ class StackIdentityProvider(VpsProvider):
         return CheckResult(news, [])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        identity = secrets.token_hex(_IDENTITY_HEX // 2)
+        identity = new_identity()
         return CreateResult(identity, {"identity": identity})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -78,13 +68,13 @@ class StackIdentityProvider(VpsProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         identity = props.get("identity")
-        if not _valid(identity):
+        if not is_identity(identity):
             identity = id_
         return ReadResult(id_, {"identity": identity})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         identity = props.get("identity")
-        if not _valid(identity):
+        if not is_identity(identity):
             return
         tag = stack_tag(str(identity))
         try:
@@ -204,7 +194,7 @@ def keyed_for(type_name: str, resource_name: str, opts: pulumi.ResourceOptions |
 
     def key(identity: Any) -> str | None:
         # Only a test's mocks give no identity: then no key, and nothing is settled.
-        return owner_key(identity, *parts) if _valid(identity) else None
+        return owner_key(identity, *parts) if is_identity(identity) else None
 
     return _this_run().identity.apply(key)
 
@@ -218,7 +208,7 @@ def alias_keys_for(type_name: str, resource_name: str, opts: pulumi.ResourceOpti
         return None
 
     def keys(identity: Any) -> list[str] | None:
-        if not _valid(identity):
+        if not is_identity(identity):
             return None
         return sorted({owner_key(identity, *parts) for parts in before})
 
