@@ -158,7 +158,7 @@ class VpsProvider(ResourceProvider):
             failures.extend(self._account_moved(olds, inputs))
         if not failures:
             failures.extend(self.check_against_api(olds, inputs))
-        return CheckResult(inputs, failures)
+        return CheckResult(inputs, shown_safely(news, failures))
 
     #: What `_account_moved` tells a user whose resource would change API URL.
     moved_hint = ""
@@ -218,6 +218,32 @@ class VpsProvider(ResourceProvider):
 
     def _spec(self, name: str) -> FieldSpec:
         return next(spec for spec in self.fields if spec.name == name)
+
+
+#: The longest refused text the engine may print as the program gave it.
+RAW_ECHO_LIMIT = 1000
+
+
+def shown_safely(news: dict[str, Any], failures: list[CheckFailure]) -> list[CheckFailure]:
+    """Failures whose refused value the terminal must not receive raw, said without it.
+
+    The engine prints a failed property's value as the program gave it
+    (``property timeout value {...} has a problem: ...``, from the program's
+    inputs, whatever Check returns), except for a failure that names no
+    property. So a refused text that `echo` would have to escape, or cut at
+    `RAW_ECHO_LIMIT` (a 100,000-character line, a bidirectional override), is
+    reported that way,
+    its reason starting with the field's name; the reason shows the value
+    escaped and cut.
+    """
+    out = []
+    for failure in failures:
+        value = news.get(failure.property) if failure.property else None
+        if isinstance(value, str) and echo(value, RAW_ECHO_LIMIT, quote=False) != value:
+            out.append(CheckFailure("", f"{failure.property}: {failure.reason}"))
+        else:
+            out.append(failure)
+    return out
 
 
 def progress(message: str) -> None:

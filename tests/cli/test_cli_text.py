@@ -192,3 +192,16 @@ def test_a_missing_token_warns_at_preview_and_fails_up_with_the_command_to_fix_i
     )
     assert not {m for m in stack_messages(ran.out) if m.startswith("error:")} - ENGINE_NOISE
     assert backups(fake.app) == before
+
+
+def test_a_refused_value_is_echoed_escaped_and_cut_not_raw(cli_project: Make) -> None:
+    # A bidirectional override and 100,000 more characters, where a duration belongs.
+    project = cli_project(one_backup(SERVER, timeout='"\\u202e" + "9" * 100000'))
+    ran = project.preview(ok=False)
+    assert ran.code != 0
+    block = diagnostics(ran.out, BACKUP, "b")
+    assert_short_error(block, "timeout: must be a duration")
+    assert "\u202e" not in ran.out, "the override character reached the terminal raw"
+    assert "\\u202e" in block[0] and "100001 characters" in block[0], block[0]
+    longest = max(len(line) for line in ran.out.splitlines())
+    assert longest < 1000, f"a {longest}-character line reached the terminal"

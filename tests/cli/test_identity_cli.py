@@ -224,3 +224,21 @@ def test_destroy_settles_the_duplicate_a_late_post_left_for_the_same_inputs(
     assert mine not in on_api and late not in on_api
     assert stranger in on_api, "a backup without this resource's marker was deleted"
     assert made_since(fake, before) == [stranger]
+
+
+def test_a_create_answered_200_with_a_gateways_page_keeps_the_one_backup_it_made(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    before = backups(fake.app)
+    fake.app.add_fault(
+        method="POST",
+        path="/api/v1/backups/",
+        status=200,
+        phase="after",  # the backup is made; its answer is an HTML page
+        raw_body="<html><body>502 Bad Gateway</body></html>",
+        count=1,
+    )
+    project = cli_project(HEADER + f'vps.Backup("b", server_id={SERVER}, description="d")\n')
+    ran = project.up()
+    made = made_since(fake, before)
+    assert len(made) == 1 and held(project) == made, ran.out

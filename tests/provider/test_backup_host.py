@@ -11,6 +11,7 @@ from pulumi.runtime import rpc
 
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.provider.validation import is_unknown
+from tests.support.failures import by_field
 from tests.support.host import ProviderError, ProviderHost
 
 from .conftest import (
@@ -40,12 +41,12 @@ def test_check_names_every_bad_field(backups: Engine, fake):
         "b",
         {"server_id": "web", "description": "x" * 300, "timeout": "soon", "triggers": "v1"},
     )
-    by_field = dict(failures)
-    assert set(by_field) == {"server_id", "description", "timeout", "triggers"}
-    assert "positive whole number" in by_field["server_id"]
-    assert "at most 255 characters" in by_field["description"]
-    assert "duration" in by_field["timeout"]
-    assert "list or a map" in by_field["triggers"]
+    named = dict(by_field(failures))
+    assert set(named) == {"server_id", "description", "timeout", "triggers"}
+    assert "positive whole number" in named["server_id"]
+    assert "at most 255 characters" in named["description"]
+    assert "duration" in named["timeout"]
+    assert "list or a map" in named["triggers"]
 
 
 def test_check_tolerates_unknowns_in_preview(backups: Engine, fake):

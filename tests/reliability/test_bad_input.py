@@ -28,6 +28,7 @@ import pulumi_vpsbackup as vps
 from pulumi_vpsbackup.fake import FakeServer
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.validation import MAX_ID, FieldError
+from tests.support.failures import by_field
 from tests.support.host import ProviderHost, serialize_provider, urn
 
 from ._support import BACKUP_TYPE, RESTORE_TYPE, TOKEN, served_fake
@@ -230,6 +231,7 @@ def _check_property_bag(
     # The program drops None inputs before they reach the engine.
     wire = {k: v for k, v in news.items() if v is not None}
     inputs, failures = host.check(urn(type_, "r"), {}, {**wire, "__provider": provider})
+    failures = by_field(failures)
     named = {prop for prop, _ in failures}
     for prop, reason in failures:
         assert reason.strip(), f"an empty reason for {prop}"
@@ -268,6 +270,7 @@ def test_backup_check_survives_any_junk_in_any_field(
         return
     news = {"server_id": 12345, field: value, "__provider": BACKUP_PROVIDER}
     inputs, failures = host.check(urn(BACKUP_TYPE, "junk"), {}, news)
+    failures = by_field(failures)
     for prop, reason in failures:
         assert prop in BACKUP_FIELDS and reason.strip()
     if field not in {prop for prop, _ in failures}:
