@@ -56,7 +56,7 @@ def test_fleet_up_preview_refresh_add_and_destroy(cli_project: Make, fake: FakeS
 
     project.preview("--expect-no-changes")
     refresh = project.run("refresh", "--yes", "--skip-preview")
-    assert "2 unchanged" in refresh.out, refresh.out
+    assert "3 unchanged" in refresh.out, refresh.out
     project.preview("--expect-no-changes")
 
     project.config("servers", "12346,12345")
