@@ -40,7 +40,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_vpsbackup.client.marker import intent_digest, owner_key, parse_marker
+from pulumi_vpsbackup.client.marker import intent_digest, owner_key, parse_marker, stack_tag
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.identity import StackIdentityProvider
@@ -113,6 +113,7 @@ class Stack:
         self.url = url
         self.rng = rng
         self.identity: str | None = None
+        self.identities: list[str] = []  # every identity this stack had (for the log)
         self.state: dict[str, Held] = {}
         self.release = 1
         self.backup_name = "web"
@@ -194,6 +195,7 @@ class Stack:
                     {"identity": None, "__provider": PROVIDERS[IDENTITY]},
                 )
                 self.identity = outs["identity"]
+                self.identities.append(f"{outs['identity'][:6]}/tag {stack_tag(outs['identity'])}")
             declared = self.program()
             for decl in declared:
                 self._register(host, decl, interrupt_when)
@@ -202,8 +204,8 @@ class Stack:
                 self._delete(host, self.state[name])  # no longer declared (a rename)
                 del self.state[name]
         finally:
-            self.output += host.output()
-            host.close()
+            host.close()  # then all it wrote has been read (the warnings that name)
+            self.output += host.settled_output()
 
     def _register(self, host: ProviderHost, decl: Decl, interrupt_when: Any) -> None:
         the_urn = urn(decl.type, decl.name)
@@ -276,8 +278,8 @@ class Stack:
                 )
                 self.identity = None  # the next `up` is a new stack: a new identity
         finally:
-            self.output += host.output()
-            host.close()
+            host.close()  # then all it wrote has been read (the warnings that name)
+            self.output += host.settled_output()
 
     # -- what it holds -----------------------------------------------------------------
     def held_backups(self) -> dict[int, tuple[str, str]]:
@@ -501,7 +503,15 @@ class Campaign:
         self.counts["duplicates"] += sum(n - 1 for n in per_intent.values() if n > 1)
         self.counts["manual backups left after the final destroy"] += len(remaining)
         if remaining - left_alone:
-            self.log.append(f"orphans: {sorted(remaining - left_alone)}")
+            on_api = self.backups()
+            self.log.append(
+                "orphans: "
+                + ", ".join(
+                    f"{i} {on_api[i]['description']!r}" for i in sorted(remaining - left_alone)
+                )
+            )
+            for stack in self.stacks:
+                self.log.append(f"{stack.label} identities: {stack.identities}")
 
 
 @pytest.fixture(scope="module")
