@@ -9,8 +9,11 @@ The requests are counted from the fake's journal between commands.
 Ideals (the floor with every guarantee kept): preview 1 (one listing that
 shows the server exists and has a free slot), up 2 (the POST and one poll
 that sees the backup completed; needs the poll to come at completion), up
-with a preview first 3 (1 + 2), refresh 1, destroy 1, replace 3 (POST,
-poll, DELETE of the old one).
+with a preview first 3 (1 + 2), refresh 1, destroy 3 (the server's manual
+backups, to find what the resource's own interrupted runs left there, the
+DELETE, and, as the stack's identity goes, one listing of the account's manual
+backups to name any that still carry the stack's marker), replace 4 (POST,
+poll, then the old one's listing and DELETE).
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ STEPS: list[tuple[str, tuple[str, ...], int | None, int, dict[str, str]]] = [
     ("up --skip-preview", ("up", "--yes", "--skip-preview"), 3, 2, {}),
     ("preview (no changes)", ("preview", "--expect-no-changes"), None, 0, {}),
     ("refresh", ("refresh", "--yes", "--skip-preview"), 1, 1, {}),
-    ("replace (description)", ("up", "--yes", "--skip-preview"), 4, 3, {"description": "v2"}),
-    ("destroy", ("destroy", "--yes", "--skip-preview"), 1, 1, {}),
+    ("replace (description)", ("up", "--yes", "--skip-preview"), 5, 4, {"description": "v2"}),
+    ("destroy", ("destroy", "--yes", "--skip-preview"), 3, 3, {}),
     ("up with preview", ("up", "--yes"), 5, 3, {}),
 ]
 

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pulumi_vpsbackup import wait_for_backups
-from pulumi_vpsbackup.client.marker import resource_key
+from pulumi_vpsbackup.client.marker import new_identity, owner_key
 from pulumi_vpsbackup.fake import FakeClock
 from pulumi_vpsbackup.provider import FleetProvider
 from tests.support.host import serialize_provider, urn
@@ -52,6 +52,8 @@ GROUP = "parallelism"
 SCALE = 60.0
 TARGET = 1.3  # x T
 FLEET_TYPE = "pulumi-python:dynamic/vpsbackup:BackupFleet"
+#: The stack identity the benchmark's fleets pretend their stack holds.
+BENCH_IDENTITY = new_identity()
 
 
 @contextmanager
@@ -105,7 +107,8 @@ def run(options: Options) -> list[Figure]:
             props = {
                 "server_ids": servers,
                 "description": f"fleet {i}",
-                "resource_key": resource_key("bench", "bench", "", "", name),
+                # As BackupFleet derives it from the stack's identity, type and name.
+                "resource_key": owner_key(BENCH_IDENTITY, "BackupFleet", "", "", name),
                 "resource_name": name,
                 "__provider": fleet_blob,
             }
