@@ -217,7 +217,7 @@ class BackupProvider(VpsProvider):
         else:
             check_own_description(inputs.description)
             # Only a key made from the stack's identity proves ownership (one
-            # from state before 0.3 does not): without one, no leftover is
+            # from state written by 0.1 does not): without one, no leftover is
             # settled and the marker carries no key.
             key = key if is_owner_key(key) else None
             intent = intent_of(inputs.server_id, inputs.description, inputs.triggers)

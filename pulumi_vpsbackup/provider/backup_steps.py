@@ -353,8 +353,8 @@ class BackupSteps:
         duplicate); those made for other intents are named and left alone.
 
         The intent is read from the deleted backup's own marker when the listing
-        holds it (else `intent`, computed from the stored inputs). A key from
-        before 0.3 (no stack identity) proves nothing: then only `backup_id` is
+        holds it (else `intent`, computed from the stored inputs). A key written
+        by 0.1 (no stack identity) proves nothing: then only `backup_id` is
         deleted.
         """
         manual: list[Backup] | None = None

@@ -188,7 +188,7 @@ class FleetProvider(VpsProvider):
         assert fleet_key is not None  # parse_keyed
         intents = {s: intent_of(s, inputs.description, inputs.triggers) for s in servers}
         if not is_owner_key(fleet_key):
-            # A key from state before 0.3 proves no ownership: nothing is settled.
+            # A key from state written by 0.1 proves no ownership: nothing is settled.
             return self._start_and_wait(client, inputs, servers, started_at, {}, intents, None)
         keys = {server_id: member_key(fleet_key, server_id) for server_id in servers}
         # One account listing names the servers holding a leftover of an

@@ -173,7 +173,7 @@ class RotationProvider(VpsProvider):
         server_id, key = inputs.server_id, inputs.resource_key
         check_own_description(inputs.description)
         steps = BackupSteps(client)
-        # A key from state before 0.3 proves no ownership: no leftover is settled.
+        # A key from state written by 0.1 proves no ownership: no leftover is settled.
         owner = key if is_owner_key(key) else None
         intent = intent_of(server_id, inputs.description, inputs.triggers)
         found = (

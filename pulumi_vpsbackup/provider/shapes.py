@@ -51,7 +51,7 @@ _N = TypeVar("_N", bound="NamedInputs")
 def resource_key_input(field: str, value: Any) -> str:
     """The hidden `resource_key` input: the owner key a resource class derives from
     its stack's identity, type, parent and name (`pulumi_vpsbackup.client.marker`).
-    State written before 0.3 holds an 8-digit key, still read but never acted on."""
+    State written by 0.1 holds an 8-digit key, still read but never acted on."""
     legacy = isinstance(value, str) and re.fullmatch(f"[0-9a-f]{{{LEGACY_KEY_HEX}}}", value)
     if not (is_owner_key(value) or legacy):
         raise v.FieldError(field, "must be 16 lowercase hex digits (set by the resource class)")
