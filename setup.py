@@ -51,7 +51,10 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
     package_data={
-        "pulumi_vpsbackup": ["py.typed"],
+        # pulumi-plugin.json says "no resource plugin": without it Pulumi's Python
+        # language host takes any pulumi_*/pulumi-* distribution for a plugin's SDK
+        # and tries to download a plugin named after it.
+        "pulumi_vpsbackup": ["py.typed", "pulumi-plugin.json"],
         "pulumi_vpsbackup.fake": ["DESIGN.md"],
         "pulumi_vpsbackup.plugin": ["schema.json"],
     },

@@ -8,6 +8,7 @@ pulumi_vpsbackup[fake]``. About 35 s on two cores (build 7 s, install 28 s).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tarfile
@@ -50,10 +51,22 @@ def test_the_sdist_carries_license_changelog_readme_and_py_typed(dists: dict[str
         "CHANGELOG.md",
         "README.md",
         "pulumi_vpsbackup/py.typed",
+        "pulumi_vpsbackup/pulumi-plugin.json",
         "pulumi_vpsbackup/plugin/schema.json",
     ):
         assert f"{root}/{wanted}" in names, wanted
     assert not [n for n in names if n.startswith(f"{root}/tests/")]
+
+
+def test_the_wheel_declares_that_the_package_has_no_resource_plugin(
+    dists: dict[str, Path],
+) -> None:
+    """Pulumi's Python language host reads `<package>/pulumi-plugin.json` of every
+    installed distribution; a `pulumi_*` one without it counts as a plugin's SDK, and
+    the CLI would try to download a plugin for it before every preview and up."""
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        declared = json.loads(wheel.read("pulumi_vpsbackup/pulumi-plugin.json"))
+    assert declared == {"resource": False}
 
 
 def test_the_wheel_has_py_typed_no_tests_and_full_metadata(dists: dict[str, Path]) -> None:
