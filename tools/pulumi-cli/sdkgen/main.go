@@ -10,6 +10,9 @@
 // at -loader), generate, and write the files under -out.
 //
 //	pulumi-vpsbackup-sdkgen -language python -out DIR -loader HOST:PORT [-local] <schema.json
+//
+// With -request program|project|link it answers one GenerateProgram,
+// GenerateProject or Link request instead (see requests.go).
 package main
 
 import (
@@ -30,7 +33,15 @@ func main() {
 	out := flag.String("out", "", "the directory to write the SDK into (created)")
 	loaderTarget := flag.String("loader", "", "address of the engine's schema loader")
 	local := flag.Bool("local", false, "generate an SDK for local use (nodejs)")
+	request := flag.String("request", "", "answer a language-host request read from stdin: program, project or link")
 	flag.Parse()
+	if *request != "" {
+		if err := serve(*request, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "%v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*language, *out, *loaderTarget, *local, os.Stdin); err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-vpsbackup-sdkgen: %v\n", err)
 		os.Exit(1)
