@@ -28,7 +28,7 @@ done
 
 cli="$("$repo/tools/pulumi-cli/build.sh")"
 key="$(cat "$schema" "$0" "$repo/tools/pulumi-cli/langhost.py" "$repo"/tools/pulumi-cli/sdkgen/*.go \
-  "$cli/.sdkgen-key" | sha256sum | cut -c1-12)"
+  "$repo/tools/pulumi-cli/go.mod" "$repo/tools/pulumi-cli/go.sum" | sha256sum | cut -c1-12)"
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ] && [ -f "$out/pulumi-vpsbackup-native.tgz" ]; then
   echo "SDKs in $out are up to date" >&2
   echo "$out"

@@ -67,10 +67,25 @@ if [ ! -f "$dir/$host" ]; then
   install -m 0644 langhost.py "$new"
   mv "$new" "$dir/$host"
 fi
+# The code generator the hosts run for `pulumi package gen-sdk`, `pulumi import`,
+# `pulumi convert` and `pulumi package add` (sdkgen/), built from the pinned
+# pkg/v3 in a step of its own, so that a CLI already in the cache gets it too.
+# Named by its source, as the host is: checkouts sharing this cache each run
+# their own.
+sdkgen="pulumi-vpsbackup-sdkgen-$(cat go.mod go.sum sdkgen/*.go | sha256sum | cut -c1-12)"
+if [ ! -x "$dir/$sdkgen" ]; then
+  start=$(date +%s)
+  echo "building the code generator into $dir" >&2
+  new="$(mktemp "$dir/.pulumi-vpsbackup-sdkgen.XXXXXX")"
+  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -o "$new" ./sdkgen
+  mv "$new" "$dir/$sdkgen"
+  echo "built in $(( $(date +%s) - start )) s" >&2
+fi
+
 # One program, two plugins: pulumi-language-python and pulumi-language-nodejs.
 for runtime in python nodejs; do
   wrapper="#!/bin/sh
-exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$host\" --runtime $runtime \"\$@\""
+exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$host\" --runtime $runtime --sdkgen \"\$(dirname \"\$0\")/$sdkgen\" \"\$@\""
   if [ "$(cat "$dir/pulumi-language-$runtime" 2>/dev/null)" != "$wrapper" ]; then
     new="$(mktemp "$dir/.pulumi-language-$runtime.XXXXXX")"
     printf '%s\n' "$wrapper" >"$new"
@@ -78,20 +93,6 @@ exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$
     mv "$new" "$dir/pulumi-language-$runtime"
   fi
 done
-
-# The SDK generator the hosts run for `pulumi package gen-sdk` (sdkgen/main.go),
-# built from the pinned pkg/v3 in a step of its own, so that a CLI already in
-# the cache gets it too; rebuilt when its source or the pins change.
-sdkgen_key="$(cat go.mod go.sum sdkgen/*.go | sha256sum | cut -c1-12)"
-if [ "$(cat "$dir/.sdkgen-key" 2>/dev/null)" != "$sdkgen_key" ] || [ ! -x "$dir/pulumi-vpsbackup-sdkgen" ]; then
-  start=$(date +%s)
-  echo "building the SDK generator into $dir" >&2
-  new="$(mktemp "$dir/.pulumi-vpsbackup-sdkgen.XXXXXX")"
-  CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -o "$new" ./sdkgen
-  mv "$new" "$dir/pulumi-vpsbackup-sdkgen"
-  echo "$sdkgen_key" >"$dir/.sdkgen-key"
-  echo "built in $(( $(date +%s) - start )) s" >&2
-fi
 
 # A virtualenv's scripts name their interpreter by absolute path; a moved one
 # would break, so check the host can start rather than trust the marker alone.

@@ -1,0 +1,249 @@
+"""The CLI's Python language host does what Pulumi's own does where users meet it.
+
+`make cli` builds `pulumi` from Pulumi's modules but serves the language
+with tools/pulumi-cli/langhost.py (the proxy refuses the hosts' modules).
+Each test is one behaviour of Pulumi's Python host, read from its source
+(sdk/python/cmd/pulumi-language-python/main.go at v3.259.0 and
+sdk/python/toolchain/pip.go at v3.276.0), run as a user runs it: a project
+whose Pulumi.yaml names a virtualenv `venv` that does not exist yet, a
+requirements.txt naming the package's wheel, no checkout on PYTHONPATH, and
+automatic plugin acquisition ON. The machine is offline for plugin
+downloads, so an attempt shows as an error naming the plugin.
+
+- `pulumi install` creates the virtualenv and installs requirements.txt
+  into it, pip's output shown; the package's `pulumi-plugin.json`
+  (`{"resource": false}`) keeps the host from reporting a plugin for it,
+  so nothing is downloaded. A `pulumi_*` distribution without that file does
+  make the CLI try to download a plugin named after it (the test that shows
+  the others can fail).
+- `pulumi preview` attempts no download either.
+- `pulumi about` reports the virtualenv's Python and its distributions.
+- `pulumi import` of a native-plugin Backup writes Python code, exit 0.
+- `pulumi package add SCHEMA` generates the SDK into sdks/, adds its path to
+  requirements.txt and installs it into the virtualenv.
+
+The virtualenv is made once for the module (pip reaches PyPI for pip,
+setuptools, wheel and the package's dependencies; its cache serves later
+runs): about 40 s of the module's time on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pulumi_vpsbackup.fake import FakeServer
+from tests.cli.conftest import Projects
+from tests.cli.project import CliProject, Ran, offline_env
+from tests.programs.scenarios import EXAMPLES, REPO, TOKEN
+
+pytestmark = pytest.mark.cli
+
+BIN = Path(sys.executable).parent
+SCHEMA = REPO / "pulumi_vpsbackup" / "plugin" / "schema.json"
+BACKUP = "vpsbackup:index:Backup"
+PIP_TIMEOUT = 400
+
+
+def user_env(state: Path, home: Path) -> dict[str, str]:
+    """A user's shell: no checkout on PYTHONPATH, no virtualenv of ours on PATH, an empty
+    PULUMI_HOME, and the CLI free to acquire plugins (offline, so an attempt fails)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p).resolve() != BIN.resolve()
+    )
+    env.update(offline_env(state, home))
+    env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = ""
+    env.update(VPS_API_TOKEN="", VPS_API_URL="")
+    return env
+
+
+def download_attempts(out: str) -> list[str]:
+    """The lines of CLI output that show a plugin being fetched (pip's own "Downloading"
+    lines are about Python packages, and name no plugin)."""
+    return [
+        line
+        for line in out.splitlines()
+        if "plugin" in line.lower() or "get.pulumi.com" in line or "api.github.com" in line
+    ]
+
+
+def pip_list(venv: Path) -> dict[str, str]:
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(done.stdout)}
+
+
+def site_packages(venv: Path) -> Path:
+    (found,) = venv.glob("lib/python*/site-packages")
+    return found
+
+
+@dataclass
+class UserProject:
+    project: CliProject
+    venv: Path
+    install: Ran  # what `pulumi install` printed when it made the virtualenv
+
+
+@pytest.fixture(scope="module")
+def user(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserProject]:
+    """The quickstart as a user sets it up: Pulumi.yaml names `venv` (missing),
+    requirements.txt names the package's wheel; then `pulumi install`."""
+    root = tmp_path_factory.mktemp("user")
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=PIP_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (wheel,) = (root / "dist").glob("pulumi_vpsbackup-*.whl")
+
+    path = root / "quickstart"
+    path.mkdir()
+    shutil.copy2(EXAMPLES / "quickstart" / "__main__.py", path / "__main__.py")
+    settings = yaml.safe_load((EXAMPLES / "quickstart" / "Pulumi.yaml").read_text("utf-8"))
+    settings["runtime"]["options"]["virtualenv"] = "venv"
+    (path / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    (path / "requirements.txt").write_text(f"{wheel}\n", "utf-8")
+    (root / "state").mkdir()
+    project = CliProject(path, user_env(root / "state", root / "home"))
+    install = project.run("install", ok=False, timeout=PIP_TIMEOUT)
+    yield UserProject(project, path / "venv", install)
+    project.run("stack", "rm", "--yes", "--force", "test", ok=False)
+
+
+def test_pulumi_install_creates_the_virtualenv_and_installs_requirements(
+    user: UserProject,
+) -> None:
+    ran = user.install
+    assert ran.code == 0, str(ran)
+    assert (user.venv / "bin" / "python").is_file()
+    installed = pip_list(user.venv)
+    assert "pulumi-vpsbackup" in installed and "pulumi" in installed, installed
+    # pip's own output comes through, between the host's steps.
+    out = ran.out
+    assert out.index("Creating virtual environment") < out.index("Installing dependencies in")
+    assert "Successfully installed" in out, out
+    # pulumi-plugin.json says the package has no plugin: nothing to download.
+    assert (site_packages(user.venv) / "pulumi_vpsbackup" / "pulumi-plugin.json").is_file()
+    assert download_attempts(out) == [], out
+
+
+def test_a_pulumi_distribution_without_plugin_json_makes_the_cli_try_a_download(
+    user: UserProject,
+) -> None:
+    """What the others would see without the file: the name rule of today's host."""
+    assert user.install.code == 0, str(user.install)
+    dist_info = site_packages(user.venv) / "pulumi_something-1.2.0.dist-info"
+    dist_info.mkdir()
+    try:
+        (dist_info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: pulumi_something\nVersion: 1.2.0\n", "utf-8"
+        )
+        (dist_info / "RECORD").write_text("", "utf-8")
+        ran = user.project.run("install", "--no-dependencies", ok=False)
+    finally:
+        shutil.rmtree(dist_info)
+    assert ran.code != 0, str(ran)
+    # The plugin is named after the distribution without its `pulumi-` prefix, at the
+    # distribution's version; offline, the download fails.
+    assert "failed to download plugin: something-1.2.0" in ran.out, ran.out
+    assert download_attempts(ran.out), ran.out
+
+
+def test_preview_of_the_installed_package_attempts_no_download(
+    user: UserProject, fake: FakeServer
+) -> None:
+    project = user.project
+    assert user.install.code == 0, str(user.install)
+    project.run("stack", "init", "test")
+    project.config("vpsbackup:apiUrl", fake.url)
+    project.config("vpsbackup:apiToken", TOKEN, secret=True)
+    ran = project.preview()
+    assert "+ 1 to create" in ran.out or "to create" in ran.out, ran.out
+    assert download_attempts(ran.out) == [], ran.out
+    assert "Traceback" not in ran.out, ran.out
+
+
+def test_pulumi_about_reports_the_virtualenvs_python_and_packages(user: UserProject) -> None:
+    assert user.install.code == 0, str(user.install)
+    ran = user.project.run("about", "--json", ok=False)
+    about = json.loads(ran.out[ran.out.index("{") :])
+    runtime = about["runtime"]
+    assert runtime["language"] == "python"
+    assert runtime["executable"] == str(user.venv / "bin" / "python"), runtime
+    venv_version = subprocess.run(
+        [str(user.venv / "bin" / "python"), "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    assert runtime["version"] == venv_version
+    assert runtime["toolchain"] == "Auto"
+    names = {d["name"]: d["version"] for d in about["dependencies"]}
+    assert names.get("pulumi-vpsbackup") == pip_list(user.venv)["pulumi-vpsbackup"], names
+
+
+def test_pulumi_import_writes_python_code_and_exits_0(
+    tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
+) -> None:
+    """The native plugin found on PATH, as in test_plugin_cli; the generated code
+    declares the imported backup, protected, through the plugin's Python SDK."""
+    if not (BIN / "pulumi-resource-vpsbackup").exists():
+        pytest.fail(f"{BIN}/pulumi-resource-vpsbackup is missing: run `make install`")
+    projects = Projects(tmp_path, cli_home, path_first=BIN)
+    try:
+        project = projects.make("import-test", "import pulumi\n", fake.url, TOKEN)
+        code = tmp_path / "imported.py"
+        ran = project.run("import", BACKUP, "old", "499", "--yes", "--out", str(code))
+        assert ran.code == 0, str(ran)
+        written = code.read_text("utf-8")
+        assert "import pulumi_vpsbackup_native as vpsbackup" in written, written
+        assert 'vpsbackup.Backup("old",' in written, written
+        assert "server_id=12345" in written, written
+        assert "protect=True" in written, written
+        compile(written, str(code), "exec")
+    finally:
+        projects.close()
+
+
+def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProject) -> None:
+    """Runs last among the users of the shared virtualenv: it installs an SDK that
+    declares a resource plugin, and removes it again."""
+    project = user.project
+    assert user.install.code == 0, str(user.install)
+    requirements = project.path / "requirements.txt"
+    before = requirements.read_text("utf-8")
+    try:
+        ran = project.run("package", "add", str(SCHEMA), ok=False, timeout=PIP_TIMEOUT)
+        assert ran.code == 0, str(ran)
+        assert (project.path / "sdks" / "vpsbackup" / "setup.py").exists() or (
+            project.path / "sdks" / "vpsbackup" / "pyproject.toml"
+        ).exists()
+        lines = requirements.read_text("utf-8").splitlines()
+        assert lines == [*before.splitlines(), "sdks/vpsbackup"], lines
+        # The schema's python packageName names both sides of the import, as upstream.
+        assert "import pulumi_vpsbackup_native as pulumi_vpsbackup_native" in ran.out, ran.out
+        assert "pulumi-vpsbackup-native" in pip_list(user.venv)
+    finally:
+        subprocess.run(
+            [str(user.venv / "bin" / "python"), "-m", "pip", "uninstall", "--yes", "-q"]
+            + ["pulumi_vpsbackup_native"],
+            capture_output=True,
+            check=False,
+        )
+        requirements.write_text(before, "utf-8")
