@@ -52,6 +52,7 @@ BIN = Path(sys.executable).parent
 SCHEMA = REPO / "pulumi_vpsbackup" / "plugin" / "schema.json"
 BACKUP = "vpsbackup:index:Backup"
 PIP_TIMEOUT = 400
+NATIVE = "pulumi_vpsbackup_native"  # the plugin SDK's distribution (schema: language.python)
 
 
 def user_env(state: Path, home: Path) -> dict[str, str]:
@@ -241,8 +242,7 @@ def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProjec
         assert "pulumi-vpsbackup-native" in pip_list(user.venv)
     finally:
         subprocess.run(
-            [str(user.venv / "bin" / "python"), "-m", "pip", "uninstall", "--yes", "-q"]
-            + ["pulumi_vpsbackup_native"],
+            [str(user.venv / "bin" / "python"), "-m", "pip", "uninstall", "-y", "-q", NATIVE],
             capture_output=True,
             check=False,
         )
