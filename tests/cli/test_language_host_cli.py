@@ -16,15 +16,21 @@ downloads, so an attempt shows as an error naming the plugin.
   so nothing is downloaded. A `pulumi_*` distribution without that file does
   make the CLI try to download a plugin named after it (the test that shows
   the others can fail).
+- A distribution whose pulumi-plugin.json says `"resource": true` stands for
+  the plugin that file names, at its version, fetched from its server.
+- The Node.js host: packages under node_modules whose package.json `pulumi`
+  section declares a plugin.
 - `pulumi preview` attempts no download either.
 - `pulumi about` reports the virtualenv's Python and its distributions.
 - `pulumi import` of a native-plugin Backup writes Python code, exit 0.
+- `pulumi convert --from pcl --language python` writes a Python project.
 - `pulumi package add SCHEMA` generates the SDK into sdks/, adds its path to
   requirements.txt and installs it into the virtualenv.
 
 The virtualenv is made once for the module (pip reaches PyPI for pip,
 setuptools, wheel and the package's dependencies; its cache serves later
-runs): about 40 s of the module's time on two cores.
+runs). About 2 to 2.5 minutes in all on two busy cores, 35 s of it making
+the virtualenv.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -169,6 +176,77 @@ def test_a_pulumi_distribution_without_plugin_json_makes_the_cli_try_a_download(
     assert download_attempts(ran.out), ran.out
 
 
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on: a download from it fails at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/releases"
+
+
+def test_a_plugin_json_declaring_a_plugin_names_it_its_version_and_server(
+    user: UserProject,
+) -> None:
+    """Any distribution whose pulumi-plugin.json says `"resource": true` stands for a
+    plugin, whatever its name; the file's name, version and server win."""
+    assert user.install.code == 0, str(user.install)
+    server = closed_port_url()
+    site = site_packages(user.venv)
+    made = [site / "acme_vps", site / "acme_vps-1.0.0.dist-info"]
+    try:
+        made[0].mkdir()
+        (made[0] / "__init__.py").write_text("", "utf-8")
+        (made[0] / "pulumi-plugin.json").write_text(
+            json.dumps({"resource": True, "name": "acmevps", "version": "2.0.0", "server": server}),
+            "utf-8",
+        )
+        made[1].mkdir()
+        (made[1] / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: acme_vps\nVersion: 1.0.0\n", "utf-8"
+        )
+        (made[1] / "RECORD").write_text("", "utf-8")
+        ran = user.project.run("install", "--no-dependencies", ok=False)
+    finally:
+        for path in made:
+            shutil.rmtree(path, ignore_errors=True)
+    assert ran.code != 0, str(ran)
+    assert f"{server}/pulumi-resource-acmevps-v2.0.0-linux-amd64.tar.gz" in ran.out, ran.out
+    assert "failed to download plugin: acmevps-2.0.0" in ran.out, ran.out
+
+
+def test_node_modules_packages_declaring_a_plugin_are_required(
+    tmp_path: Path, pulumi_cli: str
+) -> None:
+    """The Node.js host: package.json files under node_modules whose `pulumi` section
+    says `"resource": true`; the name from that section or an @pulumi/ package name.
+    The project's own package.json and packages without the section do not count."""
+    server = closed_port_url()
+    packages = {
+        "@acme/vps": {
+            "version": "3.1.0",
+            "pulumi": {"resource": True, "name": "acmevps", "server": server},
+        },
+        "@pulumi/thing": {"version": "1.0.0", "pulumi": {"resource": True}},
+        "plain": {"version": "1.0.0"},
+        "optout": {"version": "1.0.0", "pulumi": {"resource": False, "name": "optout"}},
+    }
+    for name, fields in packages.items():
+        where = tmp_path / "node_modules" / name
+        where.mkdir(parents=True)
+        (where / "package.json").write_text(json.dumps({"name": name, **fields}), "utf-8")
+    own = {"name": "own", "pulumi": {"resource": True, "name": "ownplugin"}}
+    (tmp_path / "package.json").write_text(json.dumps(own), "utf-8")
+    (tmp_path / "Pulumi.yaml").write_text("name: node-plugins\nruntime: nodejs\n", "utf-8")
+    (tmp_path / "state").mkdir()
+    project = CliProject(tmp_path, user_env(tmp_path / "state", tmp_path / "home"))
+    ran = project.run("install", "--no-dependencies", ok=False)
+    assert ran.code != 0, str(ran)
+    assert f"{server}/pulumi-resource-acmevps-v3.1.0-linux-amd64.tar.gz" in ran.out, ran.out
+    assert "pulumi-resource-thing-v1.0.0-linux-amd64.tar.gz" in ran.out, ran.out
+    for other in ("ownplugin", "plain", "optout"):
+        assert f"pulumi-resource-{other}" not in ran.out, ran.out
+
+
 def test_preview_of_the_installed_package_attempts_no_download(
     user: UserProject, fake: FakeServer
 ) -> None:
@@ -220,6 +298,41 @@ def test_pulumi_import_writes_python_code_and_exits_0(
         compile(written, str(code), "exec")
     finally:
         projects.close()
+
+
+def test_pulumi_convert_writes_a_python_project(
+    tmp_path: Path, pulumi_cli: str, cli_home: Path
+) -> None:
+    """GenerateProject: a PCL program becomes __main__.py, Pulumi.yaml and a
+    requirements.txt naming the plugin SDK, by Pulumi's own generator."""
+    if not (BIN / "pulumi-resource-vpsbackup").exists():
+        pytest.fail(f"{BIN}/pulumi-resource-vpsbackup is missing: run `make install`")
+    source = tmp_path / "pcl"
+    source.mkdir()
+    (source / "main.pp").write_text(
+        'resource old "vpsbackup:index:Backup" {\n'
+        "  serverId    = 12345\n"
+        '  description = "converted"\n'
+        "}\n"
+        "output backupId {\n  value = old.backupId\n}\n",
+        "utf-8",
+    )
+    (tmp_path / "state").mkdir()
+    env = {**os.environ, **offline_env(tmp_path / "state", cli_home)}
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    project = CliProject(source, env)
+    out = tmp_path / "py"
+    project.run(
+        "convert", "--from", "pcl", "--language", "python", "--out", str(out), "--generate-only"
+    )
+    main = (out / "__main__.py").read_text("utf-8")
+    assert f"import {NATIVE} as vpsbackup" in main, main
+    assert 'vpsbackup.Backup("old",' in main and 'pulumi.export("backupId"' in main, main
+    compile(main, "__main__.py", "exec")
+    assert yaml.safe_load((out / "Pulumi.yaml").read_text("utf-8"))["runtime"] == "python"
+    requirements = (out / "requirements.txt").read_text("utf-8").split()
+    version = json.loads(SCHEMA.read_text("utf-8"))["version"]
+    assert f"{NATIVE}=={version}" in requirements, requirements
 
 
 def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProject) -> None:
