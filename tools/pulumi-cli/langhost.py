@@ -601,14 +601,15 @@ def _engine_log(engine: str) -> Write:
     installs before a preview), or to stderr without an engine."""
     if not engine:
         return lambda _name, data: sys.stderr.buffer.write(data)
-    channel = grpc.insecure_channel(engine)
-    stub = engine_pb2_grpc.EngineStub(channel)
+    stubs: list[engine_pb2_grpc.EngineStub] = []  # connected at the first message
     stream_id = random.randint(1, 2**31 - 1)
 
     def write(name: str, data: bytes) -> None:
         severity = engine_pb2.ERROR if name == "stderr" else engine_pb2.INFO
+        if not stubs:
+            stubs.append(engine_pb2_grpc.EngineStub(grpc.insecure_channel(engine)))
         try:
-            stub.Log(
+            stubs[0].Log(
                 engine_pb2.LogRequest(
                     severity=severity,
                     message=data.decode("utf-8", "replace"),
