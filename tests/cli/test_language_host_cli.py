@@ -35,6 +35,7 @@ the virtualenv.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -44,6 +45,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -360,3 +362,40 @@ def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProjec
             check=False,
         )
         requirements.write_text(before, "utf-8")
+
+
+def load_langhost() -> Any:
+    """tools/pulumi-cli/langhost.py as a module (it is a script, not a package)."""
+    name = "langhost_under_test"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, REPO / "tools" / "pulumi-cli" / "langhost.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.mark.parametrize(
+    ("package", "plugin"),
+    [
+        ("1.0", "1.0.0"),
+        ("6.1.2", "6.1.2"),
+        ("1.2.3a4", "1.2.3-alpha.4"),
+        ("1.2.3b4", "1.2.3-beta.4"),
+        ("1.2.3rc4", "1.2.3-rc.4"),
+        ("1.2.3.post4", "1.2.3+post4"),
+        ("1.2.3.dev5", "1.2.3+dev5"),
+        ("1.2.3.post4.dev5", "1.2.3+post4dev5"),
+        ("1!2.0", None),  # epochs: the package is skipped
+        ("1.0+local", None),
+        ("", None),
+    ],
+)
+def test_a_python_version_becomes_the_plugin_version_upstream_derives(
+    package: str, plugin: str | None
+) -> None:
+    """determinePluginVersion's translations (its doc comment, main.go v3.259.0)."""
+    assert load_langhost().plugin_version(package) == plugin
