@@ -23,6 +23,11 @@
 # no warning is printed. The CLI's own directory (tools/pulumi-cli/build.sh,
 # which this calls) keeps the stand-in.
 #
+# Measured on two shared cores (load average about 6), Go 1.26: from empty Go
+# module and build caches 304 s (Python host 158 s with its module downloads
+# and the standard library, YAML host 144 s); a rebuild with Go's caches warm
+# about 10 s for both; a reuse 2 s (it asks `go list` for the pins).
+#
 # Layout under the cache ($VPSBACKUP_CLI_CACHE, default ~/.cache/pulumi-vpsbackup):
 #   hosts-<versions>-<hash of this folder>/        the hosts, built once
 #   hosts-<versions>-<hash>/with-<CLI directory>/  the directory printed
