@@ -84,7 +84,9 @@ def about(work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     """`pulumi about --json` in a project, as the CLI that `env`'s PATH finds runs it."""
     project = CliProject(work_dir, {**os.environ, **env})
     ran = project.run("about", "--json")
-    # The CLI's warnings (e.g. "using … from $PATH") go to the combined output too.
+    # The host is next to `pulumi` as well as first on PATH: the engine has no
+    # "using pulumi-language-… from $PATH" to warn about.
+    assert "from $PATH" not in ran.out, ran.out
     return json.loads(ran.out[ran.out.index("{") :])
 
 
