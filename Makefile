@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli sdks test lint docs fake demo bench clean
+.PHONY: install cli hosts sdks test lint docs fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -22,6 +22,15 @@ install: $(STAMP)
 # present; VPSBACKUP_CLI_CACHE moves it). Its last line is the directory.
 cli:
 	@tools/pulumi-cli/build.sh
+
+# Two of Pulumi's real language hosts, peers of the stand-in in the tests:
+# its Go Python host of sdk/v3 v3.79.0 and its YAML host (pulumi-yaml), at the
+# versions tools/hosts/*/go.mod pin, built into the same cache (reused when
+# present), beside a hard link of the CLI above. Its last line is the
+# directory to put first on PATH for the CLI to run them (tools/hosts/build.sh
+# says why); `make test` passes it to the tests as VPSBACKUP_HOSTS_DIR.
+hosts:
+	@tools/hosts/build.sh
 
 # The native plugin's SDKs, generated offline from its schema by that CLI
 # (`pulumi package gen-sdk`), in build/sdks (reused while the schema and the
@@ -46,10 +55,12 @@ lint: install
 docs: install
 	$(BIN)/python tools/build_docs.py build/docs
 
-# The whole suite, with the built CLI first on PATH (tests/cli need it).
+# The whole suite, with the built CLI first on PATH (tests/cli need it) and
+# the real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py).
 test: lint sdks
-	@cli="$$(tools/pulumi-cli/build.sh)" && echo "PATH += $$cli" && \
-	PATH="$$cli:$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@cli="$$(tools/pulumi-cli/build.sh)" && hosts="$$(tools/hosts/build.sh)" && \
+	echo "PATH += $$cli" && echo "VPSBACKUP_HOSTS_DIR = $$hosts" && \
+	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)

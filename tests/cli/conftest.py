@@ -63,6 +63,14 @@ def stack_for(
     tmp_path: Path, fake: FakeServer, pulumi_cli: str, cli_home: Path
 ) -> Iterator[Callable[[Scenario], auto.Stack]]:
     """A new stack `test` of a scenario's example: file backend, passphrase secrets, config set."""
+    yield from example_stacks(tmp_path, fake, cli_home)
+
+
+def example_stacks(
+    tmp_path: Path, fake: FakeServer, cli_home: Path, *, path_first: Path | None = None
+) -> Iterator[Callable[[Scenario], auto.Stack]]:
+    """What `stack_for` yields; `path_first` goes first on the CLI's PATH (another
+    `pulumi` with other language hosts beside it, see tests/cli/test_real_hosts_cli.py)."""
     made: list[auto.Stack] = []
 
     def make(scenario: Scenario) -> auto.Stack:
@@ -76,6 +84,8 @@ def stack_for(
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
         }
+        if path_first is not None:
+            env["PATH"] = os.pathsep.join([str(path_first), os.environ.get("PATH", "")])
         work_dir = project_copy(scenario, tmp_path / scenario.example)
         stack = auto.create_stack(
             "test",

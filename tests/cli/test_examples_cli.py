@@ -127,7 +127,11 @@ def no_changes(stack: auto.Stack) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_life_cycle_with_the_cli(scenario: Scenario, stack_for: StackFor, fake: FakeServer) -> None:
-    stack = stack_for(scenario)
+    life_cycle(scenario, stack_for(scenario), fake)
+
+
+def life_cycle(scenario: Scenario, stack: auto.Stack, fake: FakeServer) -> None:
+    """The scenario on a new stack of its example: preview, up, a change, refresh, destroy."""
     start = world(fake.app)
     n = len(scenario.resources)
 

@@ -70,3 +70,24 @@ def test_root_project_deploys_the_quickstart() -> None:
     assert project["config"]["vpsbackup:apiUrl"] == FAKE_URL
     # A different project name from the example's, so their stacks never collide.
     assert project["name"] != load(EXAMPLES / "quickstart" / "Pulumi.yaml")["name"]
+
+
+def test_yaml_example_finds_the_native_plugin_in_the_repository_venv() -> None:
+    """examples/yaml has no SDK: its Pulumi.yaml names the plugin's directory, the
+    repository's virtualenv scripts (resolved against the directory of Pulumi.yaml)."""
+    root = EXAMPLES / "yaml"
+    project = load(root / "Pulumi.yaml")
+    assert project["runtime"] == "yaml"
+    (plugin,) = project["plugins"]["providers"]
+    assert plugin["name"] == "vpsbackup"
+    assert (root / plugin["path"]).resolve() == (REPO / ".venv" / "bin").resolve()
+    assert project["config"]["vpsbackup:apiUrl"] == FAKE_URL
+    types = {r["type"] for r in project["resources"].values()}
+    assert types == {"vpsbackup:index:Backup"}
+    schema = load(REPO / "pulumi_vpsbackup" / "plugin" / "schema.json")
+    (listing,) = project["variables"].values()
+    assert listing["fn::invoke"]["function"] in schema["functions"]
+    text = (root / "README.md").read_text(encoding="utf-8")
+    for command in ("make install hosts", "make fake", "pulumi stack init", "pulumi up"):
+        assert command in text, command
+    assert "pulumi config set --secret vpsbackup:apiToken" in text
