@@ -716,9 +716,10 @@ class PythonHost(LanguageHost):
             _abort(context, exc)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
+        # As Pulumi's host: the entry point as the engine gave it ("." for the program's
+        # directory), run from the directory the host itself was started in (the
+        # program's), so tracebacks show the paths the user knows.
         program = info.entry_point or "."
-        if not os.path.isabs(program):
-            program = os.path.join(info.program_directory or request.pwd, program)
         argv = [
             python,
             "-u",
@@ -743,13 +744,16 @@ class PythonHost(LanguageHost):
         if request.organization:
             argv += ["--organization", request.organization]
         argv += [program, *request.args]
-        code = subprocess.call(argv, env=env, cwd=request.pwd or None)  # noqa: S603
+        code = subprocess.call(  # noqa: S603
+            argv, env=env, cwd=info.program_directory or request.pwd or None
+        )
         if code == 0:
             return language_pb2.RunResponse()
         if code == SHOWN:
             # The program's error already reached the engine through the SDK's log.
             return language_pb2.RunResponse(bail=True)
-        return language_pb2.RunResponse(error=f"Program exited with non-zero exit code: {code}")
+        # Pulumi's host words it so (lower case), and users' scripts may match it.
+        return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
 
 
 # ---- Node.js ----------------------------------------------------------------------
