@@ -275,7 +275,7 @@ class Machine:
 
     def __post_init__(self) -> None:
         for name in ("home", "pulumi-home", "state"):
-            (self.root / name).mkdir()
+            (self.root / name).mkdir(parents=True)
         self.env = {
             "PATH": f"{self.cli_dir}:{SYSTEM_PATH}",
             "HOME": str(self.root / "home"),
