@@ -404,7 +404,9 @@ def test_the_engine_downloads_installs_and_runs_the_released_plugin(
         start = backups(machine.fake.app)
         up = project.up()
         assert releases.seen == [f"GET /{ARCHIVE} HTTP/1.1"], releases.seen
+    assert "Downloading provider: vpsbackup" in up.out, str(up)
     assert "Traceback (most recent call last)" not in up.out, str(up)
+    assert "from $PATH" not in up.out, str(up)
     assert machine.trap.seen == [], "nothing else was downloaded"
     assert machine.plugins() == [f"resource-vpsbackup-v{__version__}"]
     out = project.outputs()
@@ -474,21 +476,21 @@ def test_a_clean_machine_installs_from_dist_and_runs_the_cycle(
     project.env.update(way.env)
     start = backups(machine.fake.app)
 
-    runs.append(project.preview())
+    project.preview()
     assert backups(machine.fake.app) == start, "a preview must not touch the API"
-    runs.append(project.up())
+    up = project.up()
     made = set(backups(machine.fake.app)) - set(start)
-    assert len(made) == 1, runs[-1]
+    assert len(made) == 1, str(up)
     if way.plugin:
         # Not protected, so that destroy takes it too. No code: the stand-in
         # language hosts do not generate programs yet (GenerateProgram).
-        runs.append(project.run(*IMPORT_499, "--generate-code=false"))
-    runs.append(project.run("refresh", "--yes", "--skip-preview"))
-    runs.append(project.run("destroy", "--yes", "--skip-preview"))
+        project.run(*IMPORT_499, "--generate-code=false")
+        assert '"id": "499"' in project.export()
+    project.run("refresh", "--yes", "--skip-preview")
+    project.run("destroy", "--yes", "--skip-preview")
     gone = {499} if way.plugin else set()
     assert set(backups(machine.fake.app)) == set(start) - gone
-    runs.extend(project.runs)
-    for ran in runs:
+    for ran in [*runs, *project.runs]:
         assert_clean(ran)
     assert machine.trap.seen == [], "a download was attempted"
     assert machine.plugins() == ([f"resource-vpsbackup-v{__version__}"] if way.plugin else [])
