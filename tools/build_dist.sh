@@ -210,7 +210,9 @@ for py in \$candidates; do
   fi
   found="\$found \$(command -v "\$py") is Python \$v;"
 done
-if [ -z "\$found" ]; then
+if [ -n "\${PULUMI_VPSBACKUP_PYTHON:-}" ] && [ -z "\$found" ]; then
+  echo "pulumi-resource-vpsbackup: PULUMI_VPSBACKUP_PYTHON is \$PULUMI_VPSBACKUP_PYTHON, which is not a Python on PATH (\$PATH); set it to a python3 of Python $supported, or unset it to use python3" >&2
+elif [ -z "\$found" ]; then
   echo "pulumi-resource-vpsbackup: needs python3 (Python $supported) and found none on PATH (\$PATH); install one (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path" >&2
 else
   echo "pulumi-resource-vpsbackup: needs Python $supported, but\$found install one of those (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path" >&2

@@ -417,6 +417,25 @@ def test_the_engine_downloads_installs_and_runs_the_released_plugin(
     assert backups(machine.fake.app) == start
 
 
+def test_the_engine_shows_the_launchers_reason_when_no_python_fits(
+    dist: Dist, machine: Machine, user_venvs: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """No usable interpreter for the plugin: the engine prints the launcher's message
+    (in its "exited prematurely" dump), not a Python error of the plugin's."""
+    machine.pulumi(*INSTALL, "--file", str(dist.archive))
+    venv = user_venvs(dist.native_wheel.name)
+    project = machine.project(python_example("native-python", tmp_path / "p", venv))
+    project.env["PULUMI_VPSBACKUP_PYTHON"] = "python3.9"
+    failed = project.preview(ok=False)
+    assert failed.code != 0
+    assert (
+        "pulumi-resource-vpsbackup: PULUMI_VPSBACKUP_PYTHON is python3.9, which is not a "
+        "Python on PATH"
+    ) in failed.out, str(failed)
+    assert "set it to a python3 of Python 3.10, 3.11, 3.12, 3.13, or unset it" in failed.out
+    assert machine.trap.seen == []
+
+
 # ---- the clean-machine suite ---------------------------------------------------------
 
 #: Makes a way's project directory: (dist, into, user_venvs, request) -> the directory.
