@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli hosts sdks test lint docs fake demo bench clean
+.PHONY: install cli hosts sdks dist test lint docs fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -43,6 +43,14 @@ sdks: install
 	  $(BIN)/python -m pip install --quiet --no-deps --force-reinstall \
 	    --disable-pip-version-check build/sdks/python && \
 	  cp build/sdks/.key $(VENV)/.native-sdk; }
+
+# What a user installs, in dist/: the package's wheel and sdist, the native
+# SDKs (Python wheel, npm tarball) and the plugin archive
+# pulumi-resource-vpsbackup-v<version>-linux-amd64.tar.gz, which runs on a
+# machine with only python3 (see tools/build_dist.sh). About 30 s once pip's
+# cache and the dependency cache (~/.cache/pulumi-vpsbackup/dist) are warm.
+dist: install
+	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
 
 lint: install
 	$(BIN)/ruff check .

@@ -26,8 +26,12 @@ for tool in node npm; do
   }
 done
 
+# The version lives only in pulumi_vpsbackup/_version.py; the schema has none.
+version="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$repo/pulumi_vpsbackup/_version.py")"
+[ -n "$version" ] || { echo "tools/build_sdks.sh: no __version__ in pulumi_vpsbackup/_version.py" >&2; exit 1; }
+
 cli="$("$repo/tools/pulumi-cli/build.sh")"
-key="$(cat "$schema" "$0" "$repo/tools/pulumi-cli/langhost.py" "$repo"/tools/pulumi-cli/sdkgen/*.go \
+key="$(echo "$version" | cat - "$schema" "$0" "$repo/tools/pulumi-cli/langhost.py" "$repo"/tools/pulumi-cli/sdkgen/*.go \
   "$repo/tools/pulumi-cli/go.mod" "$repo/tools/pulumi-cli/go.sum" | sha256sum | cut -c1-12)"
 if [ "$(cat "$out/.key" 2>/dev/null)" = "$key" ] && [ -f "$out/pulumi-vpsbackup-native.tgz" ]; then
   echo "SDKs in $out are up to date" >&2
@@ -42,7 +46,8 @@ trap 'rm -rf "$tmp"' EXIT
 export PULUMI_HOME="$tmp/.pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true \
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 for language in python nodejs; do
-  (cd "$tmp" && "$cli/pulumi" package gen-sdk "$schema" --language "$language" --out "$tmp")
+  (cd "$tmp" && "$cli/pulumi" package gen-sdk "$schema" --language "$language" \
+    --version "$version" --out "$tmp")
 done
 (
   cd "$tmp/nodejs"

@@ -88,7 +88,12 @@ def error_message(exc: BaseException) -> str:
 
 
 def schema_text() -> str:
-    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    """The package schema as the engine and SDK generation get it: schema.json with
+    this package's version (kept only in `_version.py`) after its name."""
+    text = resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    versioned = {"name": schema.pop("name"), "version": __version__, **schema}
+    return json.dumps(versioned, indent=2, ensure_ascii=False) + "\n"
 
 
 def resource_type(urn: str, given: str = "") -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import REPO, TOKEN, WEB_SERVER, backups
@@ -181,11 +182,12 @@ def project_in(
 
 def test_gen_sdk_writes_both_sdks_from_the_schema(native_sdks: Path) -> None:
     schema = json.loads(SCHEMA.read_text("utf-8"))
-    version = schema["version"]
+    version = __version__  # the schema has none; build_sdks.sh passes _version.py's
+    release = {"server": "github://api.github.com/pulumi-vpsbackup/pulumi-vpsbackup"}
 
     python = native_sdks / "python" / "pulumi_vpsbackup_native"
     plugin_json = json.loads((python / "pulumi-plugin.json").read_text("utf-8"))
-    assert plugin_json == {"resource": True, "name": "vpsbackup", "version": version}
+    assert plugin_json == {"resource": True, "name": "vpsbackup", "version": version, **release}
     # The package imports in this interpreter, and BackupArgs takes the schema's inputs.
     done = subprocess.run(
         [
@@ -209,7 +211,12 @@ def test_gen_sdk_writes_both_sdks_from_the_schema(native_sdks: Path) -> None:
     package = json.loads((native_sdks / "nodejs" / "package.json").read_text("utf-8"))
     assert package["name"] == "@pulumi-vpsbackup/native"
     assert package["version"] == version
-    assert package["pulumi"] == {"resource": True, "name": "vpsbackup", "version": version}
+    assert package["pulumi"] == {
+        "resource": True,
+        "name": "vpsbackup",
+        "version": version,
+        **release,
+    }
     typings = (native_sdks / "nodejs" / "bin" / "backup.d.ts").read_text("utf-8")
     for prop in schema["resources"]["vpsbackup:index:Backup"]["inputProperties"]:
         assert f"    {prop}?" in typings or f"    {prop}:" in typings, prop

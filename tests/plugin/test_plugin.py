@@ -14,8 +14,10 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.client.errors import VpsBackupError
 from pulumi_vpsbackup.client.marker import is_owner_key, owner_key
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
@@ -69,6 +71,23 @@ def test_schema_documents_every_property_the_plugin_serves() -> None:
 
     walk("", schema)
     assert undocumented == []
+
+
+def test_one_version_from_version_py_for_schema_and_plugin(plugin: Stub) -> None:
+    """The version is written only in _version.py: schema.json has none, the plugin
+    serves _version.py's in its schema and its PluginInfo, and tools/build_sdks.sh
+    passes it to gen-sdk (tests/cli/test_dist_cli.py checks the SDKs carry it)."""
+    from importlib import resources
+
+    raw = json.loads(resources.files("pulumi_vpsbackup.plugin").joinpath("schema.json").read_text())
+    assert "version" not in raw
+    served = json.loads(plugin.GetSchema(provider_pb2.GetSchemaRequest()).schema)
+    assert served["version"] == __version__
+    assert list(served)[:2] == ["name", "version"]
+    assert plugin.GetPluginInfo(empty_pb2.Empty()).version == __version__
+    # Where the engine downloads a missing plugin from: the GitHub releases,
+    # whose assets tools/build_dist.sh names as the engine asks for them.
+    assert raw["pluginDownloadURL"] == "github://api.github.com/pulumi-vpsbackup/pulumi-vpsbackup"
 
 
 # ---- configuration and secrets ---------------------------------------------------------
