@@ -580,7 +580,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def _sdkgen_request(self, kind: str, request: Any, response: Any, context: Any) -> Any:
         """Pass a request to `pulumi-vpsbackup-sdkgen -request KIND`; its response."""
         done = subprocess.run(  # noqa: S603
-            [str(self.sdkgen), "-request", kind],
+            [str(self.sdkgen), "-request", kind, "-language", self.language],
             input=request.SerializeToString(),
             capture_output=True,
             check=False,

@@ -36,7 +36,7 @@ func main() {
 	request := flag.String("request", "", "answer a language-host request read from stdin: program, project or link")
 	flag.Parse()
 	if *request != "" {
-		if err := serve(*request, os.Stdin, os.Stdout); err != nil {
+		if err := serve(*request, *language, os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "%v\n", err)
 			os.Exit(1)
 		}

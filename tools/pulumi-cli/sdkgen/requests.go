@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/hcl2/syntax"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -39,7 +40,9 @@ import (
 )
 
 // serve reads one request of the given kind from in and writes its response to out.
-func serve(kind string, in io.Reader, out io.Writer) error {
+// language picks the program generator (python, the default, or nodejs); project
+// and link requests are Python's only.
+func serve(kind, language string, in io.Reader, out io.Writer) error {
 	raw, err := io.ReadAll(in)
 	if err != nil {
 		return fmt.Errorf("reading the request from stdin: %w", err)
@@ -51,7 +54,7 @@ func serve(kind string, in io.Reader, out io.Writer) error {
 		if err := proto.Unmarshal(raw, &req); err != nil {
 			return fmt.Errorf("decoding the GenerateProgram request: %w", err)
 		}
-		resp, err = generateProgram(&req)
+		resp, err = generateProgram(&req, language)
 	case "project":
 		var req pulumirpc.GenerateProjectRequest
 		if err := proto.Unmarshal(raw, &req); err != nil {
@@ -86,7 +89,9 @@ func bindOptions(strict bool) []pcl.BindOption {
 	return options
 }
 
-func generateProgram(req *pulumirpc.GenerateProgramRequest) (*pulumirpc.GenerateProgramResponse, error) {
+func generateProgram(
+	req *pulumirpc.GenerateProgramRequest, language string,
+) (*pulumirpc.GenerateProgramResponse, error) {
 	loader, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
 		return nil, err
@@ -123,7 +128,15 @@ func generateProgram(req *pulumirpc.GenerateProgramRequest) (*pulumirpc.Generate
 	if program == nil {
 		return nil, errors.New("binding the program gave no program and no error")
 	}
-	files, genDiags, err := python.GenerateProgram(program)
+	generate := python.GenerateProgram
+	switch language {
+	case "", "python":
+	case "nodejs":
+		generate = nodejs.GenerateProgram
+	default:
+		return nil, fmt.Errorf("-language is %q; programs are generated in python or nodejs", language)
+	}
+	files, genDiags, err := generate(program)
 	if err != nil {
 		return nil, err
 	}
