@@ -57,7 +57,9 @@ T = TypeVar("T")
 # bounded by custom timeouts, not a `timeout` input).
 _NATIVE_WORDS = [
     (re.compile(r"raise `timeout` first"), "raise customTimeouts.create first"),
-    (re.compile(r"\bget_backups\("), "getBackups("),
+    # A query's error starts with its name (`get_latest_backup: no backup matches ...`).
+    (re.compile(r"\bget_backups\b"), "getBackups"),
+    (re.compile(r"\bget_latest_backup\b"), "getLatestBackup"),
     (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
     # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
     (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
