@@ -15,6 +15,16 @@ dynamic provider's host.
 Errors: one of ours (`VpsBackupError`: its message says what went wrong and
 what to do) reaches the CLI as that message and nothing else; anything else
 is a bug and keeps its traceback, which a bug report needs.
+
+Progress: while a Create, Update or Delete waits, its progress messages
+(``backup 17 of server 12345 is in_progress after 10s (timeout 3600s)``) go
+to the engine's `Log` service as ephemeral status messages with the
+resource's URN (`EngineLog`), as `pulumi.log.info(msg, resource,
+ephemeral=True)` sends them from a program: the CLI shows each on the
+resource's row while it is in progress (a terminal's display replaces it by
+the next; `--non-interactive` prints each as a row line) and leaves them out
+of the final "Diagnostics:" section. Without a reachable engine they go to
+stderr, which the CLI relays as the stack's messages, as before.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import json
 import os
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +44,17 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import (
+    engine_pb2,
+    engine_pb2_grpc,
+    plugin_pb2,
+    provider_pb2,
+    provider_pb2_grpc,
+)
 
 from .._version import __version__
 from ..client.errors import VpsBackupError
+from ..provider.base import progress_to
 from . import wire
 from .provider import (
     IDENTITY_KEY,
@@ -101,21 +119,77 @@ def resource_type(urn: str, given: str = "") -> str:
     return qualified.rsplit("$", 1)[-1]
 
 
+#: How long one status message may take to reach the engine (seconds); it is
+#: sent from the thread that waits, so a wedged engine must not hold the wait.
+LOG_TIMEOUT = 5.0
+
+
+class EngineLog:
+    """The engine's `Log` service (at the address the engine starts the plugin with),
+    for status messages about one resource; stderr when it cannot be reached."""
+
+    def __init__(self, address: str | None) -> None:
+        self._channel = grpc.insecure_channel(address) if address else None
+        self._stub = engine_pb2_grpc.EngineStub(self._channel) if self._channel else None
+        self._lock = threading.Lock()
+        self.failed: str | None = None if address else "no engine address"
+
+    def status(self, urn: str, message: str) -> None:
+        """`message` on the resource's row while it is in progress (ephemeral)."""
+        stub = self._stub if self.failed is None else None
+        if stub is not None:
+            request = engine_pb2.LogRequest(
+                severity=engine_pb2.INFO, message=message, urn=urn, ephemeral=True
+            )
+            try:
+                stub.Log(request, timeout=LOG_TIMEOUT)
+                return
+            except grpc.RpcError as exc:
+                with self._lock:
+                    # Once unreachable, stay on stderr: no wait per message.
+                    self.failed = self.failed or f"{exc.code().name}"
+        sys.stderr.write(f"vpsbackup: {message}\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+
+
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
-    def __init__(self, provider: NativeProvider | None = None) -> None:
+    def __init__(
+        self, provider: NativeProvider | None = None, engine: EngineLog | None = None
+    ) -> None:
         self.provider = provider or NativeProvider()
+        self.engine = engine
         self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup")
 
-    async def _run(self, context: Any, call: Callable[[], T]) -> T:
-        """`call()` in a thread; one of our errors aborts the RPC with its message."""
+    async def _run(self, context: Any, call: Callable[[], T], urn: str = "") -> T:
+        """`call()` in a thread; one of our errors aborts the RPC with its message.
+
+        With `urn`, the call's progress messages go to the engine as that
+        resource's status messages (`EngineLog`).
+        """
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, call)
+            return await loop.run_in_executor(self._pool, self._reporting(urn, call))
         except Exception as exc:  # every failure must reach the engine, as its message
             await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             raise  # abort raises; this is for type checkers
+
+    def _reporting(self, urn: str, call: Callable[[], T]) -> Callable[[], T]:
+        """`call`, its progress messages sent as the status of the resource `urn`."""
+        engine = self.engine
+        if not urn or engine is None:
+            return call
+
+        def reporting() -> T:
+            with progress_to(lambda message: engine.status(urn, message)):
+                return call()
+
+        return reporting
 
     async def _unimplemented(self, context: Any, what: str) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{what} is not implemented")
@@ -226,6 +300,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         made = await self._run(
             context,
             lambda: self.provider.create(type_, inputs, request.timeout, request.preview),
+            request.urn,
         )
         return provider_pb2.CreateResponse(
             id=made.id, properties=wire.to_struct(made.outputs, secrets)
@@ -236,7 +311,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         inputs, input_secrets = wire.from_struct(request.inputs)
         type_ = resource_type(request.urn, request.type)
         found = await self._run(
-            context, lambda: self.provider.read(type_, request.id, state, inputs)
+            context, lambda: self.provider.read(type_, request.id, state, inputs), request.urn
         )
         if found is None:
             return provider_pb2.ReadResponse(id="")  # proven gone: the engine drops it
@@ -255,6 +330,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             lambda: self.provider.update(
                 type_, request.id, olds, news, request.timeout, request.preview
             ),
+            request.urn,
         )
         return provider_pb2.UpdateResponse(properties=wire.to_struct(outs, secrets))
 
@@ -262,7 +338,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         state, _ = wire.from_struct(request.properties)
         type_ = resource_type(request.urn, request.type)
         await self._run(
-            context, lambda: self.provider.delete(type_, request.id, state, request.timeout)
+            context,
+            lambda: self.provider.delete(type_, request.id, state, request.timeout),
+            request.urn,
         )
         return empty_pb2.Empty()
 
@@ -337,12 +415,14 @@ async def serve(
     address: str = "127.0.0.1:0",
     *,
     watch: Callable[[], Awaitable[str]] | None = None,
+    engine: str | None = None,
 ) -> str | None:
     """Serve until terminated; `ready(port)` (default: print it) once listening.
 
     With `watch`, serving also ends when it returns (the engine is gone): the
     server stops (calls in flight are cancelled: no one is left to read their
-    answer) and its reason is returned.
+    answer) and its reason is returned. `engine` is the engine's address,
+    where progress messages go (`EngineLog`).
     """
     server = grpc.aio.server(
         options=[
@@ -350,7 +430,21 @@ async def serve(
             ("grpc.max_send_message_length", _MAX_MESSAGE),
         ]
     )
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(), server)
+    log = EngineLog(engine)
+    try:
+        return await _serve(server, ready, address, watch, log)
+    finally:
+        log.close()
+
+
+async def _serve(
+    server: Any,
+    ready: Callable[[int], Awaitable[None] | None] | None,
+    address: str,
+    watch: Callable[[], Awaitable[str]] | None,
+    log: EngineLog,
+) -> str | None:
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(engine=log), server)
     port = server.add_insecure_port(address)
     await server.start()
     if ready is None:
@@ -397,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     parent = os.getppid()
     engine = engine_address(args)
     try:
-        why = asyncio.run(serve(watch=lambda: engine_gone(parent, engine)))
+        why = asyncio.run(serve(watch=lambda: engine_gone(parent, engine), engine=engine))
     except KeyboardInterrupt:
         return 0
     if why is not None:

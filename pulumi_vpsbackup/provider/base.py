@@ -13,11 +13,13 @@ account stored with it, and cached under a hash of URL and token.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi.dynamic import (
@@ -246,10 +248,32 @@ def shown_safely(news: dict[str, Any], failures: list[CheckFailure]) -> list[Che
     return out
 
 
+#: Where `progress` sends a message during the call in progress, if not to stderr:
+#: the native plugin sets it per engine call (the engine's Log, on the resource's row).
+_progress_sink: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "vpsbackup_progress_sink", default=None
+)
+
+
 def progress(message: str) -> None:
-    """A progress line for the user; the Pulumi CLI relays the host's stderr."""
+    """A progress line for the user: to the sink of the call in progress (`progress_to`),
+    else to stderr, which the Pulumi CLI relays (the dynamic provider host's way)."""
+    sink = _progress_sink.get()
+    if sink is not None:
+        sink(message)
+        return
     sys.stderr.write(f"vpsbackup: {message}\n")
     sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def progress_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """`progress` messages of this thread (and context) go to `sink` meanwhile."""
+    token = _progress_sink.set(sink)
+    try:
+        yield
+    finally:
+        _progress_sink.reset(token)
 
 
 def warn(message: str) -> None:
