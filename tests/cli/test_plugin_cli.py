@@ -251,6 +251,45 @@ backup("b", {"serverId": 12345, "description": "too slow"},
     assert state_resources(project) == {}
 
 
+def test_a_waiting_create_shows_its_progress_on_the_resources_row(
+    native_project: Make, tmp_path: Path
+) -> None:
+    """The plugin's progress reaches the engine as ephemeral status messages with the
+    backup's URN (issue 20): `--non-interactive` prints each on the resource's row as
+    it comes, the event log carries it with the URN, the summary leaves it out."""
+    events = tmp_path / "events.jsonl"
+    with serve(slow_fake(backup_seconds=3)) as server:
+        project = native_project(
+            'backup("b", {"serverId": 12345, "description": "progress"})\n',
+            server.url,
+            pollInterval="0.5",
+        )
+        project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # what shows `--event-log`
+        ran = project.up("--event-log", str(events))
+    print(ran.out)
+    row = re.compile(
+        rf"{BACKUP} b creating \(\d+s\) backup \d+ of server 12345 is in_progress after \d+s"
+    )
+    rows = [i for i, line in enumerate(ran.out.splitlines()) if row.search(line)]
+    created = [i for i, line in enumerate(ran.out.splitlines()) if f"{BACKUP} b created" in line]
+    assert rows and created and rows[0] < created[0], ran.out
+    summary = (
+        ran.out.split("Resources:")[0].split("Diagnostics:")[-1]
+        if "Diagnostics:" in ran.out
+        else ""
+    )
+    assert "in_progress after" not in summary, "a status message is not kept for the summary"
+    logged = [json.loads(line) for line in events.read_text("utf-8").splitlines() if line]
+    diags = [e["diagnosticEvent"] for e in logged if "diagnosticEvent" in e]
+    status = [d for d in diags if "in_progress after" in d["message"]]
+    assert status, diags
+    for diag in status:
+        assert diag["urn"].endswith(f"::{BACKUP}::b"), diag
+        assert diag.get("ephemeral") is True, diag
+        assert diag["severity"] == "info", diag
+    assert TOKEN not in events.read_text("utf-8") and TOKEN not in ran.out
+
+
 def test_custom_timeout_bounds_delete_of_a_running_backup(
     native_project: Make, tmp_path: Path
 ) -> None:
