@@ -16,15 +16,19 @@ Errors: one of ours (`VpsBackupError`: its message says what went wrong and
 what to do) reaches the CLI as that message and nothing else; anything else
 is a bug and keeps its traceback, which a bug report needs.
 
-Progress: while a Create, Update or Delete waits, its progress messages
-(``backup 17 of server 12345 is in_progress after 10s (timeout 3600s)``) go
-to the engine's `Log` service as ephemeral status messages with the
-resource's URN (`EngineLog`), as `pulumi.log.info(msg, resource,
-ephemeral=True)` sends them from a program: the CLI shows each on the
-resource's row while it is in progress (a terminal's display replaces it by
-the next; `--non-interactive` prints each as a row line) and leaves them out
-of the final "Diagnostics:" section. Without a reachable engine they go to
-stderr, which the CLI relays as the stack's messages, as before.
+Messages: the engine hides a resource plugin's stdout and stderr (it logs
+them at debug level, and shows them only if the plugin exits prematurely:
+`sdk/go/common/resource/plugin/plugin.go`), so the core's progress and
+warnings, which the dynamic provider host writes to stderr, go to the
+engine's `Log` service here (`EngineLog`), about the call's resource (its
+URN), as `pulumi.log.info(msg, resource, ephemeral=True)` sends them from a
+program. Progress while a call waits (``backup 17 of server 12345 is
+in_progress after 10s (timeout 3600s)``) is an ephemeral status message: the
+CLI shows it on the resource's row while it is in progress (a terminal's
+display replaces it by the next; `--non-interactive` prints each as a row
+line) and leaves it out of the final "Diagnostics:" section. A warning is a
+diagnostic of the resource, listed there. Without a reachable engine they go
+to stderr.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from pulumi.runtime.proto import (
 
 from .._version import __version__
 from ..client.errors import VpsBackupError
-from ..provider.base import progress_to
+from ..provider.base import messages_to
 from . import wire
 from .provider import (
     IDENTITY_KEY,
@@ -126,7 +130,7 @@ LOG_TIMEOUT = 5.0
 
 class EngineLog:
     """The engine's `Log` service (at the address the engine starts the plugin with),
-    for status messages about one resource; stderr when it cannot be reached."""
+    for messages about one resource; stderr when it cannot be reached."""
 
     def __init__(self, address: str | None) -> None:
         self._channel = grpc.insecure_channel(address) if address else None
@@ -136,10 +140,25 @@ class EngineLog:
 
     def status(self, urn: str, message: str) -> None:
         """`message` on the resource's row while it is in progress (ephemeral)."""
+        self._log(urn, message, engine_pb2.INFO, ephemeral=True)
+
+    def warning(self, urn: str, message: str) -> None:
+        """A warning about the resource, listed with its diagnostics."""
+        self._log(urn, message, engine_pb2.WARNING, ephemeral=False)
+
+    def message(self, urn: str, message: str, warning: bool) -> None:
+        """The sink of `provider.base.messages_to`: the core's words in the schema's."""
+        message = native_text(message)
+        if warning:
+            self.warning(urn, message)
+        else:
+            self.status(urn, message)
+
+    def _log(self, urn: str, message: str, severity: Any, *, ephemeral: bool) -> None:
         stub = self._stub if self.failed is None else None
         if stub is not None:
             request = engine_pb2.LogRequest(
-                severity=engine_pb2.INFO, message=message, urn=urn, ephemeral=True
+                severity=severity, message=message, urn=urn, ephemeral=ephemeral
             )
             try:
                 stub.Log(request, timeout=LOG_TIMEOUT)
@@ -148,7 +167,8 @@ class EngineLog:
                 with self._lock:
                     # Once unreachable, stay on stderr: no wait per message.
                     self.failed = self.failed or f"{exc.code().name}"
-        sys.stderr.write(f"vpsbackup: {message}\n")
+        kind = "warning: " if severity == engine_pb2.WARNING else ""
+        sys.stderr.write(f"vpsbackup: {kind}{message}\n")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -169,8 +189,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     async def _run(self, context: Any, call: Callable[[], T], urn: str = "") -> T:
         """`call()` in a thread; one of our errors aborts the RPC with its message.
 
-        With `urn`, the call's progress messages go to the engine as that
-        resource's status messages (`EngineLog`).
+        With `urn`, the call's progress and warnings go to the engine about
+        that resource (`EngineLog`).
         """
         loop = asyncio.get_running_loop()
         try:
@@ -180,13 +200,13 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             raise  # abort raises; this is for type checkers
 
     def _reporting(self, urn: str, call: Callable[[], T]) -> Callable[[], T]:
-        """`call`, its progress messages sent as the status of the resource `urn`."""
+        """`call`, its progress and warnings sent to the engine about the resource `urn`."""
         engine = self.engine
         if not urn or engine is None:
             return call
 
         def reporting() -> T:
-            with progress_to(lambda message: engine.status(urn, message)):
+            with messages_to(lambda message, warning: engine.message(urn, message, warning)):
                 return call()
 
         return reporting
@@ -224,7 +244,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
         urn = request.urn
-        await self._run(context, lambda: self.provider.configure(args, variables, urn))
+        await self._run(context, lambda: self.provider.configure(args, variables, urn), urn)
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
@@ -271,7 +291,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         news, secrets = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
         checked = await self._run(
-            context, lambda: self.provider.check(type_, request.urn, olds, news)
+            context, lambda: self.provider.check(type_, request.urn, olds, news), request.urn
         )
         return provider_pb2.CheckResponse(
             inputs=wire.to_struct(checked.inputs, secrets),
@@ -285,7 +305,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         olds, _ = wire.from_struct(request.olds)
         news, _ = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
-        diffed = await self._run(context, lambda: self.provider.diff(type_, request.id, olds, news))
+        diffed = await self._run(
+            context, lambda: self.provider.diff(type_, request.id, olds, news), request.urn
+        )
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if diffed.changes

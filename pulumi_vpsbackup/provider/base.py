@@ -248,37 +248,43 @@ def shown_safely(news: dict[str, Any], failures: list[CheckFailure]) -> list[Che
     return out
 
 
-#: Where `progress` sends a message during the call in progress, if not to stderr:
-#: the native plugin sets it per engine call (the engine's Log, on the resource's row).
-_progress_sink: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
-    "vpsbackup_progress_sink", default=None
+#: Where `progress` and `warn` send a message during the call in progress, if not
+#: to stderr: the native plugin sets it per engine call (the engine's Log, about
+#: the call's resource). Called as `sink(message, warning)`.
+_sink: contextvars.ContextVar[Callable[[str, bool], None] | None] = contextvars.ContextVar(
+    "vpsbackup_message_sink", default=None
 )
 
 
 def progress(message: str) -> None:
-    """A progress line for the user: to the sink of the call in progress (`progress_to`),
+    """A progress line for the user: to the sink of the call in progress (`messages_to`),
     else to stderr, which the Pulumi CLI relays (the dynamic provider host's way)."""
-    sink = _progress_sink.get()
+    sink = _sink.get()
     if sink is not None:
-        sink(message)
+        sink(message, False)
         return
     sys.stderr.write(f"vpsbackup: {message}\n")
     sys.stderr.flush()
 
 
+def warn(message: str) -> None:
+    """A warning for the user: to the sink of the call in progress, else to stderr."""
+    sink = _sink.get()
+    if sink is not None:
+        sink(message, True)
+        return
+    sys.stderr.write(f"vpsbackup: warning: {message}\n")
+    sys.stderr.flush()
+
+
 @contextlib.contextmanager
-def progress_to(sink: Callable[[str], None]) -> Iterator[None]:
-    """`progress` messages of this thread (and context) go to `sink` meanwhile."""
-    token = _progress_sink.set(sink)
+def messages_to(sink: Callable[[str, bool], None]) -> Iterator[None]:
+    """`progress` and `warn` of this thread (and context) go to `sink` meanwhile."""
+    token = _sink.set(sink)
     try:
         yield
     finally:
-        _progress_sink.reset(token)
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"vpsbackup: warning: {message}\n")
-    sys.stderr.flush()
+        _sink.reset(token)
 
 
 def first_line(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.cli.conftest import Projects
 from tests.cli.project import CliProject
+from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN, backups
 
 pytestmark = pytest.mark.cli
@@ -288,6 +289,22 @@ def test_a_waiting_create_shows_its_progress_on_the_resources_row(
         assert diag.get("ephemeral") is True, diag
         assert diag["severity"] == "info", diag
     assert TOKEN not in events.read_text("utf-8") and TOKEN not in ran.out
+
+
+def test_a_full_server_warns_under_the_backup_at_preview(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    """The engine hides a plugin's stderr, where this warning used to go (issue 20)."""
+    for i in range(10):
+        quick_fake.app.seed_backup(server_id=12346, backup_type="manual", description=f"kept {i}")
+    project = native_project('backup("b", {"serverId": 12346})\n', quick_fake.url)
+    ran = project.preview()
+    block = diagnostics(ran.out, BACKUP, "b")
+    assert block, ran.out
+    assert block[0].startswith(
+        "warning: server 12346 (db-server-01) already has 10 manual backups"
+    ), ran.out
+    assert "the deleteBeforeReplace resource option" in block[0]
 
 
 def test_custom_timeout_bounds_delete_of_a_running_backup(

@@ -21,7 +21,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeVps, serve
 from pulumi_vpsbackup.plugin import wire
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from pulumi_vpsbackup.plugin.server import EngineLog
-from tests.plugin.conftest import IDENTITY, running_plugin
+from tests.plugin.conftest import IDENTITY, configure, running_plugin
 from tests.programs.scenarios import TOKEN
 
 URN = "urn:pulumi:test::proj::vpsbackup:index:Backup::b"
@@ -95,3 +95,22 @@ def test_without_an_engine_the_progress_goes_to_stderr(capsys: pytest.CaptureFix
     ]
     log.close()
     assert EngineLog(None).failed == "no engine address"
+
+
+def test_a_checks_warning_is_a_diagnostic_of_the_resource_in_the_schemas_words(
+    engine: tuple[Engine, str],
+) -> None:
+    """The engine hides a plugin's stderr: a warning written there never showed."""
+    recorder, address = engine
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=0), completion="immediate")
+    for i in range(10):
+        app.seed_backup(server_id=12346, backup_type="manual", description=f"kept {i}")
+    with serve(app) as fake, running_plugin(engine=address) as stub:
+        configure(stub, fake.url)
+        stub.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct({"serverId": 12346})))
+    warnings = [r for r in recorder.logged if r.severity == engine_pb2.WARNING]
+    assert len(warnings) == 1, recorder.logged
+    warning = warnings[0]
+    assert warning.urn == URN and not warning.ephemeral
+    assert "server 12346 (db-server-01) already has 10 manual backups" in warning.message
+    assert "the deleteBeforeReplace resource option frees its slot" in warning.message
