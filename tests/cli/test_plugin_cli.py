@@ -140,9 +140,12 @@ pulumi.export("descriptions", found.apply(lambda r: [x.get("description") for x 
     outputs = project.outputs()
     assert [int(outputs["id"])] == made, outputs
     assert outputs["status"] == "completed"
-    # The invoke runs as the program starts, before the backup is made: it lists
-    # the demo world's manual backup of the server.
-    assert outputs["descriptions"] == ["Pre-update backup"], "getBackups served by the plugin"
+    # The invoke lists the demo world's manual backup of the server; it races the
+    # create of `b` (the engine runs both once the provider is configured), so
+    # the new backup may be listed too (both orders seen under load).
+    descriptions = outputs["descriptions"]
+    assert "Pre-update backup" in descriptions, "getBackups served by the plugin"
+    assert set(descriptions) - {"Pre-update backup"} <= {"native"}, descriptions
     assert backups(quick_fake.app)[made[0]]["description"].startswith("native")
     assert "\\[pvb:" not in json.dumps(outputs)
     export = project.export()
