@@ -13,6 +13,13 @@ Each takes `account=` (a `vps.Account`) to query another account than the
 stack's. The plain forms need its URL and token as plain text; the `_output`
 forms resolve a secret token here, in the program, and return an Output that is
 not secret for the token's sake (the result never holds the token).
+
+Errors: what a query raises is one of the package's errors (catch it by its
+class, e.g. `vps.ConfigurationError`, or as `vps.VpsBackupError`), and also a
+`pulumi.RunError`, whose text starts with the function called
+(``get_backups: No VPS.org API token is configured. ...``): Pulumi prints it
+as that one message, without a traceback (`shown`). An `_output` form's error
+is raised when the program's Outputs are awaited, the same way.
 """
 
 from __future__ import annotations
