@@ -73,9 +73,10 @@ test: lint sdks
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)
 
+# With the CLI that `make cli` builds; when it is not built yet, the demo says
+# so and how long the first build takes before building it (scripts/demo.py).
 demo: install
-	@cli="$$(tools/pulumi-cli/build.sh 2>/dev/null || true)"; \
-	PATH="$${cli:+$$cli:}$$PATH" $(BIN)/python scripts/demo.py --port $(PORT) --token $(TOKEN)
+	$(BIN)/python scripts/demo.py --build-cli --port $(PORT) --token $(TOKEN)
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -2,6 +2,10 @@
 
 What it does:
 
+0. with `--build-cli` (what `make demo` passes): puts the Pulumi CLI that
+   `make cli` builds first on PATH; when it is not built yet and Go is
+   installed, says so and how long the first build takes before building it
+   (it compiles for minutes and prints little meanwhile);
 1. starts the fake API (`python -m pulumi_vpsbackup.fake`) and waits for its URL;
 2. with the Pulumi CLI on PATH: copies `examples/quickstart` to a temporary
    directory, uses a local file backend there (`PULUMI_BACKEND_URL=file://...`,
@@ -42,6 +46,11 @@ STACK = "demo"
 PASSPHRASE = "vpsbackup-demo-passphrase"  # noqa: S105 - protects a throwaway local demo stack
 INSTALL_PAGE = "https://www.pulumi.com/docs/iac/download-install/"
 INSTALL_COMMAND = "curl -fsSL https://get.pulumi.com | sh"
+BUILD_SCRIPT = REPO / "tools" / "pulumi-cli" / "build.sh"
+#: build.sh --if-built: the exit status for "not built yet" (nothing was built).
+NOT_BUILT = 3
+#: How long `make cli` takes the first time (measured: about 16 min on 2 cores).
+FIRST_BUILD = "about 16 minutes on 2 cores, several minutes on a faster machine"
 
 
 class DemoError(Exception):
@@ -128,6 +137,45 @@ def show_listing(url: str, token: str, server_id: int) -> list[dict[str, Any]]:
             f"{row.get('description') or ''}"
         )
     return rows
+
+
+# ---- the CLI that `make cli` builds ----------------------------------------------------
+
+
+def built_cli(script: Path = BUILD_SCRIPT) -> str | None:
+    """The directory of the CLI that `make cli` builds (its build.sh prints it last).
+
+    Built already: reused, silently. Not built yet: says so, and how long the
+    first build takes, before building it, so that minutes of silence from
+    the Go compiler do not look like a hang. Without Go, or when the build
+    fails: None (the demo then runs with any `pulumi` on PATH, or without).
+    """
+    if shutil.which("go") is None:
+        return None
+    found = subprocess.run(  # noqa: S603 - our own build script
+        [str(script), "--if-built"], capture_output=True, text=True, check=False
+    )
+    if found.returncode == 0:
+        return _last_line(found.stdout)
+    if found.returncode != NOT_BUILT:
+        say(f"   (cannot use `make cli`: {_last_line(found.stderr) or found.returncode})")
+        return None
+    heading("Building the Pulumi CLI first (`make cli`); later runs reuse it")
+    say(f"   It is not built yet. The first build takes {FIRST_BUILD}:")
+    say("   Go compiles Pulumi from source and prints little meanwhile. It has not hung.")
+    say("   (Ctrl-C stops it; `make demo` then runs again from the start.)")
+    built = subprocess.run(  # noqa: S603 - stderr (Go's progress) goes to the terminal
+        [str(script)], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if built.returncode != 0:
+        say(f"   The build failed (exit {built.returncode}); going on without it.")
+        return None
+    return _last_line(built.stdout)
+
+
+def _last_line(text: str) -> str | None:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
 
 
 # ---- with the Pulumi CLI ---------------------------------------------------------------
@@ -378,6 +426,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run without the Pulumi CLI even when it is installed (the engine harness)",
     )
     parser.add_argument(
+        "--build-cli",
+        action="store_true",
+        help="put the CLI that `make cli` builds first on PATH, building it first if needed",
+    )
+    parser.add_argument(
         "--startup-timeout", type=float, default=30.0, help="seconds to wait for the fake"
     )
     args = parser.parse_args(argv)
@@ -390,6 +443,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.build_cli and not args.no_cli:
+        cli = built_cli()
+        if cli is not None:
+            os.environ["PATH"] = os.pathsep.join([cli, os.environ.get("PATH", "")])
     pulumi = None if args.no_cli else shutil.which("pulumi")
     workdir = Path(tempfile.mkdtemp(prefix="vpsbackup-demo-"))
     state_file = workdir / "fake-state.json" if args.keep else None

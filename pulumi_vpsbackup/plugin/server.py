@@ -15,6 +15,20 @@ dynamic provider's host.
 Errors: one of ours (`VpsBackupError`: its message says what went wrong and
 what to do) reaches the CLI as that message and nothing else; anything else
 is a bug and keeps its traceback, which a bug report needs.
+
+Messages: the engine hides a resource plugin's stdout and stderr (it logs
+them at debug level, and shows them only if the plugin exits prematurely:
+`sdk/go/common/resource/plugin/plugin.go`), so the core's progress and
+warnings, which the dynamic provider host writes to stderr, go to the
+engine's `Log` service here (`EngineLog`), about the call's resource (its
+URN), as `pulumi.log.info(msg, resource, ephemeral=True)` sends them from a
+program. Progress while a call waits (``backup 17 of server 12345 is
+in_progress after 10s (timeout 3600s)``) is an ephemeral status message: the
+CLI shows it on the resource's row while it is in progress (a terminal's
+display replaces it by the next; `--non-interactive` prints each as a row
+line) and leaves it out of the final "Diagnostics:" section. A warning is a
+diagnostic of the resource, listed there. Without a reachable engine they go
+to stderr.
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ import json
 import os
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +48,17 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import (
+    engine_pb2,
+    engine_pb2_grpc,
+    plugin_pb2,
+    provider_pb2,
+    provider_pb2_grpc,
+)
 
 from .._version import __version__
 from ..client.errors import VpsBackupError
+from ..provider.base import messages_to
 from . import wire
 from .provider import (
     IDENTITY_KEY,
@@ -57,7 +79,9 @@ T = TypeVar("T")
 # bounded by custom timeouts, not a `timeout` input).
 _NATIVE_WORDS = [
     (re.compile(r"raise `timeout` first"), "raise customTimeouts.create first"),
-    (re.compile(r"\bget_backups\("), "getBackups("),
+    # A query's error starts with its name (`get_latest_backup: no backup matches ...`).
+    (re.compile(r"\bget_backups\b"), "getBackups"),
+    (re.compile(r"\bget_latest_backup\b"), "getLatestBackup"),
     (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
     # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
     (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
@@ -104,21 +128,93 @@ def resource_type(urn: str, given: str = "") -> str:
     return qualified.rsplit("$", 1)[-1]
 
 
+#: How long one status message may take to reach the engine (seconds); it is
+#: sent from the thread that waits, so a wedged engine must not hold the wait.
+LOG_TIMEOUT = 5.0
+
+
+class EngineLog:
+    """The engine's `Log` service (at the address the engine starts the plugin with),
+    for messages about one resource; stderr when it cannot be reached."""
+
+    def __init__(self, address: str | None) -> None:
+        self._channel = grpc.insecure_channel(address) if address else None
+        self._stub = engine_pb2_grpc.EngineStub(self._channel) if self._channel else None
+        self._lock = threading.Lock()
+        self.failed: str | None = None if address else "no engine address"
+
+    def status(self, urn: str, message: str) -> None:
+        """`message` on the resource's row while it is in progress (ephemeral)."""
+        self._log(urn, message, engine_pb2.INFO, ephemeral=True)
+
+    def warning(self, urn: str, message: str) -> None:
+        """A warning about the resource, listed with its diagnostics."""
+        self._log(urn, message, engine_pb2.WARNING, ephemeral=False)
+
+    def message(self, urn: str, message: str, warning: bool) -> None:
+        """The sink of `provider.base.messages_to`: the core's words in the schema's."""
+        message = native_text(message)
+        if warning:
+            self.warning(urn, message)
+        else:
+            self.status(urn, message)
+
+    def _log(self, urn: str, message: str, severity: Any, *, ephemeral: bool) -> None:
+        stub = self._stub if self.failed is None else None
+        if stub is not None:
+            request = engine_pb2.LogRequest(
+                severity=severity, message=message, urn=urn, ephemeral=ephemeral
+            )
+            try:
+                stub.Log(request, timeout=LOG_TIMEOUT)
+                return
+            except grpc.RpcError as exc:
+                with self._lock:
+                    # Once unreachable, stay on stderr: no wait per message.
+                    self.failed = self.failed or f"{exc.code().name}"
+        kind = "warning: " if severity == engine_pb2.WARNING else ""
+        sys.stderr.write(f"vpsbackup: {kind}{message}\n")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+
+
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
-    def __init__(self, provider: NativeProvider | None = None) -> None:
+    def __init__(
+        self, provider: NativeProvider | None = None, engine: EngineLog | None = None
+    ) -> None:
         self.provider = provider or NativeProvider()
+        self.engine = engine
         self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup")
 
-    async def _run(self, context: Any, call: Callable[[], T]) -> T:
-        """`call()` in a thread; one of our errors aborts the RPC with its message."""
+    async def _run(self, context: Any, call: Callable[[], T], urn: str = "") -> T:
+        """`call()` in a thread; one of our errors aborts the RPC with its message.
+
+        With `urn`, the call's progress and warnings go to the engine about
+        that resource (`EngineLog`).
+        """
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, call)
+            return await loop.run_in_executor(self._pool, self._reporting(urn, call))
         except Exception as exc:  # every failure must reach the engine, as its message
             await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             raise  # abort raises; this is for type checkers
+
+    def _reporting(self, urn: str, call: Callable[[], T]) -> Callable[[], T]:
+        """`call`, its progress and warnings sent to the engine about the resource `urn`."""
+        engine = self.engine
+        if not urn or engine is None:
+            return call
+
+        def reporting() -> T:
+            with messages_to(lambda message, warning: engine.message(urn, message, warning)):
+                return call()
+
+        return reporting
 
     async def _unimplemented(self, context: Any, what: str) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{what} is not implemented")
@@ -153,7 +249,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
         urn = request.urn
-        await self._run(context, lambda: self.provider.configure(args, variables, urn))
+        await self._run(context, lambda: self.provider.configure(args, variables, urn), urn)
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
         )
@@ -200,7 +296,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         news, secrets = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
         checked = await self._run(
-            context, lambda: self.provider.check(type_, request.urn, olds, news)
+            context, lambda: self.provider.check(type_, request.urn, olds, news), request.urn
         )
         return provider_pb2.CheckResponse(
             inputs=wire.to_struct(checked.inputs, secrets),
@@ -214,7 +310,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         olds, _ = wire.from_struct(request.olds)
         news, _ = wire.from_struct(request.news)
         type_ = resource_type(request.urn, request.type)
-        diffed = await self._run(context, lambda: self.provider.diff(type_, request.id, olds, news))
+        diffed = await self._run(
+            context, lambda: self.provider.diff(type_, request.id, olds, news), request.urn
+        )
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if diffed.changes
@@ -229,6 +327,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         made = await self._run(
             context,
             lambda: self.provider.create(type_, inputs, request.timeout, request.preview),
+            request.urn,
         )
         return provider_pb2.CreateResponse(
             id=made.id, properties=wire.to_struct(made.outputs, secrets)
@@ -239,7 +338,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         inputs, input_secrets = wire.from_struct(request.inputs)
         type_ = resource_type(request.urn, request.type)
         found = await self._run(
-            context, lambda: self.provider.read(type_, request.id, state, inputs)
+            context, lambda: self.provider.read(type_, request.id, state, inputs), request.urn
         )
         if found is None:
             return provider_pb2.ReadResponse(id="")  # proven gone: the engine drops it
@@ -258,6 +357,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             lambda: self.provider.update(
                 type_, request.id, olds, news, request.timeout, request.preview
             ),
+            request.urn,
         )
         return provider_pb2.UpdateResponse(properties=wire.to_struct(outs, secrets))
 
@@ -265,7 +365,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         state, _ = wire.from_struct(request.properties)
         type_ = resource_type(request.urn, request.type)
         await self._run(
-            context, lambda: self.provider.delete(type_, request.id, state, request.timeout)
+            context,
+            lambda: self.provider.delete(type_, request.id, state, request.timeout),
+            request.urn,
         )
         return empty_pb2.Empty()
 
@@ -340,12 +442,14 @@ async def serve(
     address: str = "127.0.0.1:0",
     *,
     watch: Callable[[], Awaitable[str]] | None = None,
+    engine: str | None = None,
 ) -> str | None:
     """Serve until terminated; `ready(port)` (default: print it) once listening.
 
     With `watch`, serving also ends when it returns (the engine is gone): the
     server stops (calls in flight are cancelled: no one is left to read their
-    answer) and its reason is returned.
+    answer) and its reason is returned. `engine` is the engine's address,
+    where progress messages go (`EngineLog`).
     """
     server = grpc.aio.server(
         options=[
@@ -353,7 +457,21 @@ async def serve(
             ("grpc.max_send_message_length", _MAX_MESSAGE),
         ]
     )
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(), server)
+    log = EngineLog(engine)
+    try:
+        return await _serve(server, ready, address, watch, log)
+    finally:
+        log.close()
+
+
+async def _serve(
+    server: Any,
+    ready: Callable[[int], Awaitable[None] | None] | None,
+    address: str,
+    watch: Callable[[], Awaitable[str]] | None,
+    log: EngineLog,
+) -> str | None:
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Servicer(engine=log), server)
     port = server.add_insecure_port(address)
     await server.start()
     if ready is None:
@@ -400,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parent = os.getppid()
     engine = engine_address(args)
     try:
-        why = asyncio.run(serve(watch=lambda: engine_gone(parent, engine)))
+        why = asyncio.run(serve(watch=lambda: engine_gone(parent, engine), engine=engine))
     except KeyboardInterrupt:
         return 0
     if why is not None:

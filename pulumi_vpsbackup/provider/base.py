@@ -13,11 +13,13 @@ account stored with it, and cached under a hash of URL and token.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pulumi.dynamic import (
@@ -246,15 +248,43 @@ def shown_safely(news: dict[str, Any], failures: list[CheckFailure]) -> list[Che
     return out
 
 
+#: Where `progress` and `warn` send a message during the call in progress, if not
+#: to stderr: the native plugin sets it per engine call (the engine's Log, about
+#: the call's resource). Called as `sink(message, warning)`.
+_sink: contextvars.ContextVar[Callable[[str, bool], None] | None] = contextvars.ContextVar(
+    "vpsbackup_message_sink", default=None
+)
+
+
 def progress(message: str) -> None:
-    """A progress line for the user; the Pulumi CLI relays the host's stderr."""
+    """A progress line for the user: to the sink of the call in progress (`messages_to`),
+    else to stderr, which the Pulumi CLI relays (the dynamic provider host's way)."""
+    sink = _sink.get()
+    if sink is not None:
+        sink(message, False)
+        return
     sys.stderr.write(f"vpsbackup: {message}\n")
     sys.stderr.flush()
 
 
 def warn(message: str) -> None:
+    """A warning for the user: to the sink of the call in progress, else to stderr."""
+    sink = _sink.get()
+    if sink is not None:
+        sink(message, True)
+        return
     sys.stderr.write(f"vpsbackup: warning: {message}\n")
     sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def messages_to(sink: Callable[[str, bool], None]) -> Iterator[None]:
+    """`progress` and `warn` of this thread (and context) go to `sink` meanwhile."""
+    token = _sink.set(sink)
+    try:
+        yield
+    finally:
+        _sink.reset(token)
 
 
 def first_line(exc: BaseException) -> str:

@@ -13,6 +13,13 @@ Each takes `account=` (a `vps.Account`) to query another account than the
 stack's. The plain forms need its URL and token as plain text; the `_output`
 forms resolve a secret token here, in the program, and return an Output that is
 not secret for the token's sake (the result never holds the token).
+
+Errors: what a query raises is one of the package's errors (catch it by its
+class, e.g. `vps.ConfigurationError`, or as `vps.VpsBackupError`), and also a
+`pulumi.RunError`, whose text starts with the function called
+(``get_backups: No VPS.org API token is configured. ...``): Pulumi prints it
+as that one message, without a traceback (`shown`). An `_output` form's error
+is raised when the program's Outputs are awaited, the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from . import validation as v
 from .account import Account
 from .config import program_config, settings_for
 from .results import BackupInfo, GetBackupsResult
+from .shown import shown_errors
 
 _FILTERS = """:param int server_id: only this server's backups.
     :param str backup_type: only ``"manual"`` or only ``"automatic"`` backups.
@@ -86,22 +94,26 @@ def _client(account: Account | None = None, caller: str = "get_backups") -> VpsC
 _T = Any
 
 
-def _on_account(account: Any, run: Callable[[Account | None], _T]) -> pulumi.Output[_T]:
+def _on_account(account: Any, run: Callable[[Account | None], _T], query: str) -> pulumi.Output[_T]:
     """`run(account)` once the account's URL and token are known, in this process.
 
     The token's secretness is dropped from the result, which never holds it;
     the secretness of any other argument is kept by the caller's `apply`.
+    Our errors, raised inside that `apply` too, are shown as `query`'s.
     """
     if account is None:
         return pulumi.Output.from_input(run(None))
     if not isinstance(account, Account):
         raise TypeError(f"account must be a vps.Account, not {type(account).__name__}")
-    result = account.resolved().apply(
-        lambda parts: run(Account(api_url=parts[0], api_token=parts[1]))
-    )
-    return pulumi.Output.unsecret(result)
+
+    @shown_errors(query)
+    def with_parts(parts: tuple[str, str]) -> _T:
+        return run(Account(api_url=parts[0], api_token=parts[1]))
+
+    return pulumi.Output.unsecret(account.resolved().apply(with_parts))
 
 
+@shown_errors("get_backups")
 @_documented()
 def get_backups(
     server_id: int | None = None,
@@ -142,6 +154,7 @@ def _newest_first_key(backup: Backup) -> tuple[float, int]:
     return (-stamp, -backup.id)
 
 
+@shown_errors("get_latest_backup")
 @_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup(
     server_id: int | None = None,
@@ -176,13 +189,14 @@ def get_latest_backup(
             "description_regex": description_regex,
         }
         shown = ", ".join(f"{k}={echo(val)}" for k, val in filters.items() if val is not None)
-        raise VpsBackupError(
-            f"get_latest_backup: no backup matches {shown or 'the (empty) filters'}; "
+        raise VpsBackupError(  # the query's name comes first (shown_errors)
+            f"no backup matches {shown or 'the (empty) filters'}; "
             "list what exists with get_backups()"
         )
     return found.backups[0]
 
 
+@shown_errors("get_backups_output")
 @_documented()
 def get_backups_output(
     server_id: pulumi.Input[int | None] = None,
@@ -200,9 +214,10 @@ def get_backups_output(
     :returns: an Output of a `GetBackupsResult`.
     """
     filters = (server_id, backup_type, status, description, description_regex)
-    return _when_known(get_backups, account, opts, *filters)
+    return _when_known("get_backups_output", get_backups, account, opts, *filters)
 
 
+@shown_errors("get_latest_backup_output")
 @_documented(status=', default ``"completed"``; ``None`` for any')
 def get_latest_backup_output(
     server_id: pulumi.Input[int | None] = None,
@@ -220,9 +235,10 @@ def get_latest_backup_output(
     :returns: an Output of the newest matching `BackupInfo`.
     """
     filters = (server_id, backup_type, status, description, description_regex)
-    return _when_known(get_latest_backup, account, opts, *filters)
+    return _when_known("get_latest_backup_output", get_latest_backup, account, opts, *filters)
 
 
+@shown_errors("wait_for_backups")
 def wait_for_backups(
     backup_ids: Sequence[int],
     timeout: float | str = "60m",
@@ -330,6 +346,7 @@ class _SharedListing:
                 )
 
 
+@shown_errors("wait_for_backups_output")
 @_documented(account="look for the backups in this `Account`")
 def wait_for_backups_output(
     backup_ids: pulumi.Input[Sequence[pulumi.Input[int]]],
@@ -346,17 +363,31 @@ def wait_for_backups_output(
         value derived from it) as an input of the change that needs them.
     """
     return _when_known(
-        lambda *a, **k: wait_for_backups(*a, **k), account, opts, backup_ids, timeout
+        "wait_for_backups_output",
+        lambda *a, **k: wait_for_backups(*a, **k),
+        account,
+        opts,
+        backup_ids,
+        timeout,
     )
 
 
-def _when_known(run: Callable[..., _T], account: Any, opts: Any, *inputs: Any) -> pulumi.Output[_T]:
-    """The `_output` form of a query: `run(*inputs, account=...)` once every
-    input is known and the resources in ``opts.depends_on`` are done."""
+def _when_known(
+    query: str, run: Callable[..., _T], account: Any, opts: Any, *inputs: Any
+) -> pulumi.Output[_T]:
+    """The `_output` form `query` of a query: `run(*inputs, account=...)` once every
+    input is known and the resources in ``opts.depends_on`` are done.
+
+    It runs inside an `apply`, so its errors reach the program when the
+    Output is awaited, shown as `query`'s (`shown_errors`) like the plain form's.
+    """
     _check_opts(opts, pulumi.InvokeOptions)  # InvokeOutputOptions is one
-    return pulumi.Output.all(_dependencies_ready(opts), *inputs).apply(
-        lambda known: _on_account(account, lambda acct: run(*known[1:], account=acct))
-    )
+
+    @shown_errors(query)
+    def when_known(known: list[Any]) -> pulumi.Output[_T]:
+        return _on_account(account, lambda acct: run(*known[1:], account=acct), query)
+
+    return pulumi.Output.all(_dependencies_ready(opts), *inputs).apply(when_known)
 
 
 def _check_opts(opts: object, expected: type) -> None:

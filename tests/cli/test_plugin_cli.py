@@ -24,6 +24,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.cli.conftest import Projects
 from tests.cli.project import CliProject
+from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN, backups
 
 pytestmark = pytest.mark.cli
@@ -139,9 +140,12 @@ pulumi.export("descriptions", found.apply(lambda r: [x.get("description") for x 
     outputs = project.outputs()
     assert [int(outputs["id"])] == made, outputs
     assert outputs["status"] == "completed"
-    # The invoke runs as the program starts, before the backup is made: it lists
-    # the demo world's manual backup of the server.
-    assert outputs["descriptions"] == ["Pre-update backup"], "getBackups served by the plugin"
+    # The invoke lists the demo world's manual backup of the server; it races the
+    # create of `b` (the engine runs both once the provider is configured), so
+    # the new backup may be listed too (both orders seen under load).
+    descriptions = outputs["descriptions"]
+    assert "Pre-update backup" in descriptions, "getBackups served by the plugin"
+    assert set(descriptions) - {"Pre-update backup"} <= {"native"}, descriptions
     assert backups(quick_fake.app)[made[0]]["description"].startswith("native")
     assert "\\[pvb:" not in json.dumps(outputs)
     export = project.export()
@@ -249,6 +253,61 @@ backup("b", {"serverId": 12345, "description": "too slow"},
     assert took < 25, f"`pulumi up` took {took:.1f}s"
     assert set(backups(slow_server.app)) == before, "the timed-out backup was deleted"
     assert state_resources(project) == {}
+
+
+def test_a_waiting_create_shows_its_progress_on_the_resources_row(
+    native_project: Make, tmp_path: Path
+) -> None:
+    """The plugin's progress reaches the engine as ephemeral status messages with the
+    backup's URN (issue 20): `--non-interactive` prints each on the resource's row as
+    it comes, the event log carries it with the URN, the summary leaves it out."""
+    events = tmp_path / "events.jsonl"
+    with serve(slow_fake(backup_seconds=3)) as server:
+        project = native_project(
+            'backup("b", {"serverId": 12345, "description": "progress"})\n',
+            server.url,
+            pollInterval="0.5",
+        )
+        project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # what shows `--event-log`
+        ran = project.up("--event-log", str(events))
+    print(ran.out)
+    row = re.compile(
+        rf"{BACKUP} b creating \(\d+s\) backup \d+ of server 12345 is in_progress after \d+s"
+    )
+    rows = [i for i, line in enumerate(ran.out.splitlines()) if row.search(line)]
+    created = [i for i, line in enumerate(ran.out.splitlines()) if f"{BACKUP} b created" in line]
+    assert rows and created and rows[0] < created[0], ran.out
+    summary = (
+        ran.out.split("Resources:")[0].split("Diagnostics:")[-1]
+        if "Diagnostics:" in ran.out
+        else ""
+    )
+    assert "in_progress after" not in summary, "a status message is not kept for the summary"
+    logged = [json.loads(line) for line in events.read_text("utf-8").splitlines() if line]
+    diags = [e["diagnosticEvent"] for e in logged if "diagnosticEvent" in e]
+    status = [d for d in diags if "in_progress after" in d["message"]]
+    assert status, diags
+    for diag in status:
+        assert diag["urn"].endswith(f"::{BACKUP}::b"), diag
+        assert diag.get("ephemeral") is True, diag
+        assert diag["severity"] == "info", diag
+    assert TOKEN not in events.read_text("utf-8") and TOKEN not in ran.out
+
+
+def test_a_full_server_warns_under_the_backup_at_preview(
+    native_project: Make, quick_fake: FakeServer
+) -> None:
+    """The engine hides a plugin's stderr, where this warning used to go (issue 20)."""
+    for i in range(10):
+        quick_fake.app.seed_backup(server_id=12346, backup_type="manual", description=f"kept {i}")
+    project = native_project('backup("b", {"serverId": 12346})\n', quick_fake.url)
+    ran = project.preview()
+    block = diagnostics(ran.out, BACKUP, "b")
+    assert block, ran.out
+    assert block[0].startswith(
+        "warning: server 12346 (db-server-01) already has 10 manual backups"
+    ), ran.out
+    assert "the deleteBeforeReplace resource option" in block[0]
 
 
 def test_custom_timeout_bounds_delete_of_a_running_backup(

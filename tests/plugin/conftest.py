@@ -30,17 +30,19 @@ def fake() -> Iterator[FakeServer]:
 
 @contextlib.contextmanager
 def running_plugin(
-    environ: dict[str, str] | None = None,
+    environ: dict[str, str] | None = None, engine: str = "127.0.0.1:1"
 ) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """The console script in a process of its own (not configured yet) and a stub to call it.
 
-    `environ` is what VPS_API_TOKEN and VPS_API_URL hold for it (both empty by default).
+    `environ` is what VPS_API_TOKEN and VPS_API_URL hold for it (both empty by
+    default); `engine` the engine address it is started with (default: one
+    that nothing answers, so its progress goes to stderr).
     """
     if not PLUGIN.exists():
         pytest.fail(f"{PLUGIN} is missing: run `make install`")
     env = {**os.environ, "VPS_API_TOKEN": "", "VPS_API_URL": "", **(environ or {})}
     proc = subprocess.Popen(
-        [str(PLUGIN), "127.0.0.1:1"],
+        [str(PLUGIN), engine],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

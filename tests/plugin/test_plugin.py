@@ -263,6 +263,9 @@ def test_our_errors_are_their_message_in_the_schema_words() -> None:
     assert native_text("GET /backups/?server_id=1&backup_id=2 failed") == (
         "GET /backups/?server_id=1&backup_id=2 failed"
     ), "a URL is quoted as it was sent"
+    assert native_text("get_latest_backup: no backup matches server_id=1; see get_backups()") == (
+        "getLatestBackup: no backup matches serverId=1; see getBackups()"
+    ), "a query's error names the function the native SDKs call"
     assert native_text("Run `pulumi up` again (raise `timeout` first)") == (
         "Run `pulumi up` again (raise customTimeouts.create first)"
     )

@@ -134,3 +134,61 @@ def test_demo_drives_the_cli_with_a_file_backend(tmp_path: Path, demo_env: dict[
     assert all(line == "PASSPHRASE_SET yes" for line in calls if line.startswith("PASSPHRASE"))
     venvs = {line for line in calls if line.startswith("VENV ")}
     assert venvs == {f"VENV     virtualenv: {sys.prefix}"}
+
+
+# ---- `make demo` builds the CLI of `make cli` first, saying so (issue 20) ----------------
+
+BUILD_STUB = """#!/bin/sh
+# A stand-in for tools/pulumi-cli/build.sh: {state} says whether it is built.
+if [ "$1" = "--if-built" ] && [ ! -f "{state}" ]; then exit 3; fi
+if [ ! -f "{state}" ]; then
+  echo "go: compiling" >&2
+  touch "{state}"
+fi
+echo "{cli}"
+"""
+
+
+def built_cli_run(tmp_path: Path, *, go: bool = True) -> str:
+    """`demo.built_cli(stub)` in a child process, stdout and stderr in one stream, in order."""
+    stub = tmp_path / "build.sh"
+    stub.write_text(
+        BUILD_STUB.format(state=tmp_path / "built", cli=tmp_path / "cli"), encoding="utf-8"
+    )
+    stub.chmod(0o755)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    if go:
+        (bin_dir / "go").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        (bin_dir / "go").chmod(0o755)
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import demo; "
+        "print('RESULT', demo.built_cli(Path(sys.argv[2])), flush=True)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DEMO.parent), str(stub)],
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_demo_says_before_the_first_cli_build_how_long_it_takes(tmp_path: Path) -> None:
+    out = built_cli_run(tmp_path)
+    print(out)
+    assert f"RESULT {tmp_path / 'cli'}" in out
+    said = out.index("It is not built yet. The first build takes about 16 minutes on 2 cores")
+    assert said < out.index("go: compiling"), "said before the build starts, not after"
+    assert "It has not hung" in out
+    # Built: reused without a word.
+    again = built_cli_run(tmp_path)
+    assert again.strip() == f"RESULT {tmp_path / 'cli'}", again
+
+
+def test_demo_without_go_does_not_build_and_says_nothing(tmp_path: Path) -> None:
+    out = built_cli_run(tmp_path, go=False)
+    assert out.strip() == "RESULT None", out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import socket
 import time
 from types import SimpleNamespace
 
@@ -10,7 +12,7 @@ import pulumi
 import pytest
 
 import pulumi_vpsbackup as vps
-from pulumi_vpsbackup.provider import queries
+from pulumi_vpsbackup.provider import queries, shown
 from pulumi_vpsbackup.provider.validation import FieldError
 
 from .conftest import TOKEN
@@ -56,7 +58,7 @@ def test_get_latest_backup_and_its_error(api):
 def test_bad_filters_name_the_field(api, kwargs, field):
     with pytest.raises(FieldError) as info:
         vps.get_backups(**kwargs)
-    assert str(info.value).startswith(f"{field}: ")
+    assert str(info.value).startswith(f"get_backups: {field}: ")
 
 
 def test_missing_token_names_every_way_to_set_it(served, fake, monkeypatch):
@@ -210,3 +212,120 @@ def test_without_depends_on_the_query_does_not_wait(events):
         assert events[0] == "query"  # the proof that the test above can fail
 
     return listing.apply(check)
+
+
+# ---- errors as a program shows them (issue 20) ------------------------------------------
+#
+# Pulumi's program runner prints a `pulumi.RunError` as its message alone; any
+# other exception as "Program failed with an unhandled exception" and its
+# traceback. A query's errors are both a RunError and their own class.
+
+PLAIN_QUERIES = [
+    ("get_backups", {}),
+    ("get_latest_backup", {"server_id": 12345}),
+    ("wait_for_backups", {"backup_ids": [499], "timeout": "5s"}),
+]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(("name", "kwargs"), PLAIN_QUERIES)
+def test_a_missing_token_is_a_run_error_of_its_own_class_naming_the_query(
+    served, fake, monkeypatch, name, kwargs
+):
+    monkeypatch.delenv("VPS_API_TOKEN", raising=False)
+    monkeypatch.setenv("VPS_API_URL", served.url)
+    with pytest.raises(vps.ConfigurationError) as info:
+        getattr(vps, name)(**kwargs)
+    error = info.value
+    assert isinstance(error, pulumi.RunError), "Pulumi would print its traceback"
+    assert isinstance(error, vps.VpsBackupError)
+    assert type(error).__name__ == "ConfigurationError"
+    text = str(error)
+    assert text.startswith(f"{name}: No VPS.org API token"), text
+    assert "pulumi config set --secret vpsbackup:apiToken" in text and "VPS_API_TOKEN" in text
+
+
+def test_a_wrong_url_is_a_run_error_naming_the_host_and_the_setting(monkeypatch):
+    port = closed_port()
+    monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("VPS_API_URL", f"http://127.0.0.1:{port}/api/v1")
+    with pytest.raises(vps.TransportError) as info:
+        vps.get_latest_backup(server_id=12345)
+    error = info.value
+    assert isinstance(error, pulumi.RunError)
+    text = str(error)
+    assert text.startswith("get_latest_backup: GET /backups/"), text
+    assert f"from http://127.0.0.1:{port}" in text and "vpsbackup:apiUrl" in text
+    assert TOKEN not in text and TOKEN not in repr(error)
+    # Pickled (a process pool), it is the error it was: no token, its own class.
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is vps.TransportError and str(copy) == text.split(": ", 1)[1]
+    assert TOKEN.encode() not in pickle.dumps(error)
+
+
+def test_a_refused_filter_is_a_run_error_and_still_a_field_error(api):
+    with pytest.raises(FieldError) as info:
+        vps.get_backups(server_id=-1)
+    assert isinstance(info.value, pulumi.RunError) and isinstance(info.value, ValueError)
+    assert str(info.value).startswith("get_backups: server_id: "), str(info.value)
+
+
+def test_what_is_not_ours_keeps_its_traceback(api):
+    with pytest.raises(TypeError) as info:
+        vps.get_backups(opts=pulumi.ResourceOptions())  # type: ignore[arg-type]
+    assert not isinstance(info.value, pulumi.RunError), "a wrong argument points at its line"
+
+
+def test_one_shown_class_per_error_class():
+    assert shown.shown_class(vps.NotFoundError) is shown.shown_class(vps.NotFoundError)
+    assert issubclass(shown.shown_class(vps.NotFoundError), vps.ApiError)
+    error = shown.as_shown(vps.WaitTimeoutError("backup", 7, "in_progress", 3.0), "x")
+    assert shown.as_shown(error, "outer") is error and str(error).startswith("outer: Timed out")
+
+
+@pytest.fixture
+def no_token_program(served, fake, monkeypatch):
+    monkeypatch.delenv("VPS_API_TOKEN", raising=False)
+    monkeypatch.setenv("VPS_API_URL", served.url)
+    pulumi.runtime.set_mocks(_NoResources(), preview=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("get_backups_output", {"server_id": pulumi.Output.from_input(12345)}),
+        ("get_latest_backup_output", {}),
+        ("wait_for_backups_output", {"backup_ids": [499]}),
+    ],
+)
+def test_an_output_forms_error_surfaces_from_its_apply_as_a_run_error(no_token_program, name, args):
+    """The query runs inside an `apply`; the SDK re-raises what it raised when the
+    program ends (it awaits every Output), so the runner sees the same error."""
+
+    @pulumi.runtime.test
+    def program():
+        return getattr(vps, name)(**args)
+
+    with pytest.raises(vps.ConfigurationError) as info:
+        program()
+    assert isinstance(info.value, pulumi.RunError)
+    assert str(info.value).startswith(f"{name}: No VPS.org API token"), str(info.value)
+
+
+def test_an_accounts_blank_token_in_an_output_form_is_a_run_error(program):
+    other = vps.Account(api_token=pulumi.Output.secret(" "), api_url="http://127.0.0.1:1/api/v1")
+
+    @pulumi.runtime.test
+    def run():
+        return vps.get_backups_output(account=other)
+
+    with pytest.raises(vps.ConfigurationError) as info:
+        run()
+    assert isinstance(info.value, pulumi.RunError)
+    assert str(info.value).startswith("get_backups_output: Account"), str(info.value)

@@ -314,12 +314,12 @@ filter_values = st.one_of(
 )
 
 
-def _query_outcome(call: Any, fields: set[str]) -> Any:
+def _query_outcome(call: Any, fields: set[str], query: str) -> Any:
     try:
         return call()
     except FieldError as err:
         assert err.field in fields, f"a FieldError names {err.field!r}, not a given filter"
-        assert str(err).startswith(f"{err.field}: ")
+        assert str(err).startswith(f"{query}: {err.field}: ")
         return err
     except vps.VpsBackupError as err:
         assert str(err).strip()
@@ -329,7 +329,7 @@ def _query_outcome(call: Any, fields: set[str]) -> Any:
 @QUERY_SETTINGS
 @given(filters=st.dictionaries(st.sampled_from(FILTERS), filter_values, max_size=5))
 def test_get_backups_filters_fail_by_name(query_env: None, filters: dict[str, Any]) -> None:
-    result = _query_outcome(lambda: vps.get_backups(**filters), set(filters))
+    result = _query_outcome(lambda: vps.get_backups(**filters), set(filters), "get_backups")
     if isinstance(result, vps.GetBackupsResult):
         assert all(isinstance(i, int) for i in result.ids)
         if filters.get("backup_type") is not None:
@@ -339,7 +339,9 @@ def test_get_backups_filters_fail_by_name(query_env: None, filters: dict[str, An
 @QUERY_SETTINGS
 @given(filters=st.dictionaries(st.sampled_from(FILTERS), filter_values, max_size=5))
 def test_get_latest_backup_filters_fail_by_name(query_env: None, filters: dict[str, Any]) -> None:
-    result = _query_outcome(lambda: vps.get_latest_backup(**filters), set(filters))
+    result = _query_outcome(
+        lambda: vps.get_latest_backup(**filters), set(filters), "get_latest_backup"
+    )
     assert isinstance(result, (vps.BackupInfo, vps.VpsBackupError, FieldError))
 
 
@@ -357,7 +359,9 @@ def test_wait_for_backups_inputs_fail_by_name(
     if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 5:
         timeout = 5  # a valid id that never completes must not hold the test for hours
     result = _query_outcome(
-        lambda: vps.wait_for_backups(ids, timeout=timeout), {"backup_ids", "timeout"}
+        lambda: vps.wait_for_backups(ids, timeout=timeout),
+        {"backup_ids", "timeout"},
+        "wait_for_backups",
     )
     if isinstance(result, list):
         assert [b.id for b in result] == [int(i) for i in ids]
@@ -373,13 +377,13 @@ def test_superscript_digit_id_is_a_check_failure_not_a_crash(host: ProviderHost)
 
 
 def test_superscript_digit_filter_names_the_field(query_env: None) -> None:
-    with pytest.raises(FieldError, match=r"^server_id: "):
+    with pytest.raises(FieldError, match=r"^get_backups: server_id: "):
         vps.get_backups(server_id="²")
 
 
 @pytest.mark.parametrize("ids", ["512", 512], ids=["string", "int"])
 def test_wait_for_backups_refuses_a_non_list(query_env: None, ids: Any) -> None:
-    with pytest.raises(FieldError, match=r"^backup_ids: "):
+    with pytest.raises(FieldError, match=r"^wait_for_backups: backup_ids: "):
         vps.wait_for_backups(ids, timeout="5s")
 
 
