@@ -159,3 +159,33 @@ def cli_project(
 
     yield make
     projects.close()
+
+
+#: What tools/hosts/build.sh lays out: Pulumi's real language hosts beside `pulumi`.
+HOST_FILES = (
+    "pulumi",
+    "pulumi-resource-pulumi-python",
+    "pulumi-language-python",
+    "python-host/pulumi-language-python",
+    "python-host/pulumi-language-python-exec",
+    "pulumi-language-yaml",
+)
+HOSTS_HINT = 'build them with `make hosts` and set VPSBACKUP_HOSTS_DIR="$(tools/hosts/build.sh)"'
+
+
+@pytest.fixture(scope="session")
+def real_hosts(pulumi_cli: str) -> Path:
+    """The directory tools/hosts/build.sh printed: `pulumi` with the real hosts beside it."""
+    named = os.environ.get("VPSBACKUP_HOSTS_DIR")
+    reason = None
+    if not named:
+        reason = f"VPSBACKUP_HOSTS_DIR is not set; {HOSTS_HINT}"
+    else:
+        missing = [f for f in HOST_FILES if not os.access(Path(named) / f, os.X_OK)]
+        if missing:
+            reason = f"{named} lacks {', '.join(missing)}; {HOSTS_HINT}"
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return Path(str(named))

@@ -15,7 +15,8 @@ directory). Then, with nothing of this checkout reachable:
   download attempt caught (HTTP(S)_PROXY is a local trap that records it), the
   artifacts installed as the README says (a fresh virtualenv of the system
   python3 and `pip install dist/...whl`; `npm install` of the tarball; `pulumi
-  plugin install --file` for the plugin), then preview, up, `pulumi import`
+  plugin install --file` for the plugin; YAML under Pulumi's own YAML host, with no
+  SDK), then preview, up, `pulumi import`
   (plugin ways), refresh and destroy. No output has a Python traceback, a
   download or a "using ... from $PATH" warning.
 
@@ -406,7 +407,9 @@ def test_the_engine_downloads_installs_and_runs_the_released_plugin(
         start = backups(machine.fake.app)
         up = project.up()
         assert releases.seen == [f"GET /{ARCHIVE} HTTP/1.1"], releases.seen
-    assert "Downloading provider: vpsbackup" in up.out, str(up)
+    # The language host names the plugin the SDK requires (pulumi-plugin.json), so
+    # the engine installs it before the program runs, as with Pulumi's own host.
+    assert f"Downloading plugin vpsbackup-{__version__}: done" in up.out, str(up)
     assert "Traceback (most recent call last)" not in up.out, str(up)
     assert "from $PATH" not in up.out, str(up)
     assert machine.trap.seen == [], "nothing else was downloaded"
@@ -451,6 +454,10 @@ class Way:
     prepare: Prepare
     plugin: bool  # the program's resources are the plugin's (installed from the archive)
     env: dict[str, str] = field(default_factory=dict)
+    #: What `pulumi import` writes for the imported backup (plugin ways), in the language.
+    imported_code: tuple[str, ...] = ()
+    #: Run with Pulumi's real language hosts (`make hosts`) as the CLI's directory.
+    real_hosts: bool = False
 
 
 def _dynamic(dist: Dist, into: Path, venvs: Callable[[str], Path], _: Any) -> Path:
@@ -471,11 +478,39 @@ def _typescript(dist: Dist, into: Path, _: Any, request: pytest.FixtureRequest) 
     return into
 
 
+def _yaml(dist: Dist, into: Path, _: Any, __: Any) -> Path:
+    """examples/yaml as a user who installed the plugin has it: no `plugins:` entry."""
+    into.mkdir(parents=True)
+    settings = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text("utf-8"))
+    del settings["plugins"]
+    (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    return into
+
+
 WAYS = [
     Way("dynamic-python", _dynamic, plugin=False),
-    Way("native-python", _native_python, plugin=True),
+    Way(
+        "native-python",
+        _native_python,
+        plugin=True,
+        imported_code=("import pulumi_vpsbackup_native", 'Backup("imported"'),
+    ),
     # Type checking is test_native_sdks_cli's; this is about installing and running.
-    Way("typescript", _typescript, plugin=True, env={"PULUMI_NODEJS_TRANSPILE_ONLY": "true"}),
+    Way(
+        "typescript",
+        _typescript,
+        plugin=True,
+        env={"PULUMI_NODEJS_TRANSPILE_ONLY": "true"},
+        imported_code=('from "@pulumi-vpsbackup/native"', 'Backup("imported"'),
+    ),
+    # No SDK: Pulumi's YAML host reads the installed plugin's schema.
+    Way(
+        "yaml",
+        _yaml,
+        plugin=True,
+        imported_code=("type: vpsbackup:Backup", "serverId: 12345"),
+        real_hosts=True,
+    ),
 ]
 
 
@@ -489,6 +524,9 @@ def test_a_clean_machine_installs_from_dist_and_runs_the_cycle(
     tmp_path: Path,
 ) -> None:
     runs: list[Ran] = []
+    if way.real_hosts:
+        hosts: Path = request.getfixturevalue("real_hosts")
+        machine.env["PATH"] = f"{hosts}:{SYSTEM_PATH}"
     if way.plugin:
         runs.append(machine.pulumi(*INSTALL, "--file", str(dist.archive)))
         assert machine.plugins() == [f"resource-vpsbackup-v{__version__}"]
@@ -503,9 +541,11 @@ def test_a_clean_machine_installs_from_dist_and_runs_the_cycle(
     made = set(backups(machine.fake.app)) - set(start)
     assert len(made) == 1, str(up)
     if way.plugin:
-        # Not protected, so that destroy takes it too. No code: the stand-in
-        # language hosts do not generate programs yet (GenerateProgram).
-        project.run(*IMPORT_499, "--generate-code=false")
+        # Not protected, so that destroy takes it too. The language host writes
+        # the code to declare it (GenerateProgram), as `pulumi import` prints it.
+        imported = project.run(*IMPORT_499)
+        for code in way.imported_code:
+            assert code in imported.out, str(imported)
         assert '"id": "499"' in project.export()
     project.run("refresh", "--yes", "--skip-preview")
     project.run("destroy", "--yes", "--skip-preview")

@@ -51,35 +51,6 @@ pytestmark = pytest.mark.cli
 
 PYTHON_HOST = "3.79.0"
 YAML_HOST = "1.25.0"
-HOST_FILES = (
-    "pulumi",
-    "pulumi-resource-pulumi-python",
-    "pulumi-language-python",
-    "python-host/pulumi-language-python",
-    "python-host/pulumi-language-python-exec",
-    "pulumi-language-yaml",
-)
-HINT = 'build them with `make hosts` and set VPSBACKUP_HOSTS_DIR="$(tools/hosts/build.sh)"'
-
-
-@pytest.fixture(scope="session")
-def real_hosts(pulumi_cli: str) -> Path:
-    """The directory tools/hosts/build.sh printed: `pulumi` with the real hosts beside it."""
-    named = os.environ.get("VPSBACKUP_HOSTS_DIR")
-    reason = None
-    if not named:
-        reason = f"VPSBACKUP_HOSTS_DIR is not set; {HINT}"
-    else:
-        missing = [f for f in HOST_FILES if not os.access(Path(named) / f, os.X_OK)]
-        if missing:
-            reason = f"{named} lacks {', '.join(missing)}; {HINT}"
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return Path(str(named))
-
-
 def about(work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     """`pulumi about --json` in a project, as the CLI that `env`'s PATH finds runs it."""
     project = CliProject(work_dir, {**os.environ, **env})

@@ -843,6 +843,12 @@ class NodejsHost(LanguageHost):
     def GetProgramDependencies(self, request, context):
         return language_pb2.GetProgramDependenciesResponse()
 
+    def GenerateProgram(self, request, context):
+        # `pulumi import` in a TypeScript project: pkg/v3's TypeScript program generator.
+        return self._sdkgen_request(
+            "program", request, language_pb2.GenerateProgramResponse(), context
+        )
+
     def InstallDependencies(self, request, context):
         root = request.info.program_directory if request.HasField("info") else request.directory
         if not (Path(root) / "node_modules").is_dir():
