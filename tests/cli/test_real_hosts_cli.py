@@ -51,6 +51,8 @@ pytestmark = pytest.mark.cli
 
 PYTHON_HOST = "3.79.0"
 YAML_HOST = "1.25.0"
+
+
 def about(work_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     """`pulumi about --json` in a project, as the CLI that `env`'s PATH finds runs it."""
     project = CliProject(work_dir, {**os.environ, **env})
