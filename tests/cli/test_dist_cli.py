@@ -373,10 +373,18 @@ def user_node_modules(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> P
     return root / "node_modules"
 
 
+def installed_settings(example: str) -> dict[str, Any]:
+    """An example's Pulumi.yaml as a user who installed the plugin has it: without
+    the `plugins:` entry that points the repository's examples at its virtualenv."""
+    settings = yaml.safe_load((EXAMPLES / example / "Pulumi.yaml").read_text("utf-8"))
+    settings.pop("plugins", None)
+    return dict(settings)
+
+
 def python_example(example: str, into: Path, venv: Path) -> Path:
     into.mkdir(parents=True)
     shutil.copy2(EXAMPLES / example / "__main__.py", into / "__main__.py")
-    settings = yaml.safe_load((EXAMPLES / example / "Pulumi.yaml").read_text("utf-8"))
+    settings = installed_settings(example)
     settings["runtime"]["options"]["virtualenv"] = str(venv)
     (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     return into
@@ -471,8 +479,10 @@ def _native_python(dist: Dist, into: Path, venvs: Callable[[str], Path], _: Any)
 def _typescript(dist: Dist, into: Path, _: Any, request: pytest.FixtureRequest) -> Path:
     node_modules: Path = request.getfixturevalue("user_node_modules")
     into.mkdir(parents=True)
-    for name in ("Pulumi.yaml", "tsconfig.json", "index.ts"):
+    for name in ("tsconfig.json", "index.ts"):
         shutil.copy2(EXAMPLES / "native-typescript" / name, into / name)
+    settings = installed_settings("native-typescript")
+    (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     shutil.copy2(node_modules.parent / "package.json", into / "package.json")
     (into / "node_modules").symlink_to(node_modules, target_is_directory=True)
     return into
@@ -481,8 +491,7 @@ def _typescript(dist: Dist, into: Path, _: Any, request: pytest.FixtureRequest) 
 def _yaml(dist: Dist, into: Path, _: Any, __: Any) -> Path:
     """examples/yaml as a user who installed the plugin has it: no `plugins:` entry."""
     into.mkdir(parents=True)
-    settings = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text("utf-8"))
-    del settings["plugins"]
+    settings = installed_settings("yaml")
     (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     return into
 

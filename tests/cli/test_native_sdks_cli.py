@@ -23,6 +23,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -126,11 +127,24 @@ def node_modules(native_sdks: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return root / "node_modules"
 
 
+def example_settings(example: str) -> dict[str, Any]:
+    """An example's Pulumi.yaml with its `plugins:` entry naming this virtualenv's
+    scripts, where `make install` puts the plugin (the example's own path is
+    relative to the repository)."""
+    settings = yaml.safe_load((EXAMPLES / example / "Pulumi.yaml").read_text("utf-8"))
+    (entry,) = settings["plugins"]["providers"]
+    assert entry["name"] == "vpsbackup"
+    entry["path"] = str(Path(sys.executable).parent)
+    return dict(settings)
+
+
 def typescript_dir(into: Path, node_modules: Path, program: str | None = None) -> Path:
     """The TypeScript example (or `program` as its index.ts), with the shared node_modules."""
     into.mkdir(parents=True)
-    for name in ("Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"):
+    for name in ("package.json", "tsconfig.json", "index.ts"):
         shutil.copy2(EXAMPLES / "native-typescript" / name, into / name)
+    settings = example_settings("native-typescript")
+    (into / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     if program is not None:
         (into / "index.ts").write_text(textwrap.dedent(program), "utf-8")
     (into / "node_modules").symlink_to(node_modules, target_is_directory=True)
@@ -161,7 +175,7 @@ def project_in(
         env = {
             **os.environ,
             **offline_env(state, cli_home),
-            "PATH": _path_with_venv(),
+            # Not this virtualenv's bin: the examples name the plugin's directory.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
@@ -337,13 +351,14 @@ def test_a_python_program_on_the_generated_sdk_under_the_real_cli(
     path = tmp_path / "native-python"
     path.mkdir()
     shutil.copy2(EXAMPLES / "native-python" / "__main__.py", path / "__main__.py")
-    settings = yaml.safe_load((EXAMPLES / "native-python" / "Pulumi.yaml").read_text("utf-8"))
+    settings = example_settings("native-python")
     settings["runtime"]["options"]["virtualenv"] = sys.prefix
     (path / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
     project = project_in(path)
     start = backups(fake.app)
 
-    project.up()
+    up = project.up()
+    assert "from $PATH" not in up.out, str(up)  # found through Pulumi.yaml, not ambient
     out = project.outputs()
     assert set(backups(fake.app)) - set(start) == {out["backupId"]}
     assert out["backupStatus"] == "completed"

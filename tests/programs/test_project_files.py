@@ -72,6 +72,19 @@ def test_root_project_deploys_the_quickstart() -> None:
     assert project["name"] != load(EXAMPLES / "quickstart" / "Pulumi.yaml")["name"]
 
 
+@pytest.mark.parametrize("example", ["native-python", "native-typescript", "yaml"])
+def test_plugin_examples_name_the_plugins_directory(example: str) -> None:
+    """In a shell where the repository's virtualenv is not on PATH (a user's), the
+    engine finds the plugin through Pulumi.yaml, not as an ambient plugin."""
+    project = load(EXAMPLES / example / "Pulumi.yaml")
+    (plugin,) = project["plugins"]["providers"]
+    assert plugin["name"] == "vpsbackup"
+    resolved = (EXAMPLES / example / plugin["path"]).resolve()
+    assert resolved == (REPO / ".venv" / "bin").resolve()
+    text = (EXAMPLES / example / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin:$PATH" not in text
+
+
 def test_yaml_example_finds_the_native_plugin_in_the_repository_venv() -> None:
     """examples/yaml has no SDK: its Pulumi.yaml names the plugin's directory, the
     repository's virtualenv scripts (resolved against the directory of Pulumi.yaml)."""
