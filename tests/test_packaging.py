@@ -51,7 +51,7 @@ def test_the_readmes_links_into_the_repository_name_files_that_exist() -> None:
     assert any(t.endswith("/ARCHITECTURE.md") for t in ours)
     for target in ours:
         rest = target[len(REPOSITORY_URL) + 1 :]
-        if rest in ("issues",) or rest.startswith(("compare/", "releases/")):
+        if rest in ("issues", "releases") or rest.startswith(("compare/", "releases/")):
             continue
         match = re.fullmatch(r"(?:blob|tree)/main/([^#?]+)", rest)
         assert match, f"{target}: expected {REPOSITORY_URL}/blob/main/<path>"

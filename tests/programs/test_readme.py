@@ -12,7 +12,7 @@ from pathlib import Path
 from pulumi_vpsbackup.fake import FakeServer
 from tests.support.engine import Engine
 
-from .scenarios import REPO, TOKEN, backups, restore_requests
+from .scenarios import REPO, TOKEN, backups
 
 PROJECT = "readme"
 
@@ -24,7 +24,11 @@ def readme_program() -> str:
     return blocks[0]
 
 
-def test_readme_example_deploys_restores_and_destroys(tmp_path: Path, fake: FakeServer) -> None:
+def test_readme_example_backs_up_each_release_and_destroys(
+    tmp_path: Path, fake: FakeServer
+) -> None:
+    """The first screen's promise: a backup per release, the previous one deleted once
+    the new one has completed, nothing left after destroy."""
     program = tmp_path / "program"
     program.mkdir()
     (program / "__main__.py").write_text(readme_program(), encoding="utf-8")
@@ -43,14 +47,14 @@ def test_readme_example_deploys_restores_and_destroys(tmp_path: Path, fake: Fake
     )
     start = set(backups(fake.app))
 
-    up = engine.up()
-    made = int(up.outputs["backupId"])
-    assert set(backups(fake.app)) == start | {made}
-    assert made in [int(i) for i in up.outputs["recentBackups"]]
+    first = int(engine.up().outputs["backupId"])
+    assert set(backups(fake.app)) == start | {first}
 
-    engine.config[f"{PROJECT}:restoreFromBackupId"] = "499"
-    engine.up()
-    assert restore_requests(fake.app, 12345) == 1
+    engine.config[f"{PROJECT}:appVersion"] = "1.1.0"
+    second = int(engine.up().outputs["backupId"])
+    assert second != first
+    assert set(backups(fake.app)) == start | {second}
+    assert str(backups(fake.app)[second]["description"]).startswith("Before 1.1.0")
 
     engine.destroy()
     assert set(backups(fake.app)) == start

@@ -26,6 +26,12 @@ from pulumi_vpsbackup.client import errors
 
 PACKAGE = Path(vps.__file__).parent
 README = PACKAGE.parent / "README.md"
+#: What users read: the README and the pages under docs/.
+USER_DOCS = [README, *sorted((PACKAGE.parent / "docs").glob("*.md"))]
+
+
+def _user_docs_text() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in USER_DOCS)
 
 
 def _modules() -> list[str]:
@@ -83,7 +89,7 @@ def test_provider_all_lists_what_programs_use_not_the_host_side_classes() -> Non
 
 
 def _readme_code() -> str:
-    text = README.read_text(encoding="utf-8")
+    text = _user_docs_text()
     return "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL))
 
 
@@ -107,7 +113,7 @@ def test_every_name_the_readme_uses_in_code_is_importable() -> None:
 
 
 def test_every_error_the_readme_names_can_be_caught_as_vps_name() -> None:
-    text = README.read_text(encoding="utf-8")
+    text = _user_docs_text()
     named = set(re.findall(r"`(\w+Error)`", text)) - set(dir(builtins))
     assert {"NotFoundError", "PermissionDeniedError", "ConflictError"} <= named
     assert not [n for n in sorted(named) if not hasattr(vps, n)]
