@@ -17,8 +17,9 @@ from the pinned `sdk/v3` module):
 python (pip toolchain only)
 - Run: Pulumi's own `pulumi-language-python-exec` (shipped in `sdk/v3`,
   copied beside this file) under the project's virtualenv interpreter, with
-  the same arguments and environment (`PULUMI_CONFIG`,
-  `PULUMI_CONFIG_SECRET_KEYS`).
+  the same arguments (the entry point as the engine gives it) and
+  environment (`PULUMI_CONFIG`, `PULUMI_CONFIG_SECRET_KEYS`); a failed run
+  reads "program exited with non-zero exit code: N", as there.
 - GetRequiredPackages (before `preview`/`up`, in `pulumi install`): creates
   the virtualenv named in Pulumi.yaml if it is missing or empty, lists its
   distributions with `pip list --format json`, finds each one's
@@ -47,12 +48,13 @@ nodejs
 - GetRequiredPackages: every `package.json` under a `node_modules` below the
   program whose `pulumi` section says `"resource": true` (policy packs
   skipped); name from that section or an `@pulumi/` package name.
-- GeneratePackage, as for python.
+- GeneratePackage, as for python, and GenerateProgram (`pulumi import`
+  writes TypeScript) with pkg/v3's Node.js program generator.
 
 Not served: `pulumi new` templates, policy packs, Python plugins
 (RunPlugin), the uv and poetry toolchains, typecheckers, the Python version
 warnings, debugging, yarn/pnpm/bun, the Node.js host's dependency
-installation, linking and program generation, and its synchronous-invoke
+installation and linking, and its synchronous-invoke
 pipes (`--sync`). Users install the real CLI the normal way.
 """
 
