@@ -133,10 +133,16 @@ class RotationProvider(VpsProvider):
         note_in_state(*members)
         changed = self._changes(olds, news)
         replaces = [n for n in changed if self._spec(n).replaces]
-        if changed and not replaces:
+        # A prune that failed (VPS.org refused a DELETE) left more members than
+        # `keep`: the next `up` is an update that prunes them, inputs unchanged.
+        pending = not changed and bool(_beyond(members, _known_keep(news)))
+        if (changed or pending) and not replaces:
             self._show_plan(olds, news, members, adds="triggers" in changed)
         return DiffResult(
-            changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
+            changes=bool(changed) or pending,
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=False,
         )
 
     def _show_plan(
@@ -312,6 +318,18 @@ class RotationProvider(VpsProvider):
                 + "; the rotation stays in the stack. Run `pulumi destroy` again: a backup "
                 "already deleted counts as done."
             )
+
+
+def _known_keep(news: dict[str, Any]) -> int:
+    """`keep` when it is known (not during a preview that computes it), else a value
+    that leaves every member in place."""
+    keep = news.get("keep")
+    if keep is None or v.is_unknown(keep):
+        return 10**9
+    try:
+        return int(keep)
+    except (TypeError, ValueError):
+        return 10**9
 
 
 def _beyond(members: list[int], keep: int) -> list[int]:

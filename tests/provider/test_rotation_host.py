@@ -139,6 +139,30 @@ def test_a_lost_answer_adopts_only_its_own_backup(rotations: NamedEngine, fake):
     assert len(own(fake, "r")) == 2
 
 
+def test_a_prune_vpsorg_refused_is_done_by_the_next_up_without_a_change(
+    rotations: NamedEngine, fake, host
+):
+    """A member it could not delete while pruning stays in `backup_ids`; the next
+    `pulumi up`, inputs unchanged, is an update that prunes it (before: `same`, and
+    the rotation held keep + 1 until its triggers changed)."""
+    res = rotations.make("r", server_id=SERVER, keep=1, triggers=["v1"])
+    (first,) = own(fake, "r")
+    fake.add_fault(method="DELETE", path=f"/api/v1/backups/{first}/", status=500, count=10)
+    rotations.change(res, server_id=SERVER, keep=1, triggers=["v2"])
+    newest = own(fake, "r")[0]
+    assert res.outputs["backup_ids"] == [newest, first]  # kept, with a warning
+    fake.clear_faults()
+
+    start = host.mark()
+    outcome = rotations.change(res, server_id=SERVER, keep=1, triggers=["v2"])
+    assert outcome.changes and outcome.replaces == []
+    host.wait_for_output(f"rotation r: will delete {first} (keeps 1)", since=start)
+    assert own(fake, "r") == [newest] == res.outputs["backup_ids"]
+    fake.clear_requests()
+    assert not rotations.change(res, server_id=SERVER, keep=1, triggers=["v2"]).changes
+    assert api_requests(fake) == []
+
+
 # ---- keep and description --------------------------------------------------------------
 
 

@@ -536,7 +536,7 @@ def test_fault_campaign(
         rotations = [r for r in run.engine.resources() if r.type == ROTATION_TYPE]
         assert len(rotations) == 1
         members = rotations[0].outputs["backup_ids"]
-        assert 1 <= len(members) <= 2
+        assert 1 <= len(members) <= 2, f"{plan.describe()}: {members}\n" + "\n".join(run.log)
         assert all(fake_backups(app)[int(i)]["status"] == "completed" for i in members)
         gone = run.step("converge: destroy", "destroy")
         assert gone is not None, f"{plan.describe()}\n" + "\n".join(run.log)
