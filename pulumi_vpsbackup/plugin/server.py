@@ -506,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(
             "pulumi-resource-vpsbackup: the vpsbackup provider plugin; the Pulumi engine "
-            "starts it (it finds it on PATH).\n"
+            "starts it (install it with `pulumi plugin install resource vpsbackup <version> "
+            "--file <archive>`, or name its directory in Pulumi.yaml `plugins:`).\n"
         )
         return 0
     if args and args[0] == "--schema":

@@ -50,7 +50,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
+from pulumi_vpsbackup.plugin.server import schema_text
 from tests.cli.conftest import Projects
 from tests.cli.project import CliProject, Ran, offline_env
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN
@@ -58,7 +60,6 @@ from tests.programs.scenarios import EXAMPLES, REPO, TOKEN
 pytestmark = pytest.mark.cli
 
 BIN = Path(sys.executable).parent
-SCHEMA = REPO / "pulumi_vpsbackup" / "plugin" / "schema.json"
 BACKUP = "vpsbackup:index:Backup"
 PIP_TIMEOUT = 400
 NATIVE = "pulumi_vpsbackup_native"  # the plugin SDK's distribution (schema: language.python)
@@ -333,8 +334,7 @@ def test_pulumi_convert_writes_a_python_project(
     compile(main, "__main__.py", "exec")
     assert yaml.safe_load((out / "Pulumi.yaml").read_text("utf-8"))["runtime"] == "python"
     requirements = (out / "requirements.txt").read_text("utf-8").split()
-    version = json.loads(SCHEMA.read_text("utf-8"))["version"]
-    assert f"{NATIVE}=={version}" in requirements, requirements
+    assert f"{NATIVE}=={__version__}" in requirements, requirements
 
 
 def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProject) -> None:
@@ -345,7 +345,11 @@ def test_pulumi_package_add_links_a_local_sdk_into_requirements(user: UserProjec
     requirements = project.path / "requirements.txt"
     before = requirements.read_text("utf-8")
     try:
-        ran = project.run("package", "add", str(SCHEMA), ok=False, timeout=PIP_TIMEOUT)
+        # The schema as the plugin serves it (`pulumi-resource-vpsbackup --schema`):
+        # schema.json with the package's version, which lives in _version.py only.
+        served = project.path.parent / "vpsbackup-schema.json"
+        served.write_text(schema_text(), "utf-8")
+        ran = project.run("package", "add", str(served), ok=False, timeout=PIP_TIMEOUT)
         assert ran.code == 0, str(ran)
         assert (project.path / "sdks" / "vpsbackup" / "setup.py").exists() or (
             project.path / "sdks" / "vpsbackup" / "pyproject.toml"
