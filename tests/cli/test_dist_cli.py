@@ -48,7 +48,7 @@ import yaml
 from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.project import PASSPHRASE, CliProject, Ran
-from tests.cli.test_native_sdks_cli import NPM_TIMEOUT, _unavailable
+from tests.cli.test_native_sdks_cli import _unavailable, install_example_dependencies
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN, backups
 
 pytestmark = pytest.mark.cli
@@ -364,13 +364,7 @@ def user_venvs(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Callable
 @pytest.fixture(scope="session")
 def user_node_modules(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`npm install` of the TypeScript example's dependencies, the SDK from dist/."""
-    root = tmp_path_factory.mktemp("npm")
-    package = json.loads((EXAMPLES / "native-typescript" / "package.json").read_text("utf-8"))
-    package["dependencies"]["@pulumi-vpsbackup/native"] = f"file:{dist.npm_tarball}"
-    (root / "package.json").write_text(json.dumps(package, indent=2), "utf-8")
-    npm = ("npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
-    _run(*npm, cwd=root, timeout=NPM_TIMEOUT)
-    return root / "node_modules"
+    return install_example_dependencies(tmp_path_factory.mktemp("npm"), dist.npm_tarball)
 
 
 def installed_settings(example: str) -> dict[str, Any]:

@@ -108,12 +108,11 @@ def plugin() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def node_modules(native_sdks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One `npm install` of the TypeScript example's dependencies, shared by the projects here."""
-    root = tmp_path_factory.mktemp("npm")
+def install_example_dependencies(root: Path, tarball: Path) -> Path:
+    """`npm install` in `root` of the TypeScript example's dependencies, the SDK from
+    `tarball`; the node_modules it made."""
     package = json.loads((EXAMPLES / "native-typescript" / "package.json").read_text("utf-8"))
-    package["dependencies"]["@pulumi-vpsbackup/native"] = f"file:{native_sdks / TARBALL}"
+    package["dependencies"]["@pulumi-vpsbackup/native"] = f"file:{tarball}"
     (root / "package.json").write_text(json.dumps(package, indent=2), "utf-8")
     done = subprocess.run(
         ["npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -125,6 +124,12 @@ def node_modules(native_sdks: Path, tmp_path_factory: pytest.TempPathFactory) ->
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return root / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def node_modules(native_sdks: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `npm install` of the TypeScript example's dependencies, shared by the projects here."""
+    return install_example_dependencies(tmp_path_factory.mktemp("npm"), native_sdks / TARBALL)
 
 
 def example_settings(example: str) -> dict[str, Any]:
