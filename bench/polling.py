@@ -23,7 +23,7 @@ from typing import Any
 
 from pulumi_vpsbackup.client import ClientSettings, PollPolicy, VpsClient
 from pulumi_vpsbackup.fake import FakeClock
-from pulumi_vpsbackup.provider.fleet_wait import wait_all
+from pulumi_vpsbackup.provider.fleet.wait import wait_all
 
 from .core import TOKEN, Figure, Options, api_requests, fake_server, frozen_clock, last_seq, median
 

@@ -55,11 +55,11 @@ from ..client.settings import (
     normalise_base_url,
 )
 from ..provider import queries
-from ..provider.account import Account
 from ..provider.backup import BackupProvider
-from ..provider.base import VpsProvider, user_error
+from ..provider.core.account import Account
+from ..provider.core.base import VpsProvider, user_error
+from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
 from ..provider.restore import RestoreProvider
-from ..provider.validation import DEFAULT_TIMEOUT_SECONDS
 from .wire import UNKNOWN, camel, camel_name, snake
 
 PACKAGE = "vpsbackup"

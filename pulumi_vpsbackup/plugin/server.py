@@ -58,7 +58,7 @@ from pulumi.runtime.proto import (
 
 from .._version import __version__
 from ..client.errors import VpsBackupError
-from ..provider.base import messages_to
+from ..provider.core.base import messages_to
 from . import wire
 from .provider import (
     IDENTITY_KEY,

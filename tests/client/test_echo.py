@@ -16,9 +16,9 @@ import pytest
 from pulumi_vpsbackup.client.echo import ECHO_LIMIT, echo
 from pulumi_vpsbackup.client.errors import VpsBackupError
 from pulumi_vpsbackup.client.settings import normalise_base_url, poll_policy
-from pulumi_vpsbackup.provider import shapes
-from pulumi_vpsbackup.provider import validation as v
-from pulumi_vpsbackup.provider.config import unknown_config_warnings
+from pulumi_vpsbackup.provider.core import declaration as shapes
+from pulumi_vpsbackup.provider.core import validation as v
+from pulumi_vpsbackup.provider.core.config import unknown_config_warnings
 from pulumi_vpsbackup.provider.restore import RestoreProvider
 
 HUGE = "x" * 100_000

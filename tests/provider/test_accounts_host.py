@@ -20,8 +20,8 @@ from pulumi.runtime import rpc
 import pulumi_vpsbackup as vps
 from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider
-from pulumi_vpsbackup.provider.account import account_input
-from pulumi_vpsbackup.provider.validation import FieldError
+from pulumi_vpsbackup.provider.core.account import account_input
+from pulumi_vpsbackup.provider.core.validation import FieldError
 from tests.support.host import ProviderError, urn
 
 from .conftest import BACKUP_TYPE, TOKEN, Engine, Resource, api_requests, fake_backups

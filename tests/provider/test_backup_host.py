@@ -10,7 +10,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from pulumi_vpsbackup.client.marker import strip_marker
-from pulumi_vpsbackup.provider.validation import is_unknown
+from pulumi_vpsbackup.provider.core.validation import is_unknown
 from tests.support.failures import by_field
 from tests.support.host import ProviderError, ProviderHost
 

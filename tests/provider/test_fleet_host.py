@@ -14,7 +14,7 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import parse_marker, strip_marker
 from pulumi_vpsbackup.provider import FleetProvider
-from pulumi_vpsbackup.provider.fleet import member_key
+from pulumi_vpsbackup.provider.fleet.provider import member_key
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
 from tests.support.keys import key_for
 

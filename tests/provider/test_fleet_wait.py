@@ -8,7 +8,7 @@ from typing import Any
 
 from pulumi_vpsbackup.client import Backup, PollPolicy, ServerRef
 from pulumi_vpsbackup.client.polling import Timing
-from pulumi_vpsbackup.provider.fleet_wait import wait_all
+from pulumi_vpsbackup.provider.fleet.wait import wait_all
 
 
 class _Clock:

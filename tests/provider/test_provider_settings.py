@@ -53,7 +53,7 @@ def test_the_host_and_a_program_make_the_same_settings_of_one_config(monkeypatch
     """One path from stack config to client settings: the provider host (handed
     the config by configure()) and a query (reading it in the program) agree,
     polling included; an Account keeps the stack's polling."""
-    from pulumi_vpsbackup.provider.config import program_config, settings_for
+    from pulumi_vpsbackup.provider.core.config import program_config, settings_for
 
     config = {
         "vpsbackup:apiToken": TOKEN,
@@ -91,7 +91,7 @@ def test_a_configured_provider_pickles_without_its_settings():
 
 @pytest.fixture
 def fresh_warnings(monkeypatch):
-    from pulumi_vpsbackup.provider import base
+    from pulumi_vpsbackup.provider.core import base
 
     monkeypatch.setattr(base, "_warned_keys", set())
 

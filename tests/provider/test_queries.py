@@ -12,8 +12,9 @@ import pulumi
 import pytest
 
 import pulumi_vpsbackup as vps
-from pulumi_vpsbackup.provider import queries, shown
-from pulumi_vpsbackup.provider.validation import FieldError
+from pulumi_vpsbackup.provider.core.validation import FieldError
+from pulumi_vpsbackup.provider.queries import functions as queries
+from pulumi_vpsbackup.provider.queries import shown
 
 from .conftest import TOKEN
 

@@ -1,4 +1,4 @@
-"""Each resource's inputs and outputs are declared once (`provider/shapes.py`).
+"""Each resource's inputs and outputs are declared once (its package's `declaration.py`).
 
 Before: every provider filtered the engine's dict with its own comprehension
 and re-applied the timeout default, and `Backup`'s outputs were declared in
@@ -15,22 +15,17 @@ import pytest
 import pulumi_vpsbackup as vps
 from pulumi_vpsbackup.client import Backup as ApiBackup
 from pulumi_vpsbackup.client import ServerRef
-from pulumi_vpsbackup.provider.backup import BackupProvider, backup_outputs
+from pulumi_vpsbackup.provider.backup import BackupProvider
+from pulumi_vpsbackup.provider.backup.declaration import BACKUP_OUTPUTS, BackupInputs
+from pulumi_vpsbackup.provider.backup.provider import backup_outputs
+from pulumi_vpsbackup.provider.core.declaration import Inputs
+from pulumi_vpsbackup.provider.core.validation import DEFAULT_TIMEOUT_SECONDS, FieldError
 from pulumi_vpsbackup.provider.fleet import FleetProvider
+from pulumi_vpsbackup.provider.fleet.declaration import FLEET_OUTPUTS, FleetInputs
 from pulumi_vpsbackup.provider.restore import RestoreProvider
+from pulumi_vpsbackup.provider.restore.declaration import RESTORE_OUTPUTS, RestoreInputs
 from pulumi_vpsbackup.provider.rotation import RotationProvider
-from pulumi_vpsbackup.provider.shapes import (
-    BACKUP_OUTPUTS,
-    FLEET_OUTPUTS,
-    RESTORE_OUTPUTS,
-    ROTATION_OUTPUTS,
-    BackupInputs,
-    FleetInputs,
-    Inputs,
-    RestoreInputs,
-    RotationInputs,
-)
-from pulumi_vpsbackup.provider.validation import DEFAULT_TIMEOUT_SECONDS, FieldError
+from pulumi_vpsbackup.provider.rotation.declaration import ROTATION_OUTPUTS, RotationInputs
 
 RESOURCES = [
     (vps.Backup, BackupInputs, BACKUP_OUTPUTS, BackupProvider),

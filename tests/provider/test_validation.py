@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pulumi.runtime import rpc
 
-from pulumi_vpsbackup.provider import validation as v
+from pulumi_vpsbackup.provider.core import validation as v
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 import pulumi_vpsbackup as vps
 from pulumi_vpsbackup.fake import FakeServer
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
-from pulumi_vpsbackup.provider.validation import MAX_ID, FieldError
+from pulumi_vpsbackup.provider.core.validation import MAX_ID, FieldError
 from tests.support.failures import by_field
 from tests.support.host import ProviderHost, serialize_provider, urn
 

@@ -43,7 +43,7 @@ import pytest
 from pulumi_vpsbackup.client.marker import intent_digest, owner_key, parse_marker, stack_tag
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
-from pulumi_vpsbackup.provider.identity import StackIdentityProvider
+from pulumi_vpsbackup.provider.core.identity import StackIdentityProvider
 from pulumi_vpsbackup.provider.rotation import RotationProvider
 from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
 

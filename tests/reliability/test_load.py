@@ -151,7 +151,7 @@ class EchoMocks(Mocks):
 set_mocks(EchoMocks(), preview=False)
 
 import pulumi_vpsbackup as vps
-from pulumi_vpsbackup.provider._sdk_compat import _is_sdk_wrapper, _wrapped
+from pulumi_vpsbackup.provider.core.sdk_compat import _is_sdk_wrapper, _wrapped
 
 count = int(sys.argv[1])
 backups = [vps.Backup(f"b{i}", server_id=12345, description=f"d{i}") for i in range(count)]

@@ -2,7 +2,7 @@
 
 A failure whose refused value the engine must not print raw (a very long or
 unprintable text) names no property and starts its reason with the field's
-name instead (`pulumi_vpsbackup.provider.base.shown_safely`); these tests
+name instead (`pulumi_vpsbackup.provider.core.base.shown_safely`); these tests
 care which field, not how it was said.
 """
 

@@ -12,11 +12,11 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from ..client.echo import echo
-from ._sdk_compat import undo_sdk_pickler_wrapping
-from .building import Duration, ResourceArgs, Triggers, named_props
-from .fleet import FleetProvider
-from .shapes import FLEET_OUTPUTS
+from ...client.echo import echo
+from ..core.building import Duration, ResourceArgs, Triggers, named_props
+from ..core.sdk_compat import undo_sdk_pickler_wrapping
+from .declaration import FLEET_OUTPUTS
+from .provider import FleetProvider
 
 
 @dataclass(kw_only=True)

@@ -16,9 +16,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..client import ClientSettings, resolve_settings
-from ..client.echo import echo
-from ..client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
+from ...client import ClientSettings, resolve_settings
+from ...client.echo import echo
+from ...client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
 
 __all__ = [
     "CONFIG_KEYS",

@@ -23,22 +23,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import field
 from typing import Any, ClassVar, TypeVar
 
-from ..client.errors import VpsBackupError
-from ..client.marker import LEGACY_KEY_HEX, is_owner_key
+from ...client.errors import VpsBackupError
+from ...client.marker import LEGACY_KEY_HEX, is_owner_key
 from . import validation as v
 from .account import account_identity, account_input
 
-__all__ = [
-    "BACKUP_OUTPUTS",
-    "FLEET_OUTPUTS",
-    "RESTORE_OUTPUTS",
-    "ROTATION_OUTPUTS",
-    "BackupInputs",
-    "FleetInputs",
-    "Inputs",
-    "RestoreInputs",
-    "RotationInputs",
-]
+__all__ = ["Inputs", "NamedInputs", "spec"]
 
 MANUAL_BACKUP_LIMIT = 10
 #: How many servers one fleet may hold (the engine sends its state in one message).
@@ -199,47 +189,13 @@ def _required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING
 
 
-_ID = spec(v.positive_id, parse=v.positive_id, replaces=True)
-_WAIT = spec(v.boolean, parse=v.boolean)
-_TIMEOUT = spec(v.duration_seconds, parse=seconds)
+ID = spec(v.positive_id, parse=v.positive_id, replaces=True)
+WAIT = spec(v.boolean, parse=v.boolean)
+TIMEOUT = spec(v.duration_seconds, parse=seconds)
 # URL and token; a new token (rotation) updates in place, a new URL fails check.
 # Never in a repr: it holds the token.
-_ACCOUNT = spec(account_input, compare=account_identity)
-_DEFAULT_TIMEOUT = v.DEFAULT_TIMEOUT_SECONDS
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class BackupInputs(Inputs):
-    """The inputs of a `Backup`."""
-
-    hidden: ClassVar[tuple[str, ...]] = ("resource_key", "previous_keys", "account")
-
-    server_id: int = field(metadata=_ID)
-    description: str | None = field(
-        default=None, metadata=spec(v.description, replaces=True, compare=v.same_text)
-    )
-    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
-    existing_backup_id: int | None = field(default=None, metadata=_ID)
-    wait_for_completion: bool = field(default=True, metadata=_WAIT)
-    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
-    # Never compared by diff: renaming or moving a resource changes no backup.
-    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
-    previous_keys: list[str] | None = field(default=None, metadata=spec(owner_keys))
-    account: dict[str, Any] | None = field(default=None, metadata=_ACCOUNT, repr=False)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RestoreInputs(Inputs):
-    """The inputs of a `Restore`."""
-
-    hidden: ClassVar[tuple[str, ...]] = ("account",)
-
-    server_id: int = field(metadata=_ID)
-    backup_id: int = field(metadata=_ID)
-    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
-    wait_for_completion: bool = field(default=True, metadata=_WAIT)
-    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
-    account: dict[str, Any] | None = field(default=None, metadata=_ACCOUNT, repr=False)
+ACCOUNT = spec(account_input, compare=account_identity)
+DEFAULT_TIMEOUT = v.DEFAULT_TIMEOUT_SECONDS
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -267,56 +223,3 @@ class NamedInputs(Inputs):
         if not inputs.resource_key:
             raise VpsBackupError(f"resource_key: missing; create {made_by}")
         return inputs
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RotationInputs(NamedInputs):
-    """The inputs of a `BackupRotation`."""
-
-    server_id: int = field(metadata=_ID)
-    keep: int = field(metadata=spec(keep_count, parse=keep_count))
-    triggers: Any = field(default=None, metadata=spec(v.triggers))
-    description: str | None = field(default=None, metadata=spec(v.description, compare=v.same_text))
-    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class FleetInputs(NamedInputs):
-    """The inputs of a `BackupFleet`."""
-
-    # Adding or removing a server updates in place; the order means nothing.
-    server_ids: list[int] = field(
-        metadata=spec(server_id_list, parse=server_id_list, compare=server_set)
-    )
-    description: str | None = field(
-        default=None, metadata=spec(v.description, replaces=True, compare=v.same_text)
-    )
-    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
-    timeout: float = field(default=_DEFAULT_TIMEOUT, metadata=_TIMEOUT)
-
-
-#: What a `Backup` reports beside copies of its inputs: the backup as VPS.org
-#: has it (a `BackupInfo`, its `id` as `backup_id`), and `adopted` for one
-#: brought in by `existing_backup_id` (kept by read and update; see diff).
-BACKUP_OUTPUTS = (
-    "backup_id",
-    "server_name",
-    "backup_type",
-    "status",
-    "size_mb",
-    "created_at",
-    "expires_at",
-    "description",
-    "adopted",
-)
-RESTORE_OUTPUTS = (
-    "server_name",
-    "server_status",
-    "restore_status",
-    "restored_at",
-    "restore_started_at",
-)
-ROTATION_OUTPUTS = ("backup_ids", "latest_backup_id", "server_name")
-#: Each member's backup id, status and server name, by server id as a string
-#: (Pulumi's map keys are strings).
-FLEET_OUTPUTS = ("backup_ids", "statuses", "server_names")

@@ -31,9 +31,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..client import DEFAULT_BASE_URL, ClientSettings, ConfigurationError, VpsBackupError, VpsClient
-from ..client.echo import echo
-from ..client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
+from ...client import (
+    DEFAULT_BASE_URL,
+    ClientSettings,
+    ConfigurationError,
+    VpsBackupError,
+    VpsClient,
+)
+from ...client.echo import echo
+from ...client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
 from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
 from .validation import FieldSpec, changed_fields, check_fields

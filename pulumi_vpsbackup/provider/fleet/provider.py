@@ -48,7 +48,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..client import (
+from ...client import (
     ApiError,
     Backup,
     ConfigurationError,
@@ -56,9 +56,8 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
-from ..client.marker import derived_key, is_owner_key
-from . import validation as v
-from .backup_steps import (
+from ...client.marker import derived_key, is_owner_key
+from ..backup.steps import (
     MAX_OWN_DESCRIPTION,
     BackupSteps,
     check_own_description,
@@ -67,9 +66,10 @@ from .backup_steps import (
     release,
     too_long,
 )
-from .base import VpsProvider, first_line, progress, user_error, warn
-from .fleet_wait import each, wait_all
-from .shapes import FleetInputs
+from ..core import validation as v
+from ..core.base import VpsProvider, first_line, progress, user_error, warn
+from .declaration import FleetInputs
+from .wait import each, wait_all
 
 __all__ = ["FleetProvider", "member_key"]
 
@@ -84,6 +84,10 @@ def member_key(fleet_key: str, server_id: int) -> str:
 class FleetProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.BackupFleet` (do not rename: the
     class is referenced by name from every stack's state)."""
+
+    # Every stack's state names this class by module path and name (the pickled
+    # `__provider`); the path is the package's, as it was before the package was split.
+    __module__ = "pulumi_vpsbackup.provider.fleet"
 
     fields = FleetInputs.specs()
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ..client import ApiError, Backup, TransportError, VpsBackupError, VpsClient, WaitTimeoutError
-from ..client.polling import poll_until
-from .base import progress
+from ...client import ApiError, Backup, TransportError, VpsBackupError, VpsClient, WaitTimeoutError
+from ...client.polling import poll_until
+from ..core.base import progress
 
 __all__ = ["CONCURRENCY", "each", "wait_all"]
 

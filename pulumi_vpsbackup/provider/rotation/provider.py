@@ -40,7 +40,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..client import (
+from ...client import (
     ApiError,
     Backup,
     ConfigurationError,
@@ -49,9 +49,8 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
-from ..client.marker import is_owner_key
-from . import validation as v
-from .backup_steps import (
+from ...client.marker import is_owner_key
+from ..backup.steps import (
     MANUAL_BACKUP_LIMIT,
     MAX_OWN_DESCRIPTION,
     BackupSteps,
@@ -61,8 +60,9 @@ from .backup_steps import (
     note_in_state,
     too_long,
 )
-from .base import VpsProvider, first_line, progress, user_error, warn
-from .shapes import RotationInputs
+from ..core import validation as v
+from ..core.base import VpsProvider, first_line, progress, user_error, warn
+from .declaration import RotationInputs
 
 __all__ = ["RotationProvider"]
 
@@ -72,6 +72,10 @@ HIDDEN = RotationInputs.hidden
 class RotationProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.BackupRotation` (do not rename:
     the class is referenced by name from every stack's state)."""
+
+    # Every stack's state names this class by module path and name (the pickled
+    # `__provider`); the path is the package's, as it was before the package was split.
+    __module__ = "pulumi_vpsbackup.provider.rotation"
 
     fields = RotationInputs.specs()
 

@@ -21,8 +21,8 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from ..client.echo import echo
-from ..client.errors import VpsBackupError
+from ...client.echo import echo
+from ...client.errors import VpsBackupError
 
 # JavaScript-safe integer ceiling: IDs beyond it cannot round-trip through the
 # engine's float representation.

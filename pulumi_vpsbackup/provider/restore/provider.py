@@ -21,7 +21,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..client import (
+from ...client import (
     ApiError,
     BadRequestError,
     ConfigurationError,
@@ -33,10 +33,11 @@ from ..client import (
     VpsClient,
     WaitTimeoutError,
 )
-from ..client.echo import echo
-from . import validation as v
-from .base import VpsProvider, first_line, progress, user_error, warn
-from .restore_intent import (
+from ...client.echo import echo
+from ..core import validation as v
+from ..core.base import VpsProvider, first_line, progress, user_error, warn
+from .declaration import RestoreInputs
+from .intent import (
     api_time,
     decide,
     intent_key,
@@ -45,7 +46,6 @@ from .restore_intent import (
     superseded_point,
     take_superseded,
 )
-from .shapes import RestoreInputs
 
 UNSETTLED = ("started", "timed_out", "unconfirmed")
 
@@ -116,6 +116,10 @@ def parse_restore_id(id_: str) -> dict[str, Any]:
 class RestoreProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.Restore` (do not rename: the
     class is referenced by name from every stack's state)."""
+
+    # Every stack's state names this class by module path and name (the pickled
+    # `__provider`); the path is the package's, as it was before the package was split.
+    __module__ = "pulumi_vpsbackup.provider.restore"
 
     fields = RestoreInputs.specs()
     moved_hint = (

@@ -26,9 +26,9 @@ from typing import Any, NoReturn
 
 import pulumi
 
-from ..client.echo import echo
-from ..client.errors import ConfigurationError
-from ..client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
+from ...client.echo import echo
+from ...client.errors import ConfigurationError
+from ...client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
 from .validation import FieldError, is_unknown
 
 ACCOUNT_INPUT = "account"

@@ -29,7 +29,7 @@ Lifecycle, as the engine drives it:
   then deleted.
 
 Every call uses the account stored with the resource (`account`, see
-`pulumi_vpsbackup.provider.account`), else the stack's settings. A new token
+`pulumi_vpsbackup.provider.core.account`), else the stack's settings. A new token
 for the same URL updates in place and touches no backup; a new URL is refused
 by check (`VpsProvider._account_moved`).
 """
@@ -40,7 +40,7 @@ from typing import Any
 
 from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from ..client import (
+from ...client import (
     ApiError,
     Backup,
     ConfigurationError,
@@ -48,9 +48,12 @@ from ..client import (
     TransportError,
     status_phase,
 )
-from ..client.marker import is_owner_key, strip_marker
-from . import validation as v
-from .backup_steps import (
+from ...client.marker import is_owner_key, strip_marker
+from ..core import validation as v
+from ..core.base import VpsProvider, first_line, progress, warn
+from ..queries.results import BackupInfo
+from .declaration import BackupInputs
+from .steps import (
     MANUAL_BACKUP_LIMIT,
     MAX_OWN_DESCRIPTION,
     BackupSteps,
@@ -60,9 +63,6 @@ from .backup_steps import (
     reporter,
     too_long,
 )
-from .base import VpsProvider, first_line, progress, warn
-from .results import BackupInfo
-from .shapes import BackupInputs
 
 __all__ = ["BackupProvider", "backup_outputs"]
 
@@ -87,6 +87,10 @@ def backup_outputs(backup: Backup, inputs: BackupInputs, *, adopted: bool) -> di
 class BackupProvider(VpsProvider):
     """Dynamic provider behind `pulumi_vpsbackup.Backup` (do not rename: the
     class is referenced by name from every stack's state)."""
+
+    # Every stack's state names this class by module path and name (the pickled
+    # `__provider`); the path is the package's, as it was before the package was split.
+    __module__ = "pulumi_vpsbackup.provider.backup"
 
     fields = BackupInputs.specs()
     reported_fields = ("description",)

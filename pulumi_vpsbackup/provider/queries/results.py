@@ -14,8 +14,8 @@ from typing import Any
 
 import pulumi
 
-from ..client import Backup
-from ..client.marker import strip_marker
+from ...client import Backup
+from ...client.marker import strip_marker
 
 __all__ = ["BackupInfo", "GetBackupsResult"]
 

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from ..client.errors import VpsBackupError
+from ...client.errors import VpsBackupError
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-from ..client import (
+from ...client import (
     Backup,
     BackupFailedError,
     BadRequestError,
@@ -39,7 +39,7 @@ from ..client import (
     WaitError,
     WaitTimeoutError,
 )
-from ..client.marker import (
+from ...client.marker import (
     MARKER_RESERVED,
     Marker,
     intent_digest,
@@ -47,9 +47,9 @@ from ..client.marker import (
     parse_marker,
     strip_marker,
 )
-from . import validation as v
-from .base import first_line, progress, user_error, warn
-from .shapes import MANUAL_BACKUP_LIMIT
+from ..core import validation as v
+from ..core.base import first_line, progress, user_error, warn
+from ..core.declaration import MANUAL_BACKUP_LIMIT
 
 __all__ = [
     "MANUAL_BACKUP_LIMIT",

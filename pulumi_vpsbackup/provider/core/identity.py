@@ -35,8 +35,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..client.errors import ConfigurationError, VpsBackupError
-from ..client.marker import is_identity, new_identity, owner_key, parse_marker, stack_tag
+from ...client.errors import ConfigurationError, VpsBackupError
+from ...client.marker import is_identity, new_identity, owner_key, parse_marker, stack_tag
 from .base import VpsProvider, first_line, warn
 
 __all__ = ["IDENTITY_RESOURCE_NAME", "StackIdentity", "StackIdentityProvider", "keyed_for"]

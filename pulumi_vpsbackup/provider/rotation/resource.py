@@ -12,10 +12,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from ._sdk_compat import undo_sdk_pickler_wrapping
-from .building import Duration, ResourceArgs, Triggers, named_props
-from .rotation import RotationProvider
-from .shapes import ROTATION_OUTPUTS
+from ..core.building import Duration, ResourceArgs, Triggers, named_props
+from ..core.sdk_compat import undo_sdk_pickler_wrapping
+from .declaration import ROTATION_OUTPUTS
+from .provider import RotationProvider
 
 
 @dataclass(kw_only=True)

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..client import Server
-from ..client.models import RestoreRecord, parse_timestamp
-from ..client.status import RESTORE_CLOCK_TOLERANCE
-from . import validation as v
+from ...client import Server
+from ...client.models import RestoreRecord, parse_timestamp
+from ...client.status import RESTORE_CLOCK_TOLERANCE
+from ..core import validation as v
 
 __all__ = [
     "RETRY_WINDOW",

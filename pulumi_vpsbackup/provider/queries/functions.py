@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from ..client import (
+from ...client import (
     Backup,
     BackupFailedError,
     BackupVanishedError,
@@ -38,13 +38,13 @@ from ..client import (
     VpsBackupError,
     VpsClient,
 )
-from ..client.echo import echo
-from ..client.marker import strip_marker
-from ..client.polling import Timing
-from ..client.waiting import Waiter
-from . import validation as v
-from .account import Account
-from .config import program_config, settings_for
+from ...client.echo import echo
+from ...client.marker import strip_marker
+from ...client.polling import Timing
+from ...client.waiting import Waiter
+from ..core import validation as v
+from ..core.account import Account
+from ..core.config import program_config, settings_for
 from .results import BackupInfo, GetBackupsResult
 from .shown import shown_errors
 

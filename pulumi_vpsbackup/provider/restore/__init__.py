@@ -1,0 +1,8 @@
+"""`Restore`: a server restored from a backup, again whenever its trigger values
+change. `intent` decides whether a create repeats a restore an interrupted run
+already sent. Stacks' state names `pulumi_vpsbackup.provider.restore.RestoreProvider`."""
+
+from .provider import RestoreProvider
+from .resource import Restore, RestoreArgs
+
+__all__ = ["Restore", "RestoreArgs", "RestoreProvider"]
