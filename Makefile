@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli hosts sdks dist test lint docs fake demo bench clean
+.PHONY: install cli hosts sdks dist generate test lint docs fake demo bench clean
 
 # Re-installs only when the packaging changes (the install is editable).
 $(STAMP): setup.py pyproject.toml
@@ -51,6 +51,13 @@ sdks: install
 # cache and the dependency cache (~/.cache/pulumi-vpsbackup/dist) are warm.
 dist: install
 	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
+
+# What each resource's declaration (pulumi_vpsbackup/provider/<resource>/declaration.py)
+# implies: its generated.py (XxxArgs, typed outputs, constructor) and its entry in
+# the plugin's schema.json. Run after editing a declaration; tests/test_generated.py
+# fails while the committed output is stale.
+generate: install
+	$(BIN)/python tools/generate.py
 
 lint: install
 	$(BIN)/ruff check .

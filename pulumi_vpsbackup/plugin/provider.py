@@ -56,10 +56,12 @@ from ..client.settings import (
 )
 from ..provider import queries
 from ..provider.backup import BackupProvider
+from ..provider.backup.declaration import BACKUP as BACKUP_DECLARATION
 from ..provider.core.account import Account
 from ..provider.core.base import VpsProvider, user_error
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
 from ..provider.restore import RestoreProvider
+from ..provider.restore.declaration import RESTORE as RESTORE_DECLARATION
 from .wire import UNKNOWN, camel, camel_name, snake
 
 PACKAGE = "vpsbackup"
@@ -99,16 +101,17 @@ def config_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     )
 
 
-#: Inputs each resource accepts, as the schema names them.
-INPUTS = {
-    BACKUP: ("serverId", "description", "triggers", "existingBackupId", "waitForCompletion"),
-    RESTORE: ("serverId", "backupId", "triggers", "waitForCompletion"),
-}
+#: Each resource the plugin serves, and its declaration.
+DECLARATIONS = {BACKUP: BACKUP_DECLARATION, RESTORE: RESTORE_DECLARATION}
+#: Inputs each resource accepts, as the schema names them (from its declaration).
+INPUTS = {token: tuple(camel_name(n) for n in d.native()) for token, d in DECLARATIONS.items()}
 #: The core's inputs that the native resources do not have: `timeout` is the
 #: engine's custom timeout, `account` the provider's configuration.
 CORE_ONLY = frozenset({"timeout", "account"})
 #: Inputs the plugin sets itself (Check), kept in state with the others.
-INTERNAL_INPUTS = {BACKUP: ("resourceKey",), RESTORE: ()}
+INTERNAL_INPUTS = {
+    token: tuple(camel_name(n) for n in d.native("internal")) for token, d in DECLARATIONS.items()
+}
 
 QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
 

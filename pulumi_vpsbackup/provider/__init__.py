@@ -10,19 +10,19 @@ benchmarks, and are referenced by their module path from every stack's state.
 
 from __future__ import annotations
 
+from .backup import Backup, BackupArgs
 from .backup.provider import BackupProvider as BackupProvider  # importable, not advertised
-from .backup.resource import Backup, BackupArgs
 from .core.account import Account
 from .core.validation import FieldError
+from .fleet import BackupFleet, BackupFleetArgs
 from .fleet.provider import FleetProvider as FleetProvider  # importable, not advertised
-from .fleet.resource import BackupFleet, BackupFleetArgs
 from .queries import functions as _queries
 from .queries.functions import *  # noqa: F403 - the query functions, by their __all__
 from .queries.results import BackupInfo, GetBackupsResult
+from .restore import Restore, RestoreArgs
 from .restore.provider import RestoreProvider as RestoreProvider
-from .restore.resource import Restore, RestoreArgs
+from .rotation import BackupRotation, BackupRotationArgs
 from .rotation.provider import RotationProvider as RotationProvider
-from .rotation.resource import BackupRotation, BackupRotationArgs
 
 __all__ = [
     "Account",

@@ -36,7 +36,8 @@ RESOURCES = [
 
 
 def _output_attributes(cls: type) -> set[str]:
-    hints = inspect.get_annotations(cls)
+    """The `pulumi.Output` attributes a class has, its own and its generated base's."""
+    hints = {k: v for c in reversed(cls.__mro__) for k, v in inspect.get_annotations(c).items()}
     return {name for name, hint in hints.items() if str(hint).startswith("pulumi.Output")}
 
 

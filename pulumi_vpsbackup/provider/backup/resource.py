@@ -1,63 +1,29 @@
-"""The `Backup` class users write in their stacks; `BackupProvider` does the work in
-Pulumi's provider host."""
+"""The `Backup` class users write in their stacks: its arguments, outputs and
+constructor come from `generated.py`; `BackupProvider` does the work in Pulumi's
+provider host."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from ..core.account import Account
 from ..core.building import (
-    Duration,
-    ResourceArgs,
-    Triggers,
     alias_keys_for,
     import_as_adoption,
     resource_key_of,
-    resource_props,
     timeout_from_custom_timeouts,
     wire_safe,
     with_account,
 )
 from ..core.sdk_compat import undo_sdk_pickler_wrapping
 from .declaration import BACKUP_OUTPUTS
+from .generated import BackupArgs, BackupBase
 from .provider import BackupProvider
 
 
-@dataclass(kw_only=True)
-class BackupArgs(ResourceArgs):
-    """Inputs of a `Backup`.
-
-    :param server_id: The server to back up. Changing it replaces the backup.
-    :param description: Free text stored with the backup (at most 255
-        characters). Changing it replaces the backup.
-    :param triggers: Any values (a list or a map); when one changes, the backup
-        is taken again, e.g. ``[app_version]`` for a fresh backup per deploy.
-    :param wait_for_completion: Wait until the backup has completed (default
-        True); with False, `pulumi up` moves on while the backup is running.
-    :param timeout: How long to wait, as seconds or text such as ``"45m"`` or
-        ``"1h30m"`` (default ``"60m"``, at most 24h). Pulumi's
-        ``custom_timeouts`` never reach dynamic providers, so set it here.
-    :param existing_backup_id: Bring an existing manual backup under management
-        instead of creating one (``import_`` does not work for dynamic
-        resources). It is deleted on destroy like any managed backup.
-    :param account: The `Account` (API URL and token) to use instead of the
-        stack's settings; see the README, Several accounts.
-    """
-
-    server_id: pulumi.Input[int]
-    description: pulumi.Input[str] | None = None
-    triggers: Triggers | None = None
-    wait_for_completion: pulumi.Input[bool] | None = None
-    timeout: Duration | None = None
-    existing_backup_id: pulumi.Input[int] | None = None
-    account: Account | None = None
-
-
-class Backup(Resource, module="vpsbackup", name="Backup"):
+class Backup(BackupBase, module="vpsbackup", name="Backup"):
     """A manual backup of a VPS.org server.
 
     Example Usage::
@@ -79,70 +45,9 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
     10-manual-backup limit.
     """
 
-    backup_id: pulumi.Output[int]
-    """The backup's id on VPS.org."""
-    server_id: pulumi.Output[int]
-    """The server the backup belongs to."""
-    server_name: pulumi.Output[str]
-    """The name of that server."""
-    backup_type: pulumi.Output[str]
-    """``"manual"`` (``"automatic"`` only for one referenced with `Backup.get`)."""
-    status: pulumi.Output[str]
-    """``"in_progress"``, ``"completed"``, ``"failed"``, or a new status the API reports."""
-    size_mb: pulumi.Output[int | None]
-    """The backup's size in MB, once known."""
-    created_at: pulumi.Output[str]
-    """When the backup was started, ISO-8601."""
-    expires_at: pulumi.Output[str | None]
-    """When VPS.org deletes the backup, ISO-8601; ``None`` for manual backups."""
-    description: pulumi.Output[str | None]
-    """The description VPS.org has for the backup."""
-    triggers: pulumi.Output[Any]
-    """The `triggers` input: values whose change takes a new backup."""
-    wait_for_completion: pulumi.Output[bool]
-    """Whether `pulumi up` waits until the backup has completed."""
-    timeout: pulumi.Output[float]
-    """How long to wait, in seconds."""
-    existing_backup_id: pulumi.Output[int | None]
-    """The adopted backup's id, when the resource adopted one."""
-    adopted: pulumi.Output[bool | None]
-    """``True`` for a backup brought in by `existing_backup_id` (or ``import_``)."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: BackupArgs | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        server_id: pulumi.Input[int] | None = None,
-        description: pulumi.Input[str] | None = None,
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        existing_backup_id: pulumi.Input[int] | None = None,
-        account: Account | None = None,
-    ) -> None:
-        """Create a `Backup` resource.
-
-        :param str resource_name: The name of the resource, unique in the stack.
-        :param BackupArgs args: The inputs as one object; or give them as
-            keywords instead (``server_id`` is keyword-only:
-            ``Backup("b", server_id=12345)``).
-        :param pulumi.ResourceOptions opts: Options for the resource, e.g.
-            ``delete_before_replace``, ``retain_on_delete``,
-            ``custom_timeouts`` (``create`` becomes `timeout`) or ``import_``
-            (carried out as `existing_backup_id`).
-        :param pulumi.Input[int] server_id: The server to back up.
-        :param pulumi.Input[str] description: Free text stored with the backup.
-        :param triggers: Values whose change takes a new backup.
-        :param pulumi.Input[bool] wait_for_completion: Wait until the backup has
-            completed (default True).
-        :param timeout: How long to wait: seconds or text such as ``"45m"``.
-        :param pulumi.Input[int] existing_backup_id: Adopt this manual backup.
-        :raises TypeError: without `server_id`, or when the second positional
-            argument is not a `BackupArgs`.
-        """
-        props = resource_props("Backup", args, BackupArgs, opts, locals())
+    def _prepare(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> tuple[BackupProvider, dict[str, Any], pulumi.ResourceOptions | None]:
         opts = with_account(props, opts)
         props["description"] = wire_safe(props.get("description"))
         if not (opts and opts.id):  # a `Backup.get` makes no backup, so needs no key
@@ -152,7 +57,7 @@ class Backup(Resource, module="vpsbackup", name="Backup"):
         timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(name for name in BACKUP_OUTPUTS if name not in props))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
-        super().__init__(BackupProvider(), resource_name, props, opts)
+        return BackupProvider(), props, opts
 
     @staticmethod
     def get(

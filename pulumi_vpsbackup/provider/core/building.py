@@ -1,8 +1,8 @@
 """How a resource class turns its arguments and options into input properties.
 
-Shared by `Backup`, `Restore` (`resources.py`), `BackupRotation`
-(`rotation_resource.py`) and `BackupFleet` (`fleet_resource.py`): the
-`XxxArgs` or keywords become properties (`resource_props`), an `Account`
+Shared by the four resource classes (each package's `resource.py`, through
+its generated base): the `XxxArgs` or keywords become properties
+(`resource_props`), an `Account`
 becomes the secret `account` input, text the SDK could not send becomes a
 marker check reports, a resource's owner key is derived from the stack's
 identity, its type and name, and the resource options that never reach a dynamic provider
@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 
+from ...client.echo import echo
 from .account import ACCOUNT_INPUT, Account
 from .identity import alias_keys_for, keyed_for
 from .validation import wire_safe_text
@@ -79,17 +80,14 @@ def resource_props(
 def named_props(
     kind: str,
     resource_name: str,
-    args: ResourceArgs | None,
-    expected: type[ResourceArgs],
+    props: dict[str, Any],
     opts: pulumi.ResourceOptions | None,
-    keywords: Mapping[str, Any],
     outputs: Iterable[str],
 ) -> dict[str, Any]:
-    """`resource_props` for a resource that makes backups under its own name
-    (`BackupRotation`, `BackupFleet`): the description made wire-safe, the
-    hidden `resource_key` and `resource_name`, a `timeout` from
-    `custom_timeouts`, and its outputs declared."""
-    props = resource_props(kind, args, expected, opts, keywords)
+    """The input properties of a resource that makes backups under its own name
+    (`BackupRotation`, `BackupFleet`), from its arguments' properties: the
+    description made wire-safe, the hidden `resource_key` and `resource_name`,
+    a `timeout` from `custom_timeouts`, and its outputs declared."""
     props["description"] = wire_safe(props.get("description"))
     props["resource_key"] = resource_key_of(kind, resource_name, opts)
     props["previous_keys"] = alias_keys_for(kind, resource_name, opts)
@@ -142,8 +140,13 @@ def _args_or_type_error(kind: str, args: object, expected: type, first_input: st
     """`Backup("b", 12345)`: say how to pass the id, not fail later on an attribute."""
     if args is None or isinstance(args, expected):
         return
-    if isinstance(args, (int, float, str, pulumi.Output)) and not isinstance(args, bool):
+    if isinstance(args, (list, tuple)):  # `BackupFleet("f", [1, 2])`
+        shown: Any = echo(list(args))
+    elif isinstance(args, (int, float, str, pulumi.Output)) and not isinstance(args, bool):
         shown = args if isinstance(args, (int, float)) else "..."
+    else:
+        shown = None
+    if shown is not None:
         raise TypeError(
             f"{kind}: pass {first_input}={shown} as a keyword (the second positional argument "
             f"is {expected.__name__})"

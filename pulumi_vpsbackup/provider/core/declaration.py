@@ -28,7 +28,7 @@ from ...client.marker import LEGACY_KEY_HEX, is_owner_key
 from . import validation as v
 from .account import account_identity, account_input
 
-__all__ = ["Inputs", "NamedInputs", "spec"]
+__all__ = ["Declaration", "Inputs", "NamedInputs", "Out", "documented", "spec"]
 
 MANUAL_BACKUP_LIMIT = 10
 #: How many servers one fleet may hold (the engine sends its state in one message).
@@ -114,12 +114,83 @@ def spec(
     parse: Callable[[str, Any], Any] | None = None,
     replaces: bool = False,
     compare: Callable[[Any], Any] | None = None,
+    doc: str = "",
+    out_doc: str | None = None,
+    native_doc: str | None = None,
+    arg: str | None = "",
+    native: str | None = "input",
 ) -> dict[str, Any]:
-    """The metadata of one input field: `validate` is check's; `parse` turns a
-    stored, known value into its type (an engine float into an id) when it is
-    not that already; `replaces` says a change replaces the resource; `compare`
-    maps a value to what diff compares. A field without a default is required."""
-    return {"validate": validate, "parse": parse, "replaces": replaces, "compare": compare}
+    """The metadata of one input field.
+
+    Behaviour: `validate` is check's; `parse` turns a stored, known value into
+    its type (an engine float into an id) when it is not that already;
+    `replaces` says a change replaces the resource; `compare` maps a value to
+    what diff compares. A field without a default is required.
+
+    What is generated from it (`make generate`): `doc` documents the argument
+    in the `XxxArgs` class and the constructor; `out_doc` the `pulumi.Output`
+    attribute of the same name (none for a hidden input); `native_doc` the
+    plugin schema's description when it differs from `doc`; `arg` is the
+    argument's annotation when the field's type does not give it (`None`: not
+    an argument, the resource class sets it); `native` is ``"input"`` for a
+    schema input, ``"internal"`` for a property the plugin sets itself, or
+    `None` when the plugin has no such property.
+    """
+    return {
+        "validate": validate,
+        "parse": parse,
+        "replaces": replaces,
+        "compare": compare,
+        "doc": doc,
+        "out_doc": out_doc,
+        "native_doc": native_doc,
+        "arg": arg,
+        "native": native,
+    }
+
+
+def documented(base: dict[str, Any], doc: str, **more: Any) -> dict[str, Any]:
+    """A shared field metadata (`ID`, `WAIT`, ...) with this field's documentation."""
+    return {**base, "doc": doc, **more}
+
+
+@dataclasses.dataclass(frozen=True)
+class Out:
+    """One output a resource reports beside the copies of its inputs.
+
+    `type` is its Python type as written in the `pulumi.Output[...]`
+    annotation; `doc` documents that attribute, `native_doc` the schema's
+    property when different; `required` puts it in the schema's `required`.
+    """
+
+    type: str
+    doc: str
+    native_doc: str | None = None
+    required: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Declaration:
+    """A resource, declared once: its name, its inputs and outputs, and the text
+    the generated class and the plugin schema need beside them."""
+
+    name: str
+    inputs: type[Inputs]
+    outputs: Mapping[str, Out]
+    #: The schema's description of the resource (the plugin's users read it).
+    native_description: str
+    #: The constructor's notes on `opts` and what it raises.
+    opts_doc: str = "Options for the resource."
+    raises_doc: str = ""
+    #: The schema's `required` inputs kept as outputs (always present in state).
+    required_outputs: tuple[str, ...] = ()
+
+    def native(self, kind: str = "input") -> tuple[str, ...]:
+        """The inputs the plugin has as schema inputs (``"input"``) or sets itself in
+        Check (``"internal"``), snake_case, in declaration order."""
+        return tuple(
+            f.name for f in dataclasses.fields(self.inputs) if f.metadata["native"] == kind
+        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -191,10 +262,37 @@ def _required(f: dataclasses.Field[Any]) -> bool:
 
 ID = spec(v.positive_id, parse=v.positive_id, replaces=True)
 WAIT = spec(v.boolean, parse=v.boolean)
-TIMEOUT = spec(v.duration_seconds, parse=seconds)
+TIMEOUT = spec(
+    v.duration_seconds,
+    parse=seconds,
+    arg="Duration",
+    native=None,  # the plugin takes the engine's custom timeouts
+    doc='How long to wait, as seconds or text such as ``"45m"`` or ``"1h30m"`` '
+    '(default ``"60m"``, at most 24h). Pulumi\'s ``custom_timeouts`` never reach dynamic '
+    "providers, so the constructor turns ``custom_timeouts.create`` into this.",
+    out_doc="How long to wait, in seconds.",
+)
+#: The owner key the resource class sets (the plugin derives it in Check).
+RESOURCE_KEY = spec(
+    resource_key_input,
+    arg=None,
+    native="internal",
+    native_doc="The key in the marker of the backups this resource makes (derived from its "
+    "URN): how a backup left outside state by an interrupted run is found again instead of "
+    "piling up.",
+)
+#: The owner keys of a renamed resource's old names (its aliases).
+PREVIOUS_KEYS = spec(owner_keys, arg=None, native=None)
 # URL and token; a new token (rotation) updates in place, a new URL fails check.
 # Never in a repr: it holds the token.
-ACCOUNT = spec(account_input, compare=account_identity)
+ACCOUNT = spec(
+    account_input,
+    compare=account_identity,
+    arg="Account",
+    native=None,  # the plugin's account is its provider configuration
+    doc="The `Account` (API URL and token) to use instead of the stack's settings; "
+    "see docs/installation-configuration.md, Several accounts.",
+)
 DEFAULT_TIMEOUT = v.DEFAULT_TIMEOUT_SECONDS
 
 
@@ -206,9 +304,9 @@ class NamedInputs(Inputs):
 
     hidden: ClassVar[tuple[str, ...]] = ("resource_key", "previous_keys", "resource_name")
 
-    resource_key: str | None = field(default=None, metadata=spec(resource_key_input))
-    previous_keys: list[str] | None = field(default=None, metadata=spec(owner_keys))
-    resource_name: str | None = field(default=None, metadata=spec(text))
+    resource_key: str | None = field(default=None, metadata=RESOURCE_KEY)
+    previous_keys: list[str] | None = field(default=None, metadata=PREVIOUS_KEYS)
+    resource_name: str | None = field(default=None, metadata=spec(text, arg=None, native=None))
 
     @property
     def name(self) -> str:

@@ -1,6 +1,7 @@
 """What a `BackupFleet` is, declared once: its inputs (type, check's validator,
 default, whether a change replaces it, what diff compares) and its outputs.
-The user-facing class, the host-side provider and the plugin all read this."""
+`make generate` derives `BackupFleetArgs` and the class's typed outputs and
+constructor (`generated.py`) from it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from ..core import validation as v
 from ..core.declaration import (
     DEFAULT_TIMEOUT,
     TIMEOUT,
+    Declaration,
     NamedInputs,
+    Out,
     server_id_list,
     server_set,
     spec,
@@ -25,15 +28,58 @@ class FleetInputs(NamedInputs):
 
     # Adding or removing a server updates in place; the order means nothing.
     server_ids: list[int] = field(
-        metadata=spec(server_id_list, parse=server_id_list, compare=server_set)
+        metadata=spec(
+            server_id_list,
+            parse=server_id_list,
+            compare=server_set,
+            doc="The servers to back up, one backup each. Adding a server backs up that "
+            "server only; removing one deletes its backup only.",
+            out_doc="The servers, sorted.",
+        )
     )
     description: str | None = field(
-        default=None, metadata=spec(v.description, replaces=True, compare=v.same_text)
+        default=None,
+        metadata=spec(
+            v.description,
+            replaces=True,
+            compare=v.same_text,
+            doc="Text stored with each backup (at most 214 characters). Changing it "
+            "replaces the fleet: new backups of every server first, then the old ones are "
+            "deleted.",
+            out_doc="The text stored with each backup.",
+        ),
     )
-    triggers: Any = field(default=None, metadata=spec(v.triggers, replaces=True))
+    triggers: Any = field(
+        default=None,
+        metadata=spec(
+            v.triggers,
+            replaces=True,
+            doc="Any values (a list or a map); when one changes, every server is backed up "
+            "again (a replacement, as for `description`).",
+            out_doc="The `triggers` input: values whose change backs up every server again.",
+        ),
+    )
     timeout: float = field(default=DEFAULT_TIMEOUT, metadata=TIMEOUT)
 
 
 #: Each member's backup id, status and server name, by server id as a string
 #: (Pulumi's map keys are strings).
-FLEET_OUTPUTS = ("backup_ids", "statuses", "server_names")
+FLEET_OUTPUTS = {
+    "backup_ids": Out(
+        "dict[str, int]",
+        "Each server's backup, by server id (as a string: Pulumi map keys are strings).",
+    ),
+    "statuses": Out("dict[str, str]", "Each backup's status, by server id."),
+    "server_names": Out("dict[str, str]", "Each server's name, by server id."),
+}
+
+FLEET = Declaration(
+    name="BackupFleet",
+    inputs=FleetInputs,
+    outputs=FLEET_OUTPUTS,
+    native_description="One backup per server of a list, made and waited for together. "
+    "Adding a server backs up that server only; removing one deletes its backup only.",
+    opts_doc="Options for the resource; ``custom_timeouts.create`` becomes `timeout`.",
+    raises_doc="without `server_ids`, or when the second positional argument is not a "
+    "`BackupFleetArgs`.",
+)

@@ -1,52 +1,24 @@
-"""The `Restore` class users write in their stacks; `RestoreProvider` does the work in
-Pulumi's provider host."""
+"""The `Restore` class users write in their stacks: its arguments, outputs and
+constructor come from `generated.py`; `RestoreProvider` does the work in Pulumi's
+provider host."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from ..core.account import Account
 from ..core.building import (
-    Duration,
-    ResourceArgs,
-    Triggers,
-    resource_props,
     timeout_from_custom_timeouts,
     with_account,
 )
 from ..core.sdk_compat import undo_sdk_pickler_wrapping
 from .declaration import RESTORE_OUTPUTS
+from .generated import RestoreArgs, RestoreBase
 from .provider import RestoreProvider
 
 
-@dataclass(kw_only=True)
-class RestoreArgs(ResourceArgs):
-    """Inputs of a `Restore`.
-
-    :param server_id: The server to restore (its data is overwritten).
-    :param backup_id: The backup to restore from; it must belong to the
-        server. Changing it runs the restore again.
-    :param triggers: Any values; when one changes, the restore runs again.
-    :param wait_for_completion: Wait until the server is active again (default True).
-    :param timeout: How long to wait for a running backup and for the restore,
-        as seconds or text such as ``"30m"`` (default ``"60m"``).
-    :param account: The `Account` (API URL and token) to use instead of the
-        stack's settings; see the README, Several accounts.
-    """
-
-    server_id: pulumi.Input[int]
-    backup_id: pulumi.Input[int]
-    triggers: Triggers | None = None
-    wait_for_completion: pulumi.Input[bool] | None = None
-    timeout: Duration | None = None
-    account: Account | None = None
-
-
-class Restore(Resource, module="vpsbackup", name="Restore"):
+class Restore(RestoreBase, module="vpsbackup", name="Restore"):
     """Restores a server from one of its backups; runs again whenever
     `backup_id` (or `triggers`) changes.
 
@@ -62,66 +34,14 @@ class Restore(Resource, module="vpsbackup", name="Restore"):
     stack: the server keeps the restored data.
     """
 
-    server_id: pulumi.Output[int]
-    """The server that was restored."""
-    backup_id: pulumi.Output[int]
-    """The backup it was restored from."""
-    server_name: pulumi.Output[str | None]
-    """The server's name (``None`` until it has been read)."""
-    server_status: pulumi.Output[str]
-    """The server's status when last read, e.g. ``"active"``."""
-    restore_status: pulumi.Output[str]
-    """``"completed"``; ``"started"`` without waiting; ``"timed_out"`` or
-    ``"unconfirmed"`` when its end was not seen; ``"failed"`` once a refresh
-    learns so."""
-    restored_at: pulumi.Output[str]
-    """When the restore was requested, ISO-8601 (for a restore an interrupted
-    `pulumi up` had sent and this one adopted: when VPS.org started it)."""
-    restore_started_at: pulumi.Output[str | None]
-    """When VPS.org started the restore, by VPS.org's clock (its restore
-    record), ISO-8601; ``None`` when that was not seen."""
-    triggers: pulumi.Output[Any]
-    """The `triggers` input: values whose change runs the restore again."""
-    wait_for_completion: pulumi.Output[bool]
-    """Whether `pulumi up` waits until the server is active again."""
-    timeout: pulumi.Output[float]
-    """How long to wait, in seconds."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: RestoreArgs | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        server_id: pulumi.Input[int] | None = None,
-        backup_id: pulumi.Input[int] | None = None,
-        triggers: Triggers | None = None,
-        wait_for_completion: pulumi.Input[bool] | None = None,
-        timeout: Duration | None = None,
-        account: Account | None = None,
-    ) -> None:
-        """Create a `Restore` resource: restore the server when it is created.
-
-        :param str resource_name: The name of the resource, unique in the stack.
-        :param RestoreArgs args: The inputs as one object; or give them as
-            keywords instead (``server_id`` and ``backup_id`` are keyword-only).
-        :param pulumi.ResourceOptions opts: Options for the resource;
-            ``custom_timeouts.create`` becomes `timeout`.
-        :param pulumi.Input[int] server_id: The server to restore.
-        :param pulumi.Input[int] backup_id: The backup to restore it from.
-        :param triggers: Values whose change runs the restore again.
-        :param pulumi.Input[bool] wait_for_completion: Wait until the server is
-            active again (default True).
-        :param timeout: How long to wait: seconds or text such as ``"30m"``.
-        :raises TypeError: without `server_id` or `backup_id`, or when the
-            second positional argument is not a `RestoreArgs`.
-        """
-        props = resource_props("Restore", args, RestoreArgs, opts, locals())
+    def _prepare(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> tuple[RestoreProvider, dict[str, Any], pulumi.ResourceOptions | None]:
         opts = with_account(props, opts)
         timeout_from_custom_timeouts(resource_name, props, opts)
         props.update(dict.fromkeys(RESTORE_OUTPUTS))
         undo_sdk_pickler_wrapping()  # else ~1000 resources hit RecursionError
-        super().__init__(RestoreProvider(), resource_name, props, opts)
+        return RestoreProvider(), props, opts
 
     @staticmethod
     def get(
