@@ -8,11 +8,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install cli hosts sdks dist test lint docs fake demo bench clean
 
-# Re-installs only when the packaging changes (the install is editable).
-$(STAMP): setup.py pyproject.toml
+# The package with its dev extra, and beside it the development package in
+# dev/ (vpsbackup_dev: the engine harness, the provider-host driver and the CLI
+# project helpers that the tests, bench/ and scripts/ import; and bench
+# itself), which is never published. Both editable; re-installs only when the
+# packaging changes.
+$(STAMP): setup.py pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./dev
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.cli.project import CliProject
 from tests.programs.scenarios import BACKUP, TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

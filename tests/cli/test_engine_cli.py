@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, Watched, interrupt
 from tests.programs.scenarios import BACKUP, RESTORE, TOKEN, backups, restore_requests
+from vpsbackup_dev.cli_project import CliProject, Watched, interrupt
 
 pytestmark = pytest.mark.cli
 

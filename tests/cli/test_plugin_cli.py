@@ -23,9 +23,9 @@ import pytest
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.cli.conftest import Projects
-from tests.cli.project import CliProject
 from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.cli.project import CliProject, Ran
 from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN
+from vpsbackup_dev.cli_project import CliProject, Ran
 
 pytestmark = pytest.mark.cli
 

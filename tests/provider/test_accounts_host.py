@@ -22,7 +22,7 @@ from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, ser
 from pulumi_vpsbackup.provider import BackupProvider
 from pulumi_vpsbackup.provider.account import account_input
 from pulumi_vpsbackup.provider.validation import FieldError
-from tests.support.host import ProviderError, urn
+from vpsbackup_dev.host import ProviderError, urn
 
 from .conftest import BACKUP_TYPE, TOKEN, Engine, Resource, api_requests, fake_backups
 

@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.provider.validation import is_unknown
 from tests.support.failures import by_field
-from tests.support.host import ProviderError, ProviderHost
+from vpsbackup_dev.host import ProviderError, ProviderHost
 
 from .conftest import (
     BACKUP_PROVIDER,

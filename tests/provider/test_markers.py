@@ -22,8 +22,8 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import intent_digest, parse_marker, strip_marker
 from pulumi_vpsbackup.fake import FakeServer, FakeVps
-from tests.support.host import ProviderError, ProviderHost
 from tests.support.keys import key_for
+from vpsbackup_dev.host import ProviderError, ProviderHost
 
 from .conftest import BACKUP_PROVIDER, BACKUP_TYPE, Engine, fake_backups, host_config
 

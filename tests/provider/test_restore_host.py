@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.host import ProviderError, urn
+from vpsbackup_dev.host import ProviderError, urn
 
 from .conftest import Engine, api_requests
 

@@ -29,7 +29,7 @@ from pulumi_vpsbackup.fake import FakeServer
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.validation import MAX_ID, FieldError
 from tests.support.failures import by_field
-from tests.support.host import ProviderHost, serialize_provider, urn
+from vpsbackup_dev.host import ProviderHost, serialize_provider, urn
 
 from ._support import BACKUP_TYPE, RESTORE_TYPE, TOKEN, served_fake
 
@@ -409,7 +409,7 @@ def test_a_lone_surrogate_in_a_program_is_a_check_failure_naming_description(
 ) -> None:
     """Issue 11: the SDK could not encode the text for the engine and failed with a
     UnicodeEncodeError that named no field; now Check names `description`."""
-    from tests.support.engine import EngineError
+    from vpsbackup_dev.engine import EngineError
 
     from ._support import make_engine
 

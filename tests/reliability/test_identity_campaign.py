@@ -45,7 +45,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.identity import StackIdentityProvider
 from pulumi_vpsbackup.provider.rotation import RotationProvider
-from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
+from vpsbackup_dev.host import ProviderError, ProviderHost, serialize_provider, urn
 
 TOKEN = "vps_identity_campaign_3c9e1f"
 SERVER = 12345
