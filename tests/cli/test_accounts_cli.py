@@ -1,4 +1,4 @@
-"""Several accounts under the real CLI (issue 14): one program, two VPS.org accounts.
+"""Several accounts under the real CLI: one program, two VPS.org accounts.
 
 Account A is the stack's (`vpsbackup:apiToken`, the `fake` fixture); account
 B is another fake on another port with its own token, given to resources and

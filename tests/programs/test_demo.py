@@ -136,7 +136,7 @@ def test_demo_drives_the_cli_with_a_file_backend(tmp_path: Path, demo_env: dict[
     assert venvs == {f"VENV     virtualenv: {sys.prefix}"}
 
 
-# ---- `make demo` builds the CLI of `make cli` first, saying so (issue 20) ----------------
+# ---- `make demo` builds the CLI of `make cli` first, saying so ---------------------------
 
 BUILD_STUB = """#!/bin/sh
 # A stand-in for tools/pulumi-cli/build.sh: {state} says whether it is built.

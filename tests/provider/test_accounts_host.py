@@ -1,4 +1,4 @@
-"""Several accounts (issue 14): a resource or query with its own `Account`.
+"""Several accounts: a resource or query with its own `Account`.
 
 The provider host is configured with the stack's account (fake A); fake B is
 another account on another port with its own token. Each resource must reach

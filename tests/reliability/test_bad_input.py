@@ -407,8 +407,8 @@ vps.Backup("odd", server_id=12345, description=description)
 def test_a_lone_surrogate_in_a_program_is_a_check_failure_naming_description(
     served: FakeServer, tmp_path: Any, via: str
 ) -> None:
-    """Issue 11: the SDK could not encode the text for the engine and failed with a
-    UnicodeEncodeError that named no field; now Check names `description`."""
+    """The SDK cannot encode the text for the engine (a UnicodeEncodeError naming no
+    field); Check refuses it first and names `description`."""
     from vpsbackup_dev.engine import EngineError
 
     from ._support import make_engine

@@ -1,4 +1,4 @@
-"""The identity campaign (issue 19): whose backup is it, when runs are cut short?
+"""The identity campaign: whose backup is it, when runs are cut short?
 
 Per seed, two stacks with the SAME project, stack and resource names (two
 backends: two stack identities) share one server with a person who makes

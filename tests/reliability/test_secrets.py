@@ -244,7 +244,7 @@ def test_the_log_watch_catches_a_leak() -> None:
     assert watch.leaks == [("tests.reliability.watch-self-test", "DEBUG", "vps_no…")]
 
 
-# -- a pasted token that is no header value (issue 11) -------------------------------
+# -- a pasted token that is no header value ------------------------------------------
 
 PASTED_TOKENS = {
     "newline and NUL": TOKEN + "\n\x00",
