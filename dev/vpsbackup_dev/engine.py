@@ -1,5 +1,8 @@
 """An engine-faithful harness: run whole Pulumi programs without the Pulumi CLI.
 
+What tests/programs and tests/reliability run programs with (the fast mirror of
+tests/cli), and the state benchmark and the demo on a machine without the CLI.
+
 The program runs in-process with the real SDK runtime (``pulumi.runtime.run_in_stack``
 with a resource monitor object in place of the CLI's gRPC monitor, the way
 ``pulumi.runtime.set_mocks`` wires one in), each run in a fresh thread with a fresh

@@ -1,8 +1,12 @@
 """Drive the real Pulumi Python provider host (``python -u -m pulumi.dynamic``) over gRPC.
 
+What tests/provider and the benchmarks call providers through, and what the engine
+harness (:mod:`vpsbackup_dev.engine`) sends every dynamic resource's steps to.
+
 ``ProviderHost`` starts the SDK's own dynamic provider host as a subprocess, the way
 the Pulumi CLI's ``pulumi-resource-pulumi-python`` launcher does, and talks to it the
-way the engine does (``sdk/go/common/resource/plugin/provider_plugin.go``):
+way the engine does (pulumi/pulumi v3.276.0,
+``sdk/go/common/resource/plugin/provider_plugin.go``):
 
 * ``Configure`` sends the whole stack config with namespaced keys in ``args`` (secrets
   kept as secrets) and the string form in ``variables``; the reply's ``acceptSecrets``
