@@ -86,4 +86,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
+	rm -rf $(VENV) build dist *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
