@@ -8,11 +8,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install cli hosts sdks dist generate test lint docs fake demo bench clean
 
-# Re-installs only when the packaging changes (the install is editable).
-$(STAMP): setup.py pyproject.toml
+# The package with its dev extra, and beside it the development package in
+# dev/ (vpsbackup_dev: the engine harness, the provider-host driver and the CLI
+# project helpers that the tests, bench/ and scripts/ import; and bench
+# itself), which is never published. Both editable; re-installs only when the
+# packaging changes.
+$(STAMP): setup.py pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./dev
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -89,4 +93,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
+	rm -rf $(VENV) build dist *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results

@@ -1,6 +1,7 @@
 """Benchmarks: how fast and frugal the provider is, against the ideal, in one run.
 
-Run from the repository root::
+``make bench`` runs it; after ``make install`` (which installs ``bench`` with the
+development package, ``dev/``) it also runs from any directory::
 
     python -m bench            # every figure (~5 minutes on 2 cores)
     python -m bench --quick    # fewer repetitions, smaller fleets (~3 minutes)
@@ -14,7 +15,7 @@ a ratio to something measured beside it. Everything runs against the fake API
 counts under the real ``pulumi`` CLI (on PATH, else the one ``make cli``
 builds; a fresh provider host per command, backups that take time, paging
 on), the rest through the real SDK provider host
-(``tests.support.host.ProviderHost``). The table goes to stdout, the JSON to
+(``vpsbackup_dev.host.ProviderHost``). The table goes to stdout, the JSON to
 ``bench/results/latest.json``.
 
 Modules: ``core`` (figures, timing, fake and host helpers), one module per

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_vpsbackup.fake import FakeClock
+from vpsbackup_dev.cli_project import make_project, offline_env
 
 from .core import REPO_ROOT, TOKEN, Figure, Options, api_requests, fake_server, last_seq
 
@@ -96,7 +97,6 @@ def run(options: Options) -> list[Figure]:
         app = served.app
         for i in range(OTHERS):
             app.seed_backup(server_id=SERVER, backup_type="automatic", description=f"auto {i}")
-        from tests.cli.project import make_project, offline_env  # needs REPO_ROOT on sys.path
 
         root = Path(tmp)
         (root / "state").mkdir()
@@ -104,9 +104,6 @@ def run(options: Options) -> list[Figure]:
         env = {
             **offline_env(root / "state", root / "home"),
             "PATH": cli + os.pathsep + os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-            ),
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
         }

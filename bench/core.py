@@ -1,7 +1,7 @@
 """What every figure shares: the result record, statistics, the fake and the host.
 
 The provider host is the SDK's own (``python -u -m pulumi.dynamic``), driven over
-gRPC by ``tests.support.host.ProviderHost`` exactly as the provider tests drive
+gRPC by ``vpsbackup_dev.host.ProviderHost`` exactly as the provider tests drive
 it; the fake is served on a free loopback port with ``pulumi_vpsbackup.fake.serve``.
 Both are context managers, so every process and server is gone when a figure
 returns, also on errors and Ctrl-C.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,11 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # `tests.support` lives in the repository, not the wheel
-    sys.path.insert(0, str(REPO_ROOT))
-
-from pulumi_vpsbackup.fake import (  # noqa: E402
+from pulumi_vpsbackup.fake import (
     FakeClock,
     FakeServer,
     FakeVps,
@@ -33,8 +28,8 @@ from pulumi_vpsbackup.fake import (  # noqa: E402
     launch,
     serve,
 )
-from pulumi_vpsbackup.provider import BackupProvider  # noqa: E402
-from tests.support.host import ProviderHost, serialize_provider, urn  # noqa: E402
+from pulumi_vpsbackup.provider import BackupProvider
+from vpsbackup_dev.host import ProviderHost, serialize_provider, urn
 
 __all__ = [
     "BACKUP_TYPE",
@@ -54,6 +49,7 @@ __all__ = [
     "stopwatch",
 ]
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "vps_bench_token_7c1e0b"
 BACKUP_TYPE = "pulumi-python:dynamic/vpsbackup:Backup"
 # Start fake time on a whole second: the fake stores whole-second timestamps, so

@@ -32,7 +32,7 @@ from pulumi_vpsbackup import wait_for_backups
 from pulumi_vpsbackup.client.marker import new_identity, owner_key
 from pulumi_vpsbackup.fake import FakeClock
 from pulumi_vpsbackup.provider import FleetProvider
-from tests.support.host import serialize_provider, urn
+from vpsbackup_dev.host import serialize_provider, urn
 
 from .core import (
     FAKE_EPOCH,

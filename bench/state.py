@@ -1,6 +1,6 @@
 """Figure 5: bytes of stack state per Backup resource, ``__provider`` included.
 
-A program declaring N Backups runs through ``tests.support.engine.Engine`` (the
+A program declaring N Backups runs through ``vpsbackup_dev.engine.Engine`` (the
 real SDK runtime and provider host, with the engine's state bookkeeping); the
 state file it writes is read back and each Backup's entry measured as compact
 JSON (the JSON checkpoint's content without indentation). ``__provider`` (the
@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.support.engine import Engine
+from vpsbackup_dev.engine import Engine
 
 from .core import TOKEN, Figure, Options, fake_server, median
 

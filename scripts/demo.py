@@ -13,7 +13,7 @@ What it does:
    `vpsbackup:apiToken`, runs `pulumi up --yes`, prints the stack outputs and
    the fake's listing of the server's backups, then `pulumi destroy --yes`;
 3. without the CLI: says so, prints how to install it, and runs the same
-   quickstart through the project's engine harness (`tests/support/engine.py`,
+   quickstart through the project's engine harness (`dev/vpsbackup_dev/engine.py`,
    the real SDK program runtime and provider host without the CLI), printing
    each plan and the outputs;
 4. stops the fake.
@@ -70,16 +70,9 @@ def heading(text: str) -> None:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """The environment for child processes.
-
-    The repository root goes first on PYTHONPATH so that `pulumi_vpsbackup` is
-    importable from every process (program, provider host, fake) even when the
-    editable install in .venv is stale.
-    """
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
+    """The environment for child processes: ours (the virtualenv `make install` made,
+    where `pulumi_vpsbackup` is installed editable) plus `extra`."""
+    return {**os.environ, **extra}
 
 
 @contextlib.contextmanager
@@ -87,7 +80,6 @@ def running_fake(
     port: int, token: str, state_file: Path | None, startup_timeout: float
 ) -> Iterator[str]:
     """Start the fake as a subprocess (the fake's own launcher); yield its API URL; stop it."""
-    sys.path.insert(0, str(REPO))  # the package this checkout holds, even if .venv is stale
     from pulumi_vpsbackup.fake.launch import FakeStartError, launch
 
     # Backups take two seconds, so `pulumi up` shows the wait without dragging.
@@ -316,17 +308,17 @@ def print_cli_missing() -> None:
     say("   Then run `make demo` again.")
     say()
     say("   Meanwhile, here is the same quickstart WITHOUT THE PULUMI CLI: the project's")
-    say("   engine harness (tests/support/engine.py) runs the program with the real Pulumi")
+    say("   engine harness (dev/vpsbackup_dev/engine.py) runs the program with the real Pulumi")
     say("   SDK and the real dynamic-provider host, the way the CLI would, against the fake.")
 
 
 def demo_without_cli(url: str, token: str, workdir: Path, keep: bool) -> None:
-    sys.path.insert(0, str(REPO))
     try:
-        from tests.support.engine import Engine, EngineError
+        from vpsbackup_dev.engine import Engine, EngineError
     except ImportError as exc:
         raise DemoError(
-            f"the engine harness (tests/support/engine.py) cannot be imported: {exc}"
+            f"the engine harness (dev/vpsbackup_dev/engine.py) cannot be imported: {exc}; "
+            "`make install` installs it"
         ) from exc
     import yaml
 

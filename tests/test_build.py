@@ -42,7 +42,9 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"sdist": sdist, "wheel": wheel}
 
 
-def test_the_sdist_carries_license_changelog_readme_and_py_typed(dists: dict[str, Path]) -> None:
+def test_the_sdist_carries_license_changelog_readme_py_typed_and_no_tooling(
+    dists: dict[str, Path],
+) -> None:
     root = f"pulumi_vpsbackup-{__version__}"
     with tarfile.open(dists["sdist"]) as sdist:
         names = set(sdist.getnames())
@@ -55,7 +57,11 @@ def test_the_sdist_carries_license_changelog_readme_and_py_typed(dists: dict[str
         "pulumi_vpsbackup/plugin/schema.json",
     ):
         assert f"{root}/{wanted}" in names, wanted
-    assert not [n for n in names if n.startswith(f"{root}/tests/")]
+    # The tests and the development tooling (dev/: vpsbackup_dev and bench) stay in
+    # the repository.
+    for kept in ("tests", "dev", "bench", "scripts"):
+        assert not [n for n in names if n.startswith(f"{root}/{kept}/")], kept
+    assert not [n for n in names if "vpsbackup_dev" in n]
 
 
 def test_the_wheel_declares_that_the_package_has_no_resource_plugin(
@@ -69,7 +75,9 @@ def test_the_wheel_declares_that_the_package_has_no_resource_plugin(
     assert declared == {"resource": False}
 
 
-def test_the_wheel_has_py_typed_no_tests_and_full_metadata(dists: dict[str, Path]) -> None:
+def test_the_wheel_has_py_typed_no_tests_or_tooling_and_full_metadata(
+    dists: dict[str, Path],
+) -> None:
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         names = wheel.namelist()
         metadata = Parser().parsestr(
@@ -79,6 +87,7 @@ def test_the_wheel_has_py_typed_no_tests_and_full_metadata(dists: dict[str, Path
     assert "pulumi_vpsbackup/plugin/schema.json" in names, "the plugin serves it (GetSchema)"
     assert f"pulumi_vpsbackup-{__version__}.dist-info/licenses/LICENSE" in names
     assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
+    # Only the package: neither the tests nor the development package (vpsbackup_dev).
     assert {n.split("/")[0] for n in names} == {
         "pulumi_vpsbackup",
         f"pulumi_vpsbackup-{__version__}.dist-info",

@@ -13,8 +13,8 @@ import yaml
 from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.cli.project import CliProject, make_project, offline_env
 from tests.programs.scenarios import REPO, TOKEN, Scenario, project_settings
+from vpsbackup_dev.cli_project import CliProject, make_project, offline_env
 
 HINT = "build it with `make cli` and put the directory it prints first on PATH (`make test` does)"
 

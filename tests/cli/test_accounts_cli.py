@@ -1,4 +1,4 @@
-"""Several accounts under the real CLI (issue 14): one program, two VPS.org accounts.
+"""Several accounts under the real CLI: one program, two VPS.org accounts.
 
 Account A is the stack's (`vpsbackup:apiToken`, the `fake` fixture); account
 B is another fake on another port with its own token, given to resources and
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.cli.project import CliProject
 from tests.programs.scenarios import BACKUP, TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject
 from tests.programs.scenarios import BACKUP, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

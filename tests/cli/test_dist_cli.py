@@ -47,9 +47,9 @@ import yaml
 
 from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import PASSPHRASE, CliProject, Ran
 from tests.cli.test_native_sdks_cli import _unavailable, install_example_dependencies
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN, backups
+from vpsbackup_dev.cli_project import PASSPHRASE, CliProject, Ran
 
 pytestmark = pytest.mark.cli
 

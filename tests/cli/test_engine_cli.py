@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, Watched, interrupt
 from tests.programs.scenarios import BACKUP, RESTORE, TOKEN, backups, restore_requests
+from vpsbackup_dev.cli_project import CliProject, Watched, interrupt
 
 pytestmark = pytest.mark.cli
 
@@ -208,10 +208,11 @@ def test_ctrl_c_while_a_backup_is_waited_for_then_up_again(
 def test_a_restore_killed_after_it_was_accepted_runs_once_after_cancel_and_up(
     cli_project: Make, fake: FakeServer, by_then: str
 ) -> None:
-    """Issue 19: `up` is killed (SIGKILL) after VPS.org accepted the restore; the
-    user runs `pulumi cancel` and `pulumi up` as the CLI suggests. That `up`
-    takes the accepted restore as its own (waiting for it while it runs)
-    instead of restoring the server a second time over what was written since."""
+    """A restore runs once per intent: `up` is killed (SIGKILL) after VPS.org
+    accepted the restore; the user runs `pulumi cancel` and `pulumi up` as the
+    CLI suggests. That `up` takes the accepted restore as its own (waiting for it
+    while it runs) instead of restoring the server a second time over what was
+    written since."""
     fake.app.set_behaviour(restore_seconds=600)  # the clock is frozen: it runs until advanced
     project = cli_project(
         program(f'vps.Restore("r", server_id={SERVER}, backup_id={PRE_UPDATE})\n')
@@ -246,7 +247,7 @@ def test_a_restore_killed_after_it_was_accepted_runs_once_after_cancel_and_up(
 def test_a_changed_trigger_restores_again_right_after_the_last_restore(
     cli_project: Make, fake: FakeServer
 ) -> None:
-    """The other half of issue 19: a new intent must run even while the server's
+    """The other half of "once per intent": a new intent must run even while the server's
     record still shows the previous restore of the same backup, moments old
     (the replacement's create learns that restore's start from the engine's Diff)."""
     restore = 'vps.Restore("r", server_id={s}, backup_id={b}, triggers=["{t}"])\n'

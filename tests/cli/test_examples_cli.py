@@ -19,7 +19,6 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import (
     IDENTITY_NAME,
     PRE_DEPLOY,
@@ -37,6 +36,7 @@ from tests.programs.scenarios import (
     with_identity,
     world,
 )
+from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
 

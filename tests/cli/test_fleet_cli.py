@@ -14,8 +14,8 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import parse_marker
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject
 from tests.programs.scenarios import backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

@@ -20,8 +20,8 @@ import pytest
 from pulumi_vpsbackup.client.marker import parse_marker
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.conftest import Projects
-from tests.cli.project import CliProject, interrupt
 from tests.programs.scenarios import BACKUP, TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject, interrupt
 
 pytestmark = pytest.mark.cli
 

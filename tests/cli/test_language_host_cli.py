@@ -54,8 +54,8 @@ from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
 from pulumi_vpsbackup.plugin.server import schema_text
 from tests.cli.conftest import Projects
-from tests.cli.project import CliProject, Ran, offline_env
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN
+from vpsbackup_dev.cli_project import CliProject, Ran, offline_env
 
 pytestmark = pytest.mark.cli
 

@@ -30,8 +30,8 @@ import yaml
 
 from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import REPO, TOKEN, WEB_SERVER, backups
+from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
 

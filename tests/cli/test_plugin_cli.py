@@ -1,4 +1,4 @@
-"""The native provider plugin `pulumi-resource-vpsbackup` under the real CLI (issue 15).
+"""The native provider plugin `pulumi-resource-vpsbackup` under the real CLI.
 
 Each test is one thing a dynamic provider cannot do: `pulumi import`, custom
 timeouts, explicit providers with their own accounts, many backups waited for
@@ -23,9 +23,9 @@ import pytest
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
 from tests.cli.conftest import Projects
-from tests.cli.project import CliProject
 from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 
@@ -196,7 +196,7 @@ def test_pulumi_import_of_an_automatic_backup_is_refused_and_destroy_leaves_it(
     native_project: Make, quick_fake: FakeServer
 ) -> None:
     """Import is manual-only: an imported backup is managed, and destroy deletes what it
-    manages, so VPS.org's own daily backup must never enter the stack (issue 19)."""
+    manages, so VPS.org's own daily backup must never enter the stack."""
     automatic = min(
         i for i, b in backups(quick_fake.app).items() if b["backup_type"] == "automatic"
     )
@@ -259,7 +259,7 @@ def test_a_waiting_create_shows_its_progress_on_the_resources_row(
     native_project: Make, tmp_path: Path
 ) -> None:
     """The plugin's progress reaches the engine as ephemeral status messages with the
-    backup's URN (issue 20): `--non-interactive` prints each on the resource's row as
+    backup's URN: `--non-interactive` prints each on the resource's row as
     it comes, the event log carries it with the URN, the summary leaves it out."""
     events = tmp_path / "events.jsonl"
     with serve(slow_fake(backup_seconds=3)) as server:
@@ -297,7 +297,7 @@ def test_a_waiting_create_shows_its_progress_on_the_resources_row(
 def test_a_full_server_warns_under_the_backup_at_preview(
     native_project: Make, quick_fake: FakeServer
 ) -> None:
-    """The engine hides a plugin's stderr, where this warning used to go (issue 20)."""
+    """The warning reaches the user as a diagnostic: the engine hides a plugin's stderr."""
     for i in range(10):
         quick_fake.app.seed_backup(server_id=12346, backup_type="manual", description=f"kept {i}")
     project = native_project('backup("b", {"serverId": 12346})\n', quick_fake.url)
@@ -411,7 +411,7 @@ backup("in-b", {"serverId": 12345, "description": "account b"}, provider=p)
 def test_an_explicit_provider_without_a_token_never_takes_the_environments(
     native_project: Make, quick_fake: FakeServer
 ) -> None:
-    """Credentials never cross accounts (issue 19): VPS_API_TOKEN is not sent to the URL
+    """Credentials never cross accounts: VPS_API_TOKEN is not sent to the URL
     an explicit provider names; the error names the provider and the missing apiToken."""
     app_b = FakeVps(token=TOKEN, clock=FakeClock(scale=0), completion="immediate")
     with serve(app_b) as fake_b:

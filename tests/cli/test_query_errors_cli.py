@@ -4,7 +4,7 @@ The queries (`get_backups`, `get_latest_backup`, `wait_for_backups` and their
 `_output` forms) run in the program's own process. Pulumi's program runner
 (`pulumi-language-python-exec`) prints a `pulumi.RunError` as its message
 alone; any other exception as "Program failed with an unhandled exception:"
-and a traceback of about 30 lines (issue 20).
+and a traceback of about 30 lines.
 
 In `--non-interactive` mode the CLI prints each diagnostic twice by design:
 on the stack's progress row as it arrives, and in the "Diagnostics:" section
@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.cli.project import CliProject, Ran
 from tests.cli.test_cli_text import diagnostics
 from tests.programs.scenarios import TOKEN
+from vpsbackup_dev.cli_project import CliProject, Ran
 
 pytestmark = pytest.mark.cli
 

@@ -34,7 +34,6 @@ from pulumi import automation as auto
 
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.conftest import example_stacks
-from tests.cli.project import CliProject, offline_env
 from tests.cli.test_examples_cli import life_cycle
 from tests.programs.scenarios import (
     EXAMPLES,
@@ -46,6 +45,7 @@ from tests.programs.scenarios import (
     backups,
     world,
 )
+from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, offline_env
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN, backups, world
+from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
 

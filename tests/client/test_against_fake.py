@@ -171,7 +171,7 @@ def test_lost_create_answer_is_adopted_without_a_duplicate(
 
 
 def test_a_lost_create_never_adopts_a_look_alike_made_meanwhile(env: Callable[..., Env]) -> None:
-    # Issue 11: the POST is dropped before it takes effect, and while its answer
+    # The POST is dropped before it takes effect, and while its answer
     # is awaited someone else (a person, another stack) makes a manual backup of
     # the same server with the same description. It is not this create's: it
     # lacks the request's marker. The create must send again, not adopt it.
@@ -204,7 +204,7 @@ def test_create_dropped_before_it_took_effect_is_sent_again(env: Callable[..., E
     assert len(e.calls("POST", "/backups/")) == 2
 
 
-# -- 2xx answers the client cannot read (issue 19) ------------------------------------
+# -- 2xx answers the client cannot read ------------------------------------------------
 
 KEY = "5d0c91aa3f9a2c1e"  # an owner key as a resource class makes one
 INTENT = "61c0de2b"
@@ -306,7 +306,7 @@ def test_an_unreadable_restore_answer_that_started_nothing_is_a_clear_error(
     assert len(e.calls("POST", "/restore/")) == 1  # a restore is never sent twice
 
 
-# -- a POST that lands after the reconciliation listing (issue 19) ------------------------
+# -- a POST that lands after the reconciliation listing -----------------------------------
 
 
 def test_a_create_landing_after_the_first_listing_is_adopted_by_the_second(

@@ -383,7 +383,7 @@ def test_create_adopts_the_backup_carrying_its_marker_after_a_lost_answer(
 def test_a_lost_answer_never_adopts_a_same_description_backup_without_its_marker(
     make_client: MakeClient,
 ) -> None:
-    # Issue 11: backup 7 appeared meanwhile with the same description (another
+    # Backup 7 appeared meanwhile with the same description (another
     # stack's, with its own marker) and backup 8 too (a person's, no marker).
     # Neither carries this request's marker: the request did not take effect,
     # so it is sent again; 7 and 8 are never adopted.
@@ -444,7 +444,7 @@ def test_create_with_several_backups_carrying_its_markers_names_them(
     assert isinstance(info.value.__cause__, ServerError)
 
 
-#: 2xx answers a client cannot read (issue 19): a gateway's page, an empty body,
+#: 2xx answers a client cannot read: a gateway's page, an empty body,
 #: cut JSON, JSON that is no object, an object without an id.
 UNREADABLE = {
     "html": httpx.Response(200, text="<html><h1>Bad Gateway</h1></html>"),

@@ -1,4 +1,4 @@
-"""Refused values echoed back (issue 19): escaped, one line, cut short, by one helper.
+"""Refused values echoed back: escaped, one line, cut short, by one helper.
 
 Every message that quotes a value the user got wrong goes through
 `client.echo.echo`; these tests hold each such message to it with a value

@@ -1,4 +1,4 @@
-"""Issue 19: every network failure names the origin it tried, and never the token.
+"""Every network failure names the origin it tried, and never the token.
 
 Over real sockets on 127.0.0.1 (and one name in ``.invalid``, which no
 resolver answers): connection refused, a read timeout, a DNS failure, a TLS

@@ -78,7 +78,7 @@ CASES: dict[str, tuple[list[Any], Callable[[VpsClient], Any]]] = {
         [httpx.ReadTimeout, json_response(200, server_json(1, status="active"))],
         lambda c: c.restore_server(1, 2),
     ),
-    # Issue 19: a 2xx the client cannot read, echoing the token, is reconciled
+    # A 2xx the client cannot read, echoing the token, is reconciled
     # (two listings per POST) and ends in an unknown-outcome error.
     "create-unreadable-2xx": (
         [httpx.Response(200, text=f"<html><p>token={TOKEN}</p></html>"), page(), page()] * 5,
@@ -170,7 +170,7 @@ def test_pickled_errors_hold_no_token(make_client: MakeClient) -> None:
         assert str(pickle.loads(data)) == str(error)  # noqa: S301 - our own bytes
 
 
-# -- escaped forms of the token (issue 11) ------------------------------------------
+# -- escaped forms of the token ------------------------------------------------------
 
 PASTED = TOKEN + "\n\x00"  # what a careless paste or `echo` can leave in a secret
 

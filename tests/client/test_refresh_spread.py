@@ -1,5 +1,5 @@
 """A refresh spread over many servers: one listing per server for a few, one
-account listing once that is cheaper (issue 13), against the fake over HTTP."""
+account listing once that is cheaper, against the fake over HTTP."""
 
 from __future__ import annotations
 

@@ -230,7 +230,7 @@ def test_poll_policy_validation() -> None:
             PollPolicy(**bad)  # type: ignore[arg-type]
 
 
-# -- tokens that cannot be an HTTP header value (issue 11) --------------------------
+# -- tokens that cannot be an HTTP header value -------------------------------------
 
 BAD_TOKENS = {
     "newline inside": TOKEN[:10] + "\n" + TOKEN[10:],
@@ -312,7 +312,7 @@ def test_settings_built_directly_refuse_surrounding_whitespace() -> None:
         ClientSettings(token=Secret(TOKEN + "\n"))
 
 
-# -- the base URL must be the API's (issue 11) --------------------------------------
+# -- the base URL must be the API's -------------------------------------------------
 
 
 @pytest.mark.parametrize(

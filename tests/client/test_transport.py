@@ -361,8 +361,8 @@ def test_logging_records_each_attempt_and_retries(
 def test_rate_limit_exhausting_attempts_says_what_happened(
     clock: ManualClock, caplog: pytest.LogCaptureFixture, retry_after: str | None
 ) -> None:
-    """Issue 11: it used to say "the API asked to wait 0 s, more than the retry
-    budget", which was false twice over; the attempts had run out."""
+    """The attempts ran out: the error says so, not that the API asked for a wait
+    longer than the retry budget."""
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
     answers = [json_response(429, {"detail": "Request was throttled."}, **headers)] * 4
     transport, script = make_transport(clock, *answers, max_attempts=4)

@@ -180,7 +180,7 @@ def test_faults_over_the_admin_routes(
     assert admin.post("/faults", json={"action": "boom"}).status_code == 400
 
 
-# -- raw bodies and deferred requests (issue 19) ---------------------------------------
+# -- raw bodies and deferred requests --------------------------------------------------
 
 GATEWAY_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 

@@ -1,7 +1,7 @@
-"""The plugin exits when its engine goes away (issue 19).
+"""The plugin exits when its engine goes away.
 
-A Pulumi CLI killed with SIGKILL cannot stop the plugins it started; before
-this, `pulumi-resource-vpsbackup` then served forever. Here the plugin is
+A Pulumi CLI killed with SIGKILL cannot stop the plugins it started, so
+`pulumi-resource-vpsbackup` must notice on its own. Here the plugin is
 started as the engine starts it, by a throwaway parent process that is then
 killed, and must be gone within a few seconds; and, with its parent alive,
 it must leave when the engine's own gRPC server (its address is the plugin's

@@ -500,8 +500,9 @@ def test_the_plain_http_refusal_names_the_provider_setting_it_came_from(plugin: 
 def test_a_restore_an_interrupted_run_left_is_adopted_and_a_new_trigger_restores_again(
     plugin: Stub, fake: FakeServer
 ) -> None:
-    """Issue 19 through the plugin: the next `up` after a run killed once VPS.org
-    had accepted the restore sends none; a changed `triggers` sends a new one."""
+    """A restore runs once per intent through the plugin: the next `up` after a run
+    killed once VPS.org had accepted the restore sends none; a changed `triggers`
+    sends a new one."""
     import httpx
 
     configure(plugin, fake.url)

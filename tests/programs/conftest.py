@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.support.engine import Engine
+from vpsbackup_dev.engine import Engine
 
 from .scenarios import TOKEN, Scenario, namespaced
 

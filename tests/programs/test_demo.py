@@ -136,7 +136,7 @@ def test_demo_drives_the_cli_with_a_file_backend(tmp_path: Path, demo_env: dict[
     assert venvs == {f"VENV     virtualenv: {sys.prefix}"}
 
 
-# ---- `make demo` builds the CLI of `make cli` first, saying so (issue 20) ----------------
+# ---- `make demo` builds the CLI of `make cli` first, saying so ---------------------------
 
 BUILD_STUB = """#!/bin/sh
 # A stand-in for tools/pulumi-cli/build.sh: {state} says whether it is built.
@@ -162,11 +162,11 @@ def built_cli_run(tmp_path: Path, *, go: bool = True) -> str:
         (bin_dir / "go").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
         (bin_dir / "go").chmod(0o755)
     code = (
-        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import demo; "
-        "print('RESULT', demo.built_cli(Path(sys.argv[2])), flush=True)"
+        "import runpy, sys; from pathlib import Path; demo = runpy.run_path(sys.argv[1]); "
+        "print('RESULT', demo['built_cli'](Path(sys.argv[2])), flush=True)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(DEMO.parent), str(stub)],
+        [sys.executable, "-c", code, str(DEMO), str(stub)],
         env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -3,7 +3,7 @@
 preview, up, preview (no changes), a config change (preview, then up), refresh,
 preview (still no changes), destroy; the plan is checked at each step, resource
 by resource, and so is what the fake VPS.org API holds. The harness
-(`tests/support/engine.py`) runs the program with the real SDK and the real
+(`dev/vpsbackup_dev/engine.py`) runs the program with the real SDK and the real
 dynamic provider host; tests/cli runs the same scenarios with the Pulumi CLI.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import FakeServer
-from tests.support.engine import Engine, EngineError, Result
+from vpsbackup_dev.engine import Engine, EngineError, Result
 
 from .scenarios import (
     BACKUP,

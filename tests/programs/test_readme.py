@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from pulumi_vpsbackup.fake import FakeServer
-from tests.support.engine import Engine
+from vpsbackup_dev.engine import Engine
 
 from .scenarios import REPO, TOKEN, backups
 

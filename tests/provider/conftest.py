@@ -16,8 +16,8 @@ import pytest
 
 from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
-from tests.support.host import ProviderHost, serialize_provider, urn
 from tests.support.keys import key_for
+from vpsbackup_dev.host import ProviderHost, serialize_provider, urn
 
 TOKEN = "vps_provider_tests_5f1c2d9e8a7b"
 BACKUP_TYPE = "pulumi-python:dynamic/vpsbackup:Backup"

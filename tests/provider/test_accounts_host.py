@@ -1,4 +1,4 @@
-"""Several accounts (issue 14): a resource or query with its own `Account`.
+"""Several accounts: a resource or query with its own `Account`.
 
 The provider host is configured with the stack's account (fake A); fake B is
 another account on another port with its own token. Each resource must reach
@@ -22,7 +22,7 @@ from pulumi_vpsbackup.fake import Behaviour, FakeClock, FakeServer, FakeVps, ser
 from pulumi_vpsbackup.provider import BackupProvider
 from pulumi_vpsbackup.provider.core.account import account_input
 from pulumi_vpsbackup.provider.core.validation import FieldError
-from tests.support.host import ProviderError, urn
+from vpsbackup_dev.host import ProviderError, urn
 
 from .conftest import BACKUP_TYPE, TOKEN, Engine, Resource, api_requests, fake_backups
 

@@ -12,7 +12,7 @@ from pulumi.runtime import rpc
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.provider.core.validation import is_unknown
 from tests.support.failures import by_field
-from tests.support.host import ProviderError, ProviderHost
+from vpsbackup_dev.host import ProviderError, ProviderHost
 
 from .conftest import (
     BACKUP_PROVIDER,
@@ -469,8 +469,8 @@ def test_serialized_provider_is_small_and_holds_no_secret(backups: Engine, fake,
 def test_a_padded_description_does_not_replace_the_backup_on_every_up(
     backups: Engine, fake, api_trims
 ):
-    """Issue 11: an API that trims descriptions (as Django REST framework does) made
-    " nightly " come back as "nightly", so every diff saw a change and replaced it."""
+    """An API that trims descriptions (as Django REST framework does) gives " nightly "
+    back as "nightly"; the diff must not see a change and replace the backup."""
     fake.set_behaviour(trim_descriptions=api_trims)
     checked, failures = backups.check("b", {"server_id": 12345, "description": " nightly "})
     assert failures == [] and checked["description"] == "nightly"
@@ -493,7 +493,7 @@ def test_state_from_before_holding_a_padded_description_is_not_replaced(backups:
     assert outcome.changes is False
 
 
-# ---- requests per step (issue 13: the fewest requests, no guarantee weakened) ----------
+# ---- requests per step (the fewest requests, no guarantee weakened) --------------------
 
 
 def _calls(app) -> list[tuple[str, str, dict]]:

@@ -1,4 +1,4 @@
-"""Issue 11: a create recognises its own backup by the marker in its description.
+"""A create recognises its own backup by the marker in its description.
 
 Through the real SDK provider host against the fake on 127.0.0.1:
 
@@ -22,8 +22,8 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import intent_digest, parse_marker, strip_marker
 from pulumi_vpsbackup.fake import FakeServer, FakeVps
-from tests.support.host import ProviderError, ProviderHost
 from tests.support.keys import key_for
+from vpsbackup_dev.host import ProviderError, ProviderHost
 
 from .conftest import BACKUP_PROVIDER, BACKUP_TYPE, Engine, fake_backups, host_config
 
@@ -75,7 +75,7 @@ def test_the_description_output_and_diff_never_show_the_marker(backups: Engine, 
 
 
 def test_state_from_before_markers_is_not_replaced(backups: Engine, fake):
-    # Outputs written before this change: no marker, no resource_key.
+    # Outputs written by a release without markers: no marker, no resource_key.
     res = backups.create("b", server_id=12345, description="old")
     res.outputs.pop("resource_key", None)
     _, outcome = backups.diff(res, server_id=12345, description="old", resource_key=KEY)
@@ -146,7 +146,7 @@ def test_an_unchecked_lost_answer_is_settled_by_the_next_create(backups: Engine,
 
 
 def test_a_create_that_may_still_land_says_the_outcome_is_unknown(backups: Engine, fake):
-    # Issue 19: every POST is answered 504 by the gateway and reaches the API
+    # Every POST is answered 504 by the gateway and reaches the API
     # only ten (fake) minutes later, after every listing the create can make
     # within its budget. The error says so and names the marker the next run
     # looks for; the backups that land later do carry it.

@@ -86,7 +86,7 @@ def test_a_configured_provider_pickles_without_its_settings():
     assert pickle.loads(raw)._config == {}  # noqa: S301 - our own bytes
 
 
-# -- misspelt keys and a wrong API URL (issue 11) -----------------------------------
+# -- misspelt keys and a wrong API URL ----------------------------------------------
 
 
 @pytest.fixture
@@ -127,9 +127,9 @@ def test_known_keys_give_no_warning_and_a_key_is_warned_about_once(fresh_warning
 
 
 def test_the_provider_host_warns_about_a_misspelt_token_key():
-    """Through the real SDK host: `vpsbackup:apiTokn` used to be ignored in silence
-    (the token then came from nowhere); the user now reads which key to fix."""
-    from tests.support.host import ProviderHost, serialize_provider, urn
+    """Through the real SDK host: `vpsbackup:apiTokn` is not ignored in silence (the
+    token would then come from nowhere); the user reads which key to fix."""
+    from vpsbackup_dev.host import ProviderHost, serialize_provider, urn
 
     with ProviderHost(env={"VPS_API_TOKEN": "", "VPS_API_URL": ""}) as host:
         host.configure({"vpsbackup:apiTokn": TOKEN}, secret_keys={"vpsbackup:apiTokn"})

@@ -1,8 +1,8 @@
-"""The package's public surface is one consistent set of names (issue 12).
+"""The package's public surface is one consistent set of names.
 
-Before: the top level exported 11 of the 19 errors while the README named
-some a user could not import, `FieldError` was exported nowhere, and
-`provider.__all__` advertised the `ResourceProvider` classes.
+The top level exports every error and `FieldError`, every name the README
+uses is importable, and `provider.__all__` does not advertise the
+`ResourceProvider` classes.
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def test_without_depends_on_the_query_does_not_wait(events):
     return listing.apply(check)
 
 
-# ---- errors as a program shows them (issue 20) ------------------------------------------
+# ---- errors as a program shows them -----------------------------------------------------
 #
 # Pulumi's program runner prints a `pulumi.RunError` as its message alone; any
 # other exception as "Program failed with an unhandled exception" and its

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.host import ProviderError, urn
+from vpsbackup_dev.host import ProviderError, urn
 
 from .conftest import Engine, api_requests
 
@@ -171,9 +171,9 @@ def test_another_backups_restore_record_never_settles_ours(restores: Engine, fak
 
 
 def test_after_a_failed_restore_preview_warns_and_up_says_why(restores: Engine, fake, host):
-    """Issue 11: after a failed restore (server left stopped), preview showed nothing
-    wrong and `up` failed with the API's bare 400. Now preview warns with the
-    server's state and what `up` will do, and `up` says why and what to do."""
+    """After a failed restore (server left stopped), preview warns with the server's
+    state and what `up` will do, and `up` says why and what to do, rather than
+    fail with the API's bare 400."""
     fake.set_behaviour(restore_seconds=0, restore_failure_rate=1.0)
     with pytest.raises(ProviderError):
         restores.create("r", server_id=12345, backup_id=499)
@@ -220,7 +220,7 @@ def test_an_id_that_is_no_restore_id_is_refused_by_name(restores: Engine, host, 
         host.read(bad, urn(restores.type, "r"), {"__provider": restores.provider})
 
 
-# ---- issue 19: a restore runs once per intent ------------------------------------------------
+# ---- a restore runs once per intent ------------------------------------------------------
 
 
 def host_said(host, text: str, since: int = 0, within: float = 5.0) -> str:

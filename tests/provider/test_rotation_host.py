@@ -11,8 +11,8 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import parse_marker, strip_marker
 from pulumi_vpsbackup.provider import RotationProvider
-from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
 from tests.support.keys import key_for
+from vpsbackup_dev.host import ProviderError, ProviderHost, serialize_provider, urn
 
 from .conftest import NamedEngine, Resource, api_requests, fake_backups
 

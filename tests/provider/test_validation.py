@@ -114,7 +114,7 @@ def test_durations_with_each_unit_once_in_order(value, seconds):
 
 @pytest.mark.parametrize("value", ["1h1h1h", "5m5m", "30m1h", "1s1m", "1h30m30m", "10s5s", "1ms"])
 def test_a_repeated_or_misordered_unit_is_refused_by_name(value):
-    """Issue 11: "1h1h1h" used to be read as 3 h."""
+    """A repeated unit ("1h1h1h") is refused, not read as 3 h."""
     with pytest.raises(v.FieldError) as info:
         v.duration_seconds("timeout", value)
     text = str(info.value)
@@ -145,8 +145,8 @@ def test_a_repeated_unit_is_a_check_failure_naming_timeout():
     ],
 )
 def test_description_must_be_one_line_without_bidi_controls(value, found):
-    """Issue 11: U+2028, U+2029 and bidi overrides passed although the README says
-    one line; the message names the character by code point, never printing it."""
+    """U+2028, U+2029 and bidi overrides are refused (the README says one line); the
+    message names the character by code point, never printing it."""
     with pytest.raises(v.FieldError) as info:
         v.description("description", value)
     text = str(info.value)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from tests.support.engine import Engine
+from vpsbackup_dev.engine import Engine
 
 TOKEN = "vps_reliability_7c41e0b2d9f3a6"
 PROGRAMS = Path(__file__).resolve().parent / "programs"

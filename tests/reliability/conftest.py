@@ -23,8 +23,8 @@ def campaign_seeds(size: int) -> list[int]:
     seeds = list(FIXED_SEEDS[:size])
     n = 0
     while len(seeds) < size:
-        # Seeds no earlier campaign ran (those started at 10_000): the kinds
-        # added for issue 11 get fresh draws of every other fault.
+        # Past the fixed list: seeds far from any run before (earlier extensions
+        # started at 10_000), so every fault kind meets fresh draws of the others.
         seeds.append(1_000_003 + 7919 * n)
         n += 1
     return seeds

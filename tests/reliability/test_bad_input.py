@@ -29,7 +29,7 @@ from pulumi_vpsbackup.fake import FakeServer
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.core.validation import MAX_ID, FieldError
 from tests.support.failures import by_field
-from tests.support.host import ProviderHost, serialize_provider, urn
+from vpsbackup_dev.host import ProviderHost, serialize_provider, urn
 
 from ._support import BACKUP_TYPE, RESTORE_TYPE, TOKEN, served_fake
 
@@ -407,9 +407,9 @@ vps.Backup("odd", server_id=12345, description=description)
 def test_a_lone_surrogate_in_a_program_is_a_check_failure_naming_description(
     served: FakeServer, tmp_path: Any, via: str
 ) -> None:
-    """Issue 11: the SDK could not encode the text for the engine and failed with a
-    UnicodeEncodeError that named no field; now Check names `description`."""
-    from tests.support.engine import EngineError
+    """The SDK cannot encode the text for the engine (a UnicodeEncodeError naming no
+    field); Check refuses it first and names `description`."""
+    from vpsbackup_dev.engine import EngineError
 
     from ._support import make_engine
 

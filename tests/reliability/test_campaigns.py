@@ -52,7 +52,7 @@ import pytest
 from pulumi_vpsbackup.client.marker import owner_key, parse_marker
 from pulumi_vpsbackup.fake import FakeServer, FakeVps, serve
 from pulumi_vpsbackup.fake.errors import ValidationFailed
-from tests.support.engine import Engine, EngineError, Result
+from vpsbackup_dev.engine import Engine, EngineError, Result
 
 from ._support import (
     BACKUP_TYPE,

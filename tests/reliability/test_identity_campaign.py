@@ -1,4 +1,4 @@
-"""The identity campaign (issue 19): whose backup is it, when runs are cut short?
+"""The identity campaign: whose backup is it, when runs are cut short?
 
 Per seed, two stacks with the SAME project, stack and resource names (two
 backends: two stack identities) share one server with a person who makes
@@ -45,7 +45,7 @@ from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from pulumi_vpsbackup.provider.core.identity import StackIdentityProvider
 from pulumi_vpsbackup.provider.rotation import RotationProvider
-from tests.support.host import ProviderError, ProviderHost, serialize_provider, urn
+from vpsbackup_dev.host import ProviderError, ProviderHost, serialize_provider, urn
 
 TOKEN = "vps_identity_campaign_3c9e1f"
 SERVER = 12345

@@ -175,8 +175,8 @@ print("wrappers", depth)
 
 
 def test_2000_backups_in_one_program_do_not_exhaust_the_recursion_limit(tmp_path: Path) -> None:
-    """Issue 11: the SDK's serialize_provider wraps the pickler once more per
-    dynamic resource, so about the 1000th Backup failed with RecursionError.
+    """The SDK's serialize_provider wraps the pickler once more per dynamic
+    resource; the 1000th Backup and later must not fail with RecursionError.
 
     Runs in its own interpreter: `set_mocks` and the pickler are process-wide."""
     import subprocess

@@ -37,8 +37,8 @@ from pulumi_vpsbackup.client import (
 from pulumi_vpsbackup.fake import FakeServer, FakeVps, serve
 from pulumi_vpsbackup.provider import BackupProvider, RestoreProvider
 from tests.conftest import TokenWatch
-from tests.support.engine import EngineError
-from tests.support.host import serialize_provider
+from vpsbackup_dev.engine import EngineError
+from vpsbackup_dev.host import serialize_provider
 
 from ._support import CAMPAIGN_PROGRAM, TOKEN, fast_fake, make_engine
 
@@ -244,7 +244,7 @@ def test_the_log_watch_catches_a_leak() -> None:
     assert watch.leaks == [("tests.reliability.watch-self-test", "DEBUG", "vps_no…")]
 
 
-# -- a pasted token that is no header value (issue 11) -------------------------------
+# -- a pasted token that is no header value ------------------------------------------
 
 PASTED_TOKENS = {
     "newline and NUL": TOKEN + "\n\x00",
@@ -262,7 +262,7 @@ def test_a_pasted_token_is_refused_by_name_in_preview_and_up(
     token (raw, escaped, or its printable core) shows anywhere."""
     import json
 
-    from tests.support.host import ProviderHost, urn
+    from vpsbackup_dev.host import ProviderHost, urn
 
     from ._support import BACKUP_TYPE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from tests.support.sample_provider import SampleFile
+from tests.dev.sample_provider import SampleFile
 
 cfg = pulumi.Config("sample")
 directory = cfg.require("dir")

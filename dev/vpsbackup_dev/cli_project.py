@@ -1,11 +1,12 @@
 """Small Pulumi projects run with the real `pulumi` command, as a user types it.
 
-The automation API hides what the CLI prints; these tests are about exactly
-that text (plans, errors, progress lines), so they run `pulumi` in a
-subprocess and read its combined output. Each project is a temporary
-directory with a `__main__.py` the test writes, a `Pulumi.yaml` whose
-virtualenv is this interpreter's (program and provider host must share it: the
-provider is pickled), and a stack `test` on a file backend.
+For the CLI tests (tests/cli) and the request-count benchmark: they are about
+what the CLI prints and sends (plans, errors, progress lines), which the
+automation API hides, so `pulumi` runs in a subprocess and its combined output
+is read. Each project is a directory with a `__main__.py` the caller writes, a
+`Pulumi.yaml` whose virtualenv is this interpreter's (program and provider host
+must share it: the provider is pickled), and a stack `test` on a file backend
+(`offline_env`).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from tests.programs.scenarios import REPO, TOKEN
 
 # Long enough for a cold provider host on a loaded 2-core machine, short
 # enough that a hung CLI fails the test rather than the CI run.
@@ -198,8 +197,10 @@ class Watched:
 
 
 def make_project(
-    root: Path, name: str, program: str, env: Mapping[str, str], api_url: str, token: str = TOKEN
+    root: Path, name: str, program: str, env: Mapping[str, str], api_url: str, token: str
 ) -> CliProject:
+    """`root/name` with `program`, its stack `test` and the fake's URL and `token` (none
+    when empty) in the stack config."""
     path = root / name
     path.mkdir(parents=True)
     settings = {
@@ -216,4 +217,4 @@ def make_project(
     return project
 
 
-__all__ = ["REPO", "CliProject", "Ran", "Watched", "interrupt", "make_project", "offline_env"]
+__all__ = ["PASSPHRASE", "CliProject", "Ran", "Watched", "interrupt", "make_project", "offline_env"]

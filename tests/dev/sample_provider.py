@@ -1,7 +1,8 @@
-"""A tiny dynamic provider for testing the test harness itself.
+"""A tiny dynamic provider for testing the development harness (``vpsbackup_dev``) itself.
 
 Each resource is one small text file ``<dir>/<name>`` holding ``content``. The
-provider implements every method the way PULUMI-NOTES.md asks a real one to:
+provider implements every method as a real dynamic provider must, since the
+engine hands ``diff``, ``update``, ``read`` and ``delete`` the old outputs:
 ``create`` copies its inputs into its outputs, ``diff`` ignores ``__provider``,
 ``read`` reports a vanished file as gone, ``update`` keeps every output.
 
@@ -13,7 +14,7 @@ Inputs:
   sleep                     optional seconds to sleep in create (to test concurrency)
 
 It lives in an importable module, so dill pickles it by reference and the
-provider host imports it from ``tests.support.sample_provider``.
+provider host imports it from ``tests.dev.sample_provider``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """Drive the real Pulumi Python provider host (``python -u -m pulumi.dynamic``) over gRPC.
 
+What tests/provider and the benchmarks call providers through, and what the engine
+harness (:mod:`vpsbackup_dev.engine`) sends every dynamic resource's steps to.
+
 ``ProviderHost`` starts the SDK's own dynamic provider host as a subprocess, the way
 the Pulumi CLI's ``pulumi-resource-pulumi-python`` launcher does, and talks to it the
-way the engine does (``sdk/go/common/resource/plugin/provider_plugin.go``):
+way the engine does (pulumi/pulumi v3.276.0,
+``sdk/go/common/resource/plugin/provider_plugin.go``):
 
 * ``Configure`` sends the whole stack config with namespaced keys in ``args`` (secrets
   kept as secrets) and the string form in ``variables``; the reply's ``acceptSecrets``
@@ -54,6 +58,8 @@ from pulumi.dynamic.dynamic import serialize_provider as _sdk_serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from vpsbackup_dev import REPO
+
 __all__ = [
     "OUTPUT_TIMEOUT",
     "PROVIDER_KEY",
@@ -66,7 +72,6 @@ __all__ = [
 ]
 
 PROVIDER_KEY = "__provider"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _T = TypeVar("_T")
 
 
@@ -225,7 +230,7 @@ class ProviderHost:
         call_timeout: float | None = 120.0,
     ) -> None:
         self._env_extra = dict(env or {})
-        self._cwd = Path(cwd) if cwd is not None else REPO_ROOT
+        self._cwd = Path(cwd) if cwd is not None else REPO
         self._start_timeout = start_timeout
         self.call_timeout = call_timeout
         self._proc: subprocess.Popen[bytes] | None = None
@@ -261,9 +266,12 @@ class ProviderHost:
         return self._proc.pid if self._proc else None
 
     def _environment(self) -> dict[str, str]:
+        # This checkout first, as pytest puts it on the tests' sys.path: the host
+        # imports the same pulumi_vpsbackup as its caller, and a provider class
+        # pickled by reference from any module of the checkout unpickles there.
         env = dict(os.environ)
         env.update(self._env_extra)
-        paths = [str(REPO_ROOT)]
+        paths = [str(REPO)]
         if env.get("PYTHONPATH"):
             paths.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(paths)

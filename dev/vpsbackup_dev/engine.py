@@ -1,15 +1,20 @@
 """An engine-faithful harness: run whole Pulumi programs without the Pulumi CLI.
 
+What tests/programs and tests/reliability run programs with (the fast mirror of
+tests/cli), and the state benchmark and the demo on a machine without the CLI.
+
 The program runs in-process with the real SDK runtime (``pulumi.runtime.run_in_stack``
 with a resource monitor object in place of the CLI's gRPC monitor, the way
 ``pulumi.runtime.set_mocks`` wires one in), each run in a fresh thread with a fresh
 ``contextvars.Context`` so SDK settings, config and the root stack never leak between
 runs. Every dynamic resource (type ``pulumi-python:dynamic...``) goes to ONE real
-provider host (``tests.support.host.ProviderHost``) per operation, configured once with
-the stack config; other resources echo their inputs.
+provider host (:class:`vpsbackup_dev.host.ProviderHost`) per operation, configured once
+with the stack config; other resources echo their inputs.
 
-Engine semantics reproduced (see /work/shared/PULUMI-NOTES.md and pulumi/pulumi's
-``pkg/resource/deploy/step_generator.go`` and ``plugin/provider_plugin.go``):
+Engine semantics reproduced, as pulumi/pulumi v3.276.0 implements them in
+``pkg/resource/deploy/step_generator.go`` (check, diff, replace, deletes),
+``pkg/resource/deploy/step.go`` (the steps; refresh's and ``get``'s Read) and
+``sdk/go/common/resource/plugin/provider_plugin.go`` (marshalling, secrets):
 
 * ``up``: per registered resource Check(olds=stored inputs, news=program inputs), then
   Create if new, else Diff(olds=stored OUTPUTS, news=checked inputs): no changes ->
@@ -91,7 +96,7 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.settings import Settings
 from pulumi.runtime.stack import run_in_stack
 
-from tests.support.host import (
+from vpsbackup_dev.host import (
     ProviderError,
     ProviderHost,
     from_struct,

@@ -9,7 +9,7 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from tests.support.engine import Engine, EngineError
+from vpsbackup_dev.engine import Engine, EngineError
 
 PROGRAMS = Path(__file__).parent / "programs"
 FILES = PROGRAMS / "files"

@@ -13,15 +13,15 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from tests.support import host as host_module
-from tests.support.host import (
+from tests.dev.sample_provider import FileProvider, SampleFile
+from vpsbackup_dev import host as host_module
+from vpsbackup_dev.host import (
     PROVIDER_KEY,
     ProviderError,
     ProviderHost,
     serialize_provider,
     urn,
 )
-from tests.support.sample_provider import FileProvider, SampleFile
 
 TYPE = "pulumi-python:dynamic/sample:File"
 
