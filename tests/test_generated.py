@@ -7,6 +7,7 @@ constructor) and the plugin schema's resources come from the package's
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ def test_the_committed_generated_files_match_the_declarations() -> None:
     run = subprocess.run(
         [sys.executable, "tools/generate.py", "--check"],
         cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's declarations
         capture_output=True,
         text=True,
         timeout=120,
