@@ -52,9 +52,7 @@ def yaml_stack_of(
             # Only the hosts' directory and the system's tools: the plugin is
             # found through Pulumi.yaml.
             "PATH": os.pathsep.join([str(real_hosts), "/usr/bin", "/bin"]),
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
-            ),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
         }
@@ -134,9 +132,7 @@ def test_yaml_fleet_adds_a_server_in_place(
     preview = stack.preview()
     assert "~ 1 to update" in preview.out, preview.out
     # The server as its id, not as the engine's float (`12346.0`).
-    assert re.search(r"fleet nightly: will back up server 12346(?![.\d])", preview.out), (
-        preview.out
-    )
+    assert re.search(r"fleet nightly: will back up server 12346(?![.\d])", preview.out), preview.out
     stack.up()
     out = stack.outputs()
     assert int(out["backupIds"]["12345"]) == web, "the first server's backup is kept"
