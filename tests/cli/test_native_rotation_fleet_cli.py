@@ -28,7 +28,13 @@ from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from tests.cli.conftest import Projects
 from tests.cli.project import CliProject
-from tests.cli.test_native_sdks_cli import native_sdks, plugin  # noqa: F401 (fixtures)
+from tests.cli.test_native_sdks_cli import (  # noqa: F401 (fixtures)
+    native_sdks,
+    node_modules,
+    plugin,
+    tsc,
+    typescript_dir,
+)
 from tests.programs.scenarios import TOKEN, backups
 
 pytestmark = pytest.mark.cli
@@ -174,3 +180,41 @@ def test_rotation_and_fleet_end_as_the_dynamic_ones_do(
         [second[1]["latest"], second[1]["fleet"]["12345"], second[1]["fleet"]["12346"]]
     )
     assert destroyed[0] == []
+
+
+def test_the_typescript_sdk_types_a_rotation_and_a_fleet(
+    node_modules: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    good = typescript_dir(
+        tmp_path / "good",
+        node_modules,
+        """\
+        import * as vps from "@pulumi-vpsbackup/native";
+        const rotation = new vps.BackupRotation("releases", {
+            serverId: 12345, keep: 2, triggers: ["1.0"], description: "Before 1.0",
+        });
+        const fleet = new vps.BackupFleet("nightly", { serverIds: [12345, 12346] });
+        export const latest: vps.BackupRotation["latestBackupId"] = rotation.latestBackupId;
+        export const ids = rotation.backupIds.apply((ids: number[]) => ids.length);
+        export const web = fleet.backupIds.apply((m: { [server: string]: number }) => m["12345"]);
+        export const states = fleet.statuses;
+        """,
+    )
+    done = tsc(good)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    # The typings are the schema's: keep is required, serverIds a list of numbers.
+    bad = typescript_dir(
+        tmp_path / "bad",
+        node_modules,
+        """\
+        import * as vps from "@pulumi-vpsbackup/native";
+        new vps.BackupRotation("r", { serverId: 12345 });
+        new vps.BackupFleet("f", { serverIds: ["web-server-01"] });
+        """,
+    )
+    done = tsc(bad)
+    assert done.returncode != 0
+    assert "index.ts(2," in done.stdout and "keep" in done.stdout, done.stdout
+    assert "index.ts(3," in done.stdout and "number" in done.stdout, done.stdout
