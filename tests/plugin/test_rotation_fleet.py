@@ -302,3 +302,32 @@ def test_a_rotation_or_fleet_is_never_imported(plugin: Stub, fake: FakeServer) -
         assert "pulumi import vpsbackup:index:Backup NAME BACKUP_ID" in details
     assert fake.app.requests() == [], "refused before any request"
     plugin.Delete(provider_pb2.DeleteRequest(urn=ROTATION_URN, id=id_, properties=state))
+
+
+def test_a_renamed_rotation_takes_up_what_its_old_names_interrupted_run_left(
+    plugin: Stub,
+) -> None:
+    """The engine hands a renamed resource's Check its old inputs: the old key
+    becomes `previousKeys`, so a backup an update under the old name left is
+    waited for and kept, not made again."""
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=3)
+    with serve(app) as slow:
+        configure(plugin, slow.url)
+        news = {"serverId": 12345, "keep": 2, "triggers": [1]}
+        old = checked(plugin, ROTATION_URN, news)
+        id_, state = create(plugin, ROTATION_URN, old, timeout=30)
+        (first,) = plain(state)["backupIds"]
+        interrupted = checked(plugin, ROTATION_URN, {**news, "triggers": [2]}, olds=old)
+        with pytest.raises(grpc.RpcError):
+            update(plugin, ROTATION_URN, id_, state, interrupted, timeout=1)
+        (left,) = [i for i in own(slow, old["resourceKey"]) if i != first]
+
+        renamed_urn = ROTATION_URN.replace("::releases", "::deploys")
+        renamed = checked(plugin, renamed_urn, {**news, "triggers": [2]}, olds=old)
+        assert renamed["previousKeys"] == [old["resourceKey"]]
+        app.clear_requests()
+        state = update(plugin, renamed_urn, id_, state, renamed, timeout=30)
+        assert plain(state)["backupIds"] == [left, first]
+        assert writes(slow) == [], "nothing was made again"
+        plugin.Delete(provider_pb2.DeleteRequest(urn=renamed_urn, id=id_, properties=state))
+        assert own(slow, old["resourceKey"]) == []
