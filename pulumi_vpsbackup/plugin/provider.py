@@ -17,19 +17,26 @@ host runs. This module only translates:
   the program). The identity is a random value that CheckConfig adds to the
   provider's inputs the first time and copies from its stored inputs after
   that (`config_identity`), so the provider resource keeps it in state
-  before any backup is made; DiffConfig never counts it as a change.
+  before any backup is made; DiffConfig never counts it as a change. A
+  rotation's and a fleet's other hidden inputs come from the same request:
+  `resource_name` is the URN's name, and `previous_keys` the key its stored
+  inputs hold when that differs (renamed or moved with an alias: the engine
+  hands Check the old resource's inputs), so that what an interrupted run
+  left under the old name is still settled;
 - timeouts: the engine's custom timeout (seconds, 0 when not set) is the
   core's `timeout`, which bounds every wait; the core's input of that name is
   not part of the schema;
 - preview: Create and Update with `preview=True` touch nothing;
 - import and `get`: a Read with only an id for a backup that does not exist
   is an error that says so, not a silent "gone"; one of an automatic backup
-  is refused (import is manual-only), and Delete never deletes one.
+  is refused (import is manual-only), and Delete never deletes one. A
+  rotation or a fleet is never imported (`refuse_import`).
 
 The core's calls block (httpx, polling sleeps): the server runs them in
 threads, so every method here is synchronous and thread-safe.
 
-Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
+Coupling to the core, by name: `BackupProvider`, `RestoreProvider`,
+`RotationProvider`, `FleetProvider` (their
 `configure`, `settings`, `check`, `diff`, `create`, `read`, `update`,
 `delete`), `queries.get_backups` / `get_latest_backup`, `Account`,
 `marker.owner_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
@@ -46,7 +53,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from ..client.echo import echo
 from ..client.errors import ConfigurationError, VpsBackupError
-from ..client.marker import is_identity, new_identity, owner_key
+from ..client.marker import is_identity, is_owner_key, new_identity, owner_key
 from ..client.settings import (
     TOKEN_CONFIG_KEY,
     TOKEN_ENV,
@@ -60,13 +67,19 @@ from ..provider.backup.declaration import BACKUP as BACKUP_DECLARATION
 from ..provider.core.account import Account
 from ..provider.core.base import VpsProvider, user_error
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
+from ..provider.fleet import FleetProvider
+from ..provider.fleet.declaration import FLEET as FLEET_DECLARATION
 from ..provider.restore import RestoreProvider
 from ..provider.restore.declaration import RESTORE as RESTORE_DECLARATION
+from ..provider.rotation import RotationProvider
+from ..provider.rotation.declaration import ROTATION as ROTATION_DECLARATION
 from .wire import UNKNOWN, camel, camel_name, snake
 
 PACKAGE = "vpsbackup"
 BACKUP = "vpsbackup:index:Backup"
 RESTORE = "vpsbackup:index:Restore"
+ROTATION = "vpsbackup:index:BackupRotation"
+FLEET = "vpsbackup:index:BackupFleet"
 GET_BACKUPS = "vpsbackup:index:getBackups"
 GET_LATEST_BACKUP = "vpsbackup:index:getLatestBackup"
 
@@ -102,7 +115,12 @@ def config_changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
 
 
 #: Each resource the plugin serves, and its declaration.
-DECLARATIONS = {BACKUP: BACKUP_DECLARATION, RESTORE: RESTORE_DECLARATION}
+DECLARATIONS = {
+    BACKUP: BACKUP_DECLARATION,
+    RESTORE: RESTORE_DECLARATION,
+    ROTATION: ROTATION_DECLARATION,
+    FLEET: FLEET_DECLARATION,
+}
 #: Inputs each resource accepts, as the schema names them (from its declaration).
 INPUTS = {token: tuple(camel_name(n) for n in d.native()) for token, d in DECLARATIONS.items()}
 #: The core's inputs that the native resources do not have: `timeout` is the
@@ -110,8 +128,11 @@ INPUTS = {token: tuple(camel_name(n) for n in d.native()) for token, d in DECLAR
 CORE_ONLY = frozenset({"timeout", "account"})
 #: Inputs the plugin sets itself (Check), kept in state with the others.
 INTERNAL_INPUTS = {
-    token: tuple(camel_name(n) for n in d.native("internal")) for token, d in DECLARATIONS.items()
+    token: tuple(camel_name(n) for n in (*d.native("internal"), *d.native("state")))
+    for token, d in DECLARATIONS.items()
 }
+#: Resources that make backups under their own name (the core's `NamedInputs`).
+NAMED = (ROTATION, FLEET)
 
 QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
 
@@ -231,6 +252,8 @@ class NativeProvider:
         self._cores: dict[str, VpsProvider] = {
             BACKUP: BackupProvider(),
             RESTORE: RestoreProvider(),
+            ROTATION: RotationProvider(),
+            FLEET: FleetProvider(),
         }
         # Why this provider's configuration was refused; every call then fails so.
         self._refused: VpsBackupError | None = None
@@ -310,12 +333,35 @@ class NativeProvider:
             # and the URN), so a backup an interrupted run left is found again
             # and no other stack's or resource's is ever taken for it.
             given["resourceKey"] = owner_key(self._identity, urn)
+        if type_ in NAMED:
+            given.update(self._named(type_, urn, olds))
         result = core.check(snake(olds), snake(given))
         inputs = _public(result.inputs)
         inputs.update({k: v for k, v in given.items() if k in internal})
         return Checked(
             inputs, [Failure(camel_name(f.property), f.reason) for f in result.failures or []]
         )
+
+    def _named(self, type_: str, urn: str, olds: Mapping[str, Any]) -> dict[str, Any]:
+        """A rotation's or a fleet's hidden inputs: what its dynamic class sets in the
+        program (`core.building.named_props`), from the URN and the provider's identity."""
+        if self._identity is None:
+            # CheckConfig gives every provider one; without it no backup could be
+            # proven this resource's, and a create would fail on the missing key.
+            raise user_error(
+                f"{kind(type_)} {urn}: the vpsbackup provider has no stack identity "
+                f"({IDENTITY_KEY} among its inputs, which its CheckConfig adds); the engine "
+                "configured it without checking its inputs. Run `pulumi up` with a current "
+                "Pulumi CLI"
+            )
+        key = owner_key(self._identity, urn)
+        named: dict[str, Any] = {"resourceKey": key, "resourceName": urn.rsplit("::", 1)[-1]}
+        before = olds.get("resourceKey")
+        if is_owner_key(before) and before != key:
+            # Renamed or moved with an alias: its old name's interrupted runs count too.
+            old_keys = [k for k in olds.get("previousKeys") or [] if k != key]
+            named["previousKeys"] = sorted({before, *old_keys})
+        return named
 
     def diff(self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
         result = self._core(type_).diff(id_, snake(olds), snake(news))
@@ -339,7 +385,10 @@ class NativeProvider:
         backup is an error: there is no state to drop, and "does not exist"
         must reach the user.
         """
-        result = self._core(type_).read(id_, snake(state))
+        core = self._core(type_)
+        if not state and type_ in NAMED:
+            raise refuse_import(type_, id_)
+        result = core.read(id_, snake(state))
         if result.id is None or not result.id:
             if not state:
                 what = "backup" if type_ == BACKUP else "restore"
@@ -417,6 +466,31 @@ class NativeProvider:
         return _info(queries.get_latest_backup(**filters, account=account))
 
 
+def kind(type_: str) -> str:
+    """`BackupRotation` for `vpsbackup:index:BackupRotation`."""
+    return type_.rsplit(":", 1)[-1]
+
+
+def refuse_import(type_: str, id_: str) -> VpsBackupError:
+    """Why a rotation or a fleet is never imported (nor read by `get`).
+
+    Its members are the backups it made, each marked with its own key, which
+    is derived from its stack's identity and its URN: an id alone proves no
+    backup its own, and a `pulumi destroy` of what an import took in would
+    delete backups another stack or resource holds. The dynamic classes cannot
+    be imported either (pulumi/pulumi#16175).
+    """
+    noun = "rotation" if type_ == ROTATION else "fleet"
+    return user_error(
+        f"{kind(type_)} {echo(id_, quote=False)} cannot be imported (nor read by id): a "
+        f"{noun}'s backups are the ones it made itself, marked with a key derived from its "
+        "stack and URN, so nothing proves an existing backup belongs to it, and `pulumi "
+        f"destroy` would delete what it took in. Declare the {noun} and run `pulumi up` (it "
+        "makes its own backups), or bring one existing manual backup under management with "
+        "`pulumi import vpsbackup:index:Backup NAME BACKUP_ID`; read backups with getBackups"
+    )
+
+
 def _info(info: queries.BackupInfo) -> dict[str, Any]:
     return {k: v for k, v in camel(info.to_dict()).items() if v is not None}
 
@@ -434,9 +508,11 @@ def _seconds(timeout: float) -> float:
 __all__ = [
     "BACKUP",
     "CONFIG_KEYS",
+    "FLEET",
     "GET_BACKUPS",
     "GET_LATEST_BACKUP",
     "RESTORE",
+    "ROTATION",
     "NativeProvider",
     "config_failures",
 ]

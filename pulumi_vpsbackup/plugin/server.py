@@ -86,6 +86,7 @@ _NATIVE_WORDS = [
     # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
     (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
     (re.compile(r"(?<![?&])\bbackup_id\b"), "backupId"),
+    (re.compile(r"\bserver_ids\b"), "serverIds"),
     (re.compile(r"\bwait_for_completion\b"), "waitForCompletion"),
     (
         re.compile(r"ResourceOptions\(delete_before_replace=True\)"),

@@ -116,7 +116,12 @@ def test_plugin_reports_its_version_and_schema(plugin_on_path: str) -> None:
             [plugin_on_path, "--schema"], capture_output=True, text=True, check=True
         ).stdout
     )
-    assert set(schema["resources"]) == {BACKUP, "vpsbackup:index:Restore"}
+    assert set(schema["resources"]) == {
+        BACKUP,
+        "vpsbackup:index:Restore",
+        "vpsbackup:index:BackupRotation",
+        "vpsbackup:index:BackupFleet",
+    }
 
 
 def test_up_refresh_destroy_through_the_plugin(

@@ -91,10 +91,11 @@ def test_life_cycle_under_pulumis_python_host_v3_79(
     life_cycle(scenario, stack, fake)
 
 
-def yaml_project(into: Path, plugin_dir: Path) -> Path:
-    """examples/yaml with its `plugins:` entry pointing at this virtualenv's scripts."""
+def yaml_project(into: Path, plugin_dir: Path, example: str = "yaml") -> Path:
+    """examples/yaml (or another YAML example) with its `plugins:` entry pointing at
+    this virtualenv's scripts."""
     into.mkdir(parents=True)
-    settings = yaml.safe_load((EXAMPLES / "yaml" / "Pulumi.yaml").read_text("utf-8"))
+    settings = yaml.safe_load((EXAMPLES / example / "Pulumi.yaml").read_text("utf-8"))
     (entry,) = settings["plugins"]["providers"]
     assert entry["name"] == "vpsbackup"
     entry["path"] = str(plugin_dir)

@@ -133,7 +133,8 @@ def spec(
     plugin schema's description when it differs from `doc`; `arg` is the
     argument's annotation when the field's type does not give it (`None`: not
     an argument, the resource class sets it); `native` is ``"input"`` for a
-    schema input, ``"internal"`` for a property the plugin sets itself, or
+    schema input, ``"internal"`` for a property the plugin sets itself in Check
+    and documents, ``"state"`` for one it sets and keeps in state only, or
     `None` when the plugin has no such property.
     """
     return {
@@ -186,8 +187,8 @@ class Declaration:
     required_outputs: tuple[str, ...] = ()
 
     def native(self, kind: str = "input") -> tuple[str, ...]:
-        """The inputs the plugin has as schema inputs (``"input"``) or sets itself in
-        Check (``"internal"``), snake_case, in declaration order."""
+        """The inputs of one `native` kind (see `spec`): ``"input"``, ``"internal"``
+        or ``"state"``, snake_case, in declaration order."""
         return tuple(
             f.name for f in dataclasses.fields(self.inputs) if f.metadata["native"] == kind
         )
@@ -277,9 +278,9 @@ RESOURCE_KEY = spec(
     resource_key_input,
     arg=None,
     native="internal",
-    native_doc="The key in the marker of the backups this resource makes (derived from its "
-    "URN): how a backup left outside state by an interrupted run is found again instead of "
-    "piling up.",
+    native_doc="The key in the marker of every backup this resource makes (derived from its "
+    "URN and the provider's stack identity): how it tells its own backups from any other, and "
+    "finds one left outside state by an interrupted run.",
 )
 #: The owner keys of a renamed resource's old names (its aliases).
 PREVIOUS_KEYS = spec(owner_keys, arg=None, native=None)
@@ -305,8 +306,11 @@ class NamedInputs(Inputs):
     hidden: ClassVar[tuple[str, ...]] = ("resource_key", "previous_keys", "resource_name")
 
     resource_key: str | None = field(default=None, metadata=RESOURCE_KEY)
-    previous_keys: list[str] | None = field(default=None, metadata=PREVIOUS_KEYS)
-    resource_name: str | None = field(default=None, metadata=spec(text, arg=None, native=None))
+    # The plugin sets these two in Check too, and keeps them in state only.
+    previous_keys: list[str] | None = field(
+        default=None, metadata={**PREVIOUS_KEYS, "native": "state"}
+    )
+    resource_name: str | None = field(default=None, metadata=spec(text, arg=None, native="state"))
 
     @property
     def name(self) -> str:

@@ -57,6 +57,8 @@ class FleetInputs(NamedInputs):
             doc="Any values (a list or a map); when one changes, every server is backed up "
             "again (a replacement, as for `description`).",
             out_doc="The `triggers` input: values whose change backs up every server again.",
+            native_doc="Any list or map of values; when one changes, every server is backed up "
+            "again (a replacement, as for `description`).",
         ),
     )
     timeout: float = field(default=DEFAULT_TIMEOUT, metadata=TIMEOUT)
@@ -68,17 +70,21 @@ FLEET_OUTPUTS = {
     "backup_ids": Out(
         "dict[str, int]",
         "Each server's backup, by server id (as a string: Pulumi map keys are strings).",
+        required=True,
     ),
-    "statuses": Out("dict[str, str]", "Each backup's status, by server id."),
-    "server_names": Out("dict[str, str]", "Each server's name, by server id."),
+    "statuses": Out("dict[str, str]", "Each backup's status, by server id.", required=True),
+    "server_names": Out("dict[str, str]", "Each server's name, by server id.", required=True),
 }
 
 FLEET = Declaration(
     name="BackupFleet",
     inputs=FleetInputs,
     outputs=FLEET_OUTPUTS,
-    native_description="One backup per server of a list, made and waited for together. "
-    "Adding a server backs up that server only; removing one deletes its backup only.",
+    native_description="One backup of each of many servers, made and waited for in one step. "
+    "All backups are started at once and waited for together (within "
+    "`customTimeouts.create`, default 60 minutes), so the fleet takes about as long as its "
+    "slowest backup. A backup that fails is deleted and the fleet's `up` fails; `pulumi "
+    "destroy` deletes every backup. A fleet cannot be imported.",
     opts_doc="Options for the resource; ``custom_timeouts.create`` becomes `timeout`.",
     raises_doc="without `server_ids`, or when the second positional argument is not a "
     "`BackupFleetArgs`.",

@@ -156,7 +156,7 @@ class FleetProvider(VpsProvider):
         servers = news.get("server_ids")
         if not isinstance(servers, list) or v.contains_unknown(servers):
             return
-        added = [s for s in servers if v.canonical(s) not in members]
+        added = [v.canonical(s) for s in servers if v.canonical(s) not in members]
         removed = [s for s in members if s not in {v.canonical(x) for x in servers}]
         parts = []
         if added:

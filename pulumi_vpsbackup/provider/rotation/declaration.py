@@ -51,6 +51,8 @@ class RotationInputs(NamedInputs):
             doc="Any values (a list or a map); each change adds a backup and then deletes "
             "the oldest of the rotation's own beyond ``keep``.",
             out_doc="The `triggers` input: values whose change adds a backup.",
+            native_doc="Any list or map of values; each change adds a backup and then deletes "
+            "the oldest of the rotation's own beyond `keep`.",
         ),
     )
     description: str | None = field(
@@ -67,9 +69,11 @@ class RotationInputs(NamedInputs):
 
 
 ROTATION_OUTPUTS = {
-    "backup_ids": Out("list[int]", "The rotation's own backups, oldest first."),
+    "backup_ids": Out("list[int]", "The rotation's own backups, newest first.", required=True),
     "latest_backup_id": Out("int | None", "The newest of them."),
-    "server_name": Out("str | None", "The name of the server."),
+    "server_name": Out(
+        "str | None", "The name of the server.", "The name of the backed-up server."
+    ),
 }
 
 ROTATION = Declaration(
@@ -77,8 +81,9 @@ ROTATION = Declaration(
     inputs=RotationInputs,
     outputs=ROTATION_OUTPUTS,
     native_description="The last `keep` backups of a server, a new one per `triggers` "
-    "change. It deletes only backups it made itself (they carry its marker), and destroy "
-    "deletes all of them.",
+    "change. It deletes only backups it made itself (they carry its marker), and `pulumi "
+    "destroy` deletes all of them. Each new backup is waited for within "
+    "`customTimeouts.create` (default 60 minutes). A rotation cannot be imported.",
     opts_doc="Options for the resource; ``custom_timeouts.create`` becomes `timeout`.",
     raises_doc="without `server_id` or `keep`, or when the second positional argument is "
     "not a `BackupRotationArgs`.",

@@ -44,7 +44,7 @@ class BackupRotationBase(Resource):
     arguments into input properties and hands them to `_prepare`."""
 
     backup_ids: pulumi.Output[list[int]]
-    """The rotation's own backups, oldest first."""
+    """The rotation's own backups, newest first."""
     latest_backup_id: pulumi.Output[int | None]
     """The newest of them."""
     server_name: pulumi.Output[str | None]
