@@ -196,6 +196,20 @@ func main() {
     assert "main.go:12" in done.stderr and "IntInput" in done.stderr, done.stderr
 
 
+def test_the_clis_own_go_host_generates_sdks_and_names_the_host_that_runs_programs(
+    pulumi_cli: str, go_sdk: Path, tmp_path: Path, project_in: Callable[[Path], CliProject]
+) -> None:
+    """`make cli`'s directory has a stand-in pulumi-language-go for `gen-sdk` only
+    (Pulumi's Go host of v3.66.0 cannot generate); a program run with it fails
+    with one line that says where Pulumi's Go host is."""
+    project = project_in(example_copy(tmp_path / "native-go", go_sdk))
+    project.env["PATH"] = os.pathsep.join([str(Path(pulumi_cli).parent), project.env["PATH"]])
+    failed = project.preview(ok=False)
+    assert failed.code != 0
+    assert "only generates Go SDKs" in failed.out, failed.out
+    assert 'PATH="$(tools/hosts/build.sh | tail -1):$PATH"' in failed.out
+
+
 @pytest.fixture(scope="session")
 def go_host(real_hosts: Path) -> Path:
     """`make hosts`' directory, which must hold Pulumi's Go host too."""

@@ -72,7 +72,7 @@ def test_root_project_deploys_the_quickstart() -> None:
     assert project["name"] != load(EXAMPLES / "quickstart" / "Pulumi.yaml")["name"]
 
 
-@pytest.mark.parametrize("example", ["native-python", "native-typescript", "yaml"])
+@pytest.mark.parametrize("example", ["native-python", "native-typescript", "native-go", "yaml"])
 def test_plugin_examples_name_the_plugins_directory(example: str) -> None:
     """In a shell where the repository's virtualenv is not on PATH (a user's), the
     engine finds the plugin through Pulumi.yaml, not as an ambient plugin."""
