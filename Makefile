@@ -27,8 +27,9 @@ install: $(STAMP)
 cli:
 	@tools/pulumi-cli/build.sh
 
-# Two of Pulumi's real language hosts, peers of the stand-in in the tests:
-# its Go Python host of sdk/v3 v3.79.0 and its YAML host (pulumi-yaml), at the
+# Three of Pulumi's real language hosts, peers of the stand-in in the tests:
+# its Go Python host of sdk/v3 v3.79.0, its YAML host (pulumi-yaml) and its Go
+# host of sdk/v3 v3.66.0 (Go programs run only under it), at the
 # versions tools/hosts/*/go.mod pin, built into the same cache (reused when
 # present), beside a hard link of the CLI above. Its last line is the
 # directory to put first on PATH for the CLI to run them (tools/hosts/build.sh
@@ -40,7 +41,8 @@ hosts:
 # (`pulumi package gen-sdk`), in build/sdks (reused while the schema and the
 # generator are unchanged): Python (installed into the virtualenv, whose
 # version it reads from its metadata) and TypeScript (compiled, packed as
-# build/sdks/pulumi-vpsbackup-native.tgz for npm). Needs Node.js and npm.
+# build/sdks/pulumi-vpsbackup-native.tgz for npm) and Go (a module in
+# build/sdks/go). Needs Node.js, npm and Go.
 sdks: install
 	@tools/build_sdks.sh build/sdks >/dev/null
 	@cmp -s build/sdks/.key $(VENV)/.native-sdk || { \
@@ -49,7 +51,7 @@ sdks: install
 	  cp build/sdks/.key $(VENV)/.native-sdk; }
 
 # What a user installs, in dist/: the package's wheel and sdist, the native
-# SDKs (Python wheel, npm tarball) and the plugin archive
+# SDKs (Python wheel, npm tarball, Go module tarball) and the plugin archive
 # pulumi-resource-vpsbackup-v<version>-linux-amd64.tar.gz, which runs on a
 # machine with only python3 (see tools/build_dist.sh). About 30 s once pip's
 # cache and the dependency cache (~/.cache/pulumi-vpsbackup/dist) are warm.

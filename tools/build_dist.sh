@@ -9,6 +9,10 @@
 #                                   the native plugin's Python SDK (build/sdks/python)
 # OUT/pulumi-vpsbackup-native-<v>.tgz
 #                                   its TypeScript SDK, for `npm install`
+# OUT/pulumi-vpsbackup-native-go-<v>.tar.gz
+#                                   its Go SDK (build/sdks/go): the module
+#                                   github.com/pulumi-vpsbackup/pulumi-vpsbackup/sdk/go
+#                                   in pulumi-vpsbackup-native-go-<v>/, for a `replace`
 # OUT/pulumi-resource-vpsbackup-v<v>-linux-amd64.tar.gz
 #                                   the plugin, named as the engine downloads it
 #                                   (standardAssetName in sdk/v3 go/common/workspace)
@@ -78,6 +82,9 @@ ls "$tmp/pkg/pulumi_vpsbackup_native-$version-"*.whl >/dev/null || {
   exit 1
 }
 cp "$sdks/pulumi-vpsbackup-native.tgz" "$tmp/pkg/pulumi-vpsbackup-native-$version.tgz"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+  --transform "s,^go,pulumi-vpsbackup-native-go-$version," \
+  -C "$sdks" -czf "$tmp/pkg/pulumi-vpsbackup-native-go-$version.tar.gz" go
 echo "SDKs packed ($(( $(date +%s) - start )) s)" >&2
 
 # 3. The plugin archive. The dependencies are the wheel's own Requires-Dist (no extras).
@@ -230,7 +237,7 @@ echo "plugin archive packed ($(( $(date +%s) - start )) s)" >&2
 # Replace dist/'s artifacts of any version with this build's, all at once.
 rm -f "$out"/pulumi_vpsbackup-*.whl "$out"/pulumi_vpsbackup-*.tar.gz \
   "$out"/pulumi_vpsbackup_native-*.whl "$out"/pulumi-vpsbackup-native-*.tgz \
-  "$out"/pulumi-resource-vpsbackup-v*.tar.gz
+  "$out"/pulumi-vpsbackup-native-go-*.tar.gz "$out"/pulumi-resource-vpsbackup-v*.tar.gz
 mv "$tmp"/pkg/* "$out/"
 echo "dist built in $out in $(( $(date +%s) - start )) s ($(du -h "$out/$archive" | cut -f1) plugin archive)" >&2
 echo "$out"

@@ -7,6 +7,8 @@ directory). Then, with nothing of this checkout reachable:
   PATH=/usr/bin:/bin`), and says what is wrong when there is no usable python3;
 - every artifact carries the one version of pulumi_vpsbackup/_version.py, and
   the SDKs name the release URL (`server`) the schema's pluginDownloadURL gives;
+- examples/native-go compiles against the Go SDK's tarball, unpacked and
+  `replace`d as docs/native-plugin.md says;
 - the engine's own automatic plugin acquisition downloads the archive (from a
   local HTTP server standing in for the GitHub release, through
   PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES), installs it and runs it in `pulumi up`;
@@ -47,6 +49,8 @@ import yaml
 
 from pulumi_vpsbackup import __version__
 from pulumi_vpsbackup.fake import FakeServer
+from tests.cli.test_go_sdk_cli import SDK_MODULE as GO_MODULE
+from tests.cli.test_go_sdk_cli import example_copy, go_build
 from tests.cli.test_native_sdks_cli import _unavailable, install_example_dependencies
 from tests.programs.scenarios import EXAMPLES, REPO, TOKEN, backups
 from vpsbackup_dev.cli_project import PASSPHRASE, CliProject, Ran
@@ -98,6 +102,10 @@ class Dist:
         return self.dir / f"pulumi-vpsbackup-native-{__version__}.tgz"
 
     @property
+    def go_tarball(self) -> Path:
+        return self.dir / f"pulumi-vpsbackup-native-go-{__version__}.tar.gz"
+
+    @property
     def archive(self) -> Path:
         return self.dir / ARCHIVE
 
@@ -119,7 +127,8 @@ def dist(pulumi_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Dist:
     }
     _run(REPO / "tools" / "build_dist.sh", out, env=env)
     built = Dist(out)
-    for path in (built.wheel, built.sdist, built.native_wheel, built.npm_tarball, built.archive):
+    artifacts = (built.wheel, built.sdist, built.native_wheel, built.npm_tarball, built.go_tarball)
+    for path in (*artifacts, built.archive):
         assert path.is_file(), f"{path.name} not in {sorted(p.name for p in out.iterdir())}"
     return built
 
@@ -145,6 +154,14 @@ def test_every_artifact_carries_the_one_version_and_the_release_url(dist: Dist) 
         "version": __version__,
         "server": RELEASES,
     }
+    top = f"pulumi-vpsbackup-native-go-{__version__}"
+    with tarfile.open(dist.go_tarball) as go:
+        go_names = go.getnames()
+        plugin_json = json.load(go.extractfile(f"{top}/vpsbackup/pulumi-plugin.json"))  # type: ignore[arg-type]
+        go_mod = go.extractfile(f"{top}/go.mod").read().decode()  # type: ignore[union-attr]
+    assert all(n == top or n.startswith(f"{top}/") for n in go_names), go_names
+    assert plugin_json["version"] == __version__ and plugin_json["server"] == RELEASES
+    assert go_mod.startswith(f"module {GO_MODULE}\n")
     with tarfile.open(dist.archive) as archive:
         names = archive.getnames()
         launcher = archive.getmember(PLUGIN)
@@ -153,6 +170,18 @@ def test_every_artifact_carries_the_one_version_and_the_release_url(dist: Dist) 
     assert all(n.split("/")[0] in (PLUGIN, "LICENSE", "lib") for n in names), names
     assert "lib/any/pulumi_vpsbackup/plugin/schema.json" in names
     assert not [n for n in names if "/debugpy/" in n or "__pycache__" in n]
+
+
+def test_the_go_example_compiles_against_the_dist_go_sdk(dist: Dist, tmp_path: Path) -> None:
+    """As the docs say: unpack the tarball, `replace` the module with it, go build."""
+    if shutil.which("go") is None:
+        _unavailable("Go is needed for the Go SDK (https://go.dev/dl)")
+    with tarfile.open(dist.go_tarball) as go:
+        go.extractall(tmp_path, filter="tar")
+    sdk = tmp_path / f"pulumi-vpsbackup-native-go-{__version__}"
+    program = example_copy(tmp_path / "native-go", sdk)
+    done = go_build(program, tmp_path / "native-go" / "bin")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,6 @@ import yaml
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from tests.cli.conftest import Projects
-from tests.cli.project import CliProject
 from tests.cli.test_native_sdks_cli import (  # noqa: F401 (fixtures)
     native_sdks,
     node_modules,
@@ -36,6 +35,7 @@ from tests.cli.test_native_sdks_cli import (  # noqa: F401 (fixtures)
     typescript_dir,
 )
 from tests.programs.scenarios import TOKEN, backups
+from vpsbackup_dev.cli_project import CliProject
 
 pytestmark = pytest.mark.cli
 

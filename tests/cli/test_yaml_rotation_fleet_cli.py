@@ -23,9 +23,9 @@ import pytest
 
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import FakeServer
-from tests.cli.project import CliProject, offline_env
 from tests.cli.test_real_hosts_cli import YAML_HOST, about, language_host, yaml_project
 from tests.programs.scenarios import REPO, TOKEN, WEB_SERVER, backups, world
+from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
 

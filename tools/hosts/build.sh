@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build two of Pulumi's real language hosts, which the tests run beside our
+# Build three of Pulumi's real language hosts, which the tests run beside our
 # stand-in (tools/pulumi-cli/langhost.py), and reuse them when already built:
 #
 #   tools/hosts/build.sh        # prints the directory to put first on PATH, last
@@ -10,6 +10,14 @@
 #   (python/wrapper) that gives it the `-virtualenv=…`/`-root=…` flags today's
 #   engine no longer passes.
 # - Pulumi's YAML host, pulumi-yaml v1.25.0 (yaml/go.mod pins it).
+# - Pulumi's Go host of sdk/v3 v3.66.0 (go/go.mod pins it; from v3.67.0 it is
+#   the module github.com/pulumi/pulumi/sdk/go/pulumi-language-go/v3, every
+#   version of which the Go proxy refuses). It runs Go programs (`go build`,
+#   then the binary) under today's engine; it has no GeneratePackage, so
+#   `pulumi package gen-sdk --language go` is the stand-in's (tools/build_sdks.sh
+#   puts the CLI's own directory first on PATH). Runtime options (`binary`,
+#   `buildTarget`) reached it as flags from engines of its time, which today's
+#   does not pass: they are ignored, and Go programs are built from source.
 #
 # How a test makes the CLI use them rather than the stand-in: the engine looks
 # for a language host `pulumi-language-<runtime>` in Pulumi.yaml `plugins:
@@ -26,7 +34,9 @@
 # Measured on two shared cores (load average about 6), Go 1.26: from empty Go
 # module and build caches 304 s (Python host 158 s with its module downloads
 # and the standard library, YAML host 144 s); a rebuild with Go's caches warm
-# about 10 s for both; a reuse 2 s (it asks `go list` for the pins).
+# about 10 s for both; a reuse 2 s (it asks `go list` for the pins). The Go
+# host adds 140 s from an empty build cache (its modules downloaded, load
+# about 6), 28 s with the standard library cached, 2 s with Go's caches warm.
 #
 # Layout under the cache ($VPSBACKUP_CLI_CACHE, default ~/.cache/pulumi-vpsbackup):
 #   hosts-<versions>-<hash of this folder>/        the hosts, built once
@@ -37,10 +47,11 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 python_version="$(cd "$here/python" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
 yaml_version="$(cd "$here/yaml" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi-yaml)"
+go_version="$(cd "$here/go" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)"
 key="$(cd "$here" && cat build.sh python/go.mod python/go.sum python/wrapper/*.go yaml/go.mod yaml/go.sum \
-  | sha256sum | cut -c1-12)"
+  go/go.mod go/go.sum | sha256sum | cut -c1-12)"
 root="${VPSBACKUP_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-vpsbackup}"
-dir="$root/hosts-python-$python_version-yaml-$yaml_version-$key"
+dir="$root/hosts-python-$python_version-yaml-$yaml_version-go-$go_version-$key"
 flags=(-trimpath -buildvcs=false -tags osusergo,grpcnotrace)
 
 if [ ! -f "$dir/.complete" ]; then
@@ -49,7 +60,7 @@ if [ ! -f "$dir/.complete" ]; then
   tmp="$(mktemp -d "$root/.build-hosts.XXXXXX")"
   chmod 0755 "$tmp"
   trap 'rm -rf "$tmp"' EXIT
-  echo "building Pulumi's Python host $python_version and YAML host $yaml_version into $dir" \
+  echo "building Pulumi's Python host $python_version, YAML host $yaml_version and Go host $go_version into $dir" \
     "(the first build takes a few minutes)" >&2
 
   cd "$here/python"
@@ -73,7 +84,14 @@ if [ ! -f "$dir/.complete" ]; then
     -o "$tmp/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
   echo "yaml host $yaml_version: $(( $(date +%s) - step )) s" | tee -a "$tmp/build-times" >&2
 
-  printf 'python %s\nyaml %s\n' "$python_version" "$yaml_version" >"$tmp/VERSIONS"
+  cd "$here/go"
+  step=$(date +%s)
+  CGO_ENABLED=0 go build "${flags[@]}" \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$go_version" \
+    -o "$tmp/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+  echo "go host $go_version: $(( $(date +%s) - step )) s" | tee -a "$tmp/build-times" >&2
+
+  printf 'python %s\nyaml %s\ngo %s\n' "$python_version" "$yaml_version" "$go_version" >"$tmp/VERSIONS"
   touch "$tmp/.complete"
   rm -rf "$dir"
   mv "$tmp" "$dir"
@@ -94,7 +112,7 @@ if [ ! -f "$bundle/.complete" ]; then
   link "$cli/pulumi" "$tmp/pulumi"
   link "$cli/pulumi-resource-pulumi-python" "$tmp/pulumi-resource-pulumi-python"
   mkdir "$tmp/python-host"
-  for f in pulumi-language-python pulumi-language-yaml python-host/pulumi-language-python \
+  for f in pulumi-language-python pulumi-language-yaml pulumi-language-go python-host/pulumi-language-python \
     python-host/pulumi-language-python-exec; do
     link "$dir/$f" "$tmp/$f"
   done
@@ -104,5 +122,6 @@ if [ ! -f "$bundle/.complete" ]; then
   mv "$tmp" "$bundle"
   trap - EXIT
 fi
-echo "Pulumi's Python host $python_version and YAML host $yaml_version, with pulumi $("$bundle/pulumi" version), in:" >&2
+echo "Pulumi's Python host $python_version, YAML host $yaml_version and Go host $go_version," \
+  "with pulumi $("$bundle/pulumi" version), in:" >&2
 echo "$bundle"

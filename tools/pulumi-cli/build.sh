@@ -87,8 +87,9 @@ if [ ! -x "$dir/$sdkgen" ]; then
   echo "built in $(( $(date +%s) - start )) s" >&2
 fi
 
-# One program, two plugins: pulumi-language-python and pulumi-language-nodejs.
-for runtime in python nodejs; do
+# One program, three plugins: pulumi-language-python, pulumi-language-nodejs and
+# pulumi-language-go (code generation only; see langhost.py).
+for runtime in python nodejs go; do
   wrapper="#!/bin/sh
 exec \"\$(dirname \"\$0\")/langhost-venv/bin/python\" -u \"\$(dirname \"\$0\")/$host\" --runtime $runtime --sdkgen \"\$(dirname \"\$0\")/$sdkgen\" \"\$@\""
   if [ "$(cat "$dir/pulumi-language-$runtime" 2>/dev/null)" != "$wrapper" ]; then

@@ -1,12 +1,13 @@
-"""The Python and Node.js language hosts for the Pulumi CLI built by `make cli`.
+"""The Python and Node.js language hosts for the Pulumi CLI built by `make cli`,
+and the code-generation half of a Go one.
 
 Why this exists: the Go module proxy serves Pulumi's `pkg/v3` and `sdk/v3`
 (so `pulumi` itself is built from source, unchanged), but not the modules of
 the language hosts (`sdk/python/cmd/pulumi-language-python/v3` and
 `sdk/nodejs/cmd/pulumi-language-nodejs/v3`: every version is refused). The
 engine needs a `pulumi-language-<runtime>` plugin for everything that touches
-a project's program. This one program serves both runtimes (`--runtime
-python|nodejs`, set by the wrapper scripts beside it).
+a project's program. This one program serves all three runtimes (`--runtime
+python|nodejs|go`, set by the wrapper scripts beside it).
 
 What a user meets is meant to be what Pulumi's own hosts do; each behaviour
 below was read from their source (`sdk/python/cmd/pulumi-language-python/
@@ -50,6 +51,14 @@ nodejs
   skipped); name from that section or an `@pulumi/` package name.
 - GeneratePackage, as for python, and GenerateProgram (`pulumi import`
   writes TypeScript) with pkg/v3's Node.js program generator.
+
+go
+- GeneratePackage only (`pulumi package gen-sdk --language go`), with
+  pkg/v3's Go generator, as Pulumi's Go host does (sdk/go/pulumi-language-go/
+  main.go: no overlays, no go.mod unless the schema's meta has supportPack).
+  Running Go programs is left to Pulumi's own Go host of sdk/v3 v3.66.0,
+  which `make hosts` builds (tools/hosts/build.sh); that host has no
+  GeneratePackage, so `make sdks` puts this directory first on PATH.
 
 Not served: `pulumi new` templates, policy packs, Python plugins
 (RunPlugin), the uv and poetry toolchains, typecheckers, the Python version
@@ -925,6 +934,19 @@ class NodejsHost(LanguageHost):
         return language_pb2.RunResponse(error=f"Program exited with non-zero exit code: {code}")
 
 
+class GoHost(LanguageHost):
+    """Code generation for Go; programs run under Pulumi's own Go host (`make hosts`)."""
+
+    language = "go"
+    NOT_SERVED = (
+        "this stand-in pulumi-language-go (make cli) only generates Go SDKs; run Go "
+        'programs with Pulumi\'s Go host: PATH="$(tools/hosts/build.sh | tail -1):$PATH"'
+    )
+
+    def Run(self, request, context):
+        return language_pb2.RunResponse(error=self.NOT_SERVED)
+
+
 def _old_config_key(key: str) -> str:
     namespace, sep, name = key.partition(":")
     if not sep or name.startswith("config:"):
@@ -932,7 +954,11 @@ def _old_config_key(key: str) -> str:
     return f"{namespace}:config:{name}"
 
 
-HOSTS: dict[str, type[LanguageHost]] = {"python": PythonHost, "nodejs": NodejsHost}
+HOSTS: dict[str, type[LanguageHost]] = {
+    "python": PythonHost,
+    "nodejs": NodejsHost,
+    "go": GoHost,
+}
 
 
 def main() -> None:

@@ -1,15 +1,15 @@
 // Command pulumi-vpsbackup-sdkgen writes a Pulumi package SDK from a schema with
-// Pulumi's own code generators (pkg/v3/codegen/python and .../nodejs, from the
-// module version that go.mod beside this folder pins).
+// Pulumi's own code generators (pkg/v3/codegen/python, .../nodejs and .../go,
+// from the module version that go.mod beside this folder pins).
 //
 // It is the code-generation half of the stand-in language hosts (langhost.py):
 // their GeneratePackage handler runs it, so `pulumi package gen-sdk SCHEMA
-// --language python|nodejs` works without Pulumi's Go language hosts, which the
+// --language python|nodejs|go` works without Pulumi's Go language hosts, which the
 // module proxy does not serve. It does what those hosts' GeneratePackage does:
 // bind the schema (other packages it names come from the engine's schema loader
 // at -loader), generate, and write the files under -out.
 //
-//	pulumi-vpsbackup-sdkgen -language python -out DIR -loader HOST:PORT [-local] <schema.json
+//	pulumi-vpsbackup-sdkgen -language python|nodejs|go -out DIR -loader HOST:PORT [-local] <schema.json
 //
 // With -request program|project|link it answers one GenerateProgram,
 // GenerateProject or Link request instead (see requests.go).
@@ -23,13 +23,14 @@ import (
 	"os"
 	"path/filepath"
 
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
 
 func main() {
-	language := flag.String("language", "", "python or nodejs")
+	language := flag.String("language", "", "python, nodejs or go")
 	out := flag.String("out", "", "the directory to write the SDK into (created)")
 	loaderTarget := flag.String("loader", "", "address of the engine's schema loader")
 	local := flag.Bool("local", false, "generate an SDK for local use (nodejs)")
@@ -83,8 +84,12 @@ func run(language, out, loaderTarget string, local bool, in io.Reader) error {
 		files, err = python.GeneratePackage("pulumi-language-python", pkg, nil, loader)
 	case "nodejs":
 		files, err = nodejs.GeneratePackage("pulumi-language-nodejs", pkg, nil, nil, local, loader)
+	case "go":
+		// As Pulumi's Go host (sdk/go/pulumi-language-go, GeneratePackage): no go.mod
+		// unless the schema's meta says supportPack.
+		files, err = gogen.GeneratePackage("pulumi-language-go", pkg, nil)
 	default:
-		return fmt.Errorf("-language is %q; this generator knows python and nodejs", language)
+		return fmt.Errorf("-language is %q; this generator knows python, nodejs and go", language)
 	}
 	if err != nil {
 		return fmt.Errorf("generating the %s SDK: %w", language, err)
