@@ -16,7 +16,7 @@ import pytest
 from pulumi_vpsbackup.client.echo import ECHO_LIMIT, echo
 from pulumi_vpsbackup.client.errors import VpsBackupError
 from pulumi_vpsbackup.client.settings import normalise_base_url, poll_policy
-from pulumi_vpsbackup.provider.core import declaration as shapes
+from pulumi_vpsbackup.provider.core import declaration
 from pulumi_vpsbackup.provider.core import validation as v
 from pulumi_vpsbackup.provider.core.config import unknown_config_warnings
 from pulumi_vpsbackup.provider.restore import RestoreProvider
@@ -62,8 +62,8 @@ REFUSALS: list[tuple[str, Callable[[Any], Any]]] = [
     ("backup_type", lambda bad: v.backup_filters(None, bad, None, None, None)),
     ("status", lambda bad: v.backup_filters(None, None, [bad], None, None)),
     ("description filter", lambda bad: v.backup_filters(None, None, None, [bad], None)),
-    ("shapes.text", lambda bad: shapes.text("name", [bad])),
-    ("keep", lambda bad: shapes.keep_count("keep", bad)),
+    ("declaration.text", lambda bad: declaration.text("name", [bad])),
+    ("keep", lambda bad: declaration.keep_count("keep", bad)),
     ("unknown key", lambda bad: _raise_first(v.check_fields([], {bad: 1})[1])),
     ("restore id", lambda bad: RestoreProvider().read(bad, {})),
     ("api url", lambda bad: normalise_base_url(f"https://{bad}.example/v2")),

@@ -22,7 +22,7 @@ EXAMPLES = REPO / "examples"
 TOKEN = "vps_test_token_examples"
 
 BACKUP = "pulumi-python:dynamic/vpsbackup:Backup"
-#: What the first backup-making resource of a stack registers (see provider/identity.py).
+#: What the first backup-making resource of a stack registers (provider/core/identity.py).
 IDENTITY = "pulumi-python:dynamic/vpsbackup:StackIdentity"
 IDENTITY_NAME = "vpsbackup-stack-identity"
 RESTORE = "pulumi-python:dynamic/vpsbackup:Restore"

@@ -4,7 +4,7 @@ Both are Pulumi "input types": the SDK keeps such an object whole through
 `apply` (a dict would come back as a plain dict) and turns it into a map for
 `pulumi.export`. Their fields are declared once, as annotations, from which
 the SDK makes the properties. `BackupInfo`'s fields are also what a `Backup`
-resource reports about its backup (`provider/backup_inputs.py`).
+resource reports about its backup (`backup/declaration.py`).
 """
 
 from __future__ import annotations

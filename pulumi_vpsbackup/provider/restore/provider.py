@@ -9,7 +9,7 @@ does not undo the restore, and never touches the server.
 A `pulumi up` killed after VPS.org accepted the restore records nothing; the
 next `up` creates the resource again with the same inputs. Create therefore
 reads the server's restore record first and adopts a restore of the same
-backup that this intent may have sent (see `restore_intent` for the rule and
+backup that this intent may have sent (see `intent` for the rule and
 what it cannot tell apart) instead of restoring a second time.
 """
 
