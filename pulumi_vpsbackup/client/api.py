@@ -15,7 +15,7 @@ import httpx
 from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
 from .listing import MAX_PAGES, Listing, fetch_backups, paginate
-from .models import Account, BackupRecord, RestoreResult, Server
+from .models import AccountRecord, BackupRecord, RestoreResult, Server
 from .polling import Timing
 from .reconcile import accept_lost_restore, create_backup_reconciled
 from .responses import ResponseReader
@@ -172,10 +172,12 @@ class VpsClient:
 
     # -- account and servers ---------------------------------------------------
 
-    def get_account(self) -> Account:
+    def get_account(self) -> AccountRecord:
         """The account and the token's name and permissions; a cheap token check."""
         response = self._call("GET", "/account/me/")
-        account: Account = self._read.parse(Account.from_dict, self._read.json(response), response)
+        account: AccountRecord = self._read.parse(
+            AccountRecord.from_dict, self._read.json(response), response
+        )
         with self._state_lock:
             self._permissions = account.permissions
         return account
