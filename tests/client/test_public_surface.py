@@ -106,3 +106,25 @@ def test_no_client_name_is_also_a_resource_or_fake_name() -> None:
     assert not set(client_pkg.__all__) & set(provider_pkg.__all__)
     assert not set(client_pkg.__all__) & set(entities.__all__)
     assert not set(provider_pkg.__all__) & set(entities.__all__)
+
+
+def test_no_client_module_reaches_into_another_objects_private_members() -> None:
+    """Reconciliation and the waits use what the client hands them, not its privates:
+    `api._send_create` or `client._http` from outside the object would tie a module to
+    another's insides."""
+    import ast
+    from pathlib import Path
+
+    reached = []
+    for path in sorted(Path(client_pkg.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (
+                    isinstance(node.value, ast.Name) and node.value.id in ("self", "cls", "other")
+                )
+            ):
+                reached.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert reached == []
