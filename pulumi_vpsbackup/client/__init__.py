@@ -64,6 +64,7 @@ from .settings import (
     URL_CONFIG_KEY,
     URL_ENV,
     ClientSettings,
+    Credentials,
     resolve_settings,
 )
 from .status import (
@@ -96,6 +97,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CreateReconciliationError",
+    "Credentials",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

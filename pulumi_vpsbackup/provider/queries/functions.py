@@ -87,8 +87,8 @@ def _client(account: Account | None = None, caller: str = "get_backups") -> VpsC
     """A client of `account`, else of the stack's settings (the provider host's path)."""
     if account is not None and not isinstance(account, Account):
         raise TypeError(f"{caller}: account must be a vps.Account, not {type(account).__name__}")
-    parts = account.plain(caller) if account is not None else None
-    return VpsClient(settings_for(program_config(), parts))
+    credentials = account.credentials(caller) if account is not None else None
+    return VpsClient(settings_for(program_config(), credentials))
 
 
 _T = Any
@@ -176,7 +176,7 @@ def get_latest_backup(
     if account is not None and not isinstance(account, Account):
         raise TypeError(f"get_latest_backup: account must be a vps.Account, not {echo(account)}")
     if account is not None:
-        account.plain("get_latest_backup")
+        account.credentials("get_latest_backup")
     found = get_backups(
         server_id, backup_type, status, description, description_regex, account=account
     )
