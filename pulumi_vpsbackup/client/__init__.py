@@ -17,9 +17,8 @@ classification into running, succeeded and failed), ``errors`` (the exception
 tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
 loop), ``waiting`` (the waits for a backup and a restore) and ``cache`` (the
 shared listing cache). Importing reads no environment and opens no connection.
-
-``Backup`` is the old name of ``BackupRecord``, kept as an alias: the
-provider's ``Backup`` resource is another thing.
+The records are named ``...Record`` (``BackupRecord``, ``AccountRecord``):
+``Backup`` and ``Account`` are the provider's resource and input.
 """
 
 from __future__ import annotations
@@ -47,8 +46,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .models import (
-    Account,
-    Backup,
+    AccountRecord,
     BackupRecord,
     BackupStatus,
     BackupType,
@@ -66,6 +64,7 @@ from .settings import (
     URL_CONFIG_KEY,
     URL_ENV,
     ClientSettings,
+    Credentials,
     resolve_settings,
 )
 from .status import (
@@ -85,10 +84,9 @@ __all__ = [
     "TOKEN_ENV",
     "URL_CONFIG_KEY",
     "URL_ENV",
-    "Account",
+    "AccountRecord",
     "ApiError",
     "AuthenticationError",
-    "Backup",
     "BackupFailedError",
     "BackupRecord",
     "BackupStatus",
@@ -99,6 +97,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "CreateReconciliationError",
+    "Credentials",
     "NotFoundError",
     "PermissionDeniedError",
     "PollPolicy",

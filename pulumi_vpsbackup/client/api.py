@@ -15,9 +15,9 @@ import httpx
 from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
 from .listing import MAX_PAGES, Listing, fetch_backups, paginate
-from .models import Account, BackupRecord, RestoreResult, Server
+from .models import AccountRecord, BackupRecord, RestoreResult, Server
 from .polling import Timing
-from .reconcile import accept_lost_restore, create_backup_reconciled
+from .reconcile import CreateChannel, accept_lost_restore, create_backup_reconciled
 from .responses import ResponseReader
 from .settings import ClientSettings, resolve_settings
 from .spread import Spread
@@ -86,6 +86,15 @@ class VpsClient:
         # creates (and their listings) in order within one process.
         self._create_locks: dict[int, threading.Lock] = {}
         self._waiter = Waiter(self, settings.poll, timing, self._http.redact)
+        # What reconciling a create may do with this client, and nothing more.
+        self._creates = CreateChannel(
+            settings=settings,
+            pacing=self._http,
+            send=self._post_backup,
+            list_manual=lambda server_id: self.list_backups(
+                server_id=server_id, backup_type="manual"
+            ),
+        )
 
     @classmethod
     def from_env(
@@ -172,10 +181,12 @@ class VpsClient:
 
     # -- account and servers ---------------------------------------------------
 
-    def get_account(self) -> Account:
+    def get_account(self) -> AccountRecord:
         """The account and the token's name and permissions; a cheap token check."""
         response = self._call("GET", "/account/me/")
-        account: Account = self._read.parse(Account.from_dict, self._read.json(response), response)
+        account: AccountRecord = self._read.parse(
+            AccountRecord.from_dict, self._read.json(response), response
+        )
         with self._state_lock:
             self._permissions = account.permissions
         return account
@@ -348,17 +359,12 @@ class VpsClient:
             lock = self._create_locks.setdefault(int(server_id), threading.Lock())
         with lock:  # held for the POST and its reconciliation only, not for waiting
             return create_backup_reconciled(
-                self, server_id, description, resource_key=resource_key, intent=intent
+                self._creates, server_id, description, resource_key=resource_key, intent=intent
             )
 
-    @property
-    def _pacing(self) -> HttpSession:
-        """The retry pause and clock that reconciliation shares with the transport."""
-        return self._http
-
-    def _send_create(self, server_id: int, body: dict[str, Any]) -> BackupRecord:
+    def _post_backup(self, server_id: int, body: dict[str, Any]) -> BackupRecord:
         """One ``POST /backups/``, parsed; the server's cached listings are dropped
-        whatever the outcome. Only the reconciliation in :mod:`.reconcile` calls it."""
+        whatever the outcome. Sent only through :attr:`_creates` (see :mod:`.reconcile`)."""
         try:
             response = self._call("POST", "/backups/", json=body)
         finally:

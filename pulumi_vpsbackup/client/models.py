@@ -17,8 +17,7 @@ from typing import Any, Literal
 from .status import RESTORE_CLOCK_TOLERANCE, StatusPhase, status_phase
 
 __all__ = [
-    "Account",
-    "Backup",
+    "AccountRecord",
     "BackupRecord",
     "BackupStatus",
     "BackupType",
@@ -133,11 +132,7 @@ class ServerRef(_Model):
 
 @dataclass(frozen=True)
 class BackupRecord(_Model):
-    """One backup of one server, as the API lists it.
-
-    Also importable as ``Backup``, its name before the provider's ``Backup``
-    resource shared it.
-    """
+    """One backup of one server, as the API lists it (not the ``Backup`` resource)."""
 
     id: int
     server: ServerRef
@@ -234,10 +229,6 @@ class Server(_Model):
         return RestoreRecord.from_dict(self.last_restore)
 
 
-#: The old name of :class:`BackupRecord`, kept for code that imports it.
-Backup = BackupRecord
-
-
 @dataclass(frozen=True)
 class RestoreRecord:
     """A server's ``last_restore``: which backup, how it is going, when it ran.
@@ -299,8 +290,8 @@ class RestoreRecord:
 
 
 @dataclass(frozen=True)
-class Account(_Model):
-    """The account and the token in use (``GET /account/me/``)."""
+class AccountRecord(_Model):
+    """The account and the token in use (``GET /account/me/``; not the ``Account`` input)."""
 
     email: str | None = None
     first_name: str | None = None
@@ -311,7 +302,7 @@ class Account(_Model):
     permissions: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Account:
+    def from_dict(cls, data: Mapping[str, Any]) -> AccountRecord:
         if not isinstance(data, Mapping):
             raise ValueError(f"expected a JSON object for the account, got {type(data).__name__}")
         account = data.get("account")

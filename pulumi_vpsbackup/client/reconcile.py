@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from .models import BackupRecord, RestoreResult, Server
 from .polling import Timing
 from .settings import ClientSettings
 
-__all__ = ["CreateApi", "Pacing", "accept_lost_restore", "create_backup_reconciled"]
+__all__ = ["CreateChannel", "Pacing", "accept_lost_restore", "create_backup_reconciled"]
 
 logger = logging.getLogger("pulumi_vpsbackup.client")
 
@@ -37,33 +38,25 @@ class Pacing(Protocol):
     def backoff(self, retry: int) -> float: ...
 
 
-class CreateApi(Protocol):
-    """What reconciling a create needs from the client; :class:`VpsClient` is one.
+@dataclass(frozen=True)
+class CreateChannel:
+    """What reconciling a create works through; each :class:`VpsClient` builds one.
 
-    ``_pacing`` is the transport's retry pause and clocks; ``_send_create``
-    sends one ``POST /backups/`` and parses its 2xx answer, dropping the
-    server's cached listings whatever the outcome. Both are the client's own
-    (underscored): only this module calls them.
+    ``send`` sends one ``POST /backups/`` with the given body and parses its
+    2xx answer (the client drops the server's cached listings whatever the
+    outcome); ``list_manual`` lists a server's manual backups afresh;
+    ``pacing`` is the transport's retry pause and clocks, so the waits here
+    follow the same schedule as the transport's own retries.
     """
 
     settings: ClientSettings
-
-    @property
-    def _pacing(self) -> Pacing: ...
-
-    def list_backups(
-        self,
-        *,
-        server_id: int | None = None,
-        backup_type: str | None = None,
-        max_age: float = 0.0,
-    ) -> list[BackupRecord]: ...
-
-    def _send_create(self, server_id: int, body: dict[str, Any]) -> BackupRecord: ...
+    pacing: Pacing
+    send: Callable[[int, dict[str, Any]], BackupRecord]
+    list_manual: Callable[[int], list[BackupRecord]]
 
 
 def create_backup_reconciled(
-    api: CreateApi,
+    api: CreateChannel,
     server_id: int,
     description: str | None,
     *,
@@ -90,7 +83,7 @@ def create_backup_reconciled(
 
     The caller holds the server's create lock.
     """
-    pacing = api._pacing
+    pacing = api.pacing
     clock, settings = pacing.timing.clock, api.settings
     sent: list[Marker] = []
     started = clock()
@@ -117,7 +110,7 @@ def create_backup_reconciled(
             "description": with_marker(description, marker),
         }
         try:
-            return api._send_create(server_id, body)
+            return api.send(server_id, body)
         except (ApiError, TransportError) as err:
             if not err.outcome_unknown:
                 raise
@@ -169,7 +162,7 @@ def _said(error: VpsBackupError) -> str:
 
 
 def _find_ours(
-    api: CreateApi,
+    api: CreateChannel,
     server_id: int,
     description: str | None,
     sent: list[Marker],
@@ -180,7 +173,7 @@ def _find_ours(
     fails or several carry one."""
     marker = sent[-1]
     try:
-        after = api.list_backups(server_id=server_id, backup_type="manual")
+        after = api.list_manual(server_id)
     except VpsBackupError as list_error:
         raise CreateReconciliationError(
             server_id,

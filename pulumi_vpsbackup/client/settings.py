@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -28,7 +30,10 @@ __all__ = [
     "URL_CONFIG_KEY",
     "URL_ENV",
     "ClientSettings",
+    "Credentials",
+    "check_token",
     "default_user_agent",
+    "normalise_base_url",
     "resolve_settings",
 ]
 
@@ -178,6 +183,81 @@ def normalise_base_url(url: str, source: str = URL_SOURCES) -> str:
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
+class Credentials:
+    """An API base URL and token, checked and normalised once, where they enter.
+
+    Build one at each edge (stack config or environment in
+    :func:`resolve_settings`, a resource's ``Account``, a stored ``account``
+    value): the URL is normalised (:func:`normalise_base_url`), surrounding
+    whitespace is dropped from the token and the rest refused if it cannot
+    be sent (:func:`check_token`), each error naming ``url_source`` or
+    ``token_source`` and never the token. After that the value is trusted:
+    :class:`ClientSettings` built from it (:func:`resolve_settings` with
+    ``credentials=``) checks nothing again, and a provider caches its
+    clients by it. Equal credentials (same URL and token) are one key;
+    :attr:`key` is a hash of both for where a text is needed. The repr shows
+    the URL only, and pickling is refused.
+    """
+
+    __slots__ = ("base_url", "token")
+    base_url: str
+    token: Secret
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | Secret,
+        *,
+        url_source: str = URL_SOURCES,
+        token_source: str = TOKEN_SOURCES,
+    ) -> None:
+        text = token.reveal() if isinstance(token, Secret) else token
+        if not isinstance(text, str):
+            raise ConfigurationError(f"The VPS.org API token ({token_source}) must be a string.")
+        object.__setattr__(self, "base_url", normalise_base_url(base_url, url_source))
+        object.__setattr__(self, "token", Secret(check_token(text.strip(), token_source)))
+
+    @property
+    def key(self) -> str:
+        """A hash of URL and token: what identifies the account where a text is needed."""
+        return hashlib.sha256(f"{self.base_url}\0{self.token.reveal()}".encode()).hexdigest()
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("Credentials are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Credentials):
+            return NotImplemented
+        return self.base_url == other.base_url and self.token == other.token
+
+    def __hash__(self) -> int:
+        return hash((Credentials, self.base_url, self.token))
+
+    def __repr__(self) -> str:
+        return f"Credentials(base_url={self.base_url!r}, token={self.token!r})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "refusing to pickle Credentials: they hold the API token, which must not be "
+            "stored in Pulumi state; build them inside the provider process"
+        )
+
+
+def _trusted(base_url: str, token: Secret) -> Credentials:
+    """Credentials of a URL and token that were checked when they entered."""
+    made = object.__new__(Credentials)
+    object.__setattr__(made, "base_url", base_url)
+    object.__setattr__(made, "token", token)
+    return made
+
+
+#: The credentials a `ClientSettings` is being built from, already checked
+#: (`_settings_of`); its `__post_init__` then trusts its token and URL.
+_building_from: contextvars.ContextVar[Credentials | None] = contextvars.ContextVar(
+    "vpsbackup_settings_credentials", default=None
+)
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """Everything a :class:`~pulumi_vpsbackup.client.VpsClient` needs.
@@ -206,12 +286,14 @@ class ClientSettings:
             object.__setattr__(self, "token", Secret(token))
         elif not isinstance(token, Secret):
             raise ConfigurationError("ClientSettings.token must be a Secret or a str.")
-        if not self.token.reveal().strip():
-            raise ConfigurationError(MISSING_TOKEN_MESSAGE)
-        check_token(self.token.reveal())
-        object.__setattr__(
-            self, "base_url", normalise_base_url(self.base_url, "ClientSettings.base_url")
-        )
+        trusted = _building_from.get()
+        if trusted is None or (trusted.token, trusted.base_url) != (self.token, self.base_url):
+            if not self.token.reveal().strip():
+                raise ConfigurationError(MISSING_TOKEN_MESSAGE)
+            check_token(self.token.reveal())
+            object.__setattr__(
+                self, "base_url", normalise_base_url(self.base_url, "ClientSettings.base_url")
+            )
         if not self.timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds.")
         if int(self.max_attempts) < 1:
@@ -228,6 +310,20 @@ class ClientSettings:
             raise ConfigurationError("verify must be True or the path of a CA bundle.")
         if not isinstance(self.poll, PollPolicy):
             raise ConfigurationError("poll must be a PollPolicy.")
+
+    @property
+    def credentials(self) -> Credentials:
+        """The URL and token these settings send to (checked when they were built)."""
+        return _trusted(self.base_url, self.token)
+
+
+def _settings_of(credentials: Credentials, **overrides: Any) -> ClientSettings:
+    """Settings for `credentials`, which are not checked again."""
+    building = _building_from.set(credentials)
+    try:
+        return ClientSettings(token=credentials.token, base_url=credentials.base_url, **overrides)
+    finally:
+        _building_from.reset(building)
 
 
 def _lookup(source: Mapping[str, Any] | None, *keys: str) -> tuple[str, str] | None:
@@ -284,6 +380,7 @@ def resolve_settings(
     base_url: str | None = None,
     config: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    credentials: Credentials | None = None,
     **overrides: Any,
 ) -> ClientSettings:
     """Build settings from, in order: the arguments, Pulumi config, the environment.
@@ -295,11 +392,17 @@ def resolve_settings(
     a resource's own account); environment variables are ``VPS_API_TOKEN`` and
     ``VPS_API_URL``; ``environ`` defaults to ``os.environ``. The URL defaults
     to ``https://admin.vps.org/api/v1``. ``overrides`` sets any other
-    :class:`ClientSettings` field, and wins over the config.
+    :class:`ClientSettings` field, and wins over the config. ``credentials``
+    (a :class:`Credentials`, already checked) stand for ``token`` and
+    ``base_url``, and neither the config's nor the environment's are read.
     """
     unknown = set(overrides) - _OVERRIDABLE
     if unknown:
         raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
+    if credentials is not None:
+        if token is not None or base_url is not None:
+            raise TypeError("pass credentials, or token and base_url, not both")
+        return _settings_of(credentials, **_with_polling(config, overrides))
     env = os.environ if environ is None else environ
 
     # Whitespace around a token (the newline of a pasted or `cat`-ed secret) is
@@ -312,18 +415,20 @@ def resolve_settings(
     if found is None:
         raise ConfigurationError(MISSING_TOKEN_MESSAGE)
     text, source = found
-    resolved_token = Secret(check_token(text, source))
-
     url, url_source = (
         ((base_url.strip(), "the base_url argument") if base_url and base_url.strip() else None)
         or _lookup(config, URL_CONFIG_KEY, "apiUrl")
         or _lookup(env, URL_ENV)
         or (DEFAULT_BASE_URL, "the default")
     )
-    # Errors name where the URL came from.
-    url = normalise_base_url(url, _URL_SOURCE_NAMES.get(url_source, url_source))
-    if "poll" not in overrides:
-        policy = poll_policy(config)
-        if policy is not None:
-            overrides["poll"] = policy
-    return ClientSettings(token=resolved_token, base_url=url, **overrides)
+    # Errors name where the token and the URL came from.
+    checked = Credentials(
+        url, text, url_source=_URL_SOURCE_NAMES.get(url_source, url_source), token_source=source
+    )
+    return _settings_of(checked, **_with_polling(config, overrides))
+
+
+def _with_polling(config: Mapping[str, Any] | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    """`overrides` with the config's polling schedule, unless they set `poll` themselves."""
+    policy = None if "poll" in overrides else poll_policy(config)
+    return overrides if policy is None else {**overrides, "poll": policy}

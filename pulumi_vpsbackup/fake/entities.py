@@ -13,7 +13,7 @@ from typing import Any
 
 from .clock import format_time, parse_time
 
-__all__ = ["Backup", "RestoreRecord", "Server"]
+__all__ = ["StoredBackup", "StoredRestore", "StoredServer"]
 
 
 def _opt_time(value: datetime | None) -> str | None:
@@ -25,7 +25,7 @@ def _opt_parse(value: Any) -> datetime | None:
 
 
 @dataclass
-class RestoreRecord:
+class StoredRestore:
     """The latest restore of a server, shown as ``last_restore`` in GET server.
 
     The outcome is decided when the restore starts (seeded), so a run is
@@ -54,7 +54,7 @@ class RestoreRecord:
         return data
 
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> RestoreRecord:
+    def from_state(cls, data: dict[str, Any]) -> StoredRestore:
         return cls(
             backup_id=int(data["backup_id"]),
             started_at=parse_time(data["started_at"]),
@@ -66,7 +66,7 @@ class RestoreRecord:
 
 
 @dataclass
-class Server:
+class StoredServer:
     id: int
     name: str
     hostname: str
@@ -77,7 +77,7 @@ class Server:
     os: dict[str, Any]
     created_at: datetime
     updated_at: datetime
-    last_restore: RestoreRecord | None = None
+    last_restore: StoredRestore | None = None
 
     @property
     def storage_gb(self) -> int:
@@ -111,7 +111,7 @@ class Server:
         return data
 
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> Server:
+    def from_state(cls, data: dict[str, Any]) -> StoredServer:
         restore = data.get("last_restore")
         return cls(
             id=int(data["id"]),
@@ -124,12 +124,12 @@ class Server:
             os=dict(data["os"]),
             created_at=parse_time(data["created_at"]),
             updated_at=parse_time(data["updated_at"]),
-            last_restore=RestoreRecord.from_state(restore) if restore else None,
+            last_restore=StoredRestore.from_state(restore) if restore else None,
         )
 
 
 @dataclass
-class Backup:
+class StoredBackup:
     id: int
     server_id: int
     server_name: str
@@ -167,7 +167,7 @@ class Backup:
         return data
 
     @classmethod
-    def from_state(cls, data: dict[str, Any]) -> Backup:
+    def from_state(cls, data: dict[str, Any]) -> StoredBackup:
         size = data.get("size_mb")
         return cls(
             id=int(data["id"]),

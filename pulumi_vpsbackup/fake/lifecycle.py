@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .behaviour import Behaviour
-from .entities import Backup, Server
+from .entities import StoredBackup, StoredServer
 from .worlds import AUTOMATIC_DESCRIPTION, size_for
 
 __all__ = [
@@ -32,8 +32,8 @@ def whole_seconds(value: datetime) -> datetime:
 
 
 def run_schedule(
-    servers: dict[int, Server],
-    backups: dict[int, Backup],
+    servers: dict[int, StoredServer],
+    backups: dict[int, StoredBackup],
     behaviour: Behaviour,
     since: datetime,
     now: datetime,
@@ -53,7 +53,7 @@ def run_schedule(
     while slot <= now:
         for server in sorted(servers.values(), key=lambda s: s.id):
             backup_id = take_id()
-            backups[backup_id] = Backup(
+            backups[backup_id] = StoredBackup(
                 id=backup_id,
                 server_id=server.id,
                 server_name=server.name,
@@ -70,7 +70,7 @@ def run_schedule(
     return created
 
 
-def expire_automatic(backups: dict[int, Backup], now: datetime) -> bool:
+def expire_automatic(backups: dict[int, StoredBackup], now: datetime) -> bool:
     """Automatic backups vanish once ``expires_at`` has passed; manual ones never do."""
     gone = [
         b.id
@@ -82,7 +82,7 @@ def expire_automatic(backups: dict[int, Backup], now: datetime) -> bool:
     return bool(gone)
 
 
-def _is_due(backup: Backup, behaviour: Behaviour, now: datetime) -> bool:
+def _is_due(backup: StoredBackup, behaviour: Behaviour, now: datetime) -> bool:
     if behaviour.completion == "immediate":
         return True
     if behaviour.completion == "reads":
@@ -91,7 +91,10 @@ def _is_due(backup: Backup, behaviour: Behaviour, now: datetime) -> bool:
 
 
 def complete_backups(
-    servers: dict[int, Server], backups: dict[int, Backup], behaviour: Behaviour, now: datetime
+    servers: dict[int, StoredServer],
+    backups: dict[int, StoredBackup],
+    behaviour: Behaviour,
+    now: datetime,
 ) -> bool:
     """Finish running backups whose time (or read count) has come."""
     changed = False
@@ -109,7 +112,7 @@ def complete_backups(
     return changed
 
 
-def finish_restores(servers: dict[int, Server], now: datetime) -> bool:
+def finish_restores(servers: dict[int, StoredServer], now: datetime) -> bool:
     """End restores whose duration has passed: ``active`` on success, ``stopped`` on failure."""
     changed = False
     for server in servers.values():

@@ -21,7 +21,7 @@ from typing import Any
 from . import lifecycle
 from .behaviour import Behaviour
 from .clock import FakeClock, parse_time
-from .entities import Backup, RestoreRecord, Server
+from .entities import StoredBackup, StoredRestore, StoredServer
 from .errors import Conflict, FieldError, NotFound, ValidationFailed
 from .persistence import load_state, save_state
 from .worlds import build_world, size_for
@@ -54,8 +54,8 @@ class VpsModel:
         self._world = world
         self.state_file = Path(state_file) if state_file is not None else None
         self._rng = random.Random(seed)
-        self.servers: dict[int, Server] = {}
-        self.backups: dict[int, Backup] = {}
+        self.servers: dict[int, StoredServer] = {}
+        self.backups: dict[int, StoredBackup] = {}
         self.next_id = 0
         self._schedule_cursor = clock.now()
         self._dirty = False
@@ -139,7 +139,7 @@ class VpsModel:
                     f"Backup limit reached: server {server_id} already has {limit} manual "
                     "backups. Delete one before creating another."
                 )
-            backup = Backup(
+            backup = StoredBackup(
                 id=self._take_id(),
                 server_id=server.id,
                 server_name=server.name,
@@ -198,7 +198,7 @@ class VpsModel:
             now = self.clock.now()
             server.status = "restoring"
             server.updated_at = _whole_seconds(now)
-            server.last_restore = RestoreRecord(
+            server.last_restore = StoredRestore(
                 backup_id=backup_id,
                 started_at=_whole_seconds(now),
                 finishes_at=now + timedelta(seconds=self._behaviour.restore_seconds),
@@ -245,7 +245,7 @@ class VpsModel:
             if server_id in self.servers:
                 raise Conflict(f"Server {server_id} already exists.")
             name = str(fields.get("name") or f"server-{server_id}")
-            server = Server(
+            server = StoredServer(
                 id=server_id,
                 name=name,
                 hostname=str(fields.get("hostname") or f"{name}.example.com"),
@@ -290,7 +290,7 @@ class VpsModel:
             size = fields.get("size_mb")
             if size is None and status == "completed":
                 size = size_for(server, backup_id)
-            backup = Backup(
+            backup = StoredBackup(
                 id=backup_id,
                 server_id=server.id,
                 server_name=server.name,
@@ -378,5 +378,5 @@ class VpsModel:
         self._schedule_cursor = parse_time(data["schedule_cursor"])
         version, internal, gauss = data["rng"]
         self._rng.setstate((version, tuple(internal), gauss))
-        self.servers = {s.id: s for s in map(Server.from_state, data["servers"])}
-        self.backups = {b.id: b for b in map(Backup.from_state, data["backups"])}
+        self.servers = {s.id: s for s in map(StoredServer.from_state, data["servers"])}
+        self.backups = {b.id: b for b in map(StoredBackup.from_state, data["backups"])}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .entities import Backup, Server
+from .entities import StoredBackup, StoredServer
 
 __all__ = ["WORLDS", "build_world", "size_for"]
 
@@ -19,7 +19,7 @@ FIRST_NEW_BACKUP_ID = 502
 AUTOMATIC_DESCRIPTION = "Automatic daily backup"
 
 
-def size_for(server: Server, backup_id: int) -> int:
+def size_for(server: StoredServer, backup_id: int) -> int:
     """A plausible, deterministic backup size: ~9% of the disk, varied per id."""
     return server.storage_gb * 90 + (backup_id * 37) % 100
 
@@ -39,10 +39,10 @@ def _plan(plan_id: int) -> dict[str, object]:
     return {"id": plan_id, "name": name, "vcpus": vcpus, "memory": memory, "storage": storage}
 
 
-def _servers(now: datetime) -> list[Server]:
+def _servers(now: datetime) -> list[StoredServer]:
     created = (now - timedelta(days=120)).replace(microsecond=0)
     return [
-        Server(
+        StoredServer(
             id=ident,
             name=name,
             hostname=f"{name}.example.com",
@@ -65,22 +65,22 @@ def _at(now: datetime, days_ago: int, hour: int, minute: int = 0) -> datetime:
 
 def build_world(
     name: str, now: datetime, retention: timedelta
-) -> tuple[dict[int, Server], dict[int, Backup], int]:
+) -> tuple[dict[int, StoredServer], dict[int, StoredBackup], int]:
     """Servers, backups and the next backup id for world ``name``."""
     if name not in WORLDS:
         raise ValueError(f"unknown world {name!r}; choose one of {', '.join(WORLDS)}")
     servers = {s.id: s for s in _servers(now)}
-    backups: dict[int, Backup] = {}
+    backups: dict[int, StoredBackup] = {}
     if name == "demo":
         web, db = servers[12345], servers[12346]
-        rows: list[tuple[int, Server, str, datetime, int, str]] = [
+        rows: list[tuple[int, StoredServer, str, datetime, int, str]] = [
             (501, web, "automatic", _at(now, 1, 3), 4523, AUTOMATIC_DESCRIPTION),
             (495, web, "automatic", _at(now, 2, 3), 4389, AUTOMATIC_DESCRIPTION),
             (499, web, "manual", _at(now, 3, 10, 30), 4456, "Pre-update backup"),
             (500, db, "automatic", _at(now, 1, 3), 7215, AUTOMATIC_DESCRIPTION),
         ]
         for backup_id, server, kind, created, size, description in rows:
-            backups[backup_id] = Backup(
+            backups[backup_id] = StoredBackup(
                 id=backup_id,
                 server_id=server.id,
                 server_name=server.name,

@@ -10,10 +10,10 @@ import pytest
 
 import pulumi_vpsbackup.client as client_pkg
 from pulumi_vpsbackup.client import (
-    Account,
+    AccountRecord,
     ApiError,
     AuthenticationError,
-    Backup,
+    BackupRecord,
     BadRequestError,
     CreateReconciliationError,
     NotFoundError,
@@ -151,16 +151,16 @@ def test_backup_documented_shape_round_trips() -> None:
         "expires_at": "2025-02-16T03:00:00Z",
         "description": "Automatic daily backup",
     }
-    backup = Backup.from_dict(data)
+    backup = BackupRecord.from_dict(data)
     assert backup.server_id == 12345 and backup.server_name == "web-server-01"
     assert backup.created_at == datetime(2025, 1, 16, 3, tzinfo=timezone.utc)
     assert not backup.is_in_progress
     assert backup.to_dict() == {**data, "message": None}
-    assert Backup.from_dict(backup.to_dict()) == backup
+    assert BackupRecord.from_dict(backup.to_dict()) == backup
 
 
 def test_backup_parsing_is_lenient() -> None:
-    backup = Backup.from_dict(
+    backup = BackupRecord.from_dict(
         {
             "id": "502",
             "server_id": 7,
@@ -175,8 +175,8 @@ def test_backup_parsing_is_lenient() -> None:
     assert backup.status == "archiving" and backup.backup_type == "unknown"
     assert backup.size_mb is None and backup.created_at is None
     assert backup.expires_at == datetime(2025, 1, 16, 3, tzinfo=timezone.utc)
-    assert Backup.from_dict({"id": 1, "server": 3, "status": "in_progress"}).is_in_progress
-    assert Backup.from_dict(
+    assert BackupRecord.from_dict({"id": 1, "server": 3, "status": "in_progress"}).is_in_progress
+    assert BackupRecord.from_dict(
         {"id": 1, "server": 3, "created_at": "2025-01-16T05:00:00+02:00"}
     ).created_at == datetime(2025, 1, 16, 3, tzinfo=timezone.utc)
 
@@ -184,7 +184,7 @@ def test_backup_parsing_is_lenient() -> None:
 @pytest.mark.parametrize("bad", [{}, {"id": None}, {"id": "x"}, {"id": 1}, [], "501"])
 def test_backup_without_id_or_server_is_refused(bad: object) -> None:
     with pytest.raises(ValueError):
-        Backup.from_dict(bad)  # type: ignore[arg-type]
+        BackupRecord.from_dict(bad)  # type: ignore[arg-type]
 
 
 def test_server_account_and_restore_result() -> None:
@@ -201,7 +201,7 @@ def test_server_account_and_restore_result() -> None:
     assert server.last_restore == {"backup_id": 5} and server.os is None
     assert Server.from_dict(server.to_dict()) == server
 
-    account = Account.from_dict(
+    account = AccountRecord.from_dict(
         {
             "account": {"email": "a@b.c", "first_name": "A", "created_at": "2024-01-01T00:00:00Z"},
             "token": {"name": "ci", "permissions": ["backups:read", "backups:write"]},
@@ -209,7 +209,7 @@ def test_server_account_and_restore_result() -> None:
     )
     assert account.permissions == ("backups:read", "backups:write")
     assert account.token_name == "ci" and account.last_name is None
-    assert Account.from_dict({}) == Account()
+    assert AccountRecord.from_dict({}) == AccountRecord()
 
     result = RestoreResult.from_dict(
         {

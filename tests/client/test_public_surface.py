@@ -95,6 +95,36 @@ def test_every_exported_class_and_function_is_documented() -> None:
             assert (value.__doc__ or "").strip(), f"{name} has no docstring"
 
 
-def test_backup_is_the_old_name_of_backup_record() -> None:
-    assert client_pkg.Backup is client_pkg.BackupRecord
-    assert "BackupRecord" in (client_pkg.__doc__ or "")
+def test_no_client_name_is_also_a_resource_or_fake_name() -> None:
+    """The API's records are not the resources: `vps.Backup` and `vps.Account` mean one
+    thing each, and so does every name the fake's records use."""
+    import pulumi_vpsbackup.provider as provider_pkg
+    from pulumi_vpsbackup.fake import entities
+
+    records = {"AccountRecord", "BackupRecord", "RestoreRecord", "Server"}
+    assert records <= set(client_pkg.__all__)
+    assert not set(client_pkg.__all__) & set(provider_pkg.__all__)
+    assert not set(client_pkg.__all__) & set(entities.__all__)
+    assert not set(provider_pkg.__all__) & set(entities.__all__)
+
+
+def test_no_client_module_reaches_into_another_objects_private_members() -> None:
+    """Reconciliation and the waits use what the client hands them, not its privates:
+    `api._send_create` or `client._http` from outside the object would tie a module to
+    another's insides."""
+    import ast
+    from pathlib import Path
+
+    reached = []
+    for path in sorted(Path(client_pkg.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (
+                    isinstance(node.value, ast.Name) and node.value.id in ("self", "cls", "other")
+                )
+            ):
+                reached.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert reached == []

@@ -13,6 +13,7 @@ from pulumi_vpsbackup._version import __version__
 from pulumi_vpsbackup.client import (
     ClientSettings,
     ConfigurationError,
+    Credentials,
     PollPolicy,
     Secret,
     VpsClient,
@@ -348,3 +349,53 @@ def test_the_url_error_names_the_environment_variable_when_it_came_from_there() 
 )
 def test_urls_ending_in_the_api_path_are_accepted(url: str) -> None:
     assert resolve_settings(token="t", base_url=url, environ={}).base_url == url.rstrip("/")
+
+
+# ---- one credentials value, checked where it enters ----------------------------------
+
+
+def test_credentials_are_checked_once_where_they_enter_and_trusted_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pulumi_vpsbackup.client.settings as settings_module
+
+    calls: list[str] = []
+    real = settings_module.check_token
+
+    def counted(value: str, source: str = settings_module.TOKEN_SOURCES) -> str:
+        calls.append(source)
+        return real(value, source)
+
+    monkeypatch.setattr(settings_module, "check_token", counted)
+    from_config = resolve_settings(config={"vpsbackup:apiToken": f" {TOKEN}\n"}, environ={})
+    assert calls == ["vpsbackup:apiToken"], "the stack's token is checked once"
+    credentials = from_config.credentials
+    assert credentials == Credentials("https://admin.vps.org/api/v1/", TOKEN)
+    calls.clear()
+    again = resolve_settings(credentials=credentials, config={"vpsbackup:pollInterval": "2"})
+    assert calls == [], "checked credentials are not checked again"
+    assert again.token.reveal() == TOKEN and again.base_url == from_config.base_url
+    assert again.poll.initial == 2.0, "the stack's polling applies to any credentials"
+
+
+def test_credentials_name_their_source_and_never_show_the_token() -> None:
+    with pytest.raises(ConfigurationError, match=r"\(the Account's api_token\) contains a space"):
+        Credentials(
+            "https://admin.vps.org/api/v1", "vps_a b", token_source="the Account's api_token"
+        )
+    with pytest.raises(ConfigurationError, match=r"\(the Account's api_url\) must start with"):
+        Credentials("ftp://x/api/v1", TOKEN, url_source="the Account's api_url")
+    credentials = Credentials("https://ADMIN.vps.org/api/v1/", f"{TOKEN}\n")
+    assert credentials.base_url == "https://admin.vps.org/api/v1"
+    assert credentials.token.reveal() == TOKEN
+    assert TOKEN not in repr(credentials) and TOKEN not in credentials.key
+    assert credentials.key == Credentials("https://admin.vps.org/api/v1", TOKEN).key
+    assert credentials != Credentials("https://admin.vps.org/api/v1", TOKEN + "x")
+    assert len({credentials, Credentials("https://admin.vps.org/api/v1", TOKEN)}) == 1
+    for dumps in (pickle.dumps, dill.dumps):
+        with pytest.raises(TypeError, match="refusing to pickle"):
+            dumps(credentials)
+    with pytest.raises(AttributeError):
+        credentials.token = Secret("x")  # type: ignore[misc]
+    with pytest.raises(TypeError, match="not both"):
+        resolve_settings(credentials=credentials, token=TOKEN)

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pulumi_vpsbackup.client import (
-    Backup,
     BackupFailedError,
+    BackupRecord,
     BackupVanishedError,
     PollPolicy,
     RestoreFailedError,
@@ -152,7 +152,7 @@ def test_wait_from_a_backup_in_hand_polls_after_an_interval_one_filtered_listing
         page(backup_json(5, status="completed")),
         poll=PollPolicy(initial=1, factor=2, max_interval=60, jitter=0),
     )
-    started = Backup.from_dict(backup_json(5, status="in_progress"))
+    started = BackupRecord.from_dict(backup_json(5, status="in_progress"))
     backup = h.client.wait_for_backup(5, server_id=12345, timeout=600, seen=started)
     assert backup.status == "completed"
     assert h.clock.sleeps == [1, 2]
@@ -226,7 +226,7 @@ def test_slow_polls_count_against_the_deadline(make_client: MakeClient) -> None:
 def test_a_failing_progress_callback_does_not_break_the_wait(make_client: MakeClient) -> None:
     h = make_client(page(backup_json(5, status="completed")))
 
-    def broken(backup: Backup, elapsed: float) -> None:
+    def broken(backup: BackupRecord, elapsed: float) -> None:
         raise RuntimeError("display broke")
 
     assert h.client.wait_for_backup(5, server_id=12345, timeout=1, on_progress=broken).id == 5

@@ -6,7 +6,7 @@ import random
 from types import SimpleNamespace
 from typing import Any
 
-from pulumi_vpsbackup.client import Backup, PollPolicy, ServerRef
+from pulumi_vpsbackup.client import BackupRecord, PollPolicy, ServerRef
 from pulumi_vpsbackup.client.polling import Timing
 from pulumi_vpsbackup.provider.fleet.wait import wait_all
 
@@ -24,8 +24,8 @@ class _Clock:
         self.now += seconds
 
 
-def _backup(backup_id: int, server_id: int, status: str) -> Backup:
-    return Backup(
+def _backup(backup_id: int, server_id: int, status: str) -> BackupRecord:
+    return BackupRecord(
         id=backup_id,
         server=ServerRef(id=server_id, name=f"s{server_id}"),
         backup_type="manual",
@@ -53,7 +53,7 @@ class _Client:
         self.answers = answers
         self.listed: list[tuple[float, int]] = []
 
-    def list_backups(self, *, server_id: int, backup_type: str) -> list[Backup]:
+    def list_backups(self, *, server_id: int, backup_type: str) -> list[BackupRecord]:
         assert backup_type == "manual"
         self.listed.append((self.clock.now, server_id))
         script = self.answers[server_id]

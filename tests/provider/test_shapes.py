@@ -13,8 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 import pulumi_vpsbackup as vps
-from pulumi_vpsbackup.client import Backup as ApiBackup
-from pulumi_vpsbackup.client import ServerRef
+from pulumi_vpsbackup.client import BackupRecord, ServerRef
 from pulumi_vpsbackup.provider.backup import BackupProvider
 from pulumi_vpsbackup.provider.backup.declaration import BACKUP_OUTPUTS, BackupInputs
 from pulumi_vpsbackup.provider.backup.provider import backup_outputs
@@ -52,7 +51,7 @@ def test_the_resource_class_declares_exactly_its_inputs_and_outputs(
 
 
 def test_backup_outputs_are_its_input_copies_and_the_declared_outputs() -> None:
-    backup = ApiBackup(
+    backup = BackupRecord(
         id=499,
         server=ServerRef(id=12345, name="web"),
         backup_type="manual",

@@ -42,7 +42,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ...client import (
     ApiError,
-    Backup,
+    BackupRecord,
     ConfigurationError,
     NotFoundError,
     TransportError,
@@ -70,7 +70,7 @@ __all__ = ["BackupProvider", "backup_outputs"]
 BACKUP_TYPES = ("manual", "automatic")
 
 
-def backup_outputs(backup: Backup, inputs: BackupInputs, *, adopted: bool) -> dict[str, Any]:
+def backup_outputs(backup: BackupRecord, inputs: BackupInputs, *, adopted: bool) -> dict[str, Any]:
     """Outputs: the backup as the API reports it, plus copies of the inputs
     (diff, update, read and delete only ever see the previous outputs)."""
     outs = inputs.to_props()

@@ -29,8 +29,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from ...client import (
-    Backup,
     BackupFailedError,
+    BackupRecord,
     BadRequestError,
     ConflictError,
     CreateReconciliationError,
@@ -110,8 +110,8 @@ def _owned(description: str | None) -> Marker | None:
 
 
 def _left_outside_state(
-    backups: Iterable[Backup], keys: Collection[str], intent: str | None = None
-) -> list[Backup]:
+    backups: Iterable[BackupRecord], keys: Collection[str], intent: str | None = None
+) -> list[BackupRecord]:
     """The backups marked with one of `keys` (and `intent`, when given) that no
     resource in state holds."""
     held = _held_in_state()
@@ -130,7 +130,7 @@ def intent_of(server_id: int, description: str | None, triggers: Any) -> str:
     return intent_digest(server_id, description, triggers)
 
 
-def _name_others(server_id: int, key: str, intent: str, backups: Iterable[Backup]) -> None:
+def _name_others(server_id: int, key: str, intent: str, backups: Iterable[BackupRecord]) -> None:
     """Backups with this resource's key made for another intent: named, left alone."""
     others = [
         b
@@ -161,8 +161,8 @@ def check_own_description(description: str | None) -> None:
         raise user_error(f"description: {too_long(description)}")
 
 
-def reporter(timeout: float) -> Callable[[Backup, float], None]:
-    def report(current: Backup, waited: float) -> None:
+def reporter(timeout: float) -> Callable[[BackupRecord, float], None]:
+    def report(current: BackupRecord, waited: float) -> None:
         progress(
             f"backup {current.id} of server {current.server_id} is {current.status} "
             f"after {waited:.0f}s (timeout {timeout:.0f}s)"
@@ -208,7 +208,7 @@ class BackupSteps:
 
     def create(
         self, server_id: int, description: str | None, key: str | None, intent: str | None = None
-    ) -> Backup:
+    ) -> BackupRecord:
         """A new backup; with an owner `key`, its marker also carries `intent`.
 
         The new backup is noted as held at once: a replacement's old backup,
@@ -252,7 +252,7 @@ class BackupSteps:
         description: str | None,
         timeout: float,
         previous_keys: Collection[str] = (),
-    ) -> Backup | None:
+    ) -> BackupRecord | None:
         """A backup an earlier run of this resource left outside state, settled.
 
         Looks for manual backups of the server whose marker carries this
@@ -275,7 +275,7 @@ class BackupSteps:
             return None
         wanted = description or ""
 
-        def usable(b: Backup) -> bool:
+        def usable(b: BackupRecord) -> bool:
             return (b.is_completed or b.is_in_progress) and (
                 strip_marker(b.description) or ""
             ) == wanted
@@ -296,7 +296,7 @@ class BackupSteps:
         return keep
 
     def _delete_leftovers(
-        self, server_id: int, key: str, doomed: list[Backup], timeout: float
+        self, server_id: int, key: str, doomed: list[BackupRecord], timeout: float
     ) -> None:
         stuck: list[str] = []
         for backup in doomed:
@@ -316,7 +316,7 @@ class BackupSteps:
                 "them."
             )
 
-    def _manual_or_warn(self, server_id: int, then: str = "") -> list[Backup] | None:
+    def _manual_or_warn(self, server_id: int, then: str = "") -> list[BackupRecord] | None:
         """The server's manual backups, to look for leftovers; None (with a warning
         that says so and what happens `then`) when the listing fails."""
         try:
@@ -357,7 +357,7 @@ class BackupSteps:
         by 0.1 (no stack identity) proves nothing: then only `backup_id` is
         deleted.
         """
-        manual: list[Backup] | None = None
+        manual: list[BackupRecord] | None = None
         if server_id is not None and is_owner_key(key):
             manual = self._manual_or_warn(server_id, f"; only backup {backup_id} is deleted")
         self.delete(backup_id, server_id, timeout)
@@ -391,7 +391,7 @@ class BackupSteps:
                 found.add(str(marker.key))
         return found
 
-    def adopt(self, server_id: int, backup_id: int) -> Backup:
+    def adopt(self, server_id: int, backup_id: int) -> BackupRecord:
         backup = self.client.find_backup(backup_id, server_id=server_id)
         if backup is None:
             raise user_error(
@@ -407,8 +407,8 @@ class BackupSteps:
         return backup
 
     def wait_or_undo(
-        self, backup: Backup, timeout: float, undo: bool, key: str | None = None
-    ) -> Backup:
+        self, backup: BackupRecord, timeout: float, undo: bool, key: str | None = None
+    ) -> BackupRecord:
         started = time.monotonic()
         try:
             return self.client.wait_for_backup(
@@ -453,7 +453,9 @@ class BackupSteps:
                 exc,
             ) from exc
 
-    def remove_after_failure(self, backup: Backup, started: float, timeout: float) -> str | None:
+    def remove_after_failure(
+        self, backup: BackupRecord, started: float, timeout: float
+    ) -> str | None:
         """Delete a backup this create made; None on success, else why not."""
         client = self.client
         try:

@@ -13,14 +13,14 @@ For a resource it becomes the input `account = {"api_url": ..., "api_token":
 `pulumi.Output.secret`), and the resource asks for the whole `account` output
 to be secret too, so state holds it only as ciphertext. It has to be stored:
 the engine hands refresh and delete nothing but the stored outputs, and they
-must reach the account the backup lives in. The provider host builds one
-client per account, keyed by a hash of URL and token (see
-`VpsProvider.client_for`).
+must reach the account the backup lives in. Each edge (the constructor,
+check's `account_input`, a stored value read by `account_credentials`) turns
+URL and token into the client's `Credentials` once; the provider host keeps
+one client per `Credentials` (see `VpsProvider.client_for`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -28,7 +28,7 @@ import pulumi
 
 from ...client.echo import echo
 from ...client.errors import ConfigurationError
-from ...client.settings import DEFAULT_BASE_URL, check_token, normalise_base_url
+from ...client.settings import DEFAULT_BASE_URL, Credentials, check_token, normalise_base_url
 from .validation import FieldError, is_unknown
 
 ACCOUNT_INPUT = "account"
@@ -64,22 +64,21 @@ class Account:
     (``vpsbackup:apiToken``, ``vpsbackup:apiUrl``) or the environment, as before.
     """
 
-    __slots__ = ("api_token", "api_url")
+    __slots__ = ("_credentials", "api_token", "api_url")
 
     def __init__(
         self, *, api_token: pulumi.Input[str], api_url: pulumi.Input[str] = DEFAULT_BASE_URL
     ) -> None:
         if api_url is None:
             api_url = DEFAULT_BASE_URL
-        if isinstance(api_url, str):
-            api_url = normalise_base_url(api_url, URL_SOURCE)
+        # Refused here, where the mistake is, and named without the token's value.
+        api_url, checked_token, self._credentials = _checked(api_url, api_token)
         where = f"Account(api_url={echo(api_url)})" if isinstance(api_url, str) else "Account"
         if api_token is None:
             raise TypeError(f"{where} {NO_TOKEN}")
         if isinstance(api_token, str):
             _require_token(api_token, where)
-            # Refused here, where the mistake is, and named without its value.
-            api_token = check_token(api_token.strip(), TOKEN_SOURCE)
+            api_token = checked_token
         self.api_token: pulumi.Input[str] = api_token
         self.api_url: pulumi.Input[str] = api_url
 
@@ -97,15 +96,15 @@ class Account:
         """The resource input: the token always a secret."""
         return {"api_url": self.api_url, "api_token": pulumi.Output.secret(self.api_token)}
 
-    def plain(self, caller: str) -> tuple[str, str]:
-        """URL and token as plain text, for the plain (non-`_output`) query forms."""
-        if not isinstance(self.api_token, str) or not isinstance(self.api_url, str):
+    def credentials(self, caller: str) -> Credentials:
+        """URL and token (checked when given), for the plain (non-`_output`) query forms."""
+        if self._credentials is None:
             raise TypeError(
                 f"{caller}: this Account's api_token or api_url is a pulumi Output (such as "
                 f"config.require_secret(...)); use {caller}_output(..., account=...), which "
                 "resolves it, or build the Account from plain strings"
             )
-        return self.api_url, self.api_token
+        return self._credentials
 
     def resolved(self) -> pulumi.Output[tuple[str, str]]:
         """URL and token once known (a secret Output), for the `_output` query forms."""
@@ -124,32 +123,61 @@ def account_input(field: str, value: Any) -> dict[str, Any]:
     try:
         if url is None:
             url = DEFAULT_BASE_URL
-        if not is_unknown(url):
-            url = normalise_base_url(url, URL_SOURCE) if isinstance(url, str) else None
-            if url is None:
-                raise FieldError(field, "api_url must be a string")
+        if not is_unknown(url) and not isinstance(url, str):
+            raise FieldError(field, "api_url must be a string")
+        url, checked_token, _ = _checked(url, token)
         if token is None or (isinstance(token, str) and not token.strip()):
             shown = "not known yet" if is_unknown(url) else echo(url, quote=False)
             raise FieldError(field, f"the Account (api_url {shown}) {NO_TOKEN}")
-        if not is_unknown(token):
-            if not isinstance(token, str):
-                raise FieldError(field, "api_token must be a string")
-            token = check_token(token.strip(), TOKEN_SOURCE)
+        if not is_unknown(token) and not isinstance(token, str):
+            raise FieldError(field, "api_token must be a string")
+        token = checked_token
     except ConfigurationError as exc:
         raise FieldError(field, str(exc)) from None  # its message shows no token
     return {"api_url": url, "api_token": token}
 
 
-def account_parts(value: Any) -> tuple[str, str]:
-    """URL and token of a stored, known `account` value (from inputs or outputs)."""
+def account_credentials(value: Any) -> Credentials:
+    """The `Credentials` of a stored, known `account` value (from inputs or outputs).
+
+    A stored value is an edge too (state written by an older release, or
+    edited): it is checked once here, and the result trusted after.
+    """
     if not isinstance(value, Mapping):
         raise ConfigurationError("the resource's account is malformed in state")
-    url = normalise_base_url(str(value.get("api_url") or DEFAULT_BASE_URL), URL_SOURCE)
+    url = str(value.get("api_url") or DEFAULT_BASE_URL)
     token = value.get("api_token")
     if not isinstance(token, str):
         raise ConfigurationError("the resource's account has no api_token in state")
-    _require_token(token, f"the resource's Account (api_url {url})")
-    return url, check_token(token.strip(), TOKEN_SOURCE)
+    if not token.strip():
+        _require_token(
+            token, f"the resource's Account (api_url {normalise_base_url(url, URL_SOURCE)})"
+        )
+    return _credentials(url, token)
+
+
+def _checked(url: Any, token: Any) -> tuple[Any, Any, Credentials | None]:
+    """URL and token with each one that is a known string checked, once.
+
+    When both are known (and the token not blank: the callers refuse that by
+    name) they become `Credentials`, returned too; an unknown or Output
+    value is returned as it is.
+    """
+    url_known = isinstance(url, str) and not is_unknown(url)
+    token_known = isinstance(token, str) and not is_unknown(token) and bool(token.strip())
+    if url_known and token_known:
+        credentials = _credentials(url, token)
+        return credentials.base_url, credentials.token.reveal(), credentials
+    if url_known:
+        url = normalise_base_url(url, URL_SOURCE)
+    if token_known:
+        token = check_token(token.strip(), TOKEN_SOURCE)
+    return url, token, None
+
+
+def _credentials(url: str, token: str) -> Credentials:
+    """An Account's URL and token, checked once; errors name the Account's fields."""
+    return Credentials(url, token, url_source=URL_SOURCE, token_source=TOKEN_SOURCE)
 
 
 def account_url(value: Any) -> str | None:
@@ -167,28 +195,22 @@ def account_url(value: Any) -> str | None:
         return None
 
 
-def account_key(url: str, token: str) -> str:
-    """What identifies an account in a cache or a diff: a hash, never the token."""
-    return hashlib.sha256(f"{url}\0{token}".encode()).hexdigest()
-
-
 def account_identity(value: Any) -> Any:
     """What a diff compares for `account`: URL and a hash of the token."""
     if value is None:
         return None
     try:
-        url, token = account_parts(value)
+        credentials = account_credentials(value)
     except ConfigurationError:
         return "malformed"
-    return [url, account_key(url, token)]
+    return [credentials.base_url, credentials.key]
 
 
 __all__ = [
     "ACCOUNT_INPUT",
     "Account",
+    "account_credentials",
     "account_identity",
     "account_input",
-    "account_key",
-    "account_parts",
     "account_url",
 ]

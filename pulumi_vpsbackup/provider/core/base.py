@@ -8,7 +8,7 @@ worker threads. So a provider object carries nothing when pickled: no client
 The client is built in the host, on first use, from the stack configuration
 handed to `configure()` or from the environment; a resource given an
 `Account` gets a client of its own account (`client_for`), built from the
-account stored with it, and cached under a hash of URL and token.
+account stored with it, and cached under its `Credentials`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from ...client import (
     VpsClient,
 )
 from ...client.echo import echo
-from ...client.settings import URL_CONFIG_KEY, URL_ENV, normalise_base_url
-from .account import ACCOUNT_INPUT, account_key, account_parts, account_url
+from ...client.settings import URL_CONFIG_KEY, URL_ENV, Credentials, normalise_base_url
+from .account import ACCOUNT_INPUT, account_credentials, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
 from .validation import FieldSpec, changed_fields, check_fields
 
@@ -68,8 +68,8 @@ class VpsProvider(ResourceProvider):
         self._lock = threading.Lock()
         self._config: dict[str, Any] = {}
         self._client: VpsClient | None = None
-        # One client per `Account`, keyed by a hash of URL and token (never the token).
-        self._clients: dict[str, VpsClient] = {}
+        # One client per `Account`, keyed by its checked `Credentials`.
+        self._clients: dict[Credentials, VpsClient] = {}
         # Where an unset token or URL is looked for: None is `os.environ` (the
         # stack's default provider); `{}` nowhere (see `use_environment`).
         self._environ: Mapping[str, str] | None = None
@@ -116,7 +116,7 @@ class VpsProvider(ResourceProvider):
     def settings(self, account: Any = None) -> ClientSettings:
         """Settings from the stack config, then the environment; or of an `account`."""
         return settings_for(
-            self._config, None if account is None else account_parts(account), self._environ
+            self._config, None if account is None else account_credentials(account), self._environ
         )
 
     def client(self) -> VpsClient:
@@ -135,12 +135,12 @@ class VpsProvider(ResourceProvider):
         """
         if account is None:
             return self.client()
-        url, token = account_parts(account)
-        key = account_key(url, token)
+        credentials = account_credentials(account)
         with self._lock:
-            client = self._clients.get(key)
+            client = self._clients.get(credentials)
             if client is None:
-                client = self._clients[key] = VpsClient(settings_for(self._config, (url, token)))
+                client = VpsClient(settings_for(self._config, credentials))
+                self._clients[credentials] = client
             return client
 
     def default_url(self) -> str | None:

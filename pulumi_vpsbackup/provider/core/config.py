@@ -18,7 +18,7 @@ from typing import Any
 
 from ...client import ClientSettings, resolve_settings
 from ...client.echo import echo
-from ...client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY
+from ...client.settings import CONFIG_KEYS, TOKEN_CONFIG_KEY, URL_CONFIG_KEY, Credentials
 
 __all__ = [
     "CONFIG_KEYS",
@@ -47,10 +47,10 @@ def program_config() -> dict[str, Any]:
 
 def settings_for(
     config: Mapping[str, Any],
-    account: tuple[str, str] | None = None,
+    account: Credentials | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
-    """Client settings from the stack `config`, or for an account's (URL, token).
+    """Client settings from the stack `config`, or for an account's `Credentials`.
 
     An account is like an explicit provider: it reads neither the stack's
     token and URL nor the environment's; it keeps the stack's polling.
@@ -59,9 +59,8 @@ def settings_for(
     """
     if account is None:
         return resolve_settings(config=config, environ=os.environ if environ is None else environ)
-    url, token = account
     polling = {k: v for k, v in config.items() if k not in (TOKEN_CONFIG_KEY, URL_CONFIG_KEY)}
-    return resolve_settings(token=token, base_url=url, config=polling, environ={})
+    return resolve_settings(credentials=account, config=polling, environ={})
 
 
 def unknown_config_warnings(keys: Iterable[str]) -> list[str]:

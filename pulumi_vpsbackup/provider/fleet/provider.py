@@ -50,7 +50,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ...client import (
     ApiError,
-    Backup,
+    BackupRecord,
     ConfigurationError,
     TransportError,
     VpsBackupError,
@@ -177,7 +177,7 @@ class FleetProvider(VpsProvider):
 
     def _back_up(
         self, client: VpsClient, inputs: FleetInputs, servers: list[int]
-    ) -> dict[int, Backup]:
+    ) -> dict[int, BackupRecord]:
         """One backup per server: started together, waited for together.
 
         Returns the completed backups by server. If any backup failed, timed
@@ -212,10 +212,10 @@ class FleetProvider(VpsProvider):
         keys: dict[int, str],
         intents: dict[int, str],
         leftovers: set[str] | None,
-    ) -> dict[int, Backup]:
+    ) -> dict[int, BackupRecord]:
         steps = BackupSteps(client)
 
-        def start(server_id: int) -> Backup:
+        def start(server_id: int) -> BackupRecord:
             key = keys.get(server_id)
             intent = intents[server_id]
             if key is not None and (leftovers is None or key in leftovers):
@@ -235,7 +235,7 @@ class FleetProvider(VpsProvider):
             )
         done, failed = wait_all(client, started, inputs.timeout, inputs.name)
 
-        def undo(item: tuple[int, tuple[Backup, str]]) -> str | None:
+        def undo(item: tuple[int, tuple[BackupRecord, str]]) -> str | None:
             backup, _ = item[1]
             return steps.remove_after_failure(backup, started_at, inputs.timeout)
 
@@ -279,7 +279,7 @@ class FleetProvider(VpsProvider):
         client = self.client()
         added = [s for s in inputs.server_ids if s not in members]
         removed = [s for s in members if s not in inputs.server_ids]
-        backups: dict[int, Backup] = {}
+        backups: dict[int, BackupRecord] = {}
         if added:
             backups = self._back_up(client, inputs, added)
         gone, stuck = self._delete_members(client, members, removed, inputs.timeout, inputs)
@@ -305,7 +305,7 @@ class FleetProvider(VpsProvider):
         client = self.client()
         servers = sorted(set(members))
 
-        def listing() -> dict[int, Backup]:
+        def listing() -> dict[int, BackupRecord]:
             if len(servers) == 1:
                 return {b.id: b for b in client.list_backups(server_id=servers[0])}
             return {b.id: b for b in client.list_backups(backup_type="manual")}
@@ -398,7 +398,7 @@ def _name(inputs: dict[str, Any]) -> str:
 
 def _outputs(
     inputs: FleetInputs,
-    backups: dict[int, Backup],
+    backups: dict[int, BackupRecord],
     members: dict[int, int] | None = None,
     known: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:

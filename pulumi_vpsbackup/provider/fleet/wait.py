@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from ...client import ApiError, Backup, TransportError, VpsBackupError, VpsClient, WaitTimeoutError
+from ...client import (
+    ApiError,
+    BackupRecord,
+    TransportError,
+    VpsBackupError,
+    VpsClient,
+    WaitTimeoutError,
+)
 from ...client.polling import poll_until
 from ..core.base import progress
 
@@ -30,7 +37,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Backups that did not complete, by server: the last answer and why, in words.
-Failed = dict[int, tuple[Backup, str]]
+Failed = dict[int, tuple[BackupRecord, str]]
 
 
 def each(
@@ -62,8 +69,8 @@ def each(
 
 
 def wait_all(
-    client: VpsClient, running: dict[int, Backup], timeout: float, name: str
-) -> tuple[dict[int, Backup], Failed]:
+    client: VpsClient, running: dict[int, BackupRecord], timeout: float, name: str
+) -> tuple[dict[int, BackupRecord], Failed]:
     """Poll every running backup in one loop: one listing per server per poll.
 
     Returns the completed backups and the others (with why) by server. The
@@ -71,7 +78,7 @@ def wait_all(
     finished. A backup missing from a listing is called vanished only when
     the next listing of its server agrees.
     """
-    done: dict[int, Backup] = {}
+    done: dict[int, BackupRecord] = {}
     failed: Failed = {}
     waiting = {s: b for s, b in running.items() if b.is_in_progress}
     for server_id, backup in running.items():
@@ -83,7 +90,7 @@ def wait_all(
     start = last_report = timing.clock()
     missing: set[int] = set()
 
-    def poll(server_id: int) -> Backup | None:
+    def poll(server_id: int) -> BackupRecord | None:
         # Manual backups only: the API filters, so the server's automatic
         # backups never add pages (a server holds at most 10 manual ones).
         backup_id = waiting[server_id].id
@@ -141,7 +148,9 @@ def wait_all(
     return done, failed
 
 
-def _settle(server_id: int, backup: Backup, done: dict[int, Backup], failed: Failed) -> None:
+def _settle(
+    server_id: int, backup: BackupRecord, done: dict[int, BackupRecord], failed: Failed
+) -> None:
     """A backup that is no longer running: completed, or failed with its status."""
     if backup.is_completed:
         done[server_id] = backup

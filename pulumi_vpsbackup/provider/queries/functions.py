@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 import pulumi
 
 from ...client import (
-    Backup,
     BackupFailedError,
+    BackupRecord,
     BackupVanishedError,
     Server,
     VpsBackupError,
@@ -87,8 +87,8 @@ def _client(account: Account | None = None, caller: str = "get_backups") -> VpsC
     """A client of `account`, else of the stack's settings (the provider host's path)."""
     if account is not None and not isinstance(account, Account):
         raise TypeError(f"{caller}: account must be a vps.Account, not {type(account).__name__}")
-    parts = account.plain(caller) if account is not None else None
-    return VpsClient(settings_for(program_config(), parts))
+    credentials = account.credentials(caller) if account is not None else None
+    return VpsClient(settings_for(program_config(), credentials))
 
 
 _T = Any
@@ -149,7 +149,7 @@ def get_backups(
     return GetBackupsResult(backups=[BackupInfo.from_backup(b) for b in selected])
 
 
-def _newest_first_key(backup: Backup) -> tuple[float, int]:
+def _newest_first_key(backup: BackupRecord) -> tuple[float, int]:
     stamp = backup.created_at.timestamp() if backup.created_at is not None else 0.0
     return (-stamp, -backup.id)
 
@@ -176,7 +176,7 @@ def get_latest_backup(
     if account is not None and not isinstance(account, Account):
         raise TypeError(f"get_latest_backup: account must be a vps.Account, not {echo(account)}")
     if account is not None:
-        account.plain("get_latest_backup")
+        account.credentials("get_latest_backup")
     found = get_backups(
         server_id, backup_type, status, description, description_regex, account=account
     )
@@ -307,8 +307,8 @@ class _SharedListing:
         self._client = client
         self._ids = ids
         self._started = time.monotonic()
-        self._seen: dict[int, Backup] = {}
-        self._carried: dict[int, Backup] | None = None
+        self._seen: dict[int, BackupRecord] = {}
+        self._carried: dict[int, BackupRecord] | None = None
 
     def find_backup(
         self,
@@ -317,7 +317,7 @@ class _SharedListing:
         server_id: int | None = None,
         max_age: float = 0.0,
         backup_type: str | None = None,
-    ) -> Backup | None:
+    ) -> BackupRecord | None:
         listing = self._carried
         if listing is None:
             listing = {b.id: b for b in self._client.list_backups()}
@@ -330,7 +330,7 @@ class _SharedListing:
     def get_server(self, server_id: int) -> Server:
         return self._client.get_server(server_id)  # the waiter's restore wait; unused here
 
-    def _fail_fast(self, listing: dict[int, Backup]) -> None:
+    def _fail_fast(self, listing: dict[int, BackupRecord]) -> None:
         elapsed = time.monotonic() - self._started
         for backup_id in self._ids:
             backup = listing.get(backup_id)

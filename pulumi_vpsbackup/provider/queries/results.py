@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from ...client import Backup
+from ...client import BackupRecord
 from ...client.marker import strip_marker
 
 __all__ = ["BackupInfo", "GetBackupsResult"]
@@ -77,10 +77,10 @@ class BackupInfo:
         pulumi.set(self, "description", description)
 
     @classmethod
-    def from_backup(cls, backup: Backup) -> BackupInfo:
+    def from_backup(cls, backup: BackupRecord) -> BackupInfo:
         """The query result for a backup the API client returned.
 
-        :param Backup backup: a `pulumi_vpsbackup.client.Backup`.
+        :param BackupRecord backup: a `pulumi_vpsbackup.client.BackupRecord`.
         """
         return cls(
             id=backup.id,

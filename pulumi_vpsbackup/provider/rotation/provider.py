@@ -42,7 +42,7 @@ from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, U
 
 from ...client import (
     ApiError,
-    Backup,
+    BackupRecord,
     ConfigurationError,
     NotFoundError,
     TransportError,
@@ -178,7 +178,7 @@ class RotationProvider(VpsProvider):
 
     def _add(
         self, client: VpsClient, inputs: RotationInputs, members: list[int]
-    ) -> tuple[Backup, list[int]]:
+    ) -> tuple[BackupRecord, list[int]]:
         """One new member, made and waited for exactly as `Backup` makes one."""
         server_id, key = inputs.server_id, inputs.resource_key
         check_own_description(inputs.description)
