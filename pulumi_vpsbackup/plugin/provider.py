@@ -30,8 +30,8 @@ The core's calls block (httpx, polling sleeps): the server runs them in
 threads, so every method here is synchronous and thread-safe.
 
 Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
-`configure`, `settings`, `check`, `diff`, `create`, `read`, `update`,
-`delete`), `queries.get_backups` / `get_latest_backup`, `Account`,
+`configure`, `client`, `check`, `diff`, `create`, `read`, `update`,
+`delete`), `queries.backups_of` / `latest_backup_of` / `backups_completed`,
 `marker.owner_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
 """
 
@@ -56,9 +56,9 @@ from ..client.settings import (
 )
 from ..provider import queries
 from ..provider.backup import BackupProvider
-from ..provider.core.account import Account
 from ..provider.core.base import VpsProvider, user_error
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
+from ..provider.queries.functions import backups_completed, backups_of, latest_backup_of
 from ..provider.restore import RestoreProvider
 from .wire import UNKNOWN, camel, camel_name, snake
 
@@ -67,6 +67,7 @@ BACKUP = "vpsbackup:index:Backup"
 RESTORE = "vpsbackup:index:Restore"
 GET_BACKUPS = "vpsbackup:index:getBackups"
 GET_LATEST_BACKUP = "vpsbackup:index:getLatestBackup"
+WAIT_FOR_BACKUPS = "vpsbackup:index:waitForBackups"
 
 #: Provider configuration: schema name -> the core's stack-config key.
 CONFIG_KEYS = {
@@ -111,6 +112,14 @@ CORE_ONLY = frozenset({"timeout", "account"})
 INTERNAL_INPUTS = {BACKUP: ("resourceKey",), RESTORE: ()}
 
 QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
+#: Each function's arguments, as the schema names them.
+FUNCTIONS = {
+    GET_BACKUPS: QUERY_FILTERS,
+    GET_LATEST_BACKUP: QUERY_FILTERS,
+    WAIT_FOR_BACKUPS: ("backupIds", "timeout"),
+}
+#: How long waitForBackups waits without a `timeout` (as the Python function does).
+WAIT_FOR_BACKUPS_TIMEOUT = "60m"
 
 
 @dataclass
@@ -392,26 +401,35 @@ class NativeProvider:
 
     # ---- queries ------------------------------------------------------------
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(args) - set(QUERY_FILTERS))
-        if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
+        """A function on the configured provider's own client: its account, its
+        connections and its waits (which Cancel stops), never a client of its own."""
+        allowed = FUNCTIONS.get(token)
+        if allowed is None:
             raise user_error(
                 f"{echo(token, quote=False)} is not a function of the vpsbackup provider; it has "
-                f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
+                f"{', '.join(FUNCTIONS)}"
             )
+        unknown = sorted(set(args) - set(allowed))
         if unknown:
             raise user_error(
                 f"{token}: {', '.join(echo(u, quote=False) for u in unknown)} is not an "
-                "argument; allowed: "
-                f"{', '.join(QUERY_FILTERS)}"
+                f"argument; allowed: {', '.join(allowed)}"
             )
+        client = self._core(BACKUP).client()
+        if token == WAIT_FOR_BACKUPS:
+            ids: Any = args.get("backupIds")  # checked by the function
+            timeout = args.get("timeout")
+            done = backups_completed(
+                client,
+                ids,
+                WAIT_FOR_BACKUPS_TIMEOUT if timeout is None else timeout,
+            )
+            return {"backups": [_info(b) for b in done]}
         filters = snake(args)
-        settings = self._core(BACKUP).settings()
-        account = Account(api_token=settings.token.reveal(), api_url=settings.base_url)
         if token == GET_BACKUPS:
-            found = queries.get_backups(**filters, account=account)
+            found = backups_of(client, **filters)
             return {"backups": [_info(b) for b in found.backups]}
-        filters.setdefault("status", "completed")
-        return _info(queries.get_latest_backup(**filters, account=account))
+        return _info(latest_backup_of(client, **filters))
 
 
 def _info(info: queries.BackupInfo) -> dict[str, Any]:
@@ -434,6 +452,7 @@ __all__ = [
     "GET_BACKUPS",
     "GET_LATEST_BACKUP",
     "RESTORE",
+    "WAIT_FOR_BACKUPS",
     "NativeProvider",
     "config_failures",
 ]

@@ -82,6 +82,8 @@ _NATIVE_WORDS = [
     # A query's error starts with its name (`get_latest_backup: no backup matches ...`).
     (re.compile(r"\bget_backups\b"), "getBackups"),
     (re.compile(r"\bget_latest_backup\b"), "getLatestBackup"),
+    (re.compile(r"\bwait_for_backups\b"), "waitForBackups"),
+    (re.compile(r"\bbackup_ids\b"), "backupIds"),
     (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
     # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
     (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),

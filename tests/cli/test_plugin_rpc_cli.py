@@ -1,0 +1,88 @@
+"""The native plugin's engine calls as users meet them under the real CLI: the
+waitForBackups function from a program on the generated Python SDK.
+
+Needs what tests/cli/test_native_sdks_cli.py needs (the generated SDKs, the
+plugin on this virtualenv's PATH).
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from tests.cli import test_native_sdks_cli as native
+from tests.cli.project import CliProject
+from tests.programs.scenarios import TOKEN, WEB_SERVER
+
+pytestmark = pytest.mark.cli
+
+# The native SDK tests' fixtures: the generated SDKs, the plugin, a project directory's stack.
+native_sdks = native.native_sdks
+plugin = native.plugin
+project_in = native.project_in
+
+
+@pytest.fixture
+def fake(pulumi_cli: str) -> Iterator[FakeServer]:
+    """Backups that take two seconds of real time, so that a wait is a wait."""
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=2)
+    with serve(app) as server:
+        yield server
+
+
+def python_project(path: Path, program: str, make: Callable[[Path], CliProject]) -> CliProject:
+    """A Python program on the generated SDK, run by this interpreter's virtualenv."""
+    path.mkdir()
+    (path / "__main__.py").write_text(textwrap.dedent(program), "utf-8")
+    settings = native.example_settings("native-python")
+    settings["runtime"]["options"]["virtualenv"] = sys.prefix
+    (path / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    project = make(path)
+    project.config("vpsbackup:pollInterval", "0.2")
+    project.config("vpsbackup:maxPollInterval", "0.5")
+    return project
+
+
+WAIT_PROGRAM = f"""\
+    import pulumi
+    import pulumi_vpsbackup_native as vps
+
+    a = vps.Backup("a", server_id={WEB_SERVER}, description="a", wait_for_completion=False)
+    b = vps.Backup("b", server_id={WEB_SERVER}, description="b", wait_for_completion=False)
+    done = vps.wait_for_backups_output(backup_ids=[a.backup_id, b.backup_id], timeout="5m")
+    pulumi.export("ids", [a.backup_id, b.backup_id])
+    pulumi.export("started", [a.status, b.status])
+    pulumi.export("waited", done.backups.apply(lambda found: [[x.id, x.status] for x in found]))
+    """
+
+
+def test_wait_for_backups_from_a_native_python_program(
+    native_sdks: Path,
+    plugin: str,
+    tmp_path: Path,
+    fake: FakeServer,
+    project_in: Callable[[Path], CliProject],
+) -> None:
+    project = python_project(tmp_path / "wait", WAIT_PROGRAM, project_in)
+
+    project.up()
+    out = project.outputs()
+    first, second = out["ids"]
+    assert out["started"] == ["in_progress", "in_progress"], "the resources did not wait"
+    assert out["waited"] == [[first, "completed"], [second, "completed"]]
+
+    # An error is the function's one message, in the SDK's words, at preview already.
+    (project.path / "__main__.py").write_text(
+        "import pulumi_vpsbackup_native as vps\nvps.wait_for_backups(backup_ids=[987654])\n",
+        "utf-8",
+    )
+    failed = project.preview(ok=False)
+    assert failed.code != 0
+    assert "waitForBackups: Backup 987654 disappeared" in failed.out, failed.out
+    assert "Traceback" not in failed.out.split("waitForBackups:")[1], failed.out
