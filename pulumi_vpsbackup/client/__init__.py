@@ -43,6 +43,7 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
     VpsBackupError,
+    WaitCancelledError,
     WaitError,
     WaitTimeoutError,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "UnexpectedResponseError",
     "VpsBackupError",
     "VpsClient",
+    "WaitCancelledError",
     "WaitError",
     "WaitTimeoutError",
     "resolve_settings",

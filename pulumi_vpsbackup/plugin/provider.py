@@ -38,6 +38,7 @@ Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,7 @@ from typing import Any
 from pulumi.dynamic import Config, ConfigureRequest
 
 from ..client.echo import echo
-from ..client.errors import ConfigurationError, VpsBackupError
+from ..client.errors import ConfigurationError, VpsBackupError, WaitCancelledError
 from ..client.marker import is_identity, new_identity, owner_key
 from ..client.settings import (
     TOKEN_CONFIG_KEY,
@@ -240,6 +241,15 @@ class NativeProvider:
         }
         # Why this provider's configuration was refused; every call then fails so.
         self._refused: VpsBackupError | None = None
+        # Set by the engine's Cancel: every wait stops at its next poll or sleep.
+        self.cancelled = threading.Event()
+        for core in self._cores.values():
+            core.use_cancellation(self.cancelled)
+
+    def cancel(self) -> None:
+        """The engine is shutting down (Ctrl-C, or the end of the operation): stop
+        every wait in flight and start no new create."""
+        self.cancelled.set()
 
     # ---- configuration --------------------------------------------------
     def configure(
@@ -333,7 +343,16 @@ class NativeProvider:
             # The engine asks what the outputs will be: the inputs are all that
             # is known, and nothing may be made.
             return Resource("", dict(inputs))
-        result = core.create({**snake(inputs), "timeout": _seconds(timeout)})
+        if self.cancelled.is_set():
+            raise user_error(f"{type_.rsplit(':', 1)[-1]} not created: the operation was cancelled")
+        try:
+            result = core.create({**snake(inputs), "timeout": _seconds(timeout)})
+        except WaitCancelledError as exc:
+            # What it made is the engine's to keep (the server sends it as a
+            # resource that failed to initialise): its outputs by schema name.
+            if exc.made is not None:
+                exc.made = (exc.made[0], _public(exc.made[1]))
+            raise
         return Resource(str(result.id), _public(result.outs or {}))
 
     def read(

@@ -47,7 +47,8 @@ from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
-from google.protobuf import empty_pb2
+from google.protobuf import any_pb2, empty_pb2
+from google.rpc import status_pb2
 from pulumi.runtime.proto import (
     engine_pb2,
     engine_pb2_grpc,
@@ -57,7 +58,7 @@ from pulumi.runtime.proto import (
 )
 
 from .._version import __version__
-from ..client.errors import VpsBackupError
+from ..client.errors import VpsBackupError, WaitCancelledError
 from ..provider.core.base import messages_to
 from . import wire
 from .provider import (
@@ -183,6 +184,23 @@ class EngineLog:
             self._channel.close()
 
 
+async def abort_init_failed(
+    context: Any, made: tuple[str, dict[str, Any]], message: str, secrets: set[str]
+) -> None:
+    """Fail a Create the way the engine keeps what it made: status details holding an
+    `ErrorResourceInitFailed` with its id and properties (the engine records the
+    resource with its init error, and the next update carries on)."""
+    detail = provider_pb2.ErrorResourceInitFailed(
+        id=made[0], properties=wire.to_struct(made[1], secrets), reasons=[message]
+    )
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message)
+    status.details.append(packed)
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    await context.abort(grpc.StatusCode.UNKNOWN, message)
+
+
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
@@ -193,15 +211,25 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         self.engine = engine
         self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup")
 
-    async def _run(self, context: Any, call: Callable[[], T], urn: str = "") -> T:
+    async def _run(
+        self, context: Any, call: Callable[[], T], urn: str = "", secrets: set[str] | None = None
+    ) -> T:
         """`call()` in a thread; one of our errors aborts the RPC with its message.
 
         With `urn`, the call's progress and warnings go to the engine about
-        that resource (`EngineLog`).
+        that resource (`EngineLog`). A create cut short by Cancel after it made
+        something fails with what it made (`abort_init_failed`), its `secrets`
+        wrapped as in a Create's answer.
         """
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, self._reporting(urn, call))
+        except WaitCancelledError as exc:
+            if exc.made is None:
+                await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
+            else:
+                await abort_init_failed(context, exc.made, error_message(exc), secrets or set())
+            raise
         except Exception as exc:  # every failure must reach the engine, as its message
             await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             raise  # abort raises; this is for type checkers
@@ -229,7 +257,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.GetSchemaResponse(schema=schema_text())
 
     async def Cancel(self, request: Any, context: Any) -> Any:
-        # Nothing to stop early: a call in flight ends by its own bounded wait.
+        # The engine sends it at Ctrl-C and before it closes the plugin: waits in
+        # flight stop at once, a create cut short hands its backup to the engine.
+        self.provider.cancel()
         return empty_pb2.Empty()
 
     async def CheckConfig(self, request: Any, context: Any) -> Any:
@@ -330,6 +360,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             context,
             lambda: self.provider.create(type_, inputs, request.timeout, request.preview),
             request.urn,
+            secrets,
         )
         return provider_pb2.CreateResponse(
             id=made.id, properties=wire.to_struct(made.outputs, secrets)

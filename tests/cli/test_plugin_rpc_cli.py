@@ -7,6 +7,7 @@ plugin on this virtualenv's PATH).
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -17,8 +18,8 @@ import yaml
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from tests.cli import test_native_sdks_cli as native
-from tests.cli.project import CliProject
-from tests.programs.scenarios import TOKEN, WEB_SERVER
+from tests.cli.project import CANCELLING, CliProject, interrupt
+from tests.programs.scenarios import TOKEN, WEB_SERVER, backups
 
 pytestmark = pytest.mark.cli
 
@@ -86,3 +87,46 @@ def test_wait_for_backups_from_a_native_python_program(
     assert failed.code != 0
     assert "waitForBackups: Backup 987654 disappeared" in failed.out, failed.out
     assert "Traceback" not in failed.out.split("waitForBackups:")[1], failed.out
+
+
+def test_ctrl_c_during_a_create_wait_keeps_the_backup_in_state_and_up_finishes_it(
+    native_sdks: Path,
+    plugin: str,
+    tmp_path: Path,
+    fake: FakeServer,
+    project_in: Callable[[Path], CliProject],
+) -> None:
+    """One Ctrl-C: the engine sends Cancel; the plugin stops waiting at once and hands
+    the running backup to the engine, which records it (with its init error) rather
+    than leaving it outside state; the next `pulumi up` waits for it."""
+    program = f"""\
+        import pulumi
+        import pulumi_vpsbackup_native as vps
+
+        b = vps.Backup("b", server_id={WEB_SERVER}, description="long")
+        pulumi.export("status", b.status)
+        """
+    project = python_project(tmp_path / "cancel", program, project_in)
+    fake.app.set_behaviour(backup_seconds=3600)
+    before = set(backups(fake.app))
+
+    proc = project.start("up", "--yes", "--skip-preview")
+    out = interrupt(proc, wait_for="in_progress after", within=120)
+    assert CANCELLING in out
+    assert proc.returncode != 0, out
+    assert "Stopped waiting for backup" in out and "kept in state as not finished" in out, out
+    (made,) = set(backups(fake.app)) - before
+    exported = json.loads(project.export())
+    (kept,) = [
+        r for r in exported["deployment"]["resources"] if r["type"] == "vpsbackup:index:Backup"
+    ]
+    assert kept["id"] == str(made), "the running backup is in state, not outside it"
+    assert kept["outputs"]["status"] == "in_progress"
+    assert kept.get("initErrors"), kept
+
+    project.run("cancel", "--yes", ok=False)  # a lock left by the interrupted run, if any
+    fake.app.set_behaviour(backup_seconds=1)
+    project.up()
+    assert set(backups(fake.app)) - before == {made}, "no second backup"
+    assert project.outputs()["status"] == "completed"
+    project.run("preview", "--expect-no-changes")

@@ -73,6 +73,17 @@ class VpsProvider(ResourceProvider):
         # Where an unset token or URL is looked for: None is `os.environ` (the
         # stack's default provider); `{}` nowhere (see `use_environment`).
         self._environ: Mapping[str, str] | None = None
+        # Set when the engine cancels (the native plugin's Cancel): every client's
+        # waits stop at their next poll. Never set in the dynamic provider host.
+        self._cancel = threading.Event()
+
+    def use_cancellation(self, cancel: threading.Event) -> None:
+        """The event that stops this provider's waits once set (shared by the plugin's
+        providers, set by its Cancel)."""
+        with self._lock:
+            self._cancel = cancel
+            self._client = None
+            self._clients = {}
 
     def use_environment(self, allowed: bool) -> None:
         """Whether an unset token or URL falls back to VPS_API_TOKEN / VPS_API_URL.
@@ -123,7 +134,7 @@ class VpsProvider(ResourceProvider):
         """The host-wide client, built on first use; thread-safe and shared."""
         with self._lock:
             if self._client is None:
-                self._client = VpsClient(self.settings())
+                self._client = VpsClient(self.settings(), cancel=self._cancel)
             return self._client
 
     def client_for(self, account: Any) -> VpsClient:
@@ -140,7 +151,9 @@ class VpsProvider(ResourceProvider):
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._clients[key] = VpsClient(settings_for(self._config, (url, token)))
+                client = self._clients[key] = VpsClient(
+                    settings_for(self._config, (url, token)), cancel=self._cancel
+                )
             return client
 
     def default_url(self) -> str | None:

@@ -1,0 +1,89 @@
+"""The plugin's side of the engine protocol over gRPC: Cancel, Handshake, DiffConfig
+and detailed diffs, as Pulumi's engine (pkg/v3 resource/plugin/provider_plugin.go,
+v3.276.0) reads them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2
+from google.rpc import status_pb2
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from pulumi_vpsbackup.plugin import wire
+from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
+from tests.plugin.conftest import IDENTITY
+from tests.programs.scenarios import TOKEN, WEB_SERVER, backups
+
+Stub = provider_pb2_grpc.ResourceProviderStub
+URN = "urn:pulumi:test::proj::vpsbackup:index:Backup::b"
+
+
+@pytest.fixture
+def slow() -> Iterator[FakeServer]:
+    """Backups that take ten minutes of real time."""
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=600)
+    with serve(app) as server:
+        yield server
+
+
+def init_failure(error: grpc.RpcError) -> provider_pb2.ErrorResourceInitFailed | None:
+    """The `ErrorResourceInitFailed` in a failed call's status details, as the engine
+    reads it (`parseError`), if there is one."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                found = provider_pb2.ErrorResourceInitFailed()
+                if detail.Unpack(found):
+                    return found
+    return None
+
+
+def test_cancel_stops_a_create_wait_at_once_and_hands_its_backup_to_the_engine(
+    plugin: Stub, slow: FakeServer
+) -> None:
+    # Polls 30 s apart: the wait is asleep when Cancel comes.
+    args = {
+        "apiUrl": slow.url,
+        "apiToken": TOKEN,
+        "pollInterval": 30,
+        IDENTITY_KEY: IDENTITY,
+    }
+    plugin.Configure(provider_pb2.ConfigureRequest(args=wire.to_struct(args, {"apiToken"})))
+    news = wire.to_struct({"serverId": WEB_SERVER, "description": "long one"})
+    inputs = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=news)).inputs
+    before = set(backups(slow.app))
+    call = plugin.Create.future(provider_pb2.CreateRequest(urn=URN, properties=inputs))
+    deadline = time.monotonic() + 30
+    while not set(backups(slow.app)) - before:  # the backup is made: the wait begins
+        assert time.monotonic() < deadline and not call.done(), "the create never started"
+        time.sleep(0.05)
+
+    cancelled = time.monotonic()
+    plugin.Cancel(empty_pb2.Empty())
+    with pytest.raises(grpc.RpcError) as caught:
+        call.result(timeout=10)
+    took = time.monotonic() - cancelled
+    assert took < 1.0, f"the create went on for {took:.1f} s after Cancel"
+
+    kept = init_failure(caught.value)
+    assert kept is not None, "no ErrorResourceInitFailed: the engine would drop the backup"
+    (made,) = set(backups(slow.app)) - before
+    assert kept.id == str(made), "the engine keeps in state the backup that exists"
+    properties = wire.from_struct(kept.properties)[0]
+    assert properties["backupId"] == made and properties["status"] == "in_progress"
+    assert properties["description"] == "long one"
+    assert "the operation was cancelled" in caught.value.details()
+    assert "the next `pulumi up` waits for it" in caught.value.details()
+
+    # After Cancel the plugin starts nothing new.
+    with pytest.raises(grpc.RpcError) as refused:
+        plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=inputs))
+    assert "cancelled" in refused.value.details()
+    assert set(backups(slow.app)) - before == {made}, "no backup outside state"
+    slow.app.remove_backup(made)
