@@ -141,6 +141,7 @@ class EngineLog:
     for messages about one resource; stderr when it cannot be reached."""
 
     def __init__(self, address: str | None) -> None:
+        self.address = address
         self._channel = grpc.insecure_channel(address) if address else None
         self._stub = engine_pb2_grpc.EngineStub(self._channel) if self._channel else None
         self._lock = threading.Lock()
@@ -199,6 +200,19 @@ async def abort_init_failed(
     status.details.append(packed)
     context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
     await context.abort(grpc.StatusCode.UNKNOWN, message)
+
+
+#: What the plugin accepts from the engine, the same in Handshake and Configure (the
+#: engine requires it): secrets as secret values (`wire` unwraps them and wraps the
+#: outputs again); no resource references, output values or byte strings (no input
+#: takes a resource, and none is computed from another's outputs in the plugin).
+PROTOCOL = {
+    "accept_secrets": True,
+    "accept_resources": False,
+    "accept_outputs": False,
+    "supports_autonaming_configuration": False,
+    "accepts_byte_string": False,
+}
 
 
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
@@ -277,13 +291,25 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             ],
         )
 
+    async def Handshake(self, request: Any, context: Any) -> Any:
+        """What this plugin accepts, before Configure (engines since 3.138 ask; older
+        ones read the same from ConfigureResponse). The engine then takes preview
+        support for granted: Create and Update with `preview` touch nothing."""
+        if request.engine_address and (self.engine is None or self.engine.address is None):
+            # Started without the engine's address (attached to, for debugging): it is here.
+            self.engine = EngineLog(request.engine_address)
+        return provider_pb2.ProviderHandshakeResponse(**PROTOCOL)
+
     async def Configure(self, request: Any, context: Any) -> Any:
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
         urn = request.urn
         await self._run(context, lambda: self.provider.configure(args, variables, urn), urn)
         return provider_pb2.ConfigureResponse(
-            acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
+            acceptSecrets=PROTOCOL["accept_secrets"],
+            supportsPreview=True,
+            acceptResources=PROTOCOL["accept_resources"],
+            acceptOutputs=PROTOCOL["accept_outputs"],
         )
 
     async def DiffConfig(self, request: Any, context: Any) -> Any:
@@ -300,9 +326,6 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     # Not served: the engine then does without.
-
-    async def Handshake(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context, "Handshake")
 
     async def Parameterize(self, request: Any, context: Any) -> Any:
         return await self._unimplemented(context, "Parameterize")

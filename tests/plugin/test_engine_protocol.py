@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -87,3 +88,51 @@ def test_cancel_stops_a_create_wait_at_once_and_hands_its_backup_to_the_engine(
     assert "cancelled" in refused.value.details()
     assert set(backups(slow.app)) - before == {made}, "no backup outside state"
     slow.app.remove_backup(made)
+
+
+def test_handshake_first_then_configure_and_create_as_the_engine_calls_them(
+    plugin: Stub, fake: FakeServer, tmp_path: Path
+) -> None:
+    """The engine (3.276) calls Handshake before anything else and takes its answer
+    over Configure's; the two must agree, and Configure must work after it."""
+    shook = plugin.Handshake(
+        provider_pb2.ProviderHandshakeRequest(
+            engine_address="127.0.0.1:1",
+            root_directory=str(tmp_path),
+            program_directory=str(tmp_path),
+            configure_with_urn=True,
+            supports_views=True,
+            supports_refresh_before_update=True,
+            invoke_with_preview=True,
+            accepts_byte_string=True,
+        )
+    )
+    assert shook.accept_secrets and not shook.accept_resources and not shook.accept_outputs
+    assert not shook.accepts_byte_string and not shook.supports_autonaming_configuration
+
+    args = {"apiUrl": fake.url, "apiToken": TOKEN, IDENTITY_KEY: IDENTITY}
+    configured = plugin.Configure(
+        provider_pb2.ConfigureRequest(
+            args=wire.to_struct(args, {"apiToken"}),
+            acceptSecrets=True,
+            acceptResources=True,
+            urn="urn:pulumi:test::proj::pulumi:providers:vpsbackup::default",
+            type="pulumi:providers:vpsbackup",
+            name="default",
+        )
+    )
+    assert (configured.acceptSecrets, configured.acceptResources, configured.acceptOutputs) == (
+        shook.accept_secrets,
+        shook.accept_resources,
+        shook.accept_outputs,
+    )
+    assert configured.supportsPreview
+
+    news = wire.to_struct({"serverId": WEB_SERVER, "description": "after handshake"})
+    inputs = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=news)).inputs
+    before = set(backups(fake.app))
+    preview = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=inputs, preview=True))
+    assert preview.id == "" and set(backups(fake.app)) == before
+    made = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=inputs))
+    assert set(backups(fake.app)) - before == {int(made.id)}
+    assert wire.from_struct(made.properties)[0]["status"] == "completed"
