@@ -141,6 +141,8 @@ class Checked:
 class Diffed:
     changes: bool
     replaces: list[str]
+    #: The inputs that change, by schema name (each replaces if in `replaces`).
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -334,8 +336,14 @@ class NativeProvider:
         )
 
     def diff(self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
-        result = self._core(type_).diff(id_, snake(olds), snake(news))
-        return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []])
+        core = self._core(type_)
+        result = core.diff(id_, snake(olds), snake(news))
+        changed = [
+            camel_name(n)
+            for n in core.changed_names(snake(olds), snake(news))
+            if n not in CORE_ONLY and n not in ("resource_key", "previous_keys")
+        ]
+        return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []], changed)
 
     def create(self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool) -> Resource:
         core = self._core(type_)

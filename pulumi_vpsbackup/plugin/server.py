@@ -215,6 +215,32 @@ PROTOCOL = {
 }
 
 
+_KINDS = {
+    # (was there, is there, replaces) -> what the CLI shows for the property
+    (False, True, False): provider_pb2.PropertyDiff.ADD,
+    (False, True, True): provider_pb2.PropertyDiff.ADD_REPLACE,
+    (True, False, False): provider_pb2.PropertyDiff.DELETE,
+    (True, False, True): provider_pb2.PropertyDiff.DELETE_REPLACE,
+    (True, True, False): provider_pb2.PropertyDiff.UPDATE,
+    (True, True, True): provider_pb2.PropertyDiff.UPDATE_REPLACE,
+}
+
+
+def detailed_diff(
+    olds: dict[str, Any], news: dict[str, Any], changed: list[str], replaces: list[str]
+) -> dict[str, Any]:
+    """`DiffResponse.detailedDiff`: each changed input, added, deleted or updated, and
+    whether it replaces, between the old and new inputs (`inputDiff`), as the CLI
+    shows it under `pulumi preview --diff`."""
+    out = {}
+    for name in changed:
+        was = olds.get(name) is not None
+        now = news.get(name) is not None
+        kind = _KINDS[(was or not now, now, name in replaces)]
+        out[name] = provider_pb2.PropertyDiff(kind=kind, inputDiff=True)
+    return out
+
+
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
@@ -313,7 +339,10 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     async def DiffConfig(self, request: Any, context: Any) -> Any:
-        olds, _ = wire.from_struct(request.olds)
+        """Every changed setting updates the provider in place, each shown on its own
+        (`pulumi preview --diff`: ``~ apiUrl: "..." => "..."``, a token as [secret])."""
+        old_inputs, _ = wire.from_struct(request.old_inputs)
+        olds = old_inputs or wire.from_struct(request.olds)[0]
         news, _ = wire.from_struct(request.news)
         changed = config_changes(olds, news)
         return provider_pb2.DiffResponse(
@@ -323,6 +352,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             replaces=[],
             diffs=changed,
             deleteBeforeReplace=False,
+            detailedDiff=detailed_diff(olds, news, changed, []),
+            hasDetailedDiff=True,
         )
 
     # Not served: the engine then does without.
@@ -368,12 +399,21 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         diffed = await self._run(
             context, lambda: self.provider.diff(type_, request.id, olds, news), request.urn
         )
+        old_inputs, _ = wire.from_struct(request.old_inputs)
+        # A change the core acts on without a changed input (a rotation's pending
+        # prune) is left to the engine's own display.
+        detailed = not diffed.changes or bool(diffed.changed)
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if diffed.changes
             else provider_pb2.DiffResponse.DIFF_NONE,
             replaces=diffed.replaces,
+            diffs=diffed.changed,
             deleteBeforeReplace=False,
+            detailedDiff=detailed_diff(old_inputs or olds, news, diffed.changed, diffed.replaces)
+            if detailed
+            else {},
+            hasDetailedDiff=detailed,
         )
 
     async def Create(self, request: Any, context: Any) -> Any:

@@ -130,3 +130,56 @@ def test_ctrl_c_during_a_create_wait_keeps_the_backup_in_state_and_up_finishes_i
     assert set(backups(fake.app)) - before == {made}, "no second backup"
     assert project.outputs()["status"] == "completed"
     project.run("preview", "--expect-no-changes")
+
+
+def test_preview_diff_shows_what_changes_and_what_replaces(
+    native_sdks: Path,
+    plugin: str,
+    tmp_path: Path,
+    fake: FakeServer,
+    project_in: Callable[[Path], CliProject],
+) -> None:
+    """`pulumi preview --diff` lists each changed input from the plugin's detailed diff:
+    a Backup's new description replaces it; a provider's new URL or token updates it
+    in place (an explicit provider: the engine never shows the default one)."""
+    program = f"""\
+        import pulumi
+        import pulumi_vpsbackup_native as vps
+
+        config = pulumi.Config()
+        account = vps.Provider(
+            "account", api_url=config.require("url"), api_token=config.require_secret("token")
+        )
+        vps.Backup(
+            "b",
+            server_id={WEB_SERVER},
+            description=config.require("description"),
+            opts=pulumi.ResourceOptions(provider=account),
+        )
+        """
+    project = python_project(tmp_path / "diff", program, project_in)
+    fake.app.set_behaviour(backup_seconds=0)
+    project.config("description", "before the migration")
+    project.config("url", fake.url)
+    project.config("token", TOKEN, secret=True)
+    project.up()
+
+    project.config("description", "after the migration")
+    replace = project.run("preview", "--diff").out
+    assert "+-vpsbackup:index:Backup: (replace)" in replace, replace
+    assert '~ description: "before the migration" => "after the migration"' in replace, replace
+    assert "+-1 to replace" in replace
+    # Only that: not the outputs a replacement recomputes, nor the plugin's own inputs.
+    assert "- status" not in replace and "- backupId" not in replace, replace
+    assert "resourceKey" not in replace and "waitForCompletion" not in replace, replace
+
+    project.config("description", "before the migration")
+    moved = fake.url.replace("127.0.0.1", "localhost")
+    project.config("url", moved)
+    project.config("token", "vps_rotated_token_0123456789", secret=True)
+    update = project.run("preview", "--diff").out
+    assert "~ pulumi:providers:vpsbackup: (update)" in update, update
+    assert f'~ apiUrl  : "{fake.url}" => "{moved}"' in update, update
+    assert "~ apiToken: [secret] => [secret]" in update, update
+    assert "vps_rotated_token" not in update and TOKEN not in update
+    assert "~ 1 to update" in update

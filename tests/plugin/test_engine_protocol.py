@@ -136,3 +136,74 @@ def test_handshake_first_then_configure_and_create_as_the_engine_calls_them(
     made = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=inputs))
     assert set(backups(fake.app)) - before == {int(made.id)}
     assert wire.from_struct(made.properties)[0]["status"] == "completed"
+
+
+PROVIDER_URN = "urn:pulumi:test::proj::pulumi:providers:vpsbackup::default"
+KIND = provider_pb2.PropertyDiff
+
+
+def kinds(resp: provider_pb2.DiffResponse) -> dict[str, int]:
+    assert resp.hasDetailedDiff
+    assert all(d.inputDiff for d in resp.detailedDiff.values())
+    return {name: d.kind for name, d in resp.detailedDiff.items()}
+
+
+def test_a_backups_diff_names_each_changed_input_and_whether_it_replaces(
+    plugin: Stub, fake: FakeServer
+) -> None:
+    args = {"apiUrl": fake.url, "apiToken": TOKEN, IDENTITY_KEY: IDENTITY}
+    plugin.Configure(provider_pb2.ConfigureRequest(args=wire.to_struct(args, {"apiToken"})))
+    old = {"serverId": WEB_SERVER, "description": "before", "waitForCompletion": True}
+    old_inputs = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=wire.to_struct(old))).inputs
+    made = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=old_inputs))
+
+    def diff(new: dict[str, object]) -> provider_pb2.DiffResponse:
+        news = plugin.Check(
+            provider_pb2.CheckRequest(urn=URN, olds=old_inputs, news=wire.to_struct(new))
+        ).inputs
+        return plugin.Diff(
+            provider_pb2.DiffRequest(
+                urn=URN, id=made.id, olds=made.properties, news=news, old_inputs=old_inputs
+            )
+        )
+
+    replaced = diff({**old, "description": "after", "waitForCompletion": False})
+    assert replaced.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(replaced.replaces) == ["description"]
+    assert kinds(replaced) == {"description": KIND.UPDATE_REPLACE, "waitForCompletion": KIND.UPDATE}
+
+    added = diff({**old, "triggers": {"release": "v2"}})
+    assert kinds(added) == {"triggers": KIND.ADD_REPLACE}
+
+    same = diff(old)
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE and kinds(same) == {}
+    fake.app.remove_backup(int(made.id))
+
+
+def test_diff_config_names_each_changed_setting_as_an_in_place_update(plugin: Stub) -> None:
+    olds = {
+        "apiUrl": "https://a.example/api/v1",
+        "apiToken": TOKEN,
+        "maxPollInterval": 60,
+        IDENTITY_KEY: IDENTITY,
+    }
+    news = {
+        "apiUrl": "https://b.example/api/v1",
+        "apiToken": "vps_rotated_token_0123456789",
+        "pollInterval": 2,
+    }
+    resp = plugin.DiffConfig(
+        provider_pb2.DiffRequest(
+            urn=PROVIDER_URN,
+            olds=wire.to_struct(olds, {"apiToken"}),
+            old_inputs=wire.to_struct(olds, {"apiToken"}),
+            news=wire.to_struct(news, {"apiToken"}),
+        )
+    )
+    assert resp.changes == provider_pb2.DiffResponse.DIFF_SOME and not resp.replaces
+    assert kinds(resp) == {
+        "apiUrl": KIND.UPDATE,
+        "apiToken": KIND.UPDATE,
+        "pollInterval": KIND.ADD,
+        "maxPollInterval": KIND.DELETE,
+    }, "the identity is no setting: never shown"

@@ -174,6 +174,9 @@ class BackupProvider(VpsProvider):
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
 
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)[0]
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str]]:
         """The changed fields and those that replace, with exceptions that protect backups.
 

@@ -225,10 +225,14 @@ class VpsProvider(ResourceProvider):
                 outs.pop(spec.name, None)
         return UpdateResult(outs)
 
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        """The inputs whose change `diff` acts on (the native plugin shows each one)."""
+        return changed_fields(self.fields, olds, news)
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `olds` are the previous outputs, which carry copies of the inputs.
         # `__provider` is never compared: its bytes change with SDK versions.
-        changed = changed_fields(self.fields, olds, news)
+        changed = self.changed_names(olds, news)
         replaces = [name for name in changed if self._spec(name).replaces]
         return DiffResult(
             changes=bool(changed),

@@ -126,6 +126,9 @@ class FleetProvider(VpsProvider):
         return []
 
     # ---- diff --------------------------------------------------------------
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         changed = [n for n in v.changed_fields(self.fields, olds, news) if n not in HIDDEN]
         if v.is_absent(news.get("description")) and "description" in changed:

@@ -129,6 +129,9 @@ class RotationProvider(VpsProvider):
         return []
 
     # ---- diff --------------------------------------------------------------
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         return [n for n in v.changed_fields(self.fields, olds, news) if n not in HIDDEN]
 
