@@ -38,6 +38,7 @@ Coupling to the core, by name: `BackupProvider`, `RestoreProvider` (their
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,9 +50,11 @@ from ..client.echo import echo
 from ..client.errors import ConfigurationError, VpsBackupError, WaitCancelledError
 from ..client.marker import is_identity, new_identity, owner_key
 from ..client.settings import (
+    DEFAULT_BASE_URL,
     TOKEN_CONFIG_KEY,
     TOKEN_ENV,
     URL_CONFIG_KEY,
+    URL_ENV,
     check_token,
     normalise_base_url,
 )
@@ -206,7 +209,9 @@ def provider_name(urn: str) -> str:
     return f"vpsbackup provider {json.dumps(name)} ({urn})" if urn else "vpsbackup provider"
 
 
-def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
+def check_explicit(
+    raw: Mapping[str, Any], urn: str, environ: Mapping[str, str] | None = None
+) -> None:
     """An explicit provider's own settings, complete and well formed, or an error naming it.
 
     Its token and URL are read only from what it was given: with no
@@ -214,6 +219,7 @@ def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
     the API's own URL (never VPS_API_URL).
     """
     who = provider_name(urn)
+    environ = os.environ if environ is None else environ
     if TOKEN_CONFIG_KEY not in raw:
         given = ", ".join(name for name, key in CONFIG_KEYS.items() if key in raw)
         raise user_error(
@@ -227,9 +233,34 @@ def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
     try:
         check_token(str(raw[TOKEN_CONFIG_KEY]).strip(), f"the {who}'s apiToken")
         if URL_CONFIG_KEY in raw:
-            normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+            url = normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+            _environment_token_elsewhere(raw, url, who, environ)
     except ConfigurationError as exc:
         raise user_error(str(exc)) from None
+
+
+def _environment_token_elsewhere(
+    raw: Mapping[str, Any], url: str, who: str, environ: Mapping[str, str]
+) -> None:
+    """The generated SDKs fill an explicit provider's unset apiToken from VPS_API_TOKEN
+    (the schema's `defaultInfo`), so a token equal to the environment's, at a URL
+    that is not the environment's, most likely came from there: refused, as an
+    explicit provider never sends the environment's token to a URL of its own."""
+    env_token = environ.get(TOKEN_ENV, "").strip()
+    if not env_token or str(raw[TOKEN_CONFIG_KEY]).strip() != env_token:
+        return
+    try:
+        env_url = normalise_base_url(environ.get(URL_ENV, "").strip() or DEFAULT_BASE_URL)
+    except ConfigurationError:
+        env_url = None
+    if url != env_url:
+        raise ConfigurationError(
+            f"the {who} has apiUrl {echo(url, quote=False)} and the token in {TOKEN_ENV}, "
+            "which the SDK fills in when a provider is given no apiToken. An explicit "
+            f"provider never sends the environment's token (it may be another account's) "
+            f"to a URL other than the environment's ({URL_ENV}); give it its own apiToken, "
+            'e.g. `vps.Provider(name, api_url=..., api_token=config.require_secret("token"))`'
+        )
 
 
 class NativeProvider:

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.cli
 
 # The native SDK tests' fixtures: the generated SDKs, the plugin, a project directory's stack.
 native_sdks = native.native_sdks
+node_modules = native.node_modules
 plugin = native.plugin
 project_in = native.project_in
 
@@ -183,3 +184,60 @@ def test_preview_diff_shows_what_changes_and_what_replaces(
     assert "~ apiToken: [secret] => [secret]" in update, update
     assert "vps_rotated_token" not in update and TOKEN not in update
     assert "~ 1 to update" in update
+
+
+ENV_ONLY_PROGRAM = f"""\
+    import * as pulumi from "@pulumi/pulumi";
+    import * as vps from "@pulumi-vpsbackup/native";
+
+    const viaDefault = new vps.Backup("default", {{ serverId: {WEB_SERVER}, description: "a" }});
+    const account = new vps.Provider("from-env", {{}});
+    const viaExplicit = new vps.Backup(
+        "explicit",
+        {{ serverId: {WEB_SERVER}, description: "env b" }},
+        {{ provider: account }},
+    );
+    export const apiUrl = vps.config.apiUrl;
+    export const ids = [viaDefault.backupId, viaExplicit.backupId];
+    """
+
+
+def test_a_typescript_program_with_only_the_environment_and_no_token_in_state(
+    node_modules: Path,
+    plugin: str,
+    tmp_path: Path,
+    fake: FakeServer,
+    project_in: Callable[[Path], CliProject],
+) -> None:
+    """VPS_API_TOKEN and VPS_API_URL alone (no stack setting): the plugin's default
+    provider reads them, and the generated SDK fills an explicit `vps.Provider` and
+    `vps.config` from them (the schema's defaultInfo). The token is never in state
+    as text: the SDK passes it plain, the plugin's CheckConfig makes it secret."""
+    path = native.typescript_dir(tmp_path / "env-only", node_modules, ENV_ONLY_PROGRAM)
+    settings = yaml.safe_load((path / "Pulumi.yaml").read_text("utf-8"))
+    settings.pop("config", None)  # the example's apiUrl for the demo fake
+    (path / "Pulumi.yaml").write_text(yaml.safe_dump(settings, sort_keys=False), "utf-8")
+    project = project_in(path)
+    project.run("config", "rm", "vpsbackup:apiUrl")
+    project.run("config", "rm", "vpsbackup:apiToken")
+    project.env.update(
+        VPS_API_TOKEN=TOKEN, VPS_API_URL=fake.url, PULUMI_NODEJS_TRANSPILE_ONLY="true"
+    )
+    fake.app.set_behaviour(backup_seconds=0)
+    before = set(backups(fake.app))
+
+    project.up()
+    out = project.outputs()
+    assert out["apiUrl"] == fake.url
+    assert set(backups(fake.app)) - before == set(out["ids"])
+
+    exported = project.export()
+    assert TOKEN not in exported
+    stored = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
+    assert stored and not any(TOKEN.encode() in p.read_bytes() for p in stored)
+    resources = json.loads(exported)["deployment"]["resources"]
+    providers = {r["urn"].rsplit("::", 1)[-1]: r for r in resources if "providers:" in r["type"]}
+    explicit = providers["from-env"]
+    assert set(explicit["inputs"]["apiToken"]) >= {"ciphertext"}, explicit["inputs"]
+    (default,) = [r for name, r in providers.items() if name.startswith("default")]
+    assert "apiToken" not in default["inputs"], "the environment's token stays out of state"

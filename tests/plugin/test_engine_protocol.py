@@ -17,7 +17,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import wire
 from pulumi_vpsbackup.plugin.provider import IDENTITY_KEY
-from tests.plugin.conftest import IDENTITY
+from tests.plugin.conftest import IDENTITY, running_plugin
 from tests.programs.scenarios import TOKEN, WEB_SERVER, backups
 
 Stub = provider_pb2_grpc.ResourceProviderStub
@@ -207,3 +207,31 @@ def test_diff_config_names_each_changed_setting_as_an_in_place_update(plugin: St
         "pollInterval": KIND.ADD,
         "maxPollInterval": KIND.DELETE,
     }, "the identity is no setting: never shown"
+
+
+def test_an_sdk_filled_environment_token_never_goes_to_an_explicit_providers_own_url(
+    fake: FakeServer,
+) -> None:
+    """The generated SDKs fill an explicit provider's unset apiToken from VPS_API_TOKEN
+    (the schema's defaultInfo): with an apiUrl of its own, that token is refused
+    before any request; with the environment's URL too, it is the environment's
+    account, as for a provider given no setting."""
+    urn = "urn:pulumi:test::proj::pulumi:providers:vpsbackup::account-b"
+    args = {"apiUrl": fake.url, "apiToken": TOKEN, IDENTITY_KEY: IDENTITY}
+    request = provider_pb2.ConfigureRequest(args=wire.to_struct(args, {"apiToken"}), urn=urn)
+    with running_plugin({"VPS_API_TOKEN": TOKEN}) as stub:
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Configure(request)
+    details = caught.value.details()
+    assert "account-b" in details and "VPS_API_TOKEN" in details and "api_token=" in details
+    assert TOKEN not in details
+    assert fake.app.requests() == [], "the URL received nothing"
+
+    with running_plugin({"VPS_API_TOKEN": TOKEN, "VPS_API_URL": fake.url}) as stub:
+        stub.Configure(request)
+        listed = stub.Invoke(
+            provider_pb2.InvokeRequest(
+                tok="vpsbackup:index:getBackups", args=wire.to_struct({"serverId": WEB_SERVER})
+            )
+        )
+    assert wire.from_struct(getattr(listed, "return"))[0]["backups"]
