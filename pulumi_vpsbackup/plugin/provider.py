@@ -11,7 +11,11 @@ host runs. This module only translates:
   (`apiToken`, `apiUrl`, ...), never from a resource input, so no token is
   ever an input, an output or in state; the environment (`VPS_API_TOKEN`,
   `VPS_API_URL`) only for the default provider, or an explicit one given no
-  setting at all (`configure`);
+  setting at all (`configure`); a token the generated SDK filled in from
+  `VPS_API_TOKEN` never goes to an explicit provider's own URL (`check_explicit`);
+- functions (`invoke`): on the configured provider's own client;
+- Cancel (`cancel`): one event stops every wait of every client, and a create
+  whose wait it stopped hands its backup on (`WaitCancelledError.made`);
 - `resource_key`: the owner key, derived in Check from the provider's stack
   identity and the resource's URN (the dynamic resource class derives it in
   the program). The identity is a random value that CheckConfig adds to the
