@@ -1,0 +1,61 @@
+"""A cancelled wait (the native plugin's Cancel sets the providers' event): it stops at
+once, and what a create made is handed on (`WaitCancelledError.made`) rather than
+left outside state."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from pulumi_vpsbackup.client import WaitCancelledError
+from pulumi_vpsbackup.client.marker import owner_key
+from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
+from pulumi_vpsbackup.provider import FleetProvider
+from tests.programs.scenarios import TOKEN, backups
+
+SERVERS = [12345, 12346]
+
+
+@pytest.fixture
+def slow() -> Iterator[FakeServer]:
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), completion="time", backup_seconds=600)
+    with serve(app) as server:
+        yield server
+
+
+def test_a_cancelled_fleet_hands_on_every_backup_it_started(slow: FakeServer) -> None:
+    fleet = FleetProvider()
+    cancel = threading.Event()
+    fleet.use_cancellation(cancel)
+    raw = {"vpsbackup:apiUrl": slow.url, "vpsbackup:apiToken": TOKEN}
+    fleet.configure(ConfigureRequest(Config(raw_config=raw, project_name="vpsbackup")))
+    key = owner_key("5eed" * 8, "urn:pulumi:test::proj::vpsbackup:index:BackupFleet::f")
+    props = {"server_ids": SERVERS, "description": "nightly", "resource_key": key}
+    before = set(backups(slow.app))
+
+    with ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(fleet.create, props)
+        deadline = time.monotonic() + 30
+        while len(set(backups(slow.app)) - before) < len(SERVERS):
+            assert time.monotonic() < deadline and not creating.done(), "never started"
+            time.sleep(0.05)
+        cancelled = time.monotonic()
+        cancel.set()
+        with pytest.raises(WaitCancelledError) as caught:
+            creating.result(timeout=10)
+    assert time.monotonic() - cancelled < 1.0
+
+    made = set(backups(slow.app)) - before
+    assert caught.value.made is not None, "the started backups would be outside state"
+    fleet_id, outs = caught.value.made
+    assert fleet_id.startswith(f"fleet-{key}-")
+    assert set(outs["backup_ids"].values()) == made
+    assert set(outs["statuses"].values()) == {"in_progress"}
+    assert "kept in state with its 2 started backup(s)" in str(caught.value)
+    for backup_id in made:
+        slow.app.remove_backup(backup_id)
