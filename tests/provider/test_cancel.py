@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
@@ -15,7 +16,8 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_vpsbackup.client import WaitCancelledError
 from pulumi_vpsbackup.client.marker import owner_key
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from pulumi_vpsbackup.provider import FleetProvider
+from pulumi_vpsbackup.provider import FleetProvider, RestoreProvider
+from pulumi_vpsbackup.provider.core.base import messages_to
 from tests.programs.scenarios import TOKEN, backups
 
 SERVERS = [12345, 12346]
@@ -59,3 +61,34 @@ def test_a_cancelled_fleet_hands_on_every_backup_it_started(slow: FakeServer) ->
     assert "kept in state with its 2 started backup(s)" in str(caught.value)
     for backup_id in made:
         slow.app.remove_backup(backup_id)
+
+
+def test_a_cancelled_restore_wait_records_the_accepted_restore_as_unconfirmed() -> None:
+    """A restore cannot be undone: one whose wait is cancelled is recorded (so the next
+    `pulumi up` does not restore again), saying why its end was not seen."""
+    app = FakeVps(token=TOKEN, clock=FakeClock(scale=1), restore_seconds=600)
+    with serve(app) as slow:
+        restore = RestoreProvider()
+        cancel = threading.Event()
+        restore.use_cancellation(cancel)
+        raw = {"vpsbackup:apiUrl": slow.url, "vpsbackup:apiToken": TOKEN}
+        restore.configure(ConfigureRequest(Config(raw_config=raw, project_name="vpsbackup")))
+        props = {"server_id": 12345, "backup_id": 499, "wait_for_completion": True}
+        warned: list[str] = []
+        with ThreadPoolExecutor(1) as pool:
+
+            def create() -> Any:
+                with messages_to(lambda text, warning: warned.append(text) if warning else None):
+                    return restore.create(props)
+
+            creating = pool.submit(create)
+            deadline = time.monotonic() + 30
+            while not any(r["method"] == "POST" for r in slow.app.requests()):
+                assert time.monotonic() < deadline and not creating.done(), "never started"
+                time.sleep(0.05)
+            cancelled = time.monotonic()
+            cancel.set()
+            result = creating.result(timeout=10)
+        assert time.monotonic() - cancelled < 1.0
+    assert result.outs["restore_status"] == "unconfirmed"
+    assert any("the operation was cancelled while it waited" in w for w in warned), warned
