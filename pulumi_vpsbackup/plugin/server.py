@@ -265,7 +265,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         try:
             return await loop.run_in_executor(self._pool, self._reporting(urn, call))
         except WaitCancelledError as exc:
-            if exc.made is None:
+            if exc.made is None or not exc.made[0]:  # only a create hands on what it made
                 await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             else:
                 await abort_init_failed(context, exc.made, error_message(exc), secrets or set())

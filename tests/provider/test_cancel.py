@@ -16,7 +16,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_vpsbackup.client import WaitCancelledError
 from pulumi_vpsbackup.client.marker import owner_key
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
-from pulumi_vpsbackup.provider import FleetProvider, RestoreProvider
+from pulumi_vpsbackup.provider import FleetProvider, RestoreProvider, RotationProvider
 from pulumi_vpsbackup.provider.core.base import messages_to
 from tests.programs.scenarios import TOKEN, backups
 
@@ -92,3 +92,33 @@ def test_a_cancelled_restore_wait_records_the_accepted_restore_as_unconfirmed() 
         assert time.monotonic() - cancelled < 1.0
     assert result.outs["restore_status"] == "unconfirmed"
     assert any("the operation was cancelled while it waited" in w for w in warned), warned
+
+
+def test_a_cancelled_rotation_hands_on_its_new_backup(slow: FakeServer) -> None:
+    rotation = RotationProvider()
+    cancel = threading.Event()
+    rotation.use_cancellation(cancel)
+    raw = {"vpsbackup:apiUrl": slow.url, "vpsbackup:apiToken": TOKEN}
+    rotation.configure(ConfigureRequest(Config(raw_config=raw, project_name="vpsbackup")))
+    key = owner_key("5eed" * 8, "urn:pulumi:test::proj::vpsbackup:index:BackupRotation::r")
+    props = {"server_id": 12345, "keep": 3, "description": "daily", "resource_key": key}
+    before = set(backups(slow.app))
+
+    with ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(rotation.create, props)
+        deadline = time.monotonic() + 30
+        while not set(backups(slow.app)) - before:
+            assert time.monotonic() < deadline and not creating.done(), "never started"
+            time.sleep(0.05)
+        cancelled = time.monotonic()
+        cancel.set()
+        with pytest.raises(WaitCancelledError) as caught:
+            creating.result(timeout=10)
+    assert time.monotonic() - cancelled < 1.0
+
+    (made,) = set(backups(slow.app)) - before
+    assert caught.value.made is not None, "the new backup would be outside state"
+    rotation_id, outs = caught.value.made
+    assert rotation_id == f"rotation-12345-{key}"
+    assert outs["backup_ids"] == [made]
+    slow.app.remove_backup(made)
