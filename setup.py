@@ -63,6 +63,9 @@ setup(
         # with the full stack config needs 3.139.
         "pulumi>=3.216,<4",
         "httpx>=0.27,<1",
+        # google.rpc.Status: the plugin's status details for a create the engine
+        # cancelled (pulumi's own dependencies bring it today; we import it).
+        "googleapis-common-protos>=1.56,<2",
     ],
     extras_require={"fake": FAKE, "dev": DEV},
     entry_points={

@@ -42,6 +42,7 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
     VpsBackupError,
+    WaitCancelledError,
     WaitError,
     WaitTimeoutError,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "UnexpectedResponseError",
     "VpsBackupError",
     "VpsClient",
+    "WaitCancelledError",
     "WaitError",
     "WaitTimeoutError",
     "resolve_settings",

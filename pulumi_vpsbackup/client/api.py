@@ -39,7 +39,8 @@ class VpsClient:
     Build it from :class:`ClientSettings` (see :func:`resolve_settings`) inside the
     process that uses it: it holds an ``httpx.Client`` and the token, so it
     refuses to be pickled. ``transport``, ``sleep``, ``clock``, ``wall_clock``
-    and ``rng`` are seams for tests.
+    and ``rng`` are seams for tests; ``cancel``, once set, stops the client's waits
+    (:class:`WaitCancelledError`): the native plugin's Cancel sets it.
 
     Retries follow the policy in :mod:`pulumi_vpsbackup.client.transport`: GET
     and DELETE retry transient failures; POST is retried only when the request
@@ -67,9 +68,16 @@ class VpsClient:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.settings = settings
-        timing = Timing(sleep, clock, wall_clock, rng if rng is not None else random.Random())
+        timing = Timing(
+            sleep,
+            clock,
+            wall_clock,
+            rng if rng is not None else random.Random(),
+            cancel if cancel is not None else threading.Event(),
+        )
         self._timing = timing
         self._clock = clock
         self._wall_clock = wall_clock

@@ -51,6 +51,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "VpsBackupError",
+    "WaitCancelledError",
     "WaitError",
     "WaitTimeoutError",
 ]
@@ -452,6 +453,29 @@ class RestoreFailedError(WaitError):
 
     def _describe(self) -> str:
         return self.what_happened() + "; check the server in the VPS.org panel."
+
+
+class WaitCancelledError(WaitError):
+    """The wait was stopped before the work finished (the Pulumi engine cancelled the
+    operation, e.g. at Ctrl-C); the work goes on without being watched.
+
+    `made` is what the cancelled operation had made, for its caller to keep:
+    the id and outputs of a created resource (set by the provider layer), or None;
+    `next_step` what becomes of it, in the caller's words.
+    """
+
+    made: tuple[str, dict[str, Any]] | None = None
+    next_step = "The work may still finish on VPS.org's side."
+
+    def what_happened(self) -> str:
+        return (
+            f"Stopped waiting for {self.kind} {self.resource_id} (still "
+            f"{self.last_status or 'unknown'} after {self.waited:.1f} s): the operation "
+            "was cancelled"
+        )
+
+    def _describe(self) -> str:
+        return f"{self.what_happened()}. {self.next_step}"
 
 
 class WaitTimeoutError(WaitError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Timing:
-    """The client's sources of time and chance, handed on as one (tests replace them)."""
+    """The client's sources of time and chance, handed on as one (tests replace them),
+    and `cancel`: once set, every wait on this timing stops at its next poll or
+    sleep (the native plugin sets it when the engine cancels; see `poll_until`)."""
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
+    cancel: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def poll_until(
     rng: random.Random | None,
     on_timeout: Callable[[T, float], BaseException],
     first_check_after_delay: bool = False,
+    cancel: threading.Event | None = None,
+    on_cancel: Callable[[T | None, float], BaseException] | None = None,
 ) -> T:
     """Call ``check(elapsed)`` until it reports done; sleep by ``policy`` between calls.
 
@@ -122,20 +128,41 @@ def poll_until(
     schedule's first delay rather than at once: work that was just started
     (a backup whose POST has only now been answered) is not finished yet, so
     a check at once would cost a request and tell nothing.
+
+    Once ``cancel`` is set the wait raises ``on_cancel(last_value, elapsed)``
+    (the last value is None before the first check) instead of checking again;
+    a real sleep (``time.sleep``) ends the moment it is set, so a
+    cancelled wait stops within a request's time, not an interval's.
     """
     start = clock()
     n = 0
+    last: T | None = None
+
+    if cancel is not None and on_cancel is None:
+        raise ValueError("a cancellable wait needs on_cancel")
+
+    def pause(seconds: float) -> None:
+        if cancel is not None and sleep is time.sleep:
+            cancel.wait(seconds)
+        else:
+            sleep(seconds)
+        if cancel is not None and on_cancel is not None and cancel.is_set():
+            raise on_cancel(last, clock() - start)
+
+    if cancel is not None and on_cancel is not None and cancel.is_set():
+        raise on_cancel(None, 0.0)
     if first_check_after_delay:
-        sleep(min(policy.delay(n, rng), max(timeout, 0.0)))
+        pause(min(policy.delay(n, rng), max(timeout, 0.0)))
         n += 1
     while True:
         elapsed = clock() - start
         done, value = check(elapsed)
         if done:
             return value
+        last = value
         elapsed = clock() - start
         remaining = timeout - elapsed
         if remaining <= 0:
             raise on_timeout(value, elapsed)
-        sleep(min(policy.delay(n, rng), remaining))
+        pause(min(policy.delay(n, rng), remaining))
         n += 1

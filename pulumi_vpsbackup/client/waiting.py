@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from .errors import BackupFailedError, BackupVanishedError, RestoreFailedError, WaitTimeoutError
+from .errors import (
+    BackupFailedError,
+    BackupVanishedError,
+    RestoreFailedError,
+    WaitCancelledError,
+    WaitTimeoutError,
+)
 from .models import BackupRecord, Server
 from .polling import PollPolicy, Timing, poll_until
 from .status import TRANSITIONAL_SERVER_STATUSES
@@ -66,9 +72,11 @@ class Waiter:
         timeout: float,
         on_progress: Callable[[T, float], None] | None,
         timed_out: Callable[[T, float], BaseException],
+        cancelled: Callable[[T | None, float], BaseException],
         first_check_after_delay: bool = False,
     ) -> T:
-        """Poll until ``judge(value, elapsed)`` says done (either may raise a failure)."""
+        """Poll until ``judge(value, elapsed)`` says done (either may raise a failure),
+        or the timing's `cancel` is set (``cancelled(last value, elapsed)`` is raised)."""
 
         def check(elapsed: float) -> tuple[bool, T]:
             value = poll(elapsed)
@@ -84,6 +92,8 @@ class Waiter:
             rng=self.timing.rng,
             on_timeout=timed_out,
             first_check_after_delay=first_check_after_delay,
+            cancel=self.timing.cancel,
+            on_cancel=cancelled,
         )
 
     def backup(
@@ -124,12 +134,18 @@ class Waiter:
         def timed_out(backup: BackupRecord, waited: float) -> BaseException:
             return WaitTimeoutError("backup", backup_id, backup.status, waited)
 
+        def cancelled(_backup: BackupRecord | None, waited: float) -> BaseException:
+            return WaitCancelledError(
+                "backup", backup_id, last[-1].status if last else None, waited
+            )
+
         return self._wait(
             poll,
             judge,
             timeout=timeout,
             on_progress=on_progress,
             timed_out=timed_out,
+            cancelled=cancelled,
             first_check_after_delay=seen is not None,
         )
 
@@ -170,10 +186,15 @@ class Waiter:
         def timed_out(server: Server, waited: float) -> BaseException:
             return WaitTimeoutError("restore of server", server_id, server.status, waited)
 
+        def cancelled(server: Server | None, waited: float) -> BaseException:
+            status = server.status if server is not None else None
+            return WaitCancelledError("restore of server", server_id, status, waited)
+
         return self._wait(
             lambda elapsed: self.api.get_server(server_id),
             judge,
             timeout=timeout,
             on_progress=on_progress,
             timed_out=timed_out,
+            cancelled=cancelled,
         )

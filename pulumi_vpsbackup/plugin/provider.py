@@ -11,7 +11,11 @@ host runs. This module only translates:
   (`apiToken`, `apiUrl`, ...), never from a resource input, so no token is
   ever an input, an output or in state; the environment (`VPS_API_TOKEN`,
   `VPS_API_URL`) only for the default provider, or an explicit one given no
-  setting at all (`configure`);
+  setting at all (`configure`); a token the generated SDK filled in from
+  `VPS_API_TOKEN` never goes to an explicit provider's own URL (`check_explicit`);
+- functions (`invoke`): on the configured provider's own client;
+- Cancel (`cancel`): one event stops every wait of every client, and a create
+  whose wait it stopped hands its backup on (`WaitCancelledError.made`);
 - `resource_key`: the owner key, derived in Check from the provider's stack
   identity and the resource's URN (the dynamic resource class derives it in
   the program). The identity is a random value that CheckConfig adds to the
@@ -37,14 +41,16 @@ threads, so every method here is synchronous and thread-safe.
 
 Coupling to the core, by name: `BackupProvider`, `RestoreProvider`,
 `RotationProvider`, `FleetProvider` (their
-`configure`, `settings`, `check`, `diff`, `create`, `read`, `update`,
-`delete`), `queries.get_backups` / `get_latest_backup`, `Account`,
+`configure`, `client`, `check`, `diff`, `create`, `read`, `update`,
+`delete`), `queries.backups_of` / `latest_backup_of` / `backups_completed`,
 `marker.owner_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,23 +58,25 @@ from typing import Any
 from pulumi.dynamic import Config, ConfigureRequest
 
 from ..client.echo import echo
-from ..client.errors import ConfigurationError, VpsBackupError
+from ..client.errors import ConfigurationError, VpsBackupError, WaitCancelledError
 from ..client.marker import is_identity, is_owner_key, new_identity, owner_key
 from ..client.settings import (
+    DEFAULT_BASE_URL,
     TOKEN_CONFIG_KEY,
     TOKEN_ENV,
     URL_CONFIG_KEY,
+    URL_ENV,
     check_token,
     normalise_base_url,
 )
 from ..provider import queries
 from ..provider.backup import BackupProvider
 from ..provider.backup.declaration import BACKUP as BACKUP_DECLARATION
-from ..provider.core.account import Account
 from ..provider.core.base import VpsProvider, user_error
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
 from ..provider.fleet import FleetProvider
 from ..provider.fleet.declaration import FLEET as FLEET_DECLARATION
+from ..provider.queries.functions import backups_completed, backups_of, latest_backup_of
 from ..provider.restore import RestoreProvider
 from ..provider.restore.declaration import RESTORE as RESTORE_DECLARATION
 from ..provider.rotation import RotationProvider
@@ -82,6 +90,7 @@ ROTATION = "vpsbackup:index:BackupRotation"
 FLEET = "vpsbackup:index:BackupFleet"
 GET_BACKUPS = "vpsbackup:index:getBackups"
 GET_LATEST_BACKUP = "vpsbackup:index:getLatestBackup"
+WAIT_FOR_BACKUPS = "vpsbackup:index:waitForBackups"
 
 #: Provider configuration: schema name -> the core's stack-config key.
 CONFIG_KEYS = {
@@ -135,6 +144,14 @@ INTERNAL_INPUTS = {
 NAMED = (ROTATION, FLEET)
 
 QUERY_FILTERS = ("serverId", "backupType", "status", "description", "descriptionRegex")
+#: Each function's arguments, as the schema names them.
+FUNCTIONS = {
+    GET_BACKUPS: QUERY_FILTERS,
+    GET_LATEST_BACKUP: QUERY_FILTERS,
+    WAIT_FOR_BACKUPS: ("backupIds", "timeout"),
+}
+#: How long waitForBackups waits without a `timeout` (as the Python function does).
+WAIT_FOR_BACKUPS_TIMEOUT = "60m"
 
 
 @dataclass
@@ -155,6 +172,8 @@ class Checked:
 class Diffed:
     changes: bool
     replaces: list[str]
+    #: The inputs that change, by schema name (each replaces if in `replaces`).
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -218,7 +237,9 @@ def provider_name(urn: str) -> str:
     return f"vpsbackup provider {json.dumps(name)} ({urn})" if urn else "vpsbackup provider"
 
 
-def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
+def check_explicit(
+    raw: Mapping[str, Any], urn: str, environ: Mapping[str, str] | None = None
+) -> None:
     """An explicit provider's own settings, complete and well formed, or an error naming it.
 
     Its token and URL are read only from what it was given: with no
@@ -226,6 +247,7 @@ def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
     the API's own URL (never VPS_API_URL).
     """
     who = provider_name(urn)
+    environ = os.environ if environ is None else environ
     if TOKEN_CONFIG_KEY not in raw:
         given = ", ".join(name for name, key in CONFIG_KEYS.items() if key in raw)
         raise user_error(
@@ -239,9 +261,34 @@ def check_explicit(raw: Mapping[str, Any], urn: str) -> None:
     try:
         check_token(str(raw[TOKEN_CONFIG_KEY]).strip(), f"the {who}'s apiToken")
         if URL_CONFIG_KEY in raw:
-            normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+            url = normalise_base_url(str(raw[URL_CONFIG_KEY]), f"the {who}'s apiUrl")
+            _environment_token_elsewhere(raw, url, who, environ)
     except ConfigurationError as exc:
         raise user_error(str(exc)) from None
+
+
+def _environment_token_elsewhere(
+    raw: Mapping[str, Any], url: str, who: str, environ: Mapping[str, str]
+) -> None:
+    """The generated SDKs fill an explicit provider's unset apiToken from VPS_API_TOKEN
+    (the schema's `defaultInfo`), so a token equal to the environment's, at a URL
+    that is not the environment's, most likely came from there: refused, as an
+    explicit provider never sends the environment's token to a URL of its own."""
+    env_token = environ.get(TOKEN_ENV, "").strip()
+    if not env_token or str(raw[TOKEN_CONFIG_KEY]).strip() != env_token:
+        return
+    try:
+        env_url = normalise_base_url(environ.get(URL_ENV, "").strip() or DEFAULT_BASE_URL)
+    except ConfigurationError:
+        env_url = None
+    if url != env_url:
+        raise ConfigurationError(
+            f"the {who} has apiUrl {echo(url, quote=False)} and the token in {TOKEN_ENV}, "
+            "which the SDK fills in when a provider is given no apiToken. An explicit "
+            f"provider never sends the environment's token (it may be another account's) "
+            f"to a URL other than the environment's ({URL_ENV}); give it its own apiToken, "
+            'e.g. `vps.Provider(name, api_url=..., api_token=config.require_secret("token"))`'
+        )
 
 
 class NativeProvider:
@@ -257,6 +304,15 @@ class NativeProvider:
         }
         # Why this provider's configuration was refused; every call then fails so.
         self._refused: VpsBackupError | None = None
+        # Set by the engine's Cancel: every wait stops at its next poll or sleep.
+        self.cancelled = threading.Event()
+        for core in self._cores.values():
+            core.use_cancellation(self.cancelled)
+
+    def cancel(self) -> None:
+        """The engine is shutting down (Ctrl-C, or the end of the operation): stop
+        every wait in flight and start no new create."""
+        self.cancelled.set()
 
     # ---- configuration --------------------------------------------------
     def configure(
@@ -364,8 +420,14 @@ class NativeProvider:
         return named
 
     def diff(self, type_: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
-        result = self._core(type_).diff(id_, snake(olds), snake(news))
-        return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []])
+        core = self._core(type_)
+        result = core.diff(id_, snake(olds), snake(news))
+        changed = [
+            camel_name(n)
+            for n in core.changed_names(snake(olds), snake(news))
+            if n not in CORE_ONLY and n not in ("resource_key", "previous_keys")
+        ]
+        return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []], changed)
 
     def create(self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool) -> Resource:
         core = self._core(type_)
@@ -373,7 +435,16 @@ class NativeProvider:
             # The engine asks what the outputs will be: the inputs are all that
             # is known, and nothing may be made.
             return Resource("", dict(inputs))
-        result = core.create({**snake(inputs), "timeout": _seconds(timeout)})
+        if self.cancelled.is_set():
+            raise user_error(f"{type_.rsplit(':', 1)[-1]} not created: the operation was cancelled")
+        try:
+            result = core.create({**snake(inputs), "timeout": _seconds(timeout)})
+        except WaitCancelledError as exc:
+            # What it made is the engine's to keep (the server sends it as a
+            # resource that failed to initialise): its outputs by schema name.
+            if exc.made is not None:
+                exc.made = (exc.made[0], _public(exc.made[1]))
+            raise
         return Resource(str(result.id), _public(result.outs or {}))
 
     def read(
@@ -444,26 +515,35 @@ class NativeProvider:
 
     # ---- queries ------------------------------------------------------------
     def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(args) - set(QUERY_FILTERS))
-        if token not in (GET_BACKUPS, GET_LATEST_BACKUP):
+        """A function on the configured provider's own client: its account, its
+        connections and its waits (which Cancel stops), never a client of its own."""
+        allowed = FUNCTIONS.get(token)
+        if allowed is None:
             raise user_error(
                 f"{echo(token, quote=False)} is not a function of the vpsbackup provider; it has "
-                f"{GET_BACKUPS} and {GET_LATEST_BACKUP}"
+                f"{', '.join(FUNCTIONS)}"
             )
+        unknown = sorted(set(args) - set(allowed))
         if unknown:
             raise user_error(
                 f"{token}: {', '.join(echo(u, quote=False) for u in unknown)} is not an "
-                "argument; allowed: "
-                f"{', '.join(QUERY_FILTERS)}"
+                f"argument; allowed: {', '.join(allowed)}"
             )
+        client = self._core(BACKUP).client()
+        if token == WAIT_FOR_BACKUPS:
+            ids: Any = args.get("backupIds")  # checked by the function
+            timeout = args.get("timeout")
+            done = backups_completed(
+                client,
+                ids,
+                WAIT_FOR_BACKUPS_TIMEOUT if timeout is None else timeout,
+            )
+            return {"backups": [_info(b) for b in done]}
         filters = snake(args)
-        settings = self._core(BACKUP).settings()
-        account = Account(api_token=settings.token.reveal(), api_url=settings.base_url)
         if token == GET_BACKUPS:
-            found = queries.get_backups(**filters, account=account)
+            found = backups_of(client, **filters)
             return {"backups": [_info(b) for b in found.backups]}
-        filters.setdefault("status", "completed")
-        return _info(queries.get_latest_backup(**filters, account=account))
+        return _info(latest_backup_of(client, **filters))
 
 
 def kind(type_: str) -> str:
@@ -513,6 +593,7 @@ __all__ = [
     "GET_LATEST_BACKUP",
     "RESTORE",
     "ROTATION",
+    "WAIT_FOR_BACKUPS",
     "NativeProvider",
     "config_failures",
 ]

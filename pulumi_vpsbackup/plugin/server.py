@@ -47,7 +47,8 @@ from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
-from google.protobuf import empty_pb2
+from google.protobuf import any_pb2, empty_pb2
+from google.rpc import status_pb2
 from pulumi.runtime.proto import (
     engine_pb2,
     engine_pb2_grpc,
@@ -57,7 +58,7 @@ from pulumi.runtime.proto import (
 )
 
 from .._version import __version__
-from ..client.errors import VpsBackupError
+from ..client.errors import VpsBackupError, WaitCancelledError
 from ..provider.core.base import messages_to
 from . import wire
 from .provider import (
@@ -82,6 +83,8 @@ _NATIVE_WORDS = [
     # A query's error starts with its name (`get_latest_backup: no backup matches ...`).
     (re.compile(r"\bget_backups\b"), "getBackups"),
     (re.compile(r"\bget_latest_backup\b"), "getLatestBackup"),
+    (re.compile(r"\bwait_for_backups\b"), "waitForBackups"),
+    (re.compile(r"\bbackup_ids\b"), "backupIds"),
     (re.compile(r"\bexisting_backup_id\b"), "existingBackupId"),
     # Not in a URL's query (`?server_id=1`), which is the API's, not ours.
     (re.compile(r"(?<![?&])\bserver_id\b"), "serverId"),
@@ -139,6 +142,7 @@ class EngineLog:
     for messages about one resource; stderr when it cannot be reached."""
 
     def __init__(self, address: str | None) -> None:
+        self.address = address
         self._channel = grpc.insecure_channel(address) if address else None
         self._stub = engine_pb2_grpc.EngineStub(self._channel) if self._channel else None
         self._lock = threading.Lock()
@@ -182,6 +186,62 @@ class EngineLog:
             self._channel.close()
 
 
+async def abort_init_failed(
+    context: Any, made: tuple[str, dict[str, Any]], message: str, secrets: set[str]
+) -> None:
+    """Fail a Create the way the engine keeps what it made: status details holding an
+    `ErrorResourceInitFailed` with its id and properties (the engine records the
+    resource with its init error, and the next update carries on)."""
+    detail = provider_pb2.ErrorResourceInitFailed(
+        id=made[0], properties=wire.to_struct(made[1], secrets), reasons=[message]
+    )
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message)
+    status.details.append(packed)
+    context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    await context.abort(grpc.StatusCode.UNKNOWN, message)
+
+
+#: What the plugin accepts from the engine, the same in Handshake and Configure (the
+#: engine requires it): secrets as secret values (`wire` unwraps them and wraps the
+#: outputs again); no resource references, output values or byte strings (no input
+#: takes a resource, and none is computed from another's outputs in the plugin).
+PROTOCOL = {
+    "accept_secrets": True,
+    "accept_resources": False,
+    "accept_outputs": False,
+    "supports_autonaming_configuration": False,
+    "accepts_byte_string": False,
+}
+
+
+_KINDS = {
+    # (was there, is there, replaces) -> what the CLI shows for the property
+    (False, True, False): provider_pb2.PropertyDiff.ADD,
+    (False, True, True): provider_pb2.PropertyDiff.ADD_REPLACE,
+    (True, False, False): provider_pb2.PropertyDiff.DELETE,
+    (True, False, True): provider_pb2.PropertyDiff.DELETE_REPLACE,
+    (True, True, False): provider_pb2.PropertyDiff.UPDATE,
+    (True, True, True): provider_pb2.PropertyDiff.UPDATE_REPLACE,
+}
+
+
+def detailed_diff(
+    olds: dict[str, Any], news: dict[str, Any], changed: list[str], replaces: list[str]
+) -> dict[str, Any]:
+    """`DiffResponse.detailedDiff`: each changed input, added, deleted or updated, and
+    whether it replaces, between the old and new inputs (`inputDiff`), as the CLI
+    shows it under `pulumi preview --diff`."""
+    out = {}
+    for name in changed:
+        was = olds.get(name) is not None
+        now = news.get(name) is not None
+        kind = _KINDS[(was or not now, now, name in replaces)]
+        out[name] = provider_pb2.PropertyDiff(kind=kind, inputDiff=True)
+    return out
+
+
 class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     """The engine's ResourceProvider service over `NativeProvider`."""
 
@@ -192,15 +252,25 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         self.engine = engine
         self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup")
 
-    async def _run(self, context: Any, call: Callable[[], T], urn: str = "") -> T:
+    async def _run(
+        self, context: Any, call: Callable[[], T], urn: str = "", secrets: set[str] | None = None
+    ) -> T:
         """`call()` in a thread; one of our errors aborts the RPC with its message.
 
         With `urn`, the call's progress and warnings go to the engine about
-        that resource (`EngineLog`).
+        that resource (`EngineLog`). A create cut short by Cancel after it made
+        something fails with what it made (`abort_init_failed`), its `secrets`
+        wrapped as in a Create's answer.
         """
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, self._reporting(urn, call))
+        except WaitCancelledError as exc:
+            if exc.made is None or not exc.made[0]:  # only a create hands on what it made
+                await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
+            else:
+                await abort_init_failed(context, exc.made, error_message(exc), secrets or set())
+            raise
         except Exception as exc:  # every failure must reach the engine, as its message
             await context.abort(grpc.StatusCode.UNKNOWN, error_message(exc))
             raise  # abort raises; this is for type checkers
@@ -228,7 +298,9 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.GetSchemaResponse(schema=schema_text())
 
     async def Cancel(self, request: Any, context: Any) -> Any:
-        # Nothing to stop early: a call in flight ends by its own bounded wait.
+        # The engine sends it at Ctrl-C and before it closes the plugin: waits in
+        # flight stop at once, a create cut short hands its backup to the engine.
+        self.provider.cancel()
         return empty_pb2.Empty()
 
     async def CheckConfig(self, request: Any, context: Any) -> Any:
@@ -246,17 +318,32 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             ],
         )
 
+    async def Handshake(self, request: Any, context: Any) -> Any:
+        """What this plugin accepts, before Configure (engines since 3.138 ask; older
+        ones read the same from ConfigureResponse). The engine then takes preview
+        support for granted: Create and Update with `preview` touch nothing."""
+        if request.engine_address and (self.engine is None or self.engine.address is None):
+            # Started without the engine's address (attached to, for debugging): it is here.
+            self.engine = EngineLog(request.engine_address)
+        return provider_pb2.ProviderHandshakeResponse(**PROTOCOL)
+
     async def Configure(self, request: Any, context: Any) -> Any:
         args, _ = wire.from_struct(request.args)
         variables = dict(request.variables)
         urn = request.urn
         await self._run(context, lambda: self.provider.configure(args, variables, urn), urn)
         return provider_pb2.ConfigureResponse(
-            acceptSecrets=True, supportsPreview=True, acceptResources=False, acceptOutputs=False
+            acceptSecrets=PROTOCOL["accept_secrets"],
+            supportsPreview=True,
+            acceptResources=PROTOCOL["accept_resources"],
+            acceptOutputs=PROTOCOL["accept_outputs"],
         )
 
     async def DiffConfig(self, request: Any, context: Any) -> Any:
-        olds, _ = wire.from_struct(request.olds)
+        """Every changed setting updates the provider in place, each shown on its own
+        (`pulumi preview --diff`: ``~ apiUrl: "..." => "..."``, a token as [secret])."""
+        old_inputs, _ = wire.from_struct(request.old_inputs)
+        olds = old_inputs or wire.from_struct(request.olds)[0]
         news, _ = wire.from_struct(request.news)
         changed = config_changes(olds, news)
         return provider_pb2.DiffResponse(
@@ -266,12 +353,11 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             replaces=[],
             diffs=changed,
             deleteBeforeReplace=False,
+            detailedDiff=detailed_diff(olds, news, changed, []),
+            hasDetailedDiff=True,
         )
 
     # Not served: the engine then does without.
-
-    async def Handshake(self, request: Any, context: Any) -> Any:
-        return await self._unimplemented(context, "Handshake")
 
     async def Parameterize(self, request: Any, context: Any) -> Any:
         return await self._unimplemented(context, "Parameterize")
@@ -314,12 +400,21 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         diffed = await self._run(
             context, lambda: self.provider.diff(type_, request.id, olds, news), request.urn
         )
+        old_inputs, _ = wire.from_struct(request.old_inputs)
+        # A change the core acts on without a changed input (a rotation's pending
+        # prune) is left to the engine's own display.
+        detailed = not diffed.changes or bool(diffed.changed)
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if diffed.changes
             else provider_pb2.DiffResponse.DIFF_NONE,
             replaces=diffed.replaces,
+            diffs=diffed.changed,
             deleteBeforeReplace=False,
+            detailedDiff=detailed_diff(old_inputs or olds, news, diffed.changed, diffed.replaces)
+            if detailed
+            else {},
+            hasDetailedDiff=detailed,
         )
 
     async def Create(self, request: Any, context: Any) -> Any:
@@ -329,6 +424,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             context,
             lambda: self.provider.create(type_, inputs, request.timeout, request.preview),
             request.urn,
+            secrets,
         )
         return provider_pb2.CreateResponse(
             id=made.id, properties=wire.to_struct(made.outputs, secrets)

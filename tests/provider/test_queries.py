@@ -6,12 +6,12 @@ import json
 import pickle
 import socket
 import time
-from types import SimpleNamespace
 
 import pulumi
 import pytest
 
 import pulumi_vpsbackup as vps
+from pulumi_vpsbackup.client import VpsClient
 from pulumi_vpsbackup.provider.core.validation import FieldError
 from pulumi_vpsbackup.provider.queries import functions as queries
 from pulumi_vpsbackup.provider.queries import shown
@@ -95,8 +95,9 @@ def test_wait_for_backups_polls_on_the_stack_poll_interval(api, monkeypatch):
     config = {"vpsbackup:pollInterval": "0.05", "vpsbackup:maxPollInterval": "0.05"}
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
     slept: list[float] = []
+    # The wait sleeps with its client's Timing.
     monkeypatch.setattr(
-        queries, "time", SimpleNamespace(sleep=slept.append, monotonic=time.monotonic)
+        queries, "VpsClient", lambda settings: VpsClient(settings, sleep=slept.append)
     )
     ids = [api.seed_backup(server_id=12345, status="in_progress")["id"] for _ in range(2)]
     assert {b.status for b in vps.wait_for_backups(ids, timeout="30s")} == {"completed"}
@@ -171,13 +172,13 @@ class _SlowResources(pulumi.runtime.Mocks):
 def events(api, monkeypatch):
     found: list[str] = []
     pulumi.runtime.set_mocks(_SlowResources(found), preview=False)
-    real = queries.get_backups
+    real = queries.backups_of  # what both listing queries run
 
     def recording(*args, **kwargs):
         found.append("query")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(queries, "get_backups", recording)
+    monkeypatch.setattr(queries, "backups_of", recording)
     return found
 
 

@@ -46,6 +46,7 @@ from ...client import (
     ConfigurationError,
     NotFoundError,
     TransportError,
+    WaitCancelledError,
     status_phase,
 )
 from ...client.marker import is_owner_key, strip_marker
@@ -173,6 +174,9 @@ class BackupProvider(VpsProvider):
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
 
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)[0]
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str]]:
         """The changed fields and those that replace, with exceptions that protect backups.
 
@@ -247,7 +251,18 @@ class BackupProvider(VpsProvider):
             else:
                 backup = found
         if inputs.wait_for_completion and backup.is_in_progress:
-            backup = steps.wait_or_undo(backup, inputs.timeout, undo=not adopting, key=key)
+            try:
+                backup = steps.wait_or_undo(backup, inputs.timeout, undo=not adopting, key=key)
+            except WaitCancelledError as exc:
+                # A running backup cannot be deleted: it is handed on (the native
+                # plugin gives it to the engine, which keeps it in state), so none
+                # is left outside state.
+                exc.made = (str(backup.id), backup_outputs(backup, inputs, adopted=adopting))
+                exc.next_step = (
+                    f"Backup {backup.id} of server {backup.server_id} is kept in state as not "
+                    "finished; the next `pulumi up` waits for it."
+                )
+                raise
         return CreateResult(str(backup.id), backup_outputs(backup, inputs, adopted=adopting))
 
     # ---- update ------------------------------------------------------------

@@ -36,6 +36,7 @@ from ...client import (
     CreateReconciliationError,
     VpsBackupError,
     VpsClient,
+    WaitCancelledError,
     WaitError,
     WaitTimeoutError,
 )
@@ -418,6 +419,8 @@ class BackupSteps:
                 on_progress=reporter(timeout),
                 seen=backup,
             )
+        except WaitCancelledError:
+            raise  # not a failure: the caller keeps the backup (see BackupProvider.create)
         except VpsBackupError as exc:  # failed, timed out, or the API gave out
             release(backup.id)
             if not undo:

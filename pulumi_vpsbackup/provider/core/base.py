@@ -73,6 +73,17 @@ class VpsProvider(ResourceProvider):
         # Where an unset token or URL is looked for: None is `os.environ` (the
         # stack's default provider); `{}` nowhere (see `use_environment`).
         self._environ: Mapping[str, str] | None = None
+        # Set when the engine cancels (the native plugin's Cancel): every client's
+        # waits stop at their next poll. Never set in the dynamic provider host.
+        self._cancel = threading.Event()
+
+    def use_cancellation(self, cancel: threading.Event) -> None:
+        """The event that stops this provider's waits once set (shared by the plugin's
+        providers, set by its Cancel)."""
+        with self._lock:
+            self._cancel = cancel
+            self._client = None
+            self._clients = {}
 
     def use_environment(self, allowed: bool) -> None:
         """Whether an unset token or URL falls back to VPS_API_TOKEN / VPS_API_URL.
@@ -123,7 +134,7 @@ class VpsProvider(ResourceProvider):
         """The host-wide client, built on first use; thread-safe and shared."""
         with self._lock:
             if self._client is None:
-                self._client = VpsClient(self.settings())
+                self._client = VpsClient(self.settings(), cancel=self._cancel)
             return self._client
 
     def client_for(self, account: Any) -> VpsClient:
@@ -139,7 +150,7 @@ class VpsProvider(ResourceProvider):
         with self._lock:
             client = self._clients.get(credentials)
             if client is None:
-                client = VpsClient(settings_for(self._config, credentials))
+                client = VpsClient(settings_for(self._config, credentials), cancel=self._cancel)
                 self._clients[credentials] = client
             return client
 
@@ -212,10 +223,14 @@ class VpsProvider(ResourceProvider):
                 outs.pop(spec.name, None)
         return UpdateResult(outs)
 
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        """The inputs whose change `diff` acts on (the native plugin shows each one)."""
+        return changed_fields(self.fields, olds, news)
+
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # `olds` are the previous outputs, which carry copies of the inputs.
         # `__provider` is never compared: its bytes change with SDK versions.
-        changed = changed_fields(self.fields, olds, news)
+        changed = self.changed_names(olds, news)
         replaces = [name for name in changed if self._spec(name).replaces]
         return DiffResult(
             changes=bool(changed),

@@ -55,6 +55,7 @@ from ...client import (
     TransportError,
     VpsBackupError,
     VpsClient,
+    WaitCancelledError,
 )
 from ...client.marker import derived_key, is_owner_key
 from ..backup.steps import (
@@ -126,6 +127,9 @@ class FleetProvider(VpsProvider):
         return []
 
     # ---- diff --------------------------------------------------------------
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         changed = [n for n in v.changed_fields(self.fields, olds, news) if n not in HIDDEN]
         if v.is_absent(news.get("description")) and "description" in changed:
@@ -171,8 +175,13 @@ class FleetProvider(VpsProvider):
     # ---- create ------------------------------------------------------------
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = FleetInputs.parse_keyed(props, "fleets with BackupFleet(...)")
-        made = self._back_up(self.client(), inputs, inputs.server_ids)
         fleet_id = f"fleet-{inputs.resource_key}-{secrets.token_hex(4)}"
+        try:
+            made = self._back_up(self.client(), inputs, inputs.server_ids)
+        except WaitCancelledError as exc:
+            if exc.made is not None:  # the backups started: the fleet that holds them
+                exc.made = (fleet_id, exc.made[1])
+            raise
         return CreateResult(fleet_id, _outputs(inputs, made))
 
     def _back_up(
@@ -233,7 +242,17 @@ class FleetProvider(VpsProvider):
                 f"fleet {inputs.name}: started {len(started)} backup(s): "
                 + ", ".join(f"{b.id} (server {s})" for s, b in sorted(started.items()))
             )
-        done, failed = wait_all(client, started, inputs.timeout, inputs.name)
+        try:
+            done, failed = wait_all(client, started, inputs.timeout, inputs.name)
+        except WaitCancelledError as exc:
+            # Running backups cannot be deleted: they are handed on as the fleet's
+            # members (the native plugin gives them to the engine to keep in state).
+            exc.made = ("", _outputs(inputs, started))
+            exc.next_step = (
+                f"Fleet {inputs.name} is kept in state with its {len(started)} started "
+                "backup(s); `pulumi refresh` or the next `pulumi up` reads how they ended."
+            )
+            raise
 
         def undo(item: tuple[int, tuple[BackupRecord, str]]) -> str | None:
             backup, _ = item[1]

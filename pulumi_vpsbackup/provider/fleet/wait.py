@@ -20,6 +20,7 @@ from ...client import (
     TransportError,
     VpsBackupError,
     VpsClient,
+    WaitCancelledError,
     WaitTimeoutError,
 )
 from ...client.polling import poll_until
@@ -76,7 +77,8 @@ def wait_all(
     Returns the completed backups and the others (with why) by server. The
     first poll comes after the first interval: a backup just started is not
     finished. A backup missing from a listing is called vanished only when
-    the next listing of its server agrees.
+    the next listing of its server agrees. A cancelled wait (the client's
+    `timing.cancel`) raises `WaitCancelledError` at its next poll or sleep.
     """
     done: dict[int, BackupRecord] = {}
     failed: Failed = {}
@@ -126,6 +128,10 @@ def wait_all(
             )
         return not waiting, None
 
+    def cancelled(_value: None, waited: float) -> BaseException:
+        first = next(iter(waiting.values()))
+        return WaitCancelledError("backup", first.id, first.status, waited)
+
     def out_of_time(_value: None, waited: float) -> BaseException:
         for server_id, backup in waiting.items():
             failed[server_id] = (backup, f"was still {backup.status} after {timeout:g}s")
@@ -142,6 +148,8 @@ def wait_all(
             rng=timing.rng,
             on_timeout=out_of_time,
             first_check_after_delay=True,
+            cancel=timing.cancel,
+            on_cancel=cancelled,
         )
     except WaitTimeoutError:
         pass  # the backups still waiting are among the failed ones, with why

@@ -24,7 +24,6 @@ is raised when the program's Outputs are awaited, the same way.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -40,7 +39,6 @@ from ...client import (
 )
 from ...client.echo import echo
 from ...client.marker import strip_marker
-from ...client.polling import Timing
 from ...client.waiting import Waiter
 from ..core import validation as v
 from ..core.account import Account
@@ -133,11 +131,25 @@ def get_backups(
         API's error.
     """
     _check_opts(opts, pulumi.InvokeOptions)
+    v.backup_filters(server_id, backup_type, status, description, description_regex)
+    with _client(account, "get_backups") as client:
+        return backups_of(client, server_id, backup_type, status, description, description_regex)
+
+
+@shown_errors("get_backups")
+def backups_of(
+    client: VpsClient,
+    server_id: int | None = None,
+    backup_type: str | None = None,
+    status: str | None = None,
+    description: str | None = None,
+    description_regex: str | None = None,
+) -> GetBackupsResult:
+    """`get_backups` on a client the caller holds (the native plugin's configured one)."""
     sid, btype, pattern = v.backup_filters(
         server_id, backup_type, status, description, description_regex
     )
-    with _client(account, "get_backups") as client:
-        backups = client.list_backups(server_id=sid, backup_type=btype)
+    backups = client.list_backups(server_id=sid, backup_type=btype)
     selected = [
         b
         for b in backups
@@ -177,9 +189,24 @@ def get_latest_backup(
         raise TypeError(f"get_latest_backup: account must be a vps.Account, not {echo(account)}")
     if account is not None:
         account.credentials("get_latest_backup")
-    found = get_backups(
-        server_id, backup_type, status, description, description_regex, account=account
-    )
+    v.backup_filters(server_id, backup_type, status, description, description_regex)
+    with _client(account, "get_latest_backup") as client:
+        return latest_backup_of(
+            client, server_id, backup_type, status, description, description_regex
+        )
+
+
+@shown_errors("get_latest_backup")
+def latest_backup_of(
+    client: VpsClient,
+    server_id: int | None = None,
+    backup_type: str | None = None,
+    status: str | None = "completed",
+    description: str | None = None,
+    description_regex: str | None = None,
+) -> BackupInfo:
+    """`get_latest_backup` on a client the caller holds."""
+    found = backups_of(client, server_id, backup_type, status, description, description_regex)
     if not found.backups:
         filters = {
             "server_id": server_id,
@@ -266,29 +293,46 @@ def wait_for_backups(
     :raises WaitTimeoutError: naming one still running at the deadline.
     """
     _check_opts(opts, pulumi.InvokeOptions)
-    if not isinstance(backup_ids, (list, tuple)):
-        raise v.FieldError(
-            "backup_ids", f"must be a list of backup ids, got {type(backup_ids).__name__}"
-        )
-    ids = [v.positive_id("backup_ids", i) for i in backup_ids]
-    seconds = v.duration_seconds("timeout", timeout)
+    ids, seconds = _wait_arguments(backup_ids, timeout)
     if account is not None:
         _client(account, "wait_for_backups").close()  # an unusable account fails first
     if not ids:
         return []
     with _client(account, "wait_for_backups") as client:
-        listings = _SharedListing(client, ids)
-        waiter = Waiter(listings, client.settings.poll, Timing(time.sleep, time.monotonic), str)
-        deadline = time.monotonic() + seconds
-        latest = {
-            backup_id: waiter.backup(
-                backup_id,
-                server_id=None,
-                timeout=max(0.0, deadline - time.monotonic()),
-                on_progress=None,
-            )
-            for backup_id in ids
-        }
+        return backups_completed(client, ids, seconds)
+
+
+def _wait_arguments(backup_ids: Any, timeout: Any) -> tuple[list[int], float]:
+    if not isinstance(backup_ids, (list, tuple)):
+        raise v.FieldError(
+            "backup_ids", f"must be a list of backup ids, got {type(backup_ids).__name__}"
+        )
+    ids = [v.positive_id("backup_ids", i) for i in backup_ids]
+    return ids, v.duration_seconds("timeout", timeout)
+
+
+@shown_errors("wait_for_backups")
+def backups_completed(
+    client: VpsClient, backup_ids: Sequence[int], timeout: float | str = "60m"
+) -> list[BackupInfo]:
+    """`wait_for_backups` on a client the caller holds: its sleep, clock and
+    cancellation (`Timing`) are the wait's."""
+    ids, seconds = _wait_arguments(backup_ids, timeout)
+    if not ids:
+        return []
+    timing = client.timing
+    listings = _SharedListing(client, ids)
+    waiter = Waiter(listings, client.settings.poll, timing, str)
+    deadline = timing.clock() + seconds
+    latest = {
+        backup_id: waiter.backup(
+            backup_id,
+            server_id=None,
+            timeout=max(0.0, deadline - timing.clock()),
+            on_progress=None,
+        )
+        for backup_id in ids
+    }
     return [BackupInfo.from_backup(latest[i]) for i in ids]
 
 
@@ -306,7 +350,8 @@ class _SharedListing:
     def __init__(self, client: VpsClient, ids: list[int]) -> None:
         self._client = client
         self._ids = ids
-        self._started = time.monotonic()
+        self._clock = client.timing.clock
+        self._started = self._clock()
         self._seen: dict[int, BackupRecord] = {}
         self._carried: dict[int, BackupRecord] | None = None
 
@@ -331,7 +376,7 @@ class _SharedListing:
         return self._client.get_server(server_id)  # the waiter's restore wait; unused here
 
     def _fail_fast(self, listing: dict[int, BackupRecord]) -> None:
-        elapsed = time.monotonic() - self._started
+        elapsed = self._clock() - self._started
         for backup_id in self._ids:
             backup = listing.get(backup_id)
             if backup is None:

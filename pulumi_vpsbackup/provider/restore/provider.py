@@ -31,6 +31,7 @@ from ...client import (
     TransportError,
     VpsBackupError,
     VpsClient,
+    WaitCancelledError,
     WaitTimeoutError,
 )
 from ...client.echo import echo
@@ -288,11 +289,12 @@ class RestoreProvider(VpsProvider):
                 timed_out = isinstance(exc, WaitTimeoutError)
                 restore_status = "timed_out" if timed_out else "unconfirmed"
                 status = getattr(exc, "last_status", None) or "unknown"
-                why = (
-                    f"still {status} after {timeout:.0f}s"
-                    if timed_out
-                    else f"the API could not be asked ({type(exc).__name__})"
-                )
+                if timed_out:
+                    why = f"still {status} after {timeout:.0f}s"
+                elif isinstance(exc, WaitCancelledError):
+                    why = "the operation was cancelled while it waited"
+                else:
+                    why = f"the API could not be asked ({type(exc).__name__})"
                 warn(
                     f"the restore of server {server_id} from backup {backup_id} was accepted "
                     f"but not seen to finish ({why}). It is recorded as {restore_status}: the "

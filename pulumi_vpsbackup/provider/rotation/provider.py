@@ -48,6 +48,7 @@ from ...client import (
     TransportError,
     VpsBackupError,
     VpsClient,
+    WaitCancelledError,
 )
 from ...client.marker import is_owner_key
 from ..backup.steps import (
@@ -129,6 +130,9 @@ class RotationProvider(VpsProvider):
         return []
 
     # ---- diff --------------------------------------------------------------
+    def changed_names(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return self._changes(olds, news)
+
     def _changes(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         return [n for n in v.changed_fields(self.fields, olds, news) if n not in HIDDEN]
 
@@ -171,10 +175,16 @@ class RotationProvider(VpsProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = RotationInputs.parse_keyed(props, "rotations with BackupRotation(...)")
         client = self.client()
-        backup, members = self._add(client, inputs, [])
+        rotation_id = f"rotation-{inputs.server_id}-{inputs.resource_key}"
+        try:
+            backup, members = self._add(client, inputs, [])
+        except WaitCancelledError as exc:
+            if exc.made is not None:  # the backup started: the rotation that holds it
+                exc.made = (rotation_id, exc.made[1])
+            raise
         members = self._prune(client, inputs, members)
         outs = _outputs(inputs, members, backup.server_name)
-        return CreateResult(f"rotation-{inputs.server_id}-{inputs.resource_key}", outs)
+        return CreateResult(rotation_id, outs)
 
     def _add(
         self, client: VpsClient, inputs: RotationInputs, members: list[int]
@@ -208,7 +218,17 @@ class RotationProvider(VpsProvider):
         else:
             backup = found
         if backup.is_in_progress:
-            backup = steps.wait_or_undo(backup, inputs.timeout, undo=True, key=key)
+            try:
+                backup = steps.wait_or_undo(backup, inputs.timeout, undo=True, key=key)
+            except WaitCancelledError as exc:
+                # A running backup cannot be deleted: handed on as the newest member.
+                held = [backup.id, *(m for m in members if m != backup.id)]
+                exc.made = ("", _outputs(inputs, held, backup.server_name))
+                exc.next_step = (
+                    f"Rotation {inputs.name} is kept in state with backup {backup.id}, not "
+                    "finished; `pulumi refresh` or the next `pulumi up` reads how it ended."
+                )
+                raise
         note_in_state(backup.id)
         return backup, [backup.id, *(m for m in members if m != backup.id)]
 
