@@ -18,8 +18,8 @@ import yaml
 
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from tests.cli import test_native_sdks_cli as native
-from tests.cli.project import CANCELLING, CliProject, interrupt
 from tests.programs.scenarios import TOKEN, WEB_SERVER, backups
+from vpsbackup_dev.cli_project import CANCELLING, CliProject, interrupt
 
 pytestmark = pytest.mark.cli
 
