@@ -187,9 +187,12 @@ def test_wait_for_backup_unknown_terminal_status_fails(make_client: MakeClient) 
         h.client.wait_for_backup(5, server_id=12345, timeout=60)
 
 
-def test_wait_for_backup_vanished(make_client: MakeClient) -> None:
+def test_wait_for_backup_vanished_when_two_listings_in_a_row_miss_it(
+    make_client: MakeClient,
+) -> None:
     h = make_client(
         page(backup_json(5, status="in_progress")),
+        page(backup_json(4)),
         page(backup_json(4)),
         poll=PollPolicy(initial=2, jitter=0),
     )
@@ -197,6 +200,18 @@ def test_wait_for_backup_vanished(make_client: MakeClient) -> None:
         h.client.wait_for_backup(5, server_id=12345, timeout=60)
     assert "disappeared" in str(info.value)
     assert info.value.last_status == "in_progress"
+    assert len(h.script.requests) == 3
+
+
+def test_a_backup_missing_from_one_listing_is_not_vanished(make_client: MakeClient) -> None:
+    """Paging is no snapshot: the next listing shows it again, and it completes."""
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(4)),
+        page(backup_json(5, status="completed")),
+        poll=PollPolicy(initial=2, jitter=0),
+    )
+    assert h.client.wait_for_backup(5, server_id=12345, timeout=60).status == "completed"
 
 
 def test_wait_for_backup_timeout_names_id_status_and_time(make_client: MakeClient) -> None:
