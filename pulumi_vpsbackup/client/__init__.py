@@ -15,8 +15,10 @@ restore whose answer was lost), ``models`` (``BackupRecord``, ``Server``,
 ``RestoreRecord``, ...), ``status`` (what the status words mean: the one
 classification into running, succeeded and failed), ``errors`` (the exception
 tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
-loop), ``waiting`` (the waits for a backup and a restore) and ``cache`` (the
-shared listing cache). Importing reads no environment and opens no connection.
+loop), ``waiting`` (the one wait for backups, one or many, and the restore
+wait), ``fanout`` (a few requests at a time), ``spread`` (when one listing of
+the account beats one per server) and ``cache`` (the shared listing cache).
+Importing reads no environment and opens no connection.
 
 ``Backup`` is the old name of ``BackupRecord``, kept as an alias: the
 provider's ``Backup`` resource is another thing.

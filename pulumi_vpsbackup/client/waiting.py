@@ -251,7 +251,8 @@ class _ManyWait:
         error = BackupFailedError("backup", a.id, backup.status, elapsed, detail)
         self.state.failed[a.id] = Failure(backup, f"ended {backup.status}", error)
 
-    def check(self, elapsed: float) -> tuple[bool, Waited]:
+    def poll(self, elapsed: float) -> Waited:
+        """One poll: read the listings, and note what they say of each backup."""
         for answered, listing in self.read(self.running()):
             found = {b.id: b for b in listing}
             for a in answered:
@@ -267,7 +268,12 @@ class _ManyWait:
                     self.settle(a, current, elapsed)
                 elif current is not None:
                     self.state.running[a.id] = current
-        return not self.state.running, self.state
+        return self.state
+
+    def judge(self, state: Waited, _elapsed: float) -> bool:
+        """Done when nothing runs; a wait that raises raises its first failure."""
+        self.raise_first_failure()
+        return not state.running
 
     def raise_first_failure(self) -> None:
         if self.fail_fast and self.state.failed:
@@ -369,21 +375,13 @@ class Waiter:
         if not wait.state.running:
             return wait.state
 
-        def check(elapsed: float) -> tuple[bool, Waited]:
-            done, state = wait.check(elapsed)
-            _notify(on_poll, state, elapsed)
-            wait.raise_first_failure()
-            return done, state
-
         try:
-            return poll_until(
-                check,
+            return self._wait(
+                wait.poll,
+                wait.judge,
                 timeout=timeout,
-                policy=self.policy,
-                sleep=self.timing.sleep,
-                clock=self.timing.clock,
-                rng=self.timing.rng,
-                on_timeout=wait.out_of_time,
+                on_progress=on_poll,
+                timed_out=wait.out_of_time,
                 first_check_after_delay=all(a.last is not None for a in awaited),
             )
         except WaitTimeoutError:
