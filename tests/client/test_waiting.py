@@ -417,3 +417,16 @@ def test_many_by_id_starts_with_the_account_listing_then_the_one_server(
     waited = _waiter(h).many([10, 11], timeout=60, fail_fast=True)
     assert sorted(waited.completed) == [10, 11]
     assert h.script.calls == ["GET /backups/", "GET /backups/?server_id=12345&backup_type=manual"]
+
+
+def test_many_with_an_account_scope_lists_the_account_whatever_the_servers(
+    make_client: MakeClient,
+) -> None:
+    running = _running(12345, 12346)
+    h = make_client(
+        page(*[backup_json(b.id, b.server_id, status="completed") for b in running]),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many(running, timeout=60, scope="account")
+    assert sorted(waited.completed) == [10, 11]
+    assert h.script.calls == ["GET /backups/?backup_type=manual"]
