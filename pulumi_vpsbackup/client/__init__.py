@@ -15,10 +15,12 @@ restore whose answer was lost), ``models`` (``BackupRecord``, ``Server``,
 ``RestoreRecord``, ...), ``status`` (what the status words mean: the one
 classification into running, succeeded and failed), ``errors`` (the exception
 tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
-loop), ``waiting`` (the waits for a backup and a restore) and ``cache`` (the
-shared listing cache). Importing reads no environment and opens no connection.
-The records are named ``...Record`` (``BackupRecord``, ``AccountRecord``):
-``Backup`` and ``Account`` are the provider's resource and input.
+loop), ``waiting`` (the one wait for backups, one or many, and the restore
+wait), ``fanout`` (a few requests at a time), ``spread`` (when one listing of
+the account beats one per server) and ``cache`` (the shared listing cache).
+Importing reads no environment and opens no connection. The records are named
+``...Record`` (``BackupRecord``, ``AccountRecord``): ``Backup`` and ``Account``
+are the provider's resource and input.
 """
 
 from __future__ import annotations

@@ -479,7 +479,7 @@ class VpsClient:
         """Poll until the backup is no longer running; return it when ``completed``.
 
         Raises :class:`BackupFailedError` for any other final status,
-        :class:`BackupVanishedError` if it disappears, and
+        :class:`BackupVanishedError` once two listings in a row miss it, and
         :class:`WaitTimeoutError` when ``timeout`` seconds pass first.
         ``on_progress(backup, seconds_waited)`` is called after every poll.
         ``seen`` is the backup as the caller last saw it running (the answer

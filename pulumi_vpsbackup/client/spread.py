@@ -23,10 +23,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-__all__ = ["FIRST_PROBE_AT", "Spread"]
+__all__ = ["FIRST_PROBE_AT", "Spread", "account_listing_cheaper", "worth_asking"]
 
 #: Servers a burst must touch before the account listing is even considered.
 FIRST_PROBE_AT = 4
+
+
+def worth_asking(servers: int) -> bool:
+    """Whether reads of this many servers justify one request to learn the account
+    listing's size: below `FIRST_PROBE_AT` the answer would cost more than it saves."""
+    return servers >= FIRST_PROBE_AT
+
+
+def account_listing_cheaper(servers: int, pages: int) -> bool:
+    """Whether one listing of the account (``pages`` requests) costs no more than one
+    listing of each of ``servers`` servers (one request each, most of the time)."""
+    return servers >= pages
 
 
 class Spread:
@@ -51,8 +63,8 @@ class Spread:
             self._seen = {s: t for s, t in self._seen.items() if now - t <= self._window}
             self._seen[server_id] = now
             touched = len(self._seen)
-            if touched < FIRST_PROBE_AT:
+            if not worth_asking(touched):
                 return False
             if self._pages is None or now - self._pages[0] > self._window:
                 self._pages = (now, pages())
-            return touched >= self._pages[1]
+            return account_listing_cheaper(touched, self._pages[1])

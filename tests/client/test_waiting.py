@@ -20,8 +20,9 @@ from pulumi_vpsbackup.client import (
     WaitTimeoutError,
 )
 from pulumi_vpsbackup.client.polling import poll_until
+from pulumi_vpsbackup.client.waiting import Waiter
 
-from .conftest import Harness, ManualClock, backup_json, json_response, page, server_json
+from .conftest import BASE, Harness, ManualClock, backup_json, json_response, page, server_json
 
 MakeClient = Callable[..., Harness]
 
@@ -187,9 +188,12 @@ def test_wait_for_backup_unknown_terminal_status_fails(make_client: MakeClient) 
         h.client.wait_for_backup(5, server_id=12345, timeout=60)
 
 
-def test_wait_for_backup_vanished(make_client: MakeClient) -> None:
+def test_wait_for_backup_vanished_when_two_listings_in_a_row_miss_it(
+    make_client: MakeClient,
+) -> None:
     h = make_client(
         page(backup_json(5, status="in_progress")),
+        page(backup_json(4)),
         page(backup_json(4)),
         poll=PollPolicy(initial=2, jitter=0),
     )
@@ -197,6 +201,18 @@ def test_wait_for_backup_vanished(make_client: MakeClient) -> None:
         h.client.wait_for_backup(5, server_id=12345, timeout=60)
     assert "disappeared" in str(info.value)
     assert info.value.last_status == "in_progress"
+    assert len(h.script.requests) == 3
+
+
+def test_a_backup_missing_from_one_listing_is_not_vanished(make_client: MakeClient) -> None:
+    """Paging is no snapshot: the next listing shows it again, and it completes."""
+    h = make_client(
+        page(backup_json(5, status="in_progress")),
+        page(backup_json(4)),
+        page(backup_json(5, status="completed")),
+        poll=PollPolicy(initial=2, jitter=0),
+    )
+    assert h.client.wait_for_backup(5, server_id=12345, timeout=60).status == "completed"
 
 
 def test_wait_for_backup_timeout_names_id_status_and_time(make_client: MakeClient) -> None:
@@ -306,3 +322,111 @@ def test_wait_for_restore_timeout(make_client: MakeClient) -> None:
         h.client.wait_for_restore(7, timeout=25)
     assert h.clock.sleeps == [10, 10, 5]
     assert "restore of server 7" in str(info.value) and "restoring" in str(info.value)
+
+
+# -- many backups in one wait ---------------------------------------------------
+
+SERVERS = (12345, 12346, 12347, 12348)
+
+
+def _running(*servers: int) -> list[BackupRecord]:
+    return [
+        BackupRecord.from_dict(backup_json(10 + i, s, status="in_progress"))
+        for i, s in enumerate(servers)
+    ]
+
+
+def _waiter(h: Harness) -> Waiter:
+    return Waiter(h.client, h.client.settings.poll, h.client.timing, str)
+
+
+def test_many_on_few_servers_lists_each_server_once_per_poll(make_client: MakeClient) -> None:
+    running = _running(12345, 12346, 12345)
+    h = make_client(
+        page(*[backup_json(b.id, b.server_id, status="completed") for b in running[::2]]),
+        page(backup_json(11, 12346, status="completed")),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many(running, timeout=60)
+    assert sorted(waited.completed) == [10, 11, 12] and waited.failed == {}
+    assert sorted(h.script.calls) == [
+        "GET /backups/?server_id=12345&backup_type=manual",
+        "GET /backups/?server_id=12346&backup_type=manual",
+    ]
+    assert h.clock.sleeps == [1]  # backups just seen running: the first poll waits
+
+
+def test_many_on_four_servers_asks_the_listing_size_once_and_lists_the_account(
+    make_client: MakeClient,
+) -> None:
+    running = _running(*SERVERS)
+    h = make_client(
+        page(*[backup_json(b.id, b.server_id, status="in_progress") for b in running]),  # size
+        page(*[backup_json(b.id, b.server_id, status="in_progress") for b in running]),
+        page(*[backup_json(b.id, b.server_id, status="completed") for b in running]),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many(running, timeout=60)
+    assert sorted(waited.completed) == [10, 11, 12, 13]
+    assert h.script.calls == ["GET /backups/?backup_type=manual"] * 3
+
+
+def test_many_keeps_to_the_servers_when_the_account_listing_has_more_pages(
+    make_client: MakeClient,
+) -> None:
+    running = _running(*SERVERS)
+    h = make_client(
+        page(backup_json(1), next_url=f"{BASE}/backups/?page=2", count=50),  # 50 pages of 1
+        *[page(backup_json(b.id, b.server_id, status="completed")) for b in running],
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many(running, timeout=60)
+    assert sorted(waited.completed) == [10, 11, 12, 13]
+    assert h.script.calls[0] == "GET /backups/?backup_type=manual"
+    assert sorted(h.script.calls[1:]) == [
+        f"GET /backups/?server_id={s}&backup_type=manual" for s in SERVERS
+    ]
+
+
+def test_many_reports_each_outcome_and_the_deadline_fails_the_rest(
+    make_client: MakeClient,
+) -> None:
+    running = _running(12345, 12346)
+    steps = [
+        page(backup_json(10, status="failed", message="disk full")),
+        page(backup_json(11, 12346, status="in_progress")),
+    ] + [page(backup_json(11, 12346, status="in_progress")) for _ in range(3)]
+    h = make_client(*steps, poll=PollPolicy(initial=4, factor=1, max_interval=4, jitter=0))
+    waited = _waiter(h).many(running, timeout=10)
+    assert waited.completed == {} and waited.running == {}
+    assert waited.failed[10].reason == "ended failed"
+    assert isinstance(waited.failed[10].error, BackupFailedError)
+    assert "disk full" in str(waited.failed[10].error)
+    assert waited.failed[11].reason == "was still in_progress after 10s"
+    assert isinstance(waited.failed[11].error, WaitTimeoutError)
+
+
+def test_many_by_id_starts_with_the_account_listing_then_the_one_server(
+    make_client: MakeClient,
+) -> None:
+    h = make_client(
+        page(backup_json(10, status="in_progress"), backup_json(11, status="in_progress")),
+        page(backup_json(10, status="completed"), backup_json(11, status="completed")),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many([10, 11], timeout=60, fail_fast=True)
+    assert sorted(waited.completed) == [10, 11]
+    assert h.script.calls == ["GET /backups/", "GET /backups/?server_id=12345&backup_type=manual"]
+
+
+def test_many_with_an_account_scope_lists_the_account_whatever_the_servers(
+    make_client: MakeClient,
+) -> None:
+    running = _running(12345, 12346)
+    h = make_client(
+        page(*[backup_json(b.id, b.server_id, status="completed") for b in running]),
+        poll=PollPolicy(initial=1, jitter=0),
+    )
+    waited = _waiter(h).many(running, timeout=60, scope="account")
+    assert sorted(waited.completed) == [10, 11]
+    assert h.script.calls == ["GET /backups/?backup_type=manual"]

@@ -89,6 +89,25 @@ def test_waiting_polls_one_listing_per_server_not_per_backup(fleets: NamedEngine
     assert per_server[WEB] == per_server[DB] == (len(listings) - 1) / 2 > 0
 
 
+def test_a_fleet_of_four_servers_in_a_small_account_lists_the_account_once_per_poll(
+    fleets: NamedEngine, fake
+):
+    """One listing of the account's manual backups (one page here) serves four
+    servers for the price of one: asked its size once, the wait reads it per poll."""
+    servers = [WEB, DB, *(fake.add_server()["id"] for _ in range(2))]
+    fake.clear_requests()
+    res = fleets.make("f4", server_ids=servers)
+    assert set(res.outputs["statuses"].values()) == {"completed"}
+    listings = [
+        r.get("query") or {}
+        for r in fake.requests()
+        if r["method"] == "GET" and r["path"] == "/api/v1/backups/"
+    ]
+    # Leftovers, the listing's size, then one per poll (never one per server).
+    assert listings and all(q == {"backup_type": ["manual"]} for q in listings), listings
+    assert 3 <= len(listings) <= 5
+
+
 def test_check_names_bad_inputs_and_unknown_servers(fleets: NamedEngine, fake, host):
     _, failures = fleets.check("f", fleets.inputs("f", server_ids=[]))
     assert "at least one server" in dict(failures)["server_ids"]

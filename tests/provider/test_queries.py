@@ -114,6 +114,30 @@ def test_wait_for_backups_stops_at_the_first_failure_of_any_backup(api):
         vps.wait_for_backups([running, failed], timeout=30)
 
 
+def test_wait_for_backups_believes_a_backup_gone_only_when_two_listings_miss_it(api):
+    """Paging is no snapshot: one listing that misses a running backup (here an
+    answer without it) is not proof; the next listing shows it, and the wait goes on."""
+    running = api.seed_backup(server_id=12345, status="in_progress")["id"]
+    empty = {"count": 0, "next": None, "previous": None, "results": []}
+    api.add_fault(
+        method="GET", path="/api/v1/backups/", phase="after", status=200, body=empty, count=1
+    )
+    api.clear_requests()
+    done = vps.wait_for_backups([running], timeout="30s")
+    assert [(b.id, b.status) for b in done] == [(running, "completed")]
+    listings = [r for r in api.requests() if r["path"] == "/api/v1/backups/"]
+    assert len(listings) >= 2  # the first, which missed it, and those after
+
+
+def test_wait_for_backups_reports_a_backup_two_listings_in_a_row_miss(api):
+    gone = api.seed_backup(server_id=12345, status="in_progress")["id"]
+    api.remove_backup(gone)
+    api.clear_requests()
+    with pytest.raises(vps.BackupVanishedError, match=f"Backup {gone} disappeared"):
+        vps.wait_for_backups([gone], timeout="30s")
+    assert len([r for r in api.requests() if r["path"] == "/api/v1/backups/"]) == 2
+
+
 class _NoResources(pulumi.runtime.Mocks):
     def new_resource(self, args):
         return args.name, args.inputs

@@ -3,8 +3,9 @@
 Why it exists: every `Backup` that waits holds one of the SDK provider host's
 four worker threads for the whole backup, so 64 backups of duration T take
 about 16 T. A fleet starts all its backups first and then waits for all of
-them in one shared polling loop (one listing per server per poll, whatever
-the number of backups), so the whole fleet takes about T.
+them in one shared polling loop (one listing per server per poll, or one of
+the account when that is cheaper, whatever the number of backups), so the
+whole fleet takes about T.
 
 Each backup is made exactly as `Backup` makes one (the same code: the
 description marker, a lost POST answer adopted only on proof, a leftover of

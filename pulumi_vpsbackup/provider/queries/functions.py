@@ -29,14 +29,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from ...client import (
-    BackupFailedError,
-    BackupRecord,
-    BackupVanishedError,
-    Server,
-    VpsBackupError,
-    VpsClient,
-)
+from ...client import BackupRecord, VpsBackupError, VpsClient
 from ...client.echo import echo
 from ...client.marker import strip_marker
 from ...client.waiting import Waiter
@@ -277,9 +270,11 @@ def wait_for_backups(
     Pulumi's provider host runs at most four resource operations at a time, so
     sixteen `Backup` resources that each wait for completion take about four
     backup durations. Created with ``wait_for_completion=False`` they start at
-    once; this function then waits for all of them together, with one account
-    listing per poll however many there are. Make the risky change depend on
-    its Output (`wait_for_backups_output`).
+    once; this function then waits for all of them together, with one listing
+    per poll however many there are (of the account; of their server once they
+    are known to share one). Make the risky change depend on its Output
+    (`wait_for_backups_output`). A backup is called vanished only when two
+    listings in a row miss it.
 
     :param list[int] backup_ids: the backups to wait for.
     :param timeout: how long to wait in all, as seconds or text such as
@@ -320,75 +315,9 @@ def backups_completed(
     ids, seconds = _wait_arguments(backup_ids, timeout)
     if not ids:
         return []
-    timing = client.timing
-    listings = _SharedListing(client, ids)
-    waiter = Waiter(listings, client.settings.poll, timing, str)
-    deadline = timing.clock() + seconds
-    latest = {
-        backup_id: waiter.backup(
-            backup_id,
-            server_id=None,
-            timeout=max(0.0, deadline - timing.clock()),
-            on_progress=None,
-        )
-        for backup_id in ids
-    }
-    return [BackupInfo.from_backup(latest[i]) for i in ids]
-
-
-class _SharedListing:
-    """What the client's waiter polls for `wait_for_backups`: one listing of the
-    account per poll, however many backups are awaited.
-
-    The backups are waited for one after another by the same `Waiter` a single
-    backup's wait uses, within one deadline. Each poll lists the account once
-    and fails at once when any awaited backup has failed or vanished; the
-    listing on which one wait ends is the first poll of the next, so a backup
-    that completed meanwhile costs no request.
-    """
-
-    def __init__(self, client: VpsClient, ids: list[int]) -> None:
-        self._client = client
-        self._ids = ids
-        self._clock = client.timing.clock
-        self._started = self._clock()
-        self._seen: dict[int, BackupRecord] = {}
-        self._carried: dict[int, BackupRecord] | None = None
-
-    def find_backup(
-        self,
-        backup_id: int,
-        *,
-        server_id: int | None = None,
-        max_age: float = 0.0,
-        backup_type: str | None = None,
-    ) -> BackupRecord | None:
-        listing = self._carried
-        if listing is None:
-            listing = {b.id: b for b in self._client.list_backups()}
-            self._fail_fast(listing)
-        backup = listing.get(backup_id)
-        done = backup is not None and not backup.is_in_progress
-        self._carried = listing if done else None
-        return backup
-
-    def get_server(self, server_id: int) -> Server:
-        return self._client.get_server(server_id)  # the waiter's restore wait; unused here
-
-    def _fail_fast(self, listing: dict[int, BackupRecord]) -> None:
-        elapsed = self._clock() - self._started
-        for backup_id in self._ids:
-            backup = listing.get(backup_id)
-            if backup is None:
-                last = self._seen.get(backup_id)
-                raise BackupVanishedError(
-                    "backup", backup_id, last.status if last else None, elapsed
-                )
-            self._seen[backup_id] = backup
-            if not backup.is_in_progress and not backup.is_completed:
-                raise BackupFailedError(
-                    "backup", backup_id, backup.status, elapsed, backup.message or ""
-                )
+    waiter = Waiter(client, client.settings.poll, client.timing, str)
+    waited = waiter.many(ids, timeout=seconds, fail_fast=True)
+    return [BackupInfo.from_backup(waited.completed[i]) for i in ids]
 
 
 @shown_errors("wait_for_backups_output")
