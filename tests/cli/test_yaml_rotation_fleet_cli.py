@@ -6,8 +6,8 @@ YAML host (no SDK: the host reads the native plugin's schema), against the fake.
 - the fleet: one server, then a second added in place (the first server's
   backup kept), a clean refresh, destroy;
 - the restore: from the newest completed backup (`getLatestBackup`) once, no
-  restore while nothing changed, again from a pinned `backupId`; destroy
-  leaves the server alone.
+  restore while nothing changed, another server's backup rejected by the
+  preview, again from a pinned `backupId`; destroy leaves the server alone.
 
 Each ends with the fake as it started. Skipped without the hosts (`make
 hosts`) or the plugin (`make install`), except in CI (CI=true), where that fails.
@@ -195,6 +195,16 @@ def test_yaml_restore_follows_the_newest_backup_or_a_pinned_one(
     stack.run("preview", "--expect-no-changes")
     again = stack.up()
     assert "2 unchanged" in again.out, again.out
+    assert restore_requests(fake.app, WEB_SERVER) == 1
+
+    # A preview already rejects another server's backup, naming the field.
+    other = next(i for i, b in completed.items() if b["server_id"] != WEB_SERVER)
+    stack.config("backupId", str(other))
+    rejected = stack.preview(ok=False)
+    assert rejected.code != 0
+    assert f"backupId value {{{other}}} has a problem: backup {other} belongs to server" in (
+        rejected.out
+    ), rejected.out
     assert restore_requests(fake.app, WEB_SERVER) == 1
 
     stack.config("backupId", str(pinned))
