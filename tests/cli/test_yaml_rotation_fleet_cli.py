@@ -5,9 +5,9 @@ YAML host (no SDK: the host reads the native plugin's schema), against the fake.
   deletes the first), a clean refresh, destroy;
 - the fleet: one server, then a second added in place (the first server's
   backup kept), a clean refresh, destroy;
-- the restore: from the newest completed backup (`getLatestBackup`) once, no
+- the restore: refused until a `backupId` is chosen, then once from it, no
   restore while nothing changed, another server's backup rejected by the
-  preview, again from a pinned `backupId`; destroy leaves the server alone.
+  preview, again from another `backupId`; destroy leaves the server alone.
 
 Each ends with the fake as it started. Skipped without the hosts (`make
 hosts`) or the plugin (`make install`), except in CI (CI=true), where that fails.
@@ -159,7 +159,7 @@ def test_yaml_fleet_adds_a_server_in_place(
     assert world(fake.app) == start, "the fake ends as it started"
 
 
-def test_yaml_restore_follows_the_newest_backup_or_a_pinned_one(
+def test_yaml_restore_runs_once_per_chosen_backup(
     yaml_stack_of: Callable[[str], CliProject], fake: FakeServer
 ) -> None:
     stack = yaml_stack_of("yaml-restore")
@@ -172,6 +172,12 @@ def test_yaml_restore_follows_the_newest_backup_or_a_pinned_one(
     pinned = min(i for i, b in completed.items() if b["server_id"] == WEB_SERVER)
     assert pinned != newest
 
+    # A restore overwrites the server: without a chosen backup nothing runs.
+    unchosen = stack.preview(ok=False)
+    assert unchosen.code != 0 and "backupId" in unchosen.out, unchosen.out
+    assert restore_requests(fake.app, WEB_SERVER) == 0
+
+    stack.config("backupId", str(newest))
     preview = stack.preview()
     assert "+ 2 to create" in preview.out, preview.out
     assert restore_requests(fake.app, WEB_SERVER) == 0, "a preview must not restore"
@@ -185,13 +191,14 @@ def test_yaml_restore_follows_the_newest_backup_or_a_pinned_one(
     )
     out = stack.outputs()
     assert int(out["restoredFromBackupId"]) == newest
+    assert int(out["newestCompletedBackupId"]) == newest
     assert (out["restoreStatus"], out["serverStatus"], out["serverName"]) == (
         "completed",
         "active",
         "web-server-01",
     )
 
-    # Nothing changed (the newest backup is the same): no second restore.
+    # Nothing changed: no second restore.
     stack.run("preview", "--expect-no-changes")
     again = stack.up()
     assert "2 unchanged" in again.out, again.out
