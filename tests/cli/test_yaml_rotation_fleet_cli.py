@@ -1,10 +1,13 @@
-"""examples/yaml-rotation and examples/yaml-fleet under Pulumi's real YAML host (no SDK: the
-host reads the native plugin's schema), against the fake.
+"""examples/yaml-rotation, examples/yaml-fleet and examples/yaml-restore under Pulumi's real
+YAML host (no SDK: the host reads the native plugin's schema), against the fake.
 
 - the rotation: three releases with keep=2 (each adds a backup, the third
   deletes the first), a clean refresh, destroy;
 - the fleet: one server, then a second added in place (the first server's
-  backup kept), a clean refresh, destroy.
+  backup kept), a clean refresh, destroy;
+- the restore: refused until a `backupId` is chosen, then once from it, no
+  restore while nothing changed, another server's backup rejected by the
+  preview, again from another `backupId`; destroy leaves the server alone.
 
 Each ends with the fake as it started. Skipped without the hosts (`make
 hosts`) or the plugin (`make install`), except in CI (CI=true), where that fails.
@@ -24,7 +27,15 @@ import pytest
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.fake import FakeServer
 from tests.cli.test_real_hosts_cli import YAML_HOST, about, language_host, yaml_project
-from tests.programs.scenarios import REPO, TOKEN, WEB_SERVER, backups, world
+from tests.programs.scenarios import (
+    REPO,
+    TOKEN,
+    WEB_SERVER,
+    backups,
+    last_restore,
+    restore_requests,
+    world,
+)
 from vpsbackup_dev.cli_project import CliProject, offline_env
 
 pytestmark = pytest.mark.cli
@@ -146,3 +157,75 @@ def test_yaml_fleet_adds_a_server_in_place(
     destroyed = stack.run("destroy", "--yes", "--skip-preview")
     assert "- 2 deleted" in destroyed.out, destroyed.out
     assert world(fake.app) == start, "the fake ends as it started"
+
+
+def test_yaml_restore_runs_once_per_chosen_backup(
+    yaml_stack_of: Callable[[str], CliProject], fake: FakeServer
+) -> None:
+    stack = yaml_stack_of("yaml-restore")
+    start = world(fake.app)
+    completed = {i: b for i, b in start["backups"].items() if b["status"] == "completed"}
+    newest = max(
+        (i for i, b in completed.items() if b["server_id"] == WEB_SERVER),
+        key=lambda i: completed[i]["created_at"],
+    )
+    pinned = min(i for i, b in completed.items() if b["server_id"] == WEB_SERVER)
+    assert pinned != newest
+
+    # A restore overwrites the server: without a chosen backup nothing runs.
+    unchosen = stack.preview(ok=False)
+    assert unchosen.code != 0 and "backupId" in unchosen.out, unchosen.out
+    assert restore_requests(fake.app, WEB_SERVER) == 0
+
+    stack.config("backupId", str(newest))
+    preview = stack.preview()
+    assert "+ 2 to create" in preview.out, preview.out
+    assert restore_requests(fake.app, WEB_SERVER) == 0, "a preview must not restore"
+
+    stack.up()
+    assert restore_requests(fake.app, WEB_SERVER) == 1
+    record = last_restore(fake.app, WEB_SERVER)
+    assert record is not None and (record["backup_id"], record["status"]) == (
+        newest,
+        "completed",
+    )
+    out = stack.outputs()
+    assert int(out["restoredFromBackupId"]) == newest
+    assert int(out["newestCompletedBackupId"]) == newest
+    assert (out["restoreStatus"], out["serverStatus"], out["serverName"]) == (
+        "completed",
+        "active",
+        "web-server-01",
+    )
+
+    # Nothing changed: no second restore.
+    stack.run("preview", "--expect-no-changes")
+    again = stack.up()
+    assert "2 unchanged" in again.out, again.out
+    assert restore_requests(fake.app, WEB_SERVER) == 1
+
+    # A preview already rejects another server's backup, naming the field.
+    other = next(i for i, b in completed.items() if b["server_id"] != WEB_SERVER)
+    stack.config("backupId", str(other))
+    rejected = stack.preview(ok=False)
+    assert rejected.code != 0
+    assert f"backupId value {{{other}}} has a problem: backup {other} belongs to server" in (
+        rejected.out
+    ), rejected.out
+    assert restore_requests(fake.app, WEB_SERVER) == 1
+
+    stack.config("backupId", str(pinned))
+    preview = stack.preview()
+    assert "+-1 to replace" in preview.out, preview.out
+    stack.up()
+    assert restore_requests(fake.app, WEB_SERVER) == 2
+    record = last_restore(fake.app, WEB_SERVER)
+    assert record is not None and record["backup_id"] == pinned
+    assert int(stack.outputs()["restoredFromBackupId"]) == pinned
+
+    fake.app.clear_requests()
+    destroyed = stack.run("destroy", "--yes", "--skip-preview")
+    assert "- 2 deleted" in destroyed.out, destroyed.out
+    writes = [r for r in fake.app.requests() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+    assert writes == [], "destroy forgets the restore; it sends the API nothing that changes it"
+    assert world(fake.app) == start, "the server and its backups are as they started"

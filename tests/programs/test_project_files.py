@@ -74,7 +74,15 @@ def test_root_project_deploys_the_quickstart() -> None:
 
 @pytest.mark.parametrize(
     "example",
-    ["native-python", "native-typescript", "native-go", "yaml", "yaml-rotation", "yaml-fleet"],
+    [
+        "native-python",
+        "native-typescript",
+        "native-go",
+        "yaml",
+        "yaml-rotation",
+        "yaml-fleet",
+        "yaml-restore",
+    ],
 )
 def test_plugin_examples_name_the_plugins_directory(example: str) -> None:
     """In a shell where the repository's virtualenv is not on PATH (a user's), the
