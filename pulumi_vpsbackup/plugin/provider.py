@@ -93,7 +93,7 @@ GET_LATEST_BACKUP = "vpsbackup:index:getLatestBackup"
 WAIT_FOR_BACKUPS = "vpsbackup:index:waitForBackups"
 
 #: Provider configuration: schema name -> the core's stack-config key.
-CONFIG_KEYS = {
+PROVIDER_SETTINGS = {
     "apiToken": "vpsbackup:apiToken",
     "apiUrl": "vpsbackup:apiUrl",
     "pollInterval": "vpsbackup:pollInterval",
@@ -192,17 +192,21 @@ def config_failures(news: Mapping[str, Any], urn: str = "") -> list[Failure]:
 
     def source(name: str) -> str:
         if is_default_provider(urn):
-            return CONFIG_KEYS[name]
+            return PROVIDER_SETTINGS[name]
         return f"the {provider_name(urn)}'s {name}"
 
     failures = []
     for key in news:
-        if key not in CONFIG_KEYS and key not in ENGINE_CONFIG_KEYS and not key.startswith("__"):
+        if (
+            key not in PROVIDER_SETTINGS
+            and key not in ENGINE_CONFIG_KEYS
+            and not key.startswith("__")
+        ):
             failures.append(
                 Failure(
                     echo(key, quote=False),
                     f"is not a setting of the vpsbackup provider; allowed: "
-                    f"{', '.join(CONFIG_KEYS)}",
+                    f"{', '.join(PROVIDER_SETTINGS)}",
                 )
             )
     token = news.get("apiToken")
@@ -249,7 +253,7 @@ def check_explicit(
     who = provider_name(urn)
     environ = os.environ if environ is None else environ
     if TOKEN_CONFIG_KEY not in raw:
-        given = ", ".join(name for name, key in CONFIG_KEYS.items() if key in raw)
+        given = ", ".join(name for name, key in PROVIDER_SETTINGS.items() if key in raw)
         raise user_error(
             f"the {who} has {given} but no apiToken. An explicit provider uses only the "
             f"settings it is given, never the {TOKEN_ENV} environment variable (which may "
@@ -335,7 +339,7 @@ class NativeProvider:
         identity = args.get(IDENTITY_KEY)
         self._identity = identity if is_identity(identity) else None
         raw: dict[str, Any] = {}
-        for name, key in CONFIG_KEYS.items():
+        for name, key in PROVIDER_SETTINGS.items():
             value = args.get(name)
             if value is None:
                 value = variables.get(f"{PACKAGE}:config:{name}")
@@ -587,10 +591,10 @@ def _seconds(timeout: float) -> float:
 
 __all__ = [
     "BACKUP",
-    "CONFIG_KEYS",
     "FLEET",
     "GET_BACKUPS",
     "GET_LATEST_BACKUP",
+    "PROVIDER_SETTINGS",
     "RESTORE",
     "ROTATION",
     "WAIT_FOR_BACKUPS",

@@ -22,7 +22,12 @@ from pulumi_vpsbackup.client.errors import VpsBackupError
 from pulumi_vpsbackup.client.marker import is_owner_key, owner_key
 from pulumi_vpsbackup.fake import FakeClock, FakeServer, FakeVps, serve
 from pulumi_vpsbackup.plugin import BACKUP, schema_text, wire
-from pulumi_vpsbackup.plugin.provider import CONFIG_KEYS, IDENTITY_KEY, INPUTS, INTERNAL_INPUTS
+from pulumi_vpsbackup.plugin.provider import (
+    IDENTITY_KEY,
+    INPUTS,
+    INTERNAL_INPUTS,
+    PROVIDER_SETTINGS,
+)
 from pulumi_vpsbackup.plugin.server import error_message, native_text
 from tests.plugin.conftest import configure, running_plugin
 from tests.programs.scenarios import TOKEN
@@ -51,8 +56,8 @@ def test_schema_documents_every_property_the_plugin_serves() -> None:
     assert schema["name"] == "vpsbackup"
     assert schema["language"]["python"]["packageName"] == "pulumi_vpsbackup_native"
     assert schema["language"]["nodejs"]["packageName"] == "@pulumi-vpsbackup/native"
-    assert set(schema["config"]["variables"]) == set(CONFIG_KEYS)
-    assert set(schema["provider"]["inputProperties"]) == set(CONFIG_KEYS)
+    assert set(schema["config"]["variables"]) == set(PROVIDER_SETTINGS)
+    assert set(schema["provider"]["inputProperties"]) == set(PROVIDER_SETTINGS)
     assert schema["provider"]["inputProperties"]["apiToken"]["secret"] is True
     assert set(schema["resources"]) == set(INPUTS)
     for token in INPUTS:

@@ -64,7 +64,8 @@ def keep_count(field: str, value: Any) -> int:
         count = 0
     if not 1 <= count <= MANUAL_BACKUP_LIMIT:
         raise v.FieldError(
-            field, f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {v._show(value)}"
+            field,
+            f"must be a whole number from 1 to {MANUAL_BACKUP_LIMIT}, got {v.shown_value(value)}",
         )
     return count
 
@@ -72,7 +73,7 @@ def keep_count(field: str, value: Any) -> int:
 def server_id_list(field: str, value: Any) -> list[Any]:
     """The servers of a fleet: a non-empty list of distinct server ids, sorted."""
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise v.FieldError(field, f"must be a list of server ids, got {v._show(value)}")
+        raise v.FieldError(field, f"must be a list of server ids, got {v.shown_value(value)}")
     if v.contains_unknown(value):
         return list(value)  # preview: some ids are not known yet
     ids = [v.positive_id(f"{field}[{i}]", item) for i, item in enumerate(value)]
@@ -99,7 +100,7 @@ def server_set(value: Any) -> Any:
 
 def text(field: str, value: Any) -> str:
     if not isinstance(value, str):
-        raise v.FieldError(field, f"must be a string, got {v._show(value)}")
+        raise v.FieldError(field, f"must be a string, got {v.shown_value(value)}")
     return value
 
 

@@ -70,7 +70,7 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
-def _show(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A refused value in a message: escaped and cut short (`client.echo`)."""
     return echo(value)
 
@@ -81,15 +81,15 @@ def positive_id(field: str, value: Any) -> int:
         raise FieldError(field, f"must be a positive whole number, got the boolean {value}")
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
+            raise FieldError(field, f"must be a positive whole number, got {shown_value(value)}")
         value = int(value)
     # isascii(): str.isdigit() also accepts digits such as "²" that int() refuses.
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int):
-        raise FieldError(field, f"must be a positive whole number, got {_show(value)}")
+        raise FieldError(field, f"must be a positive whole number, got {shown_value(value)}")
     if value <= 0 or value > MAX_ID:
-        raise FieldError(field, f"must be between 1 and {MAX_ID}, got {_show(value)}")
+        raise FieldError(field, f"must be between 1 and {MAX_ID}, got {shown_value(value)}")
     return value
 
 
@@ -145,7 +145,7 @@ def description(field: str, value: Any) -> str:
     if isinstance(value, Mapping) and INVALID_TEXT_KEY in value:
         raise _surrogate_error(field, [str(c) for c in value[INVALID_TEXT_KEY]])
     if not isinstance(value, str):
-        raise FieldError(field, f"must be a string, got {_show(value)}")
+        raise FieldError(field, f"must be a string, got {shown_value(value)}")
     surrogates = [f"U+{ord(c):04X}" for c in value if _is_surrogate(c)]
     if surrogates:
         raise _surrogate_error(field, surrogates[:3])
@@ -173,7 +173,7 @@ def boolean(field: str, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise FieldError(field, f"must be true or false, got {_show(value)}")
+    raise FieldError(field, f"must be true or false, got {shown_value(value)}")
 
 
 def duration_seconds(field: str, value: Any) -> float:
@@ -192,14 +192,16 @@ def duration_seconds(field: str, value: Any) -> float:
             units = {"h": 3600.0, "m": 60.0, "s": 1.0}
             seconds = sum(float(n) * units[u] for u, n in match.groupdict().items() if n)
         else:
-            raise FieldError(field, f"must be {_DURATION_HELP}, got {_show(value)}")
+            raise FieldError(field, f"must be {_DURATION_HELP}, got {shown_value(value)}")
     else:
-        raise FieldError(field, f"must be a duration such as '45m' or 2700, got {_show(value)}")
+        raise FieldError(
+            field, f"must be a duration such as '45m' or 2700, got {shown_value(value)}"
+        )
     if not math.isfinite(seconds) or not (MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS):
         raise FieldError(
             field,
             f"must be between {MIN_TIMEOUT_SECONDS:g}s and {MAX_TIMEOUT_SECONDS / 3600:g}h, "
-            f"got {_show(value)}",
+            f"got {shown_value(value)}",
         )
     return seconds
 
@@ -208,7 +210,8 @@ def triggers(field: str, value: Any) -> Any:
     """Opaque values whose change forces a replacement: a list or a map of JSON values."""
     if not isinstance(value, (list, tuple, Mapping)):
         raise FieldError(
-            field, f"must be a list or a map of values (e.g. [app_version]), got {_show(value)}"
+            field,
+            f"must be a list or a map of values (e.g. [app_version]), got {shown_value(value)}",
         )
     if contains_unknown(value):
         return value
@@ -341,12 +344,15 @@ def backup_filters(
     sid = positive_id("server_id", server_id) if server_id is not None else None
     if backup_type is not None and backup_type not in BACKUP_TYPES:
         raise FieldError(
-            "backup_type", f"must be one of {', '.join(BACKUP_TYPES)}, got {_show(backup_type)}"
+            "backup_type",
+            f"must be one of {', '.join(BACKUP_TYPES)}, got {shown_value(backup_type)}",
         )
     if status is not None and not isinstance(status, str):
-        raise FieldError("status", f"must be a string such as 'completed', got {_show(status)}")
+        raise FieldError(
+            "status", f"must be a string such as 'completed', got {shown_value(status)}"
+        )
     if description is not None and not isinstance(description, str):
-        raise FieldError("description", f"must be a string, got {_show(description)}")
+        raise FieldError("description", f"must be a string, got {shown_value(description)}")
     pattern = None
     if description_regex is not None:
         try:
