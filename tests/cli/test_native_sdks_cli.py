@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -341,6 +342,47 @@ def test_the_typescript_example_under_the_real_cli(
     now = backups(fake.app)
     assert out["backupId"] not in now
     assert now[second]["description"].startswith("After the schema migration")
+
+    project.run("destroy", "--yes", "--skip-preview")
+    assert backups(fake.app) == start
+
+
+def readme_typescript() -> str:
+    """The README's TypeScript program, as written."""
+    text = (REPO / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```typescript\n(.*?)```", text, flags=re.DOTALL)
+    assert blocks, "the README has no TypeScript example"
+    return str(blocks[0])
+
+
+def test_the_readme_typescript_program_backs_up_through_its_explicit_provider(
+    node_modules: Path,
+    plugin: str,
+    tmp_path: Path,
+    fake: FakeServer,
+    project_in: Callable[[Path], CliProject],
+) -> None:
+    """The README's second program, type-checked and run as written: its backup is made
+    on the explicit `vps.Provider`'s account (the stack's own token is wrong here, so
+    the default provider could not have made it), once per release, and destroyed."""
+    project = project_in(typescript_dir(tmp_path / "readme", node_modules, readme_typescript()))
+    project.config("vpsbackup:apiToken", "vps_not_the_production_token", secret=True)
+    project.config("productionApiUrl", fake.url)
+    project.config("productionApiToken", TOKEN, secret=True)
+    project.config("appVersion", "1.0.0")
+    start = backups(fake.app)
+
+    project.up()
+    first = project.outputs()["backupId"]
+    assert set(backups(fake.app)) == set(start) | {first}
+    assert backups(fake.app)[first]["server_id"] == WEB_SERVER
+    assert TOKEN not in project.export()
+
+    project.config("appVersion", "1.1.0")
+    project.up()
+    second = project.outputs()["backupId"]
+    assert second != first
+    assert set(backups(fake.app)) == set(start) | {second}
 
     project.run("destroy", "--yes", "--skip-preview")
     assert backups(fake.app) == start
