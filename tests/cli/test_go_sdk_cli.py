@@ -34,6 +34,9 @@ from tests.cli.conftest import HOSTS_HINT
 from tests.programs.scenarios import REPO, TOKEN, WEB_SERVER, backups
 from vpsbackup_dev.cli_project import CliProject
 
+#: The fleet's and the rotation's server in the example (`db-server-01` in the fake).
+OTHER_SERVER = 12346
+
 pytestmark = pytest.mark.cli
 
 # The fixtures the TypeScript and Python SDK tests use: the SDKs, the plugin, a project.
@@ -245,7 +248,14 @@ def test_the_go_example_under_pulumis_go_host(
     project.up()
     out = project.outputs()
     made = set(backups(fake.app)) - set(start)
-    assert made == {out["backupId"]}
+    fleet = set(out["fleetBackupIds"].values())
+    assert len(fleet) == 1 and len(out["rotationBackupIds"]) == 1, out
+    assert made == {out["backupId"], *fleet, *out["rotationBackupIds"]}
+    # waitForBackups waited for the fleet's backup: it reports it completed.
+    assert out["waitedStatuses"] == ["completed"]
+    assert {backups(fake.app)[i]["server_id"] for i in fleet | set(out["rotationBackupIds"])} == {
+        OTHER_SERVER
+    }
     first = backups(fake.app)[out["backupId"]]
     assert first["server_id"] == WEB_SERVER
     assert first["description"].startswith("Go backup taken by Pulumi")
@@ -256,18 +266,24 @@ def test_the_go_example_under_pulumis_go_host(
     assert out["latestBackupId"] == out["backupId"]
     assert TOKEN not in project.export()
 
-    assert "2 unchanged" in project.preview().out
+    assert "4 unchanged" in project.preview().out
 
     # A new description takes a new backup; the old one goes once it is replaced.
+    # It is the rotation's trigger too: a second member, the first kept (keep 2);
+    # the fleet is untouched.
     project.config("description", "After the schema migration")
     project.up()
-    second = project.outputs()["backupId"]
+    again = project.outputs()
+    second = again["backupId"]
     assert second != out["backupId"]
     now = backups(fake.app)
     assert out["backupId"] not in now
     assert now[second]["description"].startswith("After the schema migration")
+    assert again["fleetBackupIds"] == out["fleetBackupIds"]
+    assert len(again["rotationBackupIds"]) == 2
+    assert out["rotationBackupIds"][0] in again["rotationBackupIds"]
 
     project.run("destroy", "--yes", "--skip-preview")
-    assert backups(fake.app) == start
+    assert backups(fake.app) == start, "the backup, the fleet's and the rotation's are gone"
     for ran in project.runs:
         assert "from $PATH" not in ran.out, str(ran)
