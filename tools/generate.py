@@ -120,11 +120,12 @@ def python_module(decl: Declaration) -> str:
         "from typing import Any",
         "",
         "import pulumi",
-        "from pulumi.dynamic import Resource",
         "",
         *(["from ..core.account import Account"] if "Account" in used else []),
         "from ..core.building import "
-        + ", ".join(sorted({"ResourceArgs", "resource_props"} | (used & {"Duration", "Triggers"}))),
+        + ", ".join(
+            sorted({"DeclaredResource", "ResourceArgs"} | (used & {"Duration", "Triggers"}))
+        ),
         "",
         '__all__ = ["' + f'{name}Args", "{name}Base' + '"]',
         "",
@@ -143,7 +144,7 @@ def python_module(decl: Declaration) -> str:
     out += [
         "",
         "",
-        f"class {name}Base(Resource):",
+        f"class {name}Base(DeclaredResource):",
         f'    """What every `{name}` has: its outputs, and its constructor, which turns the',
         '    arguments into input properties and hands them to `_prepare`."""',
         "",
@@ -172,7 +173,8 @@ def python_module(decl: Declaration) -> str:
         *[
             line[8:]
             for line in wrap(
-                f"The inputs as one object; or give them as keywords instead ({keyword} "
+                f"The inputs as one object; or give them as keywords instead, each as "
+                f"`{name}Args` documents it ({keyword} "
                 f"{'is' if len(needed) == 1 else 'are'} keyword-only).",
                 "        ",
                 f":param {name}Args args: ",
@@ -183,23 +185,11 @@ def python_module(decl: Declaration) -> str:
             for line in wrap(decl.opts_doc, "        ", ":param pulumi.ResourceOptions opts: ")
         ],
     ]
-    for f in args:
-        doc += [line[8:] for line in wrap(f.metadata["doc"], "        ", f":param {f.name}: ")]
     if decl.raises_doc:
         doc += [line[8:] for line in wrap(decl.raises_doc, "        ", ":raises TypeError: ")]
     out += docstring(["        " + d if d else "" for d in doc], "        ")
     out += [
-        f'        props = resource_props("{name}", args, {name}Args, opts, locals())',
-        "        provider, props, opts = self._prepare(resource_name, props, opts)",
-        "        super().__init__(provider, resource_name, props, opts)",
-        "",
-        "    def _prepare(",
-        "        self,"
-        " resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None",
-        "    ) -> tuple[Any, dict[str, Any], pulumi.ResourceOptions | None]:",
-        '        """The provider, the final input properties and options: the'
-        ' resource class\'s."""',
-        "        raise NotImplementedError",
+        f'        self._declare("{name}", resource_name, {name}Args, args, opts, locals())',
         "",
     ]
     return "\n".join(out)

@@ -10,20 +10,20 @@ import dataclasses
 from dataclasses import field
 from typing import Any, ClassVar
 
-from ..core import validation as v
 from ..core.declaration import (
     ACCOUNT,
     DEFAULT_TIMEOUT,
+    DESCRIPTION,
     ID,
     PREVIOUS_KEYS,
     RESOURCE_KEY,
     TIMEOUT,
+    TRIGGERS,
     WAIT,
     Declaration,
     Inputs,
     Out,
     documented,
-    spec,
 )
 
 _SERVER = "The server to back up. Changing it replaces the backup"
@@ -45,11 +45,9 @@ class BackupInputs(Inputs):
     )
     description: str | None = field(
         default=None,
-        metadata=spec(
-            v.description,
-            replaces=True,
-            compare=v.same_text,
-            doc="Free text stored with the backup (at most 214 characters: VPS.org keeps "
+        metadata=documented(
+            DESCRIPTION,
+            "Free text stored with the backup (at most 214 characters: VPS.org keeps "
             "255, 41 of them for the marker). Changing it replaces the backup.",
             native_doc="A description stored with the backup: one line, at most 214 "
             "characters (VPS.org keeps 255; 41 are kept for the marker that lets the provider "
@@ -58,10 +56,9 @@ class BackupInputs(Inputs):
     )
     triggers: Any = field(
         default=None,
-        metadata=spec(
-            v.triggers,
-            replaces=True,
-            doc="Any values (a list or a map); when one changes, the backup is taken again, "
+        metadata=documented(
+            TRIGGERS,
+            "Any values (a list or a map); when one changes, the backup is taken again, "
             "e.g. ``[app_version]`` for a fresh backup per deploy.",
             out_doc="The `triggers` input: values whose change takes a new backup.",
             native_doc="Any list or map of values; when one changes, the backup is replaced "

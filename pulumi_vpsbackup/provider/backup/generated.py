@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from ..core.account import Account
-from ..core.building import Duration, ResourceArgs, Triggers, resource_props
+from ..core.building import DeclaredResource, Duration, ResourceArgs, Triggers
 
 __all__ = ["BackupArgs", "BackupBase"]
 
@@ -46,7 +45,7 @@ class BackupArgs(ResourceArgs):
     account: Account | None = None
 
 
-class BackupBase(Resource):
+class BackupBase(DeclaredResource):
     """What every `Backup` has: its outputs, and its constructor, which turns the
     arguments into input properties and hands them to `_prepare`."""
 
@@ -96,35 +95,12 @@ class BackupBase(Resource):
         """Create a `Backup` resource.
 
         :param str resource_name: The name of the resource, unique in the stack.
-        :param BackupArgs args: The inputs as one object; or give them as keywords instead
-            (``server_id`` is keyword-only).
+        :param BackupArgs args: The inputs as one object; or give them as keywords instead, each
+            as `BackupArgs` documents it (``server_id`` is keyword-only).
         :param pulumi.ResourceOptions opts: Options for the resource, e.g.
             ``delete_before_replace``, ``retain_on_delete``, ``custom_timeouts`` (``create``
             becomes `timeout`) or ``import_`` (carried out as `existing_backup_id`).
-        :param server_id: The server to back up. Changing it replaces the backup.
-        :param description: Free text stored with the backup (at most 214 characters: VPS.org
-            keeps 255, 41 of them for the marker). Changing it replaces the backup.
-        :param triggers: Any values (a list or a map); when one changes, the backup is taken
-            again, e.g. ``[app_version]`` for a fresh backup per deploy.
-        :param existing_backup_id: Bring an existing manual backup under management instead of
-            creating one (``import_`` is carried out as this). It is deleted on destroy like any
-            managed backup.
-        :param wait_for_completion: Wait until the backup has completed (default True); with
-            False, `pulumi up` moves on while the backup is running.
-        :param timeout: How long to wait, as seconds or text such as ``"45m"`` or ``"1h30m"``
-            (default ``"60m"``, at most 24h). Pulumi's ``custom_timeouts`` never reach dynamic
-            providers, so the constructor turns ``custom_timeouts.create`` into this.
-        :param account: The `Account` (API URL and token) to use instead of the stack's
-            settings; see docs/installation-configuration.md, Several accounts.
         :raises TypeError: without `server_id`, or when the second positional argument is not a
             `BackupArgs`.
         """
-        props = resource_props("Backup", args, BackupArgs, opts, locals())
-        provider, props, opts = self._prepare(resource_name, props, opts)
-        super().__init__(provider, resource_name, props, opts)
-
-    def _prepare(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-    ) -> tuple[Any, dict[str, Any], pulumi.ResourceOptions | None]:
-        """The provider, the final input properties and options: the resource class's."""
-        raise NotImplementedError
+        self._declare("Backup", resource_name, BackupArgs, args, opts, locals())

@@ -17,6 +17,7 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 import pulumi
+from pulumi.dynamic import Resource, ResourceProvider
 
 from ...client.echo import echo
 from .account import ACCOUNT_INPUT, Account
@@ -24,6 +25,7 @@ from .identity import alias_keys_for, keyed_for
 from .validation import wire_safe_text
 
 __all__ = [
+    "DeclaredResource",
     "Duration",
     "ResourceArgs",
     "Triggers",
@@ -38,6 +40,30 @@ __all__ = [
 
 Triggers = pulumi.Input[list[Any]] | pulumi.Input[dict[str, Any]]
 Duration = pulumi.Input[str] | pulumi.Input[float]
+
+
+class DeclaredResource(Resource):
+    """What each generated `XxxBase` builds on: its constructor's arguments become
+    input properties here, and the resource class's `_prepare` finishes them."""
+
+    def _declare(
+        self,
+        kind: str,
+        resource_name: str,
+        expected: type[ResourceArgs],
+        args: ResourceArgs | None,
+        opts: pulumi.ResourceOptions | None,
+        keywords: Mapping[str, Any],
+    ) -> None:
+        props = resource_props(kind, args, expected, opts, keywords)
+        provider, props, opts = self._prepare(resource_name, props, opts)
+        Resource.__init__(self, provider, resource_name, props, opts)
+
+    def _prepare(
+        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> tuple[ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        """The provider, the final input properties and options: the resource class's."""
+        raise NotImplementedError
 
 
 class ResourceArgs:

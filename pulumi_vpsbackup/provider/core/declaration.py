@@ -264,6 +264,11 @@ def _required(f: dataclasses.Field[Any]) -> bool:
 
 ID = spec(v.positive_id, parse=v.positive_id, replaces=True)
 WAIT = spec(v.boolean, parse=v.boolean)
+#: A backup's description (the marker is added and stripped by the client); a change
+#: replaces what was made with it.
+DESCRIPTION = spec(v.description, replaces=True, compare=v.same_text)
+#: Values whose change makes it all again (a replacement).
+TRIGGERS = spec(v.triggers, replaces=True)
 TIMEOUT = spec(
     v.duration_seconds,
     parse=seconds,

@@ -9,13 +9,15 @@ import dataclasses
 from dataclasses import field
 from typing import Any
 
-from ..core import validation as v
 from ..core.declaration import (
     DEFAULT_TIMEOUT,
+    DESCRIPTION,
     TIMEOUT,
+    TRIGGERS,
     Declaration,
     NamedInputs,
     Out,
+    documented,
     server_id_list,
     server_set,
     spec,
@@ -39,11 +41,9 @@ class FleetInputs(NamedInputs):
     )
     description: str | None = field(
         default=None,
-        metadata=spec(
-            v.description,
-            replaces=True,
-            compare=v.same_text,
-            doc="Text stored with each backup (at most 214 characters). Changing it "
+        metadata=documented(
+            DESCRIPTION,
+            "Text stored with each backup (at most 214 characters). Changing it "
             "replaces the fleet: new backups of every server first, then the old ones are "
             "deleted.",
             out_doc="The text stored with each backup.",
@@ -51,10 +51,9 @@ class FleetInputs(NamedInputs):
     )
     triggers: Any = field(
         default=None,
-        metadata=spec(
-            v.triggers,
-            replaces=True,
-            doc="Any values (a list or a map); when one changes, every server is backed up "
+        metadata=documented(
+            TRIGGERS,
+            "Any values (a list or a map); when one changes, every server is backed up "
             "again (a replacement, as for `description`).",
             out_doc="The `triggers` input: values whose change backs up every server again.",
             native_doc="Any list or map of values; when one changes, every server is backed up "

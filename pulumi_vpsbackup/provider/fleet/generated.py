@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from ..core.building import Duration, ResourceArgs, Triggers, resource_props
+from ..core.building import DeclaredResource, Duration, ResourceArgs, Triggers
 
 __all__ = ["BackupFleetArgs", "BackupFleetBase"]
 
@@ -36,7 +35,7 @@ class BackupFleetArgs(ResourceArgs):
     timeout: Duration | None = None
 
 
-class BackupFleetBase(Resource):
+class BackupFleetBase(DeclaredResource):
     """What every `BackupFleet` has: its outputs, and its constructor, which turns the
     arguments into input properties and hands them to `_prepare`."""
 
@@ -69,29 +68,11 @@ class BackupFleetBase(Resource):
         """Create a `BackupFleet` resource.
 
         :param str resource_name: The name of the resource, unique in the stack.
-        :param BackupFleetArgs args: The inputs as one object; or give them as keywords instead
-            (``server_ids`` is keyword-only).
+        :param BackupFleetArgs args: The inputs as one object; or give them as keywords instead,
+            each as `BackupFleetArgs` documents it (``server_ids`` is keyword-only).
         :param pulumi.ResourceOptions opts: Options for the resource; ``custom_timeouts.create``
             becomes `timeout`.
-        :param server_ids: The servers to back up, one backup each. Adding a server backs up
-            that server only; removing one deletes its backup only.
-        :param description: Text stored with each backup (at most 214 characters). Changing it
-            replaces the fleet: new backups of every server first, then the old ones are
-            deleted.
-        :param triggers: Any values (a list or a map); when one changes, every server is backed
-            up again (a replacement, as for `description`).
-        :param timeout: How long to wait, as seconds or text such as ``"45m"`` or ``"1h30m"``
-            (default ``"60m"``, at most 24h). Pulumi's ``custom_timeouts`` never reach dynamic
-            providers, so the constructor turns ``custom_timeouts.create`` into this.
         :raises TypeError: without `server_ids`, or when the second positional argument is not a
             `BackupFleetArgs`.
         """
-        props = resource_props("BackupFleet", args, BackupFleetArgs, opts, locals())
-        provider, props, opts = self._prepare(resource_name, props, opts)
-        super().__init__(provider, resource_name, props, opts)
-
-    def _prepare(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-    ) -> tuple[Any, dict[str, Any], pulumi.ResourceOptions | None]:
-        """The provider, the final input properties and options: the resource class's."""
-        raise NotImplementedError
+        self._declare("BackupFleet", resource_name, BackupFleetArgs, args, opts, locals())

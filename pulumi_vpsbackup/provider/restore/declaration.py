@@ -9,18 +9,17 @@ import dataclasses
 from dataclasses import field
 from typing import Any, ClassVar
 
-from ..core import validation as v
 from ..core.declaration import (
     ACCOUNT,
     DEFAULT_TIMEOUT,
     ID,
     TIMEOUT,
+    TRIGGERS,
     WAIT,
     Declaration,
     Inputs,
     Out,
     documented,
-    spec,
 )
 
 
@@ -51,10 +50,9 @@ class RestoreInputs(Inputs):
     )
     triggers: Any = field(
         default=None,
-        metadata=spec(
-            v.triggers,
-            replaces=True,
-            doc="Any values; when one changes, the restore runs again.",
+        metadata=documented(
+            TRIGGERS,
+            "Any values; when one changes, the restore runs again.",
             out_doc="The `triggers` input: values whose change runs the restore again.",
             native_doc="Any list or map of values; when one changes, the restore runs again.",
         ),

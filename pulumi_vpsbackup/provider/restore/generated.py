@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from ..core.account import Account
-from ..core.building import Duration, ResourceArgs, Triggers, resource_props
+from ..core.building import DeclaredResource, Duration, ResourceArgs, Triggers
 
 __all__ = ["RestoreArgs", "RestoreBase"]
 
@@ -40,7 +39,7 @@ class RestoreArgs(ResourceArgs):
     account: Account | None = None
 
 
-class RestoreBase(Resource):
+class RestoreBase(DeclaredResource):
     """What every `Restore` has: its outputs, and its constructor, which turns the
     arguments into input properties and hands them to `_prepare`."""
 
@@ -87,29 +86,12 @@ class RestoreBase(Resource):
         """Create a `Restore` resource.
 
         :param str resource_name: The name of the resource, unique in the stack.
-        :param RestoreArgs args: The inputs as one object; or give them as keywords instead
-            (``server_id`` and ``backup_id`` are keyword-only).
+        :param RestoreArgs args: The inputs as one object; or give them as keywords instead,
+            each as `RestoreArgs` documents it (``server_id`` and ``backup_id`` are keyword-
+            only).
         :param pulumi.ResourceOptions opts: Options for the resource; ``custom_timeouts.create``
             becomes `timeout`.
-        :param server_id: The server to restore (its data is overwritten).
-        :param backup_id: The backup to restore from; it must belong to the server. Changing it
-            runs the restore again.
-        :param triggers: Any values; when one changes, the restore runs again.
-        :param wait_for_completion: Wait until the server is active again (default True).
-        :param timeout: How long to wait, as seconds or text such as ``"45m"`` or ``"1h30m"``
-            (default ``"60m"``, at most 24h). Pulumi's ``custom_timeouts`` never reach dynamic
-            providers, so the constructor turns ``custom_timeouts.create`` into this.
-        :param account: The `Account` (API URL and token) to use instead of the stack's
-            settings; see docs/installation-configuration.md, Several accounts.
         :raises TypeError: without `server_id` or `backup_id`, or when the second positional
             argument is not a `RestoreArgs`.
         """
-        props = resource_props("Restore", args, RestoreArgs, opts, locals())
-        provider, props, opts = self._prepare(resource_name, props, opts)
-        super().__init__(provider, resource_name, props, opts)
-
-    def _prepare(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-    ) -> tuple[Any, dict[str, Any], pulumi.ResourceOptions | None]:
-        """The provider, the final input properties and options: the resource class's."""
-        raise NotImplementedError
+        self._declare("Restore", resource_name, RestoreArgs, args, opts, locals())

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
 
-from ..core.building import Duration, ResourceArgs, Triggers, resource_props
+from ..core.building import DeclaredResource, Duration, ResourceArgs, Triggers
 
 __all__ = ["BackupRotationArgs", "BackupRotationBase"]
 
@@ -39,7 +38,7 @@ class BackupRotationArgs(ResourceArgs):
     timeout: Duration | None = None
 
 
-class BackupRotationBase(Resource):
+class BackupRotationBase(DeclaredResource):
     """What every `BackupRotation` has: its outputs, and its constructor, which turns the
     arguments into input properties and hands them to `_prepare`."""
 
@@ -76,29 +75,11 @@ class BackupRotationBase(Resource):
 
         :param str resource_name: The name of the resource, unique in the stack.
         :param BackupRotationArgs args: The inputs as one object; or give them as keywords
-            instead (``server_id`` and ``keep`` are keyword-only).
+            instead, each as `BackupRotationArgs` documents it (``server_id`` and ``keep`` are
+            keyword-only).
         :param pulumi.ResourceOptions opts: Options for the resource; ``custom_timeouts.create``
             becomes `timeout`.
-        :param server_id: The server to back up. Changing it replaces the rotation (its backups
-            of the old server are deleted after the new one exists).
-        :param keep: How many of its own backups to keep, 1 to 10. Lowering it deletes the
-            oldest extras; raising it deletes nothing.
-        :param triggers: Any values (a list or a map); each change adds a backup and then
-            deletes the oldest of the rotation's own beyond ``keep``.
-        :param description: Text stored with each new backup (at most 214 characters); a change
-            applies to future backups only.
-        :param timeout: How long to wait, as seconds or text such as ``"45m"`` or ``"1h30m"``
-            (default ``"60m"``, at most 24h). Pulumi's ``custom_timeouts`` never reach dynamic
-            providers, so the constructor turns ``custom_timeouts.create`` into this.
         :raises TypeError: without `server_id` or `keep`, or when the second positional argument
             is not a `BackupRotationArgs`.
         """
-        props = resource_props("BackupRotation", args, BackupRotationArgs, opts, locals())
-        provider, props, opts = self._prepare(resource_name, props, opts)
-        super().__init__(provider, resource_name, props, opts)
-
-    def _prepare(
-        self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None
-    ) -> tuple[Any, dict[str, Any], pulumi.ResourceOptions | None]:
-        """The provider, the final input properties and options: the resource class's."""
-        raise NotImplementedError
+        self._declare("BackupRotation", resource_name, BackupRotationArgs, args, opts, locals())
