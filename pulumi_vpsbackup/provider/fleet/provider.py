@@ -105,7 +105,9 @@ class FleetProvider(VpsProvider):
         servers = news.get("server_ids")
         if "server_ids" not in changed and isinstance(servers, list):
             if not v.contains_unknown(servers) and set(_members(olds)) != set(servers):
-                changed.append("server_ids")  # a member was dropped by a refresh
+                # A refresh dropped a member, or a removed server's backup could not
+                # be deleted: the update makes the members match the servers again.
+                changed.append("server_ids")
         return changed
 
     def _replaces(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
