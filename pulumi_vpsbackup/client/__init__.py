@@ -6,21 +6,13 @@
         backup = client.create_backup(12345, "before deploy")
         client.wait_for_backup(backup.id, server_id=12345, timeout=1800)
 
-Modules: ``settings`` (where settings come from), ``secret`` (the token
-wrapper), ``transport`` (``HttpSession``: retries, redirects, logging; the retry
-policy is in its docstring), ``api`` (``VpsClient``), ``responses`` (decoding
-every answer: 2xx bodies into models, error statuses into errors), ``listing``
-(paged listings and their re-read rule), ``reconcile`` (resolving a create or
-restore whose answer was lost), ``models`` (``BackupRecord``, ``Server``,
-``RestoreRecord``, ...), ``status`` (what the status words mean: the one
-classification into running, succeeded and failed), ``errors`` (the exception
-tree is drawn in its docstring), ``polling`` (``PollPolicy`` and the polling
-loop), ``waiting`` (the one wait for backups, one or many, and the restore
-wait), ``fanout`` (a few requests at a time), ``spread`` (when one listing of
-the account beats one per server) and ``cache`` (the shared listing cache).
-Importing reads no environment and opens no connection. The records are named
-``...Record`` (``BackupRecord``, ``AccountRecord``): ``Backup`` and ``Account``
-are the provider's resource and input.
+Modules: ``api`` (``VpsClient``), ``settings``, ``secret`` (the token wrapper),
+``transport`` (retries, redirects; the retry policy is in its docstring),
+``responses``, ``listing`` (paged listings), ``reconcile`` (a create or restore
+whose answer was lost), ``models`` (``...Record``: ``Backup`` and ``Account``
+are the provider's), ``status``, ``errors`` (the tree is in its docstring),
+``polling``, ``waiting``, ``fanout``, ``spread``, ``cache``, ``marker``,
+``echo``. Importing reads no environment and opens no connection.
 """
 
 from __future__ import annotations

@@ -1,33 +1,13 @@
 """The marker a create appends to a backup's description, and reading it back.
 
-The API has no idempotency key and no way to tag a backup, so the only thing
-a create can recognise its own backup by is the description it sent. Every
-``POST /backups/`` therefore sends the caller's description followed by a
-marker::
-
-    Before 2.4 [pvb:5d0c91aa3f9a2c1e.61c0de2b.7b21d0aa]
-                    ^^^^^^^^^^^^^^^^ ^^^^^^^^ ^^^^^^^^
-                    owner            intent   attempt
-
-* the *attempt* token is random, new for every POST: after a lost answer, a
-  backup whose description carries it is proof that this very request made
-  it, and nothing else is ever adopted;
-* the *owner* key names one resource of one stack: its first 8 digits are the
-  stack's tag and the rest a hash of the stack's identity, the resource's
-  type, parent and name (see :func:`owner_key`). The identity is a random
-  value the stack keeps in its own state, made before its first backup, so
-  two stacks of the same project and name on two backends, or two resources
-  of one name and different types, never share an owner key;
-* the *intent* digest is a hash of what the backup is for (server,
-  description, triggers; :func:`intent_digest`): a later run of the same
-  resource takes over a backup an interrupted run left behind only when it
-  was made for the same intent, never one made for older triggers.
-
-Markers written before the owner key had an identity (``[pvb:<8 hex>.<8 hex>]``
-and ``[pvb:<8 hex>]``) are still read: their attempt token proves a lost
-answer's backup, but their key proves nothing and is never acted on
-(:attr:`Marker.proves_owner`). Users never see the marker in outputs or
-queries: :func:`strip_marker` removes it.
+The API has no idempotency key and no tag, so every ``POST /backups/`` sends
+the caller's description followed by ``[pvb:<owner>.<intent>.<attempt>]``.
+Rules to keep: a lost answer adopts only the backup carrying that request's
+random *attempt* token; a leftover is settled only when both the *owner* key
+(:func:`owner_key`: stack identity and resource) and the *intent* digest
+(:func:`intent_digest`) match; a pre-identity marker's key proves nothing
+(:attr:`Marker.proves_owner`); :func:`strip_marker` keeps it out of outputs and
+queries. What users see: docs/resources.md, "The marker in the description".
 """
 
 from __future__ import annotations
@@ -63,6 +43,9 @@ LEGACY_KEY_HEX = 8
 #: `` [pvb:`` + owner + ``.`` + intent + ``.`` + token + ``]``.
 MARKER_RESERVED = len(" [pvb:") + OWNER_HEX + 1 + INTENT_HEX + 1 + TOKEN_HEX + 1
 
+# Markers written before the owner key had an identity (``[pvb:<8 hex>.<8 hex>]``
+# and ``[pvb:<8 hex>]``) are still read: their token proves a lost answer's
+# backup, but their key proves nothing and is never acted on.
 _MARKER = re.compile(
     r"(?:^| )\[pvb:(?:"
     rf"(?P<owner>[0-9a-f]{{{OWNER_HEX}}})\.(?P<intent>[0-9a-f]{{{INTENT_HEX}}})\."

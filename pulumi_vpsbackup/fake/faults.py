@@ -1,33 +1,11 @@
 """Fault injection: make the fake misbehave the way real networks and APIs do.
 
 A :class:`FaultRule` matches requests by method and path glob and, when it
-triggers, either answers with any status (429 with ``Retry-After``, 5xx, ...),
-adds latency, drops the connection without an answer, or defers the request.
+triggers, answers with any status (or a raw, non-JSON body), adds latency,
+drops the connection, or defers the request (the late POST behind a gateway).
 ``phase="after"`` lets the request take effect first and then replaces the
-answer: the case of a POST whose response was lost, which a client must
-survive without creating a duplicate.
-
-The answer's body is ``body`` as JSON, or with ``raw_body`` exactly that text,
-not JSON: a gateway's HTML page (``Content-Type: text/html`` unless
-``headers`` give another), truncated JSON, or ``""`` for an empty body. With
-``status=200, phase="after"`` that is a create or restore that took effect
-but whose success answer cannot be read; with ``phase="before"`` the same
-answer for a request that never reached the application.
-
-``action="defer"`` is the late POST behind a gateway: the client gets the
-rule's answer at once (say ``status=504``) and the request takes effect only
-``delay`` seconds of *fake* time later, for instance after the client's
-reconciliation listing. It is applied before the first API request (or
-``state()``, ``advance()``, ``set_time()``) at or after that moment, as if it
-had landed just then; with a clock at ``scale=0`` nothing lands until the
-clock is moved. A deferred request is journalled once, when it arrived (its
-entry's ``fault`` has ``delay``); pending ones are listed in ``state()`` under
-``"deferred"`` and are not persisted or kept across ``reset()``. Only
-``phase="before"`` may defer.
-
-Rules are checked in the order they were added. Latency rules add up; the
-first triggering ``status``, ``drop`` or ``defer`` rule of a phase decides the answer.
-Randomness comes from one generator seeded by the fake's seed.
+answer: a POST whose response was lost. Every field and rule (order, phases,
+deferral against the fake clock): pulumi_vpsbackup/fake/DESIGN.md, "Faults".
 """
 
 from __future__ import annotations

@@ -1,49 +1,13 @@
 """What the native plugin does for each engine call, by calling the dynamic providers' steps.
 
-Nothing here re-implements a backup or a restore: every decision (the
-description marker and leftover settling, the transactional create, dropping
-state only on a proven absence, the checks against the API) is made by
-`BackupProvider` and `RestoreProvider`, the same objects the dynamic provider
-host runs. This module only translates:
-
-- names: the schema's camelCase (`serverId`) to the core's snake_case;
-- the account: one per plugin process, from the provider's configuration
-  (`apiToken`, `apiUrl`, ...), never from a resource input, so no token is
-  ever an input, an output or in state; the environment (`VPS_API_TOKEN`,
-  `VPS_API_URL`) only for the default provider, or an explicit one given no
-  setting at all (`configure`); a token the generated SDK filled in from
-  `VPS_API_TOKEN` never goes to an explicit provider's own URL (`check_explicit`);
-- functions (`invoke`): on the configured provider's own client;
-- Cancel (`cancel`): one event stops every wait of every client, and a create
-  whose wait it stopped hands its backup on (`WaitCancelledError.made`);
-- `resource_key`: the owner key, derived in Check from the provider's stack
-  identity and the resource's URN (the dynamic resource class derives it in
-  the program). The identity is a random value that CheckConfig adds to the
-  provider's inputs the first time and copies from its stored inputs after
-  that (`config_identity`), so the provider resource keeps it in state
-  before any backup is made; DiffConfig never counts it as a change. A
-  rotation's and a fleet's other hidden inputs come from the same request:
-  `resource_name` is the URN's name, and `previous_keys` the key its stored
-  inputs hold when that differs (renamed or moved with an alias: the engine
-  hands Check the old resource's inputs), so that what an interrupted run
-  left under the old name is still settled;
-- timeouts: the engine's custom timeout (seconds, 0 when not set) is the
-  core's `timeout`, which bounds every wait; the core's input of that name is
-  not part of the schema;
-- preview: Create and Update with `preview=True` touch nothing;
-- import and `get`: a Read with only an id for a backup that does not exist
-  is an error that says so, not a silent "gone"; one of an automatic backup
-  is refused (import is manual-only), and Delete never deletes one. A
-  rotation or a fleet is never imported (`refuse_import`).
-
-The core's calls block (httpx, polling sleeps): the server runs them in
-threads, so every method here is synchronous and thread-safe.
-
-Coupling to the core, by name: `BackupProvider`, `RestoreProvider`,
-`RotationProvider`, `FleetProvider` (their
-`configure`, `client`, `check`, `diff`, `create`, `read`, `update`,
-`delete`), `queries.backups_of` / `latest_backup_of` / `backups_completed`,
-`marker.owner_key` and `validation.DEFAULT_TIMEOUT_SECONDS`.
+Nothing here re-implements a backup or a restore: every decision is made by
+`BackupProvider`, `RestoreProvider`, `RotationProvider` and `FleetProvider`
+(and the query functions), the objects the dynamic provider host runs. This
+module only translates names (camelCase to snake_case), the account (one per
+plugin process, from the provider's configuration, never a resource input),
+the owner key (from the provider's stack identity and the URN) and the
+engine's timeouts. The server runs these calls in threads: every method is
+synchronous and thread-safe. What the user sees: docs/native-plugin.md.
 """
 
 from __future__ import annotations
@@ -106,7 +70,13 @@ IDENTITY_KEY = "__vpsbackupStackIdentity"
 
 
 def config_identity(olds: Mapping[str, Any]) -> str:
-    """The provider's stack identity: the stored one, else a new random one."""
+    """The provider's stack identity: the stored one, else a new random one.
+
+    CheckConfig adds it to the provider's inputs the first time and copies it
+    from the stored inputs after that, so the provider resource keeps it in
+    state before any backup is made; DiffConfig never counts it as a change
+    (`config_changes`).
+    """
     stored = olds.get(IDENTITY_KEY)
     return str(stored) if is_identity(stored) else new_identity()
 

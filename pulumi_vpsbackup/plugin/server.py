@@ -1,34 +1,12 @@
 """`pulumi-resource-vpsbackup`: the gRPC server the Pulumi engine starts and talks to.
 
-The engine runs the executable with its own address as the argument (after
-its logging flags) and reads the port this server listens on from the first
-line of stdout. It finds the executable on PATH (an "ambient" plugin): `pip
-install pulumi_vpsbackup` puts it in the virtualenv's `bin`. The plugin exits
-when the engine is gone (`engine_gone`: its parent process exited, or the
-engine's gRPC server stopped answering), as Pulumi's own providers do.
-
-Every handler is a coroutine on one `grpc.aio` event loop; the core's
-blocking calls (HTTP, polling) run in a thread pool large enough that a
-fleet of backups is waited for at once, not four at a time as in the
-dynamic provider's host.
-
-Errors: one of ours (`VpsBackupError`: its message says what went wrong and
-what to do) reaches the CLI as that message and nothing else; anything else
-is a bug and keeps its traceback, which a bug report needs.
-
-Messages: the engine hides a resource plugin's stdout and stderr (it logs
-them at debug level, and shows them only if the plugin exits prematurely:
-`sdk/go/common/resource/plugin/plugin.go`), so the core's progress and
-warnings, which the dynamic provider host writes to stderr, go to the
-engine's `Log` service here (`EngineLog`), about the call's resource (its
-URN), as `pulumi.log.info(msg, resource, ephemeral=True)` sends them from a
-program. Progress while a call waits (``backup 17 of server 12345 is
-in_progress after 10s (timeout 3600s)``) is an ephemeral status message: the
-CLI shows it on the resource's row while it is in progress (a terminal's
-display replaces it by the next; `--non-interactive` prints each as a row
-line) and leaves it out of the final "Diagnostics:" section. A warning is a
-diagnostic of the resource, listed there. Without a reachable engine they go
-to stderr.
+The engine runs the executable with its own address as the argument (after its
+logging flags) and reads the port from the first line of stdout. Rules to keep:
+every handler is a coroutine on one `grpc.aio` loop and the core's blocking
+calls run in a thread pool; a `VpsBackupError` reaches the CLI as its message
+alone, anything else keeps its traceback; messages go to the engine's `Log`
+service (`EngineLog`), never only to stdout/stderr. What the user sees:
+docs/native-plugin.md.
 """
 
 from __future__ import annotations
@@ -139,7 +117,15 @@ LOG_TIMEOUT = 5.0
 
 class EngineLog:
     """The engine's `Log` service (at the address the engine starts the plugin with),
-    for messages about one resource; stderr when it cannot be reached."""
+    for messages about one resource; stderr when it cannot be reached.
+
+    The engine hides a resource plugin's stdout and stderr (logged at debug
+    level, shown only if the plugin exits prematurely:
+    `sdk/go/common/resource/plugin/plugin.go` in pulumi/pulumi), so the core's
+    progress and warnings, which the dynamic provider host writes to stderr,
+    come here, about the call's resource (its URN), as
+    `pulumi.log.info(msg, resource, ephemeral=True)` sends them from a program.
+    """
 
     def __init__(self, address: str | None) -> None:
         self.address = address
@@ -157,7 +143,7 @@ class EngineLog:
         self._log(urn, message, engine_pb2.WARNING, ephemeral=False)
 
     def message(self, urn: str, message: str, warning: bool) -> None:
-        """The sink of `provider.base.messages_to`: the core's words in the schema's."""
+        """The sink of `provider.core.base.messages_to`: the core's words in the schema's."""
         message = native_text(message)
         if warning:
             self.warning(urn, message)

@@ -1,37 +1,12 @@
-"""The `Backup` resource: a manual VPS.org backup managed by Pulumi.
+"""The `Backup` resource: one manual VPS.org backup managed by Pulumi.
 
-Lifecycle, as the engine drives it:
-
-- check: validates and normalises inputs; for a backup about to be created,
-  and when the values are known, asks the API whether the create would
-  certainly fail (unknown server, 10-manual-backup limit). An unreachable API
-  or bad credentials only warn here: preview stays usable in review.
-- diff: `server_id`, `description`, `triggers` and `existing_backup_id` replace
-  (except where that would delete an adopted backup: see `_changes`);
-  `wait_for_completion` and `timeout` update in place, and switching waiting
-  on for a running backup waits for it.
-  Replacement creates the new backup before deleting the old one (a server is
-  never left without the backup), which needs one free slot of the quota; see
-  the README for `delete_before_replace`.
-- create: as transactional as the API allows. The description sent carries a
-  marker (see `pulumi_vpsbackup.client.marker`): a random token per request,
-  so a lost answer adopts only the backup that request made, and the
-  resource's stable key (`resource_key`, from project, stack and resource
-  name), so a backup an earlier run left outside state (a wait timeout, a
-  lost answer whose check failed, an interrupted `pulumi up`) is found and
-  settled by the next create of the same resource instead of piling up. If
-  waiting fails or times out, the new backup is deleted before the error is
-  raised; an error names any backup that could not be removed, and says
-  whether the next `pulumi up` will settle it.
-- read: refreshes every output; removes the resource from state only when a
-  complete listing proves the backup is gone.
-- delete: a 404 counts as done; a backup still being created is waited for,
-  then deleted.
-
-Every call uses the account stored with the resource (`account`, see
-`pulumi_vpsbackup.provider.core.account`), else the stack's settings. A new token
-for the same URL updates in place and touches no backup; a new URL is refused
-by check (`VpsProvider._account_moved`).
+What each engine call does for the user (preview, up, refresh, destroy, the
+quota, the description marker, adoption): docs/resources.md, "What each
+command does" and the sections after it. Rules this module must keep: a
+create is as transactional as the API allows (a backup that fails or times
+out is deleted before the error, and a leftover is settled only by its
+owner key); read drops the resource only when a complete listing proves the
+backup gone; every call uses the account stored with the resource.
 """
 
 from __future__ import annotations

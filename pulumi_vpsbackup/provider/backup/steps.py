@@ -2,23 +2,12 @@
 `BackupRotation` and `BackupFleet` share (a rotation or a fleet makes and
 deletes its members exactly as a `Backup` does).
 
-- `create`: the marker create, which after a lost answer adopts only on
-  proof; a refusal at the quota says which backups hold it.
-- `settle_leftovers`: a backup an earlier run of the same resource left
-  outside state, made for the same intent, is used or deleted, never piled
-  up; proof is the marker's owner key (this resource of this stack) and
-  intent digest (this server, description and triggers). A backup with this
-  resource's key made for another intent is left alone and named.
-  `leftover_keys` tells many resources at once which of them hold one.
-- `settle_after_delete`: when a resource is deleted, the backups its own
-  earlier runs left for the same intent go with it (a late POST's duplicate,
-  an interrupted create's).
-- `wait_or_undo`: wait for a new backup; if it fails or times out, delete it
-  again before raising, and say whether the next `pulumi up` settles it.
-- `delete`: a 404 is done; a backup still being made is waited for, then deleted.
-
-`note_in_state` records the backup ids this provider process has seen in
-state, which a create never settles as a leftover.
+`create` (the marker create: a lost answer is adopted only on proof),
+`settle_leftovers` / `leftover_keys` (an earlier run's backup for the same
+owner key and intent is used or deleted, never piled up; one for another
+intent is left alone and named), `wait_or_undo` (a new backup that fails or
+times out is deleted before the error), `delete_and_settle` / `settle_own`
+(a deleted resource's leftovers go with it) and `delete` (404 is done).
 """
 
 from __future__ import annotations
@@ -410,6 +399,8 @@ class BackupSteps:
     def wait_or_undo(
         self, backup: BackupRecord, timeout: float, undo: bool, key: str | None = None
     ) -> BackupRecord:
+        """Wait for a new backup; if it fails or times out and `undo`, delete it again
+        before raising, and say whether the next `pulumi up` settles it."""
         started = time.monotonic()
         try:
             return self.client.wait_for_backup(

@@ -1,22 +1,13 @@
-"""`Account`: the API endpoint and token of one resource or query (issue 14).
+"""`Account`: the API endpoint and token of one resource or query.
 
-Dynamic providers cannot have explicit provider instances, so a stack's
-`vpsbackup:apiToken` / `vpsbackup:apiUrl` would be its only account. An
-`Account` gives a resource (`Backup`, `Restore`) or a query its own:
-
-    other = vps.Account(api_token=config.require_secret("otherToken"),
-                        api_url="https://admin.vps.org/api/v1")
-    vps.Backup("b", server_id=1, account=other)
-
-For a resource it becomes the input `account = {"api_url": ..., "api_token":
-<secret>}`. The token is always a secret there (a plain string is wrapped in
-`pulumi.Output.secret`), and the resource asks for the whole `account` output
-to be secret too, so state holds it only as ciphertext. It has to be stored:
-the engine hands refresh and delete nothing but the stored outputs, and they
-must reach the account the backup lives in. Each edge (the constructor,
-check's `account_input`, a stored value read by `account_credentials`) turns
-URL and token into the client's `Credentials` once; the provider host keeps
-one client per `Credentials` (see `VpsProvider.client_for`).
+Dynamic providers cannot have explicit provider instances, so the account
+travels with a resource as its `account` input, token always secret (state
+holds it only as ciphertext; refresh and destroy need it). Each edge (the
+constructor, check's `account_input`, a stored value read by
+`account_credentials`) turns URL and token into the client's `Credentials`
+once; the provider host keeps one client per `Credentials`
+(`VpsProvider.client_for`). Usage: docs/installation-configuration.md,
+"Several accounts".
 """
 
 from __future__ import annotations

@@ -1,23 +1,12 @@
 """The stack's identity: a random value each stack keeps in its own state.
 
-A backup's marker must name the one resource of the one stack that made it
-(see `pulumi_vpsbackup.client.marker`), but project, stack and resource name
-are not an identity: two people with the same stack name on two backends
-share them. The engine gives a provider no place to write before its create
-returns, so the identity is a resource of its own, `StackIdentity`, that the
-first backup-making resource of a program registers and depends on. Its
-create makes a random 128-bit value and no request; it is recorded in the
-stack's state before any backup is made, and every later run (preview, up,
-refresh, destroy, an interrupted run and the one after it) reads the same
-value from state. A stack on another backend has another value, so it can
-neither take over nor delete this stack's backups.
-
-It is deleted last when the stack is destroyed (every backup-making resource
-depends on it). By then every resource of the stack has deleted its own
-backups and the leftovers it could prove its own; a backup that still
-carries this stack's tag was made by a run that was interrupted before the
-engine recorded it, or was kept on purpose (`retain_on_delete`, `pulumi state
-delete`). Nothing can tell these apart, so they are named, never deleted.
+Project, stack and resource name are not an identity (two backends can share
+them), and the engine gives a provider no place to write before its create
+returns, so the identity is a resource of its own, `StackIdentity`: the first
+backup-making resource of a program registers it and depends on it, so it is
+recorded before any backup is made and deleted last. What users see (the
+marker's owner key, what a stack's destroy names): docs/resources.md, "The
+marker in the description".
 """
 
 from __future__ import annotations
@@ -73,6 +62,10 @@ class StackIdentityProvider(VpsProvider):
         return ReadResult(id_, {"identity": identity})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
+        # Deleted last (every backup-making resource depends on it): a backup that
+        # still carries the stack's tag was made by a run interrupted before the
+        # engine recorded it, or kept on purpose (`retain_on_delete`, `pulumi
+        # state delete`). Nothing tells these apart, so they are named, never deleted.
         identity = props.get("identity")
         if not is_identity(identity):
             return

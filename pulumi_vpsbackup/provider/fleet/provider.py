@@ -1,44 +1,11 @@
 """The `BackupFleet` resource: one backup of each of many servers, made in one step.
 
-Why it exists: every `Backup` that waits holds one of the SDK provider host's
-four worker threads for the whole backup, so 64 backups of duration T take
-about 16 T. A fleet starts all its backups first and then waits for all of
-them in one shared polling loop (one listing per server per poll, or one of
-the account when that is cheaper, whatever the number of backups), so the
-whole fleet takes about T.
-
-Each backup is made exactly as `Backup` makes one (the same code: the
-description marker, a lost POST answer adopted only on proof, a leftover of
-an earlier run found by its key and settled, a failed or timed-out backup
-deleted again). A member's marker key is derived from the fleet's key and its
-server (`member_key`), so leftovers are found per server and never taken from
-another fleet or server. Outputs map each server (as a string, Pulumi's map
-keys) to its backup: `backup_ids`, `statuses`, `server_names`.
-
-Lifecycle, as the engine drives it:
-
-- check: validates inputs (`server_ids` is normalised to a sorted list
-  without duplicates); for servers about to get a backup, one listing of
-  the account's servers tells whether each exists.
-- diff: `description` and `triggers` replace (the new fleet is made before
-  the old one is deleted); adding or removing servers updates in place, and
-  so does a fleet whose backups no longer match its servers (after a refresh
-  dropped one that was deleted outside Pulumi). The plan is printed.
-- create: one listing of the account's manual backups finds the servers
-  holding a leftover of an earlier run (only those are settled one by one);
-  then it starts one backup per server (a few at a time), waits for all of
-  them together, deletes the ones that failed or timed out, and fails when
-  any did: the completed ones carry the fleet's markers and the next `up`
-  uses them instead of making new ones.
-- update: makes the added servers' backups as create does, then deletes the
-  removed servers' backups; the other members are not touched. A backup that
-  cannot be deleted stays a member (with a warning) and the next update
-  tries again.
-- read: one account listing of manual backups (one per server for a fleet
-  of one server); a member is dropped only when a second, fresh listing
-  agrees that it is gone.
-- delete: deletes every member (404 is done; a running one is waited for,
-  then deleted).
+It exists because every waiting `Backup` holds one of the dynamic provider
+host's four threads; a fleet starts all its backups and then waits for them in
+one polling loop. Each backup is made by `Backup`'s own code
+(`BackupSteps`), with a marker key derived from the fleet's key and the server
+(`member_key`), so a leftover is never taken from another fleet or server.
+What each command does: docs/resources.md, `BackupFleet`.
 """
 
 from __future__ import annotations
@@ -138,7 +105,9 @@ class FleetProvider(VpsProvider):
         servers = news.get("server_ids")
         if "server_ids" not in changed and isinstance(servers, list):
             if not v.contains_unknown(servers) and set(_members(olds)) != set(servers):
-                changed.append("server_ids")  # a member was dropped by a refresh
+                # A refresh dropped a member, or a removed server's backup could not
+                # be deleted: the update makes the members match the servers again.
+                changed.append("server_ids")
         return changed
 
     def _replaces(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
@@ -291,6 +260,8 @@ class FleetProvider(VpsProvider):
         )
 
     # ---- update ------------------------------------------------------------
+    # Makes the added servers' backups as create does, then deletes the removed
+    # servers' backups; the other members are not touched.
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = FleetInputs.parse_keyed(news, "fleets with BackupFleet(...)")
         members = _members(olds)
@@ -326,6 +297,7 @@ class FleetProvider(VpsProvider):
         servers = sorted(set(members))
 
         def listing() -> dict[int, BackupRecord]:
+            # One account listing of manual backups; a fleet of one server lists that server.
             if len(servers) == 1:
                 return {b.id: b for b in client.list_backups(server_id=servers[0])}
             return {b.id: b for b in client.list_backups(backup_type="manual")}

@@ -1,25 +1,11 @@
 """Functions that query existing backups from a Pulumi program.
 
 Dynamic providers cannot serve Pulumi invokes, so these run in the program's
-own process: they read `vpsbackup:apiToken` / `vpsbackup:apiUrl` from the
-stack configuration (or `VPS_API_TOKEN` / `VPS_API_URL`) and call the API
-directly. They run during `pulumi preview` too, as a read should.
-
-Each comes in two forms, as in Pulumi's own packages: `get_backups(...)` takes
-and returns plain values; `get_backups_output(...)` takes Inputs and returns an
-Output.
-
-Each takes `account=` (a `vps.Account`) to query another account than the
-stack's. The plain forms need its URL and token as plain text; the `_output`
-forms resolve a secret token here, in the program, and return an Output that is
-not secret for the token's sake (the result never holds the token).
-
-Errors: what a query raises is one of the package's errors (catch it by its
-class, e.g. `vps.ConfigurationError`, or as `vps.VpsBackupError`), and also a
-`pulumi.RunError`, whose text starts with the function called
-(``get_backups: No VPS.org API token is configured. ...``): Pulumi prints it
-as that one message, without a traceback (`shown`). An `_output` form's error
-is raised when the program's Outputs are awaited, the same way.
+own process and call the API directly, with the stack's settings or an
+`account=`; each has a plain form and an `_output` form. Rules to keep: an
+`_output` result is never secret for the token's sake (it never holds the
+token), and what a query raises goes through `shown`, so Pulumi prints it as
+one message. Parameters and results: docs/resources.md, Functions.
 """
 
 from __future__ import annotations

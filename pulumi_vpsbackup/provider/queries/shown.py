@@ -1,27 +1,13 @@
 """Errors of the query functions as a Pulumi program shows them: one message, no traceback.
 
-Pulumi's Python program runner (`pulumi-language-python-exec`, shipped in
-Pulumi's `sdk/v3` module) logs a `pulumi.RunError` that ends the program as
-its message alone; any other exception as "Program failed with an unhandled
-exception:" and its traceback, about 30 lines for one missing token. The
-query functions run in the program (dynamic providers cannot serve
-invokes), so without this a wrong URL read as a crash of the package.
-
-What a query raises is therefore its error re-raised as an instance of a
-subclass of both its own class and `pulumi.RunError`: ``except
-vps.ConfigurationError`` (or `VpsBackupError`, `FieldError`, ...) catches it
-as before, `pulumi.RunError` makes Pulumi print it as one message, and its
-text starts with the function the program called (``get_backups: ...``):
-without a traceback that is what says where the error came from.
-
-Why not make `VpsBackupError` itself a `pulumi.RunError`: the client layer
-(`pulumi_vpsbackup.client`, httpx only) would then import Pulumi, about
-0.6 s for every process that uses only the client or the fake, and every
-error raised anywhere would lose its traceback, bugs included. Here only
-what reaches a program from a query does.
-
-Errors that are not ours (`TypeError` for an argument of the wrong type, a
-bug) keep their traceback: it points at the line to fix.
+Pulumi's Python program runner prints a `pulumi.RunError` that ends the
+program as its message alone, any other exception with its traceback. A
+query's error is therefore re-raised as an instance of a subclass of both its
+own class and `pulumi.RunError`, its text starting with the function called.
+Rules to keep: `VpsBackupError` itself is not a `pulumi.RunError` (the client
+layer must not import Pulumi, about 0.6 s per process, and bugs elsewhere must
+keep their tracebacks), and errors that are not ours (a `TypeError`, a bug)
+keep their traceback. What users see: docs/errors.md.
 """
 
 from __future__ import annotations

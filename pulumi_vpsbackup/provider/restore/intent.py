@@ -1,33 +1,9 @@
 """Whether a `Restore`'s create is a new intent or a repeat of one already sent.
 
-The API takes only ``{"backup_id": N}`` and keeps, per server, one
-``last_restore`` record (backup, status, start and end by VPS.org's clock):
-no marker of who asked. So a create cannot prove that a record is its own; it
-can only prove when a record is *not* its own, and adopts the rest. A record
-is adopted (waited for, recorded) instead of sending another restore when:
-
-* it names this backup, is still running or succeeded (a failed one is
-  retried, as a failed create always was), and has a start time;
-* it started after the restore this create replaces, when there is one (a
-  changed `triggers` or `backup_id`): the old resource's own record, or any
-  older one, never stands in for a new intent. That point is the start time
-  the old restore's record showed (VPS.org's clock, stored as
-  `restore_started_at`, so clock skew plays no part), or for a state written
-  before that output existed, its `restored_at` (our clock) plus
-  :data:`~pulumi_vpsbackup.client.status.RESTORE_CLOCK_TOLERANCE`;
-* and, unless it is still running, it started less than :data:`RETRY_WINDOW`
-  ago: the time in which a run killed after VPS.org accepted its restore
-  is taken to be retried.
-
-A still-running restore of this backup is adopted within those bounds
-whatever its age: VPS.org refuses a second restore of a server that is
-restoring, and when the running one ends the server holds that backup.
-
-Diff is the only call that sees the old resource's outputs; the create of the
-replacement that follows in the same provider process takes the old restore's
-point from :func:`remember_superseded` by the new inputs, and the check the
-engine runs again between them peeks at it so that preview says what create
-will do.
+The API keeps per server one `last_restore` record and no mark of who asked,
+so a create can only prove that a record is *not* its own, and adopts the rest
+(waits for or records it instead of restoring again): see :func:`decide` for
+the rules. What the user sees: docs/resources.md, `Restore`.
 """
 
 from __future__ import annotations
@@ -58,6 +34,11 @@ __all__ = [
 #: taken as the one an interrupted run of this resource sent.
 RETRY_WINDOW = timedelta(hours=24)
 
+# Diff is the only call that sees the old resource's outputs. The create of the
+# replacement that follows in the same provider process takes the old restore's
+# point from here (keyed by the new inputs, `intent_key`), and the check the
+# engine runs again between them peeks at it, so that preview says what create
+# will do.
 _superseded: dict[str, datetime] = {}
 _lock = threading.Lock()
 
@@ -76,7 +57,12 @@ def intent_key(server_id: Any, backup_id: Any, triggers: Any) -> str:
 
 
 def superseded_point(old_outputs: dict[str, Any]) -> datetime | None:
-    """The latest time the restore a resource recorded can have started, by VPS.org's clock."""
+    """The latest time the restore a resource recorded can have started, by VPS.org's clock.
+
+    That is `restore_started_at` (VPS.org's clock, so clock skew plays no
+    part), or for a state written before that output existed, `restored_at`
+    (our clock) plus :data:`~pulumi_vpsbackup.client.status.RESTORE_CLOCK_TOLERANCE`.
+    """
     started = parse_timestamp(old_outputs.get("restore_started_at"))
     if started is not None:
         return started
@@ -112,7 +98,25 @@ class Decision:
 def decide(
     server: Server, backup_id: int, *, superseded: datetime | None, now: datetime
 ) -> Decision:
-    """Adopt the server's restore record as this create's restore, or not (see module docs)."""
+    """Adopt the server's restore record as this create's restore, or not.
+
+    The record is adopted (waited for, recorded) instead of sending another
+    restore when:
+
+    * it names this backup, is still running or succeeded (a failed one is
+      retried, as a failed create always was), and has a start time;
+    * it started after `superseded`, the restore this create replaces (a
+      changed `triggers` or `backup_id`), when there is one: the old
+      resource's own record, or any older one, never stands in for a new
+      intent (:func:`superseded_point` says how that point is found);
+    * and, unless it is still running, it started less than
+      :data:`RETRY_WINDOW` before `now`: the time in which a run killed after
+      VPS.org accepted its restore is taken to be retried.
+
+    A still-running restore of this backup is adopted within those bounds
+    whatever its age: VPS.org refuses a second restore of a server that is
+    restoring, and when the running one ends the server holds that backup.
+    """
     record = server.restore_record
     if record is None or record.backup_id != backup_id:
         return Decision(None, "")

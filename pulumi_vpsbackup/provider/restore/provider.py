@@ -1,16 +1,10 @@
 """The `Restore` resource: restore a server from a backup, once per intent.
 
 A restore is an action, not an object the API keeps, so the resource records
-that the action ran. Changing `server_id`, `backup_id` or `triggers` replaces
-the resource, which runs the restore again; `pulumi preview` shows that as a
-replacement. Deleting the resource (or `pulumi destroy`) only forgets it: it
-does not undo the restore, and never touches the server.
-
-A `pulumi up` killed after VPS.org accepted the restore records nothing; the
-next `up` creates the resource again with the same inputs. Create therefore
-reads the server's restore record first and adopts a restore of the same
-backup that this intent may have sent (see `intent` for the rule and
-what it cannot tell apart) instead of restoring a second time.
+that the action ran; deleting it only forgets it and never touches the
+server. Create first reads the server's restore record and may adopt a
+restore this intent already sent (the rule: `intent`). What each command
+does: docs/resources.md, `Restore` and "What each command does".
 """
 
 from __future__ import annotations

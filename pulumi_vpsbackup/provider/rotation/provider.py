@@ -1,37 +1,10 @@
 """The `BackupRotation` resource: the last N backups of a server, one per trigger change.
 
-Members are the backups the rotation made; each carries the rotation's marker
-key (`[pvb:<key>.<random>]`, see `pulumi_vpsbackup.client.marker`), and the
-outputs list them newest first (`backup_ids`). A rotation never touches a
-backup it did not make: it deletes only ids from its own outputs.
-
-Lifecycle, as the engine drives it:
-
-- check: validates inputs; for a rotation about to add a backup (a create,
-  or a `triggers` change) asks the API whether the server exists and has a
-  free slot, and warns at preview when it has none, saying what `up` will do.
-  A new rotation's plan is printed here.
-- diff: `server_id` replaces; `triggers`, `keep`, `description` and
-  `timeout` update in place. The plan of an update (what is added, which ids
-  are deleted) is printed as a progress line, since the SDK's dynamic
-  provider host passes no detailed diff to the engine.
-- create / a `triggers` change: add one backup exactly as `Backup` creates
-  one (the same code: marker, leftover settling, waiting, deleting it again
-  when it fails or times out), then delete the oldest members beyond `keep`.
-  The quota: when the server has no free slot and the rotation already holds
-  `keep` members, the oldest member (which the add would prune anyway) is
-  deleted first; with fewer members the add is refused before any request
-  that changes something.
-- update without a `triggers` change: prunes to `keep` (lowering `keep`
-  deletes the oldest extras) or only records the inputs (`description`,
-  `timeout`).
-  A member that cannot be deleted while pruning stays a member (with a
-  warning): the new backup is recorded, never orphaned, and the next update
-  prunes again.
-- read: one listing of the server; a member is dropped only when a second,
-  fresh listing agrees that it is gone.
-- delete: deletes every member (404 is done; a running one is waited for,
-  then deleted).
+Members are the backups the rotation made (`backup_ids`, newest first), each
+made by `Backup`'s own code (`BackupSteps`) with the rotation's marker key. The
+rule not to break: a rotation deletes only ids from its own outputs, never
+another backup of the same server or description. What each command does,
+the quota and the guarantees: docs/resources.md, `BackupRotation`.
 """
 
 from __future__ import annotations
@@ -144,6 +117,8 @@ class RotationProvider(VpsProvider):
         # A prune that failed (VPS.org refused a DELETE) left more members than
         # `keep`: the next `up` is an update that prunes them, inputs unchanged.
         pending = not changed and bool(_beyond(members, _known_keep(news)))
+        # The plan goes out as a progress line: the SDK's dynamic provider host
+        # sends the engine no detailed diff.
         if (changed or pending) and not replaces:
             self._show_plan(olds, news, members, adds="triggers" in changed)
         return DiffResult(
