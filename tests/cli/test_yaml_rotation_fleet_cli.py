@@ -21,6 +21,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +84,17 @@ def yaml_stack_of(
         project.run("stack", "rm", "--yes", "--force", ok=False)
 
 
+def refresh_finds_nothing_then_destroy(stack: CliProject, fake: FakeServer, start: Any) -> None:
+    """A refresh that changes nothing, a preview with no changes, then a destroy that
+    leaves the fake exactly as it started."""
+    refreshed = stack.run("refresh", "--yes", "--skip-preview")
+    assert "2 unchanged" in refreshed.out, refreshed.out
+    stack.run("preview", "--expect-no-changes")
+    destroyed = stack.run("destroy", "--yes", "--skip-preview")
+    assert "- 2 deleted" in destroyed.out, destroyed.out
+    assert world(fake.app) == start, "the fake ends as it started"
+
+
 def test_yaml_rotation_keeps_the_last_two_releases(
     yaml_stack_of: Callable[[str], CliProject], fake: FakeServer
 ) -> None:
@@ -115,12 +127,7 @@ def test_yaml_rotation_keeps_the_last_two_releases(
     assert f"and delete {history[0][0]} (keeps 2)" in preview.out, preview.out
     assert history[0][0] not in backups(fake.app)
 
-    refreshed = stack.run("refresh", "--yes", "--skip-preview")
-    assert "2 unchanged" in refreshed.out, refreshed.out
-    stack.run("preview", "--expect-no-changes")
-    destroyed = stack.run("destroy", "--yes", "--skip-preview")
-    assert "- 2 deleted" in destroyed.out, destroyed.out
-    assert world(fake.app) == start, "the fake ends as it started"
+    refresh_finds_nothing_then_destroy(stack, fake, start)
 
 
 def test_yaml_fleet_adds_a_server_in_place(
@@ -151,12 +158,7 @@ def test_yaml_fleet_adds_a_server_in_place(
     assert backups(fake.app)[db]["server_id"] == 12346
     assert out["serverNames"] == {"12345": "web-server-01", "12346": "db-server-01"}
 
-    refreshed = stack.run("refresh", "--yes", "--skip-preview")
-    assert "2 unchanged" in refreshed.out, refreshed.out
-    stack.run("preview", "--expect-no-changes")
-    destroyed = stack.run("destroy", "--yes", "--skip-preview")
-    assert "- 2 deleted" in destroyed.out, destroyed.out
-    assert world(fake.app) == start, "the fake ends as it started"
+    refresh_finds_nothing_then_destroy(stack, fake, start)
 
 
 def test_yaml_restore_runs_once_per_chosen_backup(
