@@ -1,93 +1,122 @@
 """Figure 2: how many requests waiting costs, and how late completion is noticed.
 
-A backup takes D seconds of fake time (5 s, 60 s, 15 min). The fake's clock is
-frozen; ``VpsClient`` gets a ``sleep`` that advances it and a ``clock`` that
-reads it, so a 15-minute wait runs in milliseconds and is exact. The client
-uses the default ``PollPolicy`` (what users get) with a seeded jitter source;
-the figure is the median and worst over the seeds. The ideal is one request at
-the moment of completion (delay 0).
+A backup takes D seconds of fake time (5 s, 1 min, 15 min, 1 h). The fake's
+clock is frozen; ``VpsClient`` gets a ``sleep`` that advances it and clocks
+that read it, so an hour's wait runs in milliseconds and is exact. Each seed
+is a fresh fake and a fresh (in-memory) history; each wait starts at a random
+fraction of a second (the API's ``created_at`` is whole seconds) and is
+``VpsClient.wait_for_backup`` from the create's answer, as `Backup` waits.
 
-When a target is missed, the same schedule is simulated (pure arithmetic, the
-fake answers instantly) for a grid of ``PollPolicy`` parameters to find ones
-that meet all three targets for every seed, and the arithmetic of the conflict
-is written into the notes.
+Side by side, for every duration:
+- **no history** (the first backup on a server, or history turned off): the
+  default ``PollPolicy`` (1 s, doubling, at most 120 s, 10 % jitter), the same
+  schedule as before prediction (checked against its arithmetic, `simulate`);
+- **steady history**: every backup takes D; ``WARMUP`` backups teach the
+  history (what the client's own waits saw), then ``MEASURED`` are measured;
+- **noisy history**: each backup takes D x U(1 - NOISE, 1 + NOISE);
+- a **fixed-interval poller** (every 1 s, measured the same way) and the
+  **floor**: one poll, exactly at completion.
+Targets: with a steady history at most 3 polls and a delay within max(2 s,
+3 % of D); without history no worse than before.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_vpsbackup.client import ClientSettings, PollPolicy, VpsClient
-from pulumi_vpsbackup.fake import FakeClock
+from pulumi_vpsbackup.client.history import History
 from pulumi_vpsbackup.provider.fleet.wait import wait_all
 
 from .core import TOKEN, Figure, Options, api_requests, fake_server, frozen_clock, last_seq, median
 
 GROUP = "polling"
 SERVER = 12345
-DURATIONS = (5.0, 60.0, 900.0)
-MAX_REQUESTS_15_MIN = 15
+DURATIONS = (5.0, 60.0, 900.0, 3600.0)
+HISTORIES = ("none", "steady", "noisy")
+NOISE = 0.10
+WARMUP = 5
+MEASURED = 3
+MAX_POLLS_WITH_HISTORY = 3
+FIXED = PollPolicy(initial=1.0, factor=1.0, max_interval=1.0, jitter=0.0, predictive=False)
 
 
-def delay_target(duration: float) -> float:
-    return max(2.0, 0.1 * duration)
+def tolerance(duration: float) -> float:
+    return max(2.0, 0.03 * duration)
 
 
 @dataclass
 class Wait:
     seed: int
     duration: float
+    offset: float  # how far into its second the POST was answered
     requests: int  # GETs while waiting (the POST is not part of waiting)
     delay: float  # fake seconds between completion and the poll that saw it
+    #: (polls, delay) the schedule before prediction would give this wait, by its arithmetic.
+    before: tuple[int, float]
 
 
-def measure_wait(app_clock: FakeClock, url: str, duration: float, seed: int, app: Any) -> Wait:
-    def clock() -> float:
-        return app_clock.now().timestamp()
+def measure(
+    duration: float, history: str, seed: int, policy: PollPolicy | None = None
+) -> list[Wait]:
+    """The measured waits of one seed: ``WARMUP`` teach the history first (none without)."""
+    rng = random.Random(seed)
+    clock = frozen_clock()
+    learning = WARMUP if history != "none" else 0
+    out: list[Wait] = []
+    with fake_server(clock=clock, completion="time", backup_seconds=duration) as served:
+        app = served.app
 
-    def sleep(seconds: float) -> None:
-        app_clock.advance(seconds)
+        def now() -> float:
+            return clock.now().timestamp()
 
-    # Start on a whole second: the API's created_at is whole seconds, so the
-    # completion instant is then exactly created_at + D (offsets: see simulate()).
-    now = clock()
-    app_clock.advance(math.ceil(now) - now)
-    settings = ClientSettings(token=TOKEN, base_url=url)  # default PollPolicy
-    with VpsClient(settings, sleep=sleep, clock=clock, rng=random.Random(seed)) as client:
-        backup = client.create_backup(SERVER, f"poll {duration:g}s seed {seed}")
-        done_at = backup.created_at.timestamp() + duration if backup.created_at else clock()
-        seq = last_seq(app)
-        # As Backup waits: from the create's answer (first poll after an interval).
-        client.wait_for_backup(
-            backup.id, server_id=SERVER, timeout=4 * duration + 3600, seen=backup
-        )
-        seen_at = clock()
-        polls = len(api_requests(app, since=seq))
-        client.delete_backup(backup.id)
-    return Wait(seed, duration, polls, seen_at - done_at)
-
-
-OFFSETS = (0.0, 0.25, 0.5, 0.75)
+        settings = ClientSettings(token=TOKEN, base_url=served.url, poll=policy or PollPolicy())
+        memory = History(None, wall_clock=now) if history != "none" else None
+        with VpsClient(
+            settings,
+            sleep=clock.advance,
+            clock=now,
+            wall_clock=now,
+            rng=random.Random(seed),
+            history=memory,
+        ) as client:
+            for i in range(learning + MEASURED):
+                took = duration
+                if history == "noisy":
+                    took = duration * (1 + rng.uniform(-NOISE, NOISE))
+                app.set_behaviour(backup_seconds=took)
+                clock.advance(math.ceil(now()) - now() + rng.random())
+                offset = now() % 1
+                backup = client.create_backup(SERVER, f"wait {i}")
+                assert backup.created_at is not None
+                done_at = backup.created_at.timestamp() + took
+                seq = last_seq(app)
+                jitter = random.Random()
+                jitter.setstate(client.timing.rng.getstate())
+                before = simulate(settings.poll, took, jitter, offset)
+                client.wait_for_backup(
+                    backup.id, server_id=SERVER, timeout=4 * duration + 3600, seen=backup
+                )
+                seen_at = now()
+                polls = len(api_requests(app, since=seq))
+                client.delete_backup(backup.id)
+                if i >= learning:
+                    out.append(Wait(seed, took, offset, polls, seen_at - done_at, before))
+                clock.advance(3600)  # the next run, an hour later
+    return out
 
 
 def simulate(
-    policy: PollPolicy, duration: float, seed: int, offset: float = 0.0
+    policy: PollPolicy, duration: float, rng: random.Random, offset: float = 0.0
 ) -> tuple[int, float]:
-    """(polls, delay) of ``poll_until`` when every poll is instant: the same arithmetic.
+    """(polls, delay) of the no-history schedule when every poll is instant: its arithmetic.
 
     ``offset`` is how long after the backup's start the wait begins (its first
-    poll comes one interval later, as `Backup` waits from the create's answer). The
-    API's timestamps are whole seconds and a real poll starts some time after
-    the POST, so a schedule is judged at several offsets: one that only meets a
-    target because a poll lands exactly on D (e.g. 1.5 s x 3^n hitting 60 s)
-    does not count.
+    poll comes one interval later, as `Backup` waits from the create's answer).
     """
-    rng = random.Random(seed)
-    # Backup waits from the create's answer: the first poll after one interval.
     t, n, polls = policy.delay(0, rng), 1, 0
     done = duration - offset
     while True:
@@ -96,69 +125,6 @@ def simulate(
             return polls, t - done
         t += policy.delay(n, rng)
         n += 1
-
-
-DENSE = tuple(round(5 * 180 ** (i / 40), 1) for i in range(41))  # 5 s .. 900 s, log-spaced
-
-
-def worst_case(policy: PollPolicy, duration: float, seeds: range) -> tuple[int, float]:
-    """Worst (polls, delay) over seeds and start offsets (one seed when there is no jitter)."""
-    runs = [
-        simulate(policy, duration, s, o)
-        for s in (seeds if policy.jitter else range(1))
-        for o in OFFSETS
-    ]
-    return max(r[0] for r in runs), max(r[1] for r in runs)
-
-
-def dense_excess(policy: PollPolicy, seeds: range) -> float:
-    """Worst delay / target bound over durations from 5 s to 900 s (<= 1 would be ideal)."""
-    return max(worst_case(policy, d, seeds)[1] / delay_target(d) for d in DENSE)
-
-
-def meets_all(policy: PollPolicy, seeds: range) -> tuple[bool, dict[float, tuple[int, float]]]:
-    worst: dict[float, tuple[int, float]] = {}
-    ok = True
-    for duration in DURATIONS:
-        polls, delay = worst_case(policy, duration, seeds)
-        worst[duration] = (polls, delay)
-        ok = ok and delay <= delay_target(duration)
-        if duration == 900.0:
-            ok = ok and polls <= MAX_REQUESTS_15_MIN
-    return ok, worst
-
-
-Candidate = tuple[PollPolicy, dict[float, tuple[int, float]], float]
-
-
-def search(seeds: range) -> list[Candidate]:
-    """Policies meeting all three targets for every seed and offset.
-
-    Ranked by how far they stay from the delay bound between the three
-    durations (``dense_excess``), then by 15-minute requests.
-    """
-    found: list[Candidate] = []
-    for initial, factor, maximum, jitter in itertools.product(
-        (0.5, 1.0, 1.5, 2.0, 3.0),
-        (1.25, 1.5, 2.0, 3.0),
-        (30.0, 45.0, 60.0, 75.0, 80.0, 90.0, 120.0),
-        (0.0, 0.1),
-    ):
-        if maximum < initial:
-            continue
-        policy = PollPolicy(initial=initial, factor=factor, max_interval=maximum, jitter=jitter)
-        ok, worst = meets_all(policy, seeds)
-        if ok:
-            found.append((policy, worst, dense_excess(policy, seeds)))
-    found.sort(key=lambda c: (c[2], c[1][900.0][0]))
-    return found
-
-
-def _policy(p: PollPolicy) -> str:
-    return (
-        f"PollPolicy(initial={p.initial:g}, factor={p.factor:g}, "
-        f"max_interval={p.max_interval:g}, jitter={p.jitter:g})"
-    )
 
 
 OTHERS = 30
@@ -242,129 +208,74 @@ def _poll_cost_figure(fleet: bool) -> Figure:
     )
 
 
-def _waits(options: Options) -> list[Figure]:
-    seeds = range(options.pick(5, 25))
-    waits: dict[float, list[Wait]] = {d: [] for d in DURATIONS}
-    for duration in DURATIONS:
-        clock = frozen_clock()
-        with fake_server(clock=clock, completion="time", backup_seconds=duration) as served:
-            for seed in seeds:
-                waits[duration].append(measure_wait(clock, served.url, duration, seed, served.app))
-
-    figures: list[Figure] = []
-    missed = False
-    for duration in DURATIONS:
-        runs = waits[duration]
-        label = _label(duration)
-        requests = [w.requests for w in runs]
-        delays = [w.delay for w in runs]
-        # The client's own schedule and the simulation must agree, or the search is moot.
-        simulated = [simulate(PollPolicy(), duration, w.seed) for w in runs]
-        agree = all(
-            s[0] == w.requests and abs(s[1] - w.delay) < 1e-3
-            for s, w in zip(simulated, runs, strict=True)
-        )
-        req_ok = max(requests) <= MAX_REQUESTS_15_MIN if duration == 900.0 else None
-        delay_ok = max(delays) <= delay_target(duration)
-        missed = missed or req_ok is False or not delay_ok
-        figures.append(
-            Figure(
-                GROUP,
-                f"{label} backup: requests (median/worst)",
-                median(requests),
-                "req",
-                1,
-                "one poll at completion",
-                f"<= {MAX_REQUESTS_15_MIN} worst" if duration == 900.0 else "(count)",
-                req_ok,
-                f"worst {max(requests)}; {len(runs)} seeds"
-                + ("" if agree else "; WARNING: simulation disagrees with the client"),
-                {"requests": requests, "simulation_agrees": agree},
-            )
-        )
-        figures.append(
-            Figure(
-                GROUP,
-                f"{label} backup: detection delay (median)",
-                median(delays),
-                "s",
-                delay_target(duration),
-                "target bound",
-                f"worst <= {delay_target(duration):g} s",
-                delay_ok,
-                f"worst {max(delays):.2f} s (ratio is median/bound)",
-                {"delays": [round(d, 3) for d in delays]},
-            )
-        )
-    search_seeds = range(options.pick(20, 100))
-    for figure in figures:
-        duration = next(d for d in DURATIONS if figure.name.startswith(_label(d) + " "))
-        polls, delay = worst_case(PollPolicy(), duration, search_seeds)
-        figure.note += (
-            f"; simulated worst over {len(search_seeds)} seeds x {len(OFFSETS)} offsets: "
-            f"{polls} req, {delay:.1f} s"
-        )
-    if missed:
-        figures.append(_proposal(search_seeds))
-    return figures
-
-
 def _label(duration: float) -> str:
+    if duration >= 3600:
+        return f"{duration / 3600:g} h"
     return f"{duration / 60:g} min" if duration >= 60 else f"{duration:g} s"
 
 
-def _proposal(seeds: range) -> Figure:
-    _, default_worst = meets_all(PollPolicy(), seeds)
-    candidates = search(seeds)
-    conflict = (
-        "Worst case over all durations: a poll just before completion means a delay of one "
-        "interval, so delay <= max(2 s, 10% of D) for every D needs interval(t) <= 0.1 t "
-        "(t > 20 s), i.e. factor <= 1.1; from 2 s to 900 s that is ln(450)/ln(1.1) = 64 polls, "
-        "not 15. Conversely 15 polls to 900 s need a mean interval of 60 s, which makes a "
-        "60-second backup wait up to ~60 s, not 6 s. So no schedule meets the delay target for "
-        "every duration within 15 requests; only the three stated durations can be met."
-    )
-    details: dict[str, Any] = {
-        "default_worst_over_seeds_and_offsets": {str(k): v for k, v in default_worst.items()},
-        "candidates": [
-            {
-                "policy": _policy(p),
-                "worst": {str(k): v for k, v in w.items()},
-                "worst_delay_over_bound_5s_to_15min": round(x, 2),
-            }
-            for p, w, x in candidates[:10]
-        ],
-        "conflict": conflict,
-    }
-    if not candidates:
-        return Figure(
-            GROUP,
-            "PollPolicy meeting all 3 targets",
-            None,
-            "",
-            note="none in the grid; " + conflict,
-            details=details,
+def _waits(options: Options) -> list[Figure]:
+    seeds = range(options.pick(3, 8))
+    figures: list[Figure] = []
+    for duration in DURATIONS:
+        label = _label(duration)
+        runs = {h: [w for seed in seeds for w in measure(duration, h, seed)] for h in HISTORIES}
+        fixed = measure(duration, "none", 0, FIXED)
+        fixed_note = (
+            f"fixed 1 s poller: {median(w.requests for w in fixed):g} polls, "
+            f"{median(w.delay for w in fixed):.2f} s late; floor: 1 poll, 0 s"
         )
-    best, worst, excess = candidates[0]
-    default_excess = dense_excess(PollPolicy(), seeds)
-    note = (
-        f"{_policy(best)}: worst over {len(seeds)} seeds 5 s -> {worst[5.0][1]:.2f} s delay, "
-        f"1 min -> {worst[60.0][1]:.2f} s, 15 min -> {worst[900.0][0]} requests / "
-        f"{worst[900.0][1]:.1f} s (default: {default_worst[900.0][0]} req, delays "
-        f"{default_worst[5.0][1]:.2f}/{default_worst[60.0][1]:.2f}/"
-        f"{default_worst[900.0][1]:.1f} s). "
-        f"Between the three durations its worst delay reaches {excess:.1f}x the bound "
-        f"(default {default_excess:.1f}x). " + conflict
-    )
-    return Figure(
-        GROUP,
-        "PollPolicy meeting all 3 targets: 15-min requests",
-        worst[900.0][0],
-        "req",
-        default_worst[900.0][0],
-        "default policy",
-        f"<= {MAX_REQUESTS_15_MIN}",
-        worst[900.0][0] <= MAX_REQUESTS_15_MIN,
-        note,
-        details,
-    )
+        before = runs["none"]
+        # Without history the schedule must be the one before prediction, poll for poll.
+        agree = all(w.requests == w.before[0] and abs(w.delay - w.before[1]) < 1e-6 for w in before)
+        before_polls = median(w.requests for w in before)
+        before_delay = median(w.delay for w in before)
+        for history in HISTORIES:
+            waits = runs[history]
+            polls = [w.requests for w in waits]
+            delays = [w.delay for w in waits]
+            if history == "steady":
+                polls_target, polls_ok = f"<= {MAX_POLLS_WITH_HISTORY} worst", max(polls) <= 3
+                delay_target = f"worst <= {tolerance(duration):g} s"
+                delay_ok: bool | None = max(delays) <= tolerance(duration)
+            elif history == "none":
+                polls_target, polls_ok = "as before prediction", agree
+                delay_target, delay_ok = "as before prediction", agree
+            else:
+                polls_target, polls_ok = "(info)", None
+                delay_target, delay_ok = "(info)", None
+            name = {"none": "no history", "steady": "steady history", "noisy": "noisy history"}
+            base, base_label = (
+                (median(w.requests for w in fixed), "fixed 1 s poller")
+                if history == "none"
+                else (before_polls, "no history")
+            )
+            figures.append(
+                Figure(
+                    GROUP,
+                    f"{label} backup, {name[history]}: polls (median)",
+                    median(polls),
+                    "req",
+                    base,
+                    base_label,
+                    polls_target,
+                    polls_ok,
+                    f"worst {max(polls)}; {len(waits)} waits; {fixed_note}",
+                    {"polls": polls},
+                )
+            )
+            figures.append(
+                Figure(
+                    GROUP,
+                    f"{label} backup, {name[history]}: noticed late by (median)",
+                    median(delays),
+                    "s",
+                    before_delay if history != "none" else median(w.delay for w in fixed),
+                    "no history" if history != "none" else "fixed 1 s poller",
+                    delay_target,
+                    delay_ok,
+                    f"worst {max(delays):.2f} s",
+                    {"delays": [round(d, 3) for d in delays]},
+                )
+            )
+    return figures

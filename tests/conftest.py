@@ -37,7 +37,14 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from pulumi_vpsbackup.client.history import HISTORY_ENV
 from pulumi_vpsbackup.fake import DEFAULT_TOKEN
+
+# Waits learn durations (pulumi_vpsbackup.client.history) and keep them in
+# ~/.cache across runs. The suite turns that off, for itself and every process
+# it starts, so that no test reads what another one (or the developer's own
+# runs) taught; a test about history names its own file.
+os.environ[HISTORY_ENV] = "off"
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):

@@ -14,6 +14,7 @@ import httpx
 
 from .cache import ListingCache
 from .errors import ApiError, NotFoundError, PermissionDeniedError, TransportError, VpsBackupError
+from .history import BoundHistory, History
 from .listing import MAX_PAGES, Listing, fetch_backups, paginate
 from .models import AccountRecord, BackupRecord, RestoreResult, Server
 from .polling import Timing
@@ -69,8 +70,14 @@ class VpsClient:
         rng: random.Random | None = None,
         wall_clock: Callable[[], float] = time.time,
         cancel: threading.Event | None = None,
+        history: History | None = None,
     ) -> None:
         self.settings = settings
+        #: How long this API's work took before (see :mod:`.history`); None: waits never predict.
+        self.history: BoundHistory | None = (
+            history.bind(settings.base_url) if history is not None else None
+        )
+        self._starts: dict[tuple[str, int], float] = {}
         timing = Timing(
             sleep,
             clock,
@@ -93,7 +100,7 @@ class VpsClient:
         # keeps a sibling's backup from being adopted; it keeps a server's
         # creates (and their listings) in order within one process.
         self._create_locks: dict[int, threading.Lock] = {}
-        self._waiter = Waiter(self, settings.poll, timing, self._http.redact)
+        self._waiter = Waiter(self, settings.poll, timing, self._http.redact, self.history)
         # What reconciling a create may do with this client, and nothing more.
         self._creates = CreateChannel(
             settings=settings,
@@ -370,6 +377,18 @@ class VpsClient:
                 self._creates, server_id, description, resource_key=resource_key, intent=intent
             )
 
+    def started_at(self, kind: str, key: int) -> float | None:
+        """When this client saw a backup (``kind`` "backup", by id) or a restore
+        ("restore", by server id) start: its POST's answer, by the wall clock."""
+        with self._state_lock:
+            return self._starts.get((kind, int(key)))
+
+    def _saw_start(self, kind: str, key: int) -> None:
+        with self._state_lock:
+            if len(self._starts) > 10_000:  # a long-lived client forgets the oldest
+                self._starts.pop(next(iter(self._starts)))
+            self._starts[(kind, int(key))] = self._wall_clock()
+
     def _post_backup(self, server_id: int, body: dict[str, Any]) -> BackupRecord:
         """One ``POST /backups/``, parsed; the server's cached listings are dropped
         whatever the outcome. Sent only through :attr:`_creates` (see :mod:`.reconcile`)."""
@@ -385,6 +404,7 @@ class VpsClient:
             response,
             outcome_unknown=True,
         )
+        self._saw_start("backup", backup.id)
         return backup
 
     def delete_backup(self, backup_id: int) -> bool:
@@ -451,6 +471,7 @@ class VpsClient:
             data,
             response,
         )
+        self._saw_start("restore", server_id)
         return result
 
     def _restore_answer(self, response: httpx.Response) -> Mapping[str, Any]:

@@ -7,9 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-__all__ = ["PollPolicy", "Timing", "poll_until"]
+if TYPE_CHECKING:
+    from .history import Prediction
+
+__all__ = ["PolicySchedule", "PollPolicy", "PredictedSchedule", "Schedule", "Timing", "poll_until"]
 
 T = TypeVar("T")
 
@@ -44,6 +47,9 @@ class PollPolicy:
     factor: float = 2.0
     max_interval: float = 120.0
     jitter: float = 0.1
+    #: Whether a wait with history polls around the predicted completion
+    #: (:class:`PredictedSchedule`); a schedule the user set is kept to exactly.
+    predictive: bool = True
 
     def __post_init__(self) -> None:
         if self.initial < 0:
@@ -104,28 +110,94 @@ class PollPolicy:
         return out
 
 
+class Schedule(Protocol):
+    """When a wait polls: ``next_at(now)`` is the time (seconds into the wait) of the
+    poll after one made at ``now`` (``now == 0`` before the first, for a wait that
+    starts with a pause)."""
+
+    def next_at(self, now: float) -> float: ...
+
+
+class PolicySchedule:
+    """A :class:`PollPolicy`'s schedule: the n-th pause is ``policy.delay(n)``."""
+
+    def __init__(self, policy: PollPolicy, rng: random.Random | None) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.n = 0
+
+    def next_at(self, now: float) -> float:
+        delay = self.policy.delay(self.n, self.rng)
+        self.n += 1
+        return now + delay
+
+
+#: A prediction at least this long gets one early poll at half of it, so a
+#: backup that fails (or ends) early is noticed within half its expected time.
+PROBE_FROM = 60.0
+
+
+class PredictedSchedule:
+    """Polls around a predicted completion (see :mod:`.history`).
+
+    In the work's own time (``running_for`` seconds had passed when the wait
+    began): the first poll comes once the range's earliest completion is one
+    ``spacing`` old (or just after ``hi``, when the range is narrower), then
+    every ``spacing`` to the end of the range, then at pauses that double with
+    the distance beyond it (never longer than ``max_interval``). A prediction
+    of a minute or more gets one probe at half its ``lo`` first. With a steady
+    history that is one poll, a fraction of a second after completion.
+    """
+
+    def __init__(self, prediction: Prediction, running_for: float, policy: PollPolicy) -> None:
+        self.prediction = prediction
+        self.running_for = max(0.0, running_for)
+        self.policy = policy
+
+    @property
+    def margin(self) -> float:
+        return min(0.5, self.prediction.tolerance / 4)
+
+    def next_at(self, now: float) -> float:
+        p, at = self.prediction, now + self.running_for
+        spacing = p.spacing
+        first = p.lo + min(spacing, p.hi - p.lo + self.margin)
+        if at < first:
+            target = first
+            if p.lo >= PROBE_FROM and at < p.lo / 2:
+                target = p.lo / 2
+        elif at < p.hi:
+            target = at + spacing
+        else:
+            target = at + min(max(spacing, at - p.hi), self.policy.max_interval)
+        return now + max(target - at, 0.0)
+
+
 def poll_until(
     check: Callable[[float], tuple[bool, T]],
     *,
     timeout: float,
-    policy: PollPolicy,
+    policy: PollPolicy | None = None,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
-    rng: random.Random | None,
+    rng: random.Random | None = None,
     on_timeout: Callable[[T, float], BaseException],
     first_check_after_delay: bool = False,
     cancel: threading.Event | None = None,
     on_cancel: Callable[[T | None, float], BaseException] | None = None,
+    schedule: Schedule | None = None,
 ) -> T:
-    """Call ``check(elapsed)`` until it reports done; sleep by ``policy`` between calls.
+    """Call ``check(elapsed)`` until it reports done; pause by ``schedule`` between calls.
 
+    ``schedule`` says when each next check comes (by default ``policy``'s
+    :class:`PolicySchedule`, drawing jitter from ``rng``).
     ``check`` returns ``(done, value)`` or raises to stop the wait (a failure).
     When ``timeout`` seconds have passed after a not-done check, the exception
-    from ``on_timeout(last_value, elapsed)`` is raised. The last sleep is
+    from ``on_timeout(last_value, elapsed)`` is raised. The last pause is
     shortened so the final check happens at the deadline.
 
     With ``first_check_after_delay`` the first check comes after the
-    schedule's first delay rather than at once: work that was just started
+    schedule's first pause rather than at once: work that was just started
     (a backup whose POST has only now been answered) is not finished yet, so
     a check at once would cost a request and tell nothing.
 
@@ -134,8 +206,11 @@ def poll_until(
     a real sleep (``time.sleep``) ends the moment it is set, so a
     cancelled wait stops within a request's time, not an interval's.
     """
+    if schedule is None:
+        if policy is None:
+            raise ValueError("poll_until needs a policy or a schedule")
+        schedule = PolicySchedule(policy, rng)
     start = clock()
-    n = 0
     last: T | None = None
 
     if cancel is not None and on_cancel is None:
@@ -152,8 +227,7 @@ def poll_until(
     if cancel is not None and on_cancel is not None and cancel.is_set():
         raise on_cancel(None, 0.0)
     if first_check_after_delay:
-        pause(min(policy.delay(n, rng), max(timeout, 0.0)))
-        n += 1
+        pause(min(max(schedule.next_at(0.0), 0.0), max(timeout, 0.0)))
     while True:
         elapsed = clock() - start
         done, value = check(elapsed)
@@ -164,5 +238,4 @@ def poll_until(
         remaining = timeout - elapsed
         if remaining <= 0:
             raise on_timeout(value, elapsed)
-        pause(min(policy.delay(n, rng), remaining))
-        n += 1
+        pause(min(max(schedule.next_at(elapsed) - elapsed, 0.0), remaining))

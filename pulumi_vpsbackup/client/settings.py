@@ -368,7 +368,8 @@ def poll_policy(config: Mapping[str, Any] | None) -> PollPolicy | None:
     default = PollPolicy()
     initial = _poll_seconds(POLL_INTERVAL_CONFIG_KEY, interval, default.initial)
     maximum = _poll_seconds(MAX_POLL_INTERVAL_CONFIG_KEY, ceiling, default.max_interval)
-    return PollPolicy(initial=initial, max_interval=max(initial, maximum))
+    # A schedule the user set is kept to exactly: no polling around predictions.
+    return PollPolicy(initial=initial, max_interval=max(initial, maximum), predictive=False)
 
 
 _OVERRIDABLE = {f.name for f in fields(ClientSettings)} - {"token", "base_url"}

@@ -9,9 +9,13 @@ snapshot: one listing's absence proves nothing). A single backup's wait
 ``wait_for_backups`` and a fleet's wait are all this engine. The restore wait
 reads the server instead.
 
-Both run one loop (:func:`.polling.poll_until` on the schedule of a
-:class:`PollPolicy`, with an injected sleep and clock, so tests run them
-instantly), using the status words of :mod:`.status`.
+Both run one loop (:func:`.polling.poll_until`, with an injected sleep and
+clock, so tests run them instantly), using the status words of :mod:`.status`.
+When the server's history (:mod:`.history`) predicts how long the work takes,
+it is polled around that prediction (:class:`.polling.PredictedSchedule`),
+each backup on its own schedule and each poll reading only the servers whose
+backups are due; otherwise on the :class:`PollPolicy`'s schedule. Every
+completion seen is noted in the history for the next wait.
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from .errors import (
     WaitTimeoutError,
 )
 from .fanout import each
+from .history import BoundHistory, Span
 from .listing import MAX_PAGES
 from .models import BackupRecord, Server
-from .polling import PollPolicy, Timing, poll_until
+from .polling import PolicySchedule, PollPolicy, PredictedSchedule, Schedule, Timing, poll_until
 from .spread import account_listing_cheaper, worth_asking
 from .status import TRANSITIONAL_SERVER_STATUSES
 
@@ -65,6 +70,18 @@ class WaitApi(Protocol):
     def listing_pages(self, *, backup_type: str | None = None) -> int: ...
 
     def get_server(self, server_id: int) -> Server: ...
+
+
+#: How close to its due time a schedule counts as due (sleeps are not exact).
+_DUE_SLACK = 0.05
+
+
+@dataclass
+class _Group:
+    """Backups polled together: one schedule, and when it is next due."""
+
+    schedule: Schedule
+    due: float = 0.0
 
 
 def _notify(callback: Callable[[Any, float], None] | None, value: Any, elapsed: float) -> None:
@@ -114,6 +131,11 @@ class _Awaited:
     backup_type: str | None
     last: BackupRecord | None = None
     missed: bool = False
+    group: _Group | None = None
+    #: How long it had been running when the wait began (None: unknown).
+    running_for: float | None = None
+    #: The latest time (since it started) a poll saw it running.
+    seen_running: float | None = None
 
     def note(self, found: BackupRecord | None) -> bool:
         """One listing's answer about this backup; True when it is gone.
@@ -155,6 +177,31 @@ class _ManyWait:
         self.state = Waited()
         self.pages: int | None = None
         self.listed_account = False
+        self.deadline = timeout
+
+    # -- when to poll what -----------------------------------------------------
+
+    def groups(self) -> list[_Group]:
+        seen: dict[int, _Group] = {}
+        for a in self.running():
+            assert a.group is not None
+            seen.setdefault(id(a.group), a.group)
+        return list(seen.values())
+
+    def next_at(self, now: float) -> float:
+        """The wait's schedule: advance the groups polled at ``now``; the earliest due."""
+        groups = self.groups()
+        for group in groups:
+            if group.due <= now + _DUE_SLACK:
+                group.due = group.schedule.next_at(now)
+        return min((g.due for g in groups), default=now)
+
+    def due(self, elapsed: float) -> list[_Awaited]:
+        """The running backups a poll at ``elapsed`` reads: those due (all at the deadline)."""
+        running = self.running()
+        if elapsed >= self.deadline - _DUE_SLACK:
+            return running
+        return [a for a in running if a.group is None or a.group.due <= elapsed + _DUE_SLACK]
 
     # -- what one poll reads ---------------------------------------------------
 
@@ -253,11 +300,12 @@ class _ManyWait:
         self.state.failed[a.id] = Failure(backup, f"ended {backup.status}", error)
 
     def poll(self, elapsed: float) -> Waited:
-        """One poll: read the listings, and note what they say of each backup."""
-        for answered, listing in self.read(self.running()):
+        """One poll: read the listings of what is due, and note what they say of each backup."""
+        for answered, listing in self.read(self.due(elapsed)):
             found = {b.id: b for b in listing}
             for a in answered:
                 current = found.get(a.id)
+                self.learn(a, current, elapsed)
                 if a.note(current):
                     del self.state.running[a.id]
                     status = a.last.status if a.last is not None else None
@@ -270,6 +318,19 @@ class _ManyWait:
                 elif current is not None:
                     self.state.running[a.id] = current
         return self.state
+
+    def learn(self, a: _Awaited, current: BackupRecord | None, elapsed: float) -> None:
+        """Note in the history when this poll saw the backup running, or done."""
+        if current is None or a.running_for is None:
+            return
+        since_start = a.running_for + elapsed
+        if current.is_in_progress:
+            a.seen_running = since_start
+        elif current.is_completed and self.waiter.history is not None:
+            lo = a.seen_running
+            if lo is not None and lo > since_start:
+                lo = None
+            self.waiter.history.note(current.server_id, "backup", Span(lo, since_start))
 
     def judge(self, state: Waited, _elapsed: float) -> bool:
         """Done when nothing runs; a wait that raises raises its first failure."""
@@ -309,6 +370,28 @@ class Waiter:
     policy: PollPolicy
     timing: Timing
     redact: Callable[[str], str]
+    #: Where waits learn how long work takes, and note what they saw (None: never predict).
+    history: BoundHistory | None = None
+
+    def _started(self, kind: str, key: int) -> float | None:
+        """When this process saw ``kind`` ``key`` start (its POST answered), by the wall clock."""
+        started_at = getattr(self.api, "started_at", None)
+        return started_at(kind, key) if started_at is not None else None
+
+    def _running_for(self, a: _Awaited, wall_now: float) -> float | None:
+        started = self._started("backup", a.id)
+        if started is None and a.last is not None and a.last.created_at is not None:
+            # created_at is whole seconds: the middle of that second.
+            started = a.last.created_at.timestamp() + 0.5
+        return None if started is None else max(0.0, wall_now - started)
+
+    def _group_for(self, a: _Awaited, shared: _Group) -> _Group:
+        if self.history is None or not self.policy.predictive or a.running_for is None:
+            return shared
+        prediction = self.history.predict(a.server_id, "backup")
+        if prediction is None:
+            return shared
+        return _Group(PredictedSchedule(prediction, a.running_for, self.policy))
 
     def _wait(
         self,
@@ -320,6 +403,7 @@ class Waiter:
         timed_out: Callable[[T, float], BaseException],
         cancelled: Callable[[T | None, float], BaseException],
         first_check_after_delay: bool = False,
+        schedule: Schedule | None = None,
     ) -> T:
         """Poll until ``judge(value, elapsed)`` says done (either may raise a failure),
         or the timing's `cancel` is set (``cancelled(last value, elapsed)`` is raised)."""
@@ -340,6 +424,7 @@ class Waiter:
             first_check_after_delay=first_check_after_delay,
             cancel=self.timing.cancel,
             on_cancel=cancelled,
+            schedule=schedule,
         )
 
     def many(
@@ -378,7 +463,11 @@ class Waiter:
             else:
                 awaited.append(_Awaited(int(item), hints.get(int(item)), None))
         wait = _ManyWait(self, awaited, scope, fail_fast, timeout)
+        shared = _Group(PolicySchedule(self.policy, self.timing.rng))
+        wall_now = self.timing.wall_clock()
         for a in awaited:
+            a.running_for = self._running_for(a, wall_now)
+            a.group = self._group_for(a, shared)
             if a.last is not None and not a.last.is_in_progress:
                 wait.settle(a, a.last, 0.0)
             else:
@@ -396,6 +485,7 @@ class Waiter:
                 timed_out=wait.out_of_time,
                 cancelled=wait.cancelled,
                 first_check_after_delay=all(a.last is not None for a in awaited),
+                schedule=wait,
             )
         except WaitTimeoutError:
             if fail_fast:
@@ -439,12 +529,24 @@ class Waiter:
         on_progress: Callable[[Server, float], None] | None,
         backup_id: int | None,
     ) -> Server:
-        """See :meth:`VpsClient.wait_for_restore`."""
+        """See :meth:`VpsClient.wait_for_restore`.
+
+        A restore this process started (its POST answered) is predicted from
+        the server's earlier restores, and its duration noted when it ends.
+        """
+        started = self._started("restore", server_id)
+        running_for = None if started is None else max(0.0, self.timing.wall_clock() - started)
+        prediction = None
+        if self.history is not None and self.policy.predictive and running_for is not None:
+            prediction = self.history.predict(server_id, "restore")
+        seen_running: list[float] = []
 
         def judge(server: Server, elapsed: float) -> bool:
             record = server.restore_record
             phase = record.phase if record is not None else "unknown"
             if server.status == "restoring" or phase == "running":
+                if running_for is not None:
+                    seen_running.append(running_for + elapsed)
                 return False
             failed_ours = (
                 backup_id is not None
@@ -453,6 +555,10 @@ class Waiter:
                 and record.backup_id == backup_id
             )
             if server.status == "active" and not failed_ours:
+                if running_for is not None and self.history is not None:
+                    done = running_for + elapsed
+                    lo = seen_running[-1] if seen_running else None
+                    self.history.note(server_id, "restore", Span(lo, done))
                 return True
             # VPS.org stops a server before restoring it (documented for the
             # snapshot restore), so a stopped server is only a failure once
@@ -479,4 +585,10 @@ class Waiter:
             on_progress=on_progress,
             timed_out=timed_out,
             cancelled=cancelled,
+            first_check_after_delay=prediction is not None,
+            schedule=(
+                PredictedSchedule(prediction, running_for or 0.0, self.policy)
+                if prediction is not None
+                else None
+            ),
         )

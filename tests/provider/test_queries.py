@@ -97,7 +97,7 @@ def test_wait_for_backups_polls_on_the_stack_poll_interval(api, monkeypatch):
     slept: list[float] = []
     # The wait sleeps with its client's Timing.
     monkeypatch.setattr(
-        queries, "VpsClient", lambda settings: VpsClient(settings, sleep=slept.append)
+        queries, "VpsClient", lambda settings, **kw: VpsClient(settings, sleep=slept.append, **kw)
     )
     ids = [api.seed_backup(server_id=12345, status="in_progress")["id"] for _ in range(2)]
     assert {b.status for b in vps.wait_for_backups(ids, timeout="30s")} == {"completed"}

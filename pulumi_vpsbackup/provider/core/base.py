@@ -39,6 +39,7 @@ from ...client import (
     VpsClient,
 )
 from ...client.echo import echo
+from ...client.history import History
 from ...client.settings import URL_CONFIG_KEY, URL_ENV, Credentials, normalise_base_url
 from .account import ACCOUNT_INPUT, account_credentials, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
@@ -134,7 +135,9 @@ class VpsProvider(ResourceProvider):
         """The host-wide client, built on first use; thread-safe and shared."""
         with self._lock:
             if self._client is None:
-                self._client = VpsClient(self.settings(), cancel=self._cancel)
+                self._client = VpsClient(
+                    self.settings(), cancel=self._cancel, history=History.shared()
+                )
             return self._client
 
     def client_for(self, account: Any) -> VpsClient:
@@ -150,7 +153,11 @@ class VpsProvider(ResourceProvider):
         with self._lock:
             client = self._clients.get(credentials)
             if client is None:
-                client = VpsClient(settings_for(self._config, credentials), cancel=self._cancel)
+                client = VpsClient(
+                    settings_for(self._config, credentials),
+                    cancel=self._cancel,
+                    history=History.shared(),
+                )
                 self._clients[credentials] = client
             return client
 

@@ -48,7 +48,7 @@ def wait_all(
                 f"{len(state.running)} running after {now - start:.0f}s (timeout {timeout:g}s)"
             )
 
-    waiter = Waiter(client, client.settings.poll, timing, str)
+    waiter = Waiter(client, client.settings.poll, timing, str, getattr(client, "history", None))
     waited = waiter.many(running.values(), timeout=timeout, on_poll=report)
     server_of = {backup.id: server_id for server_id, backup in running.items()}
     done = {server_of[i]: backup for i, backup in waited.completed.items()}

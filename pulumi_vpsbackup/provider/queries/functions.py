@@ -17,6 +17,7 @@ import pulumi
 
 from ...client import BackupRecord, VpsBackupError, VpsClient
 from ...client.echo import echo
+from ...client.history import History
 from ...client.marker import strip_marker
 from ...client.waiting import Waiter
 from ..core import validation as v
@@ -65,7 +66,7 @@ def _client(account: Account | None = None, caller: str = "get_backups") -> VpsC
     if account is not None and not isinstance(account, Account):
         raise TypeError(f"{caller}: account must be a vps.Account, not {type(account).__name__}")
     credentials = account.credentials(caller) if account is not None else None
-    return VpsClient(settings_for(program_config(), credentials))
+    return VpsClient(settings_for(program_config(), credentials), history=History.shared())
 
 
 _T = Any
@@ -301,7 +302,7 @@ def backups_completed(
     ids, seconds = _wait_arguments(backup_ids, timeout)
     if not ids:
         return []
-    waiter = Waiter(client, client.settings.poll, client.timing, str)
+    waiter = Waiter(client, client.settings.poll, client.timing, str, client.history)
     waited = waiter.many(ids, timeout=seconds, fail_fast=True)
     return [BackupInfo.from_backup(waited.completed[i]) for i in ids]
 
