@@ -195,11 +195,10 @@ class HttpSession:
         url = self.url_for(target)
         if params:
             url = url.copy_merge_params({k: v for k, v in params.items() if v is not None})
-        path = self.display_path(url)
         if not self.same_origin(url):
             raise UnexpectedResponseError(
                 method,
-                path,
+                self.display_path(url),
                 200,
                 f"refusing to send the token to another origin ({url.scheme}://{url.host})",
             )
@@ -213,7 +212,7 @@ class HttpSession:
             response: httpx.Response | None = None
             retry_after: float | None = None
             try:
-                response = self._send_following_redirects(method, url, json, path, attempt)
+                response = self._send_following_redirects(method, url, json, attempt)
             except httpx.TransportError as exc:
                 failure = exc
             # Decided outside the `except` block, so that an error raised below
@@ -232,6 +231,9 @@ class HttpSession:
                 retryable = status == 429 or (idempotent and status in RETRYABLE_STATUSES)
                 outcome_unknown = status != 429
                 what = str(status)
+            # Only a failure needs the path in words (redacting it costs more than
+            # the rest of a loopback request's own work).
+            path = self.display_path(url)
             if retryable:
                 delay = retry_after if retry_after is not None else self.backoff(attempt)
                 if self._budget_allows(attempt, started, delay):
@@ -309,9 +311,11 @@ class HttpSession:
         return (self._clock() - started) + delay <= self.settings.max_retry_seconds
 
     def _send_following_redirects(
-        self, method: str, url: httpx.URL, body: Any, path: str, attempt: int
+        self, method: str, url: httpx.URL, body: Any, attempt: int
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.settings.token.reveal()}"}
+        asked = url  # what messages name, wherever a redirect leads
+        debug = logger.isEnabledFor(logging.DEBUG)
         hops = 0
         while True:
             request = self._client.build_request(method, url, json=body, headers=headers)
@@ -319,28 +323,31 @@ class HttpSession:
             try:
                 response = self._client.send(request)
             except httpx.TransportError as exc:
+                if debug:
+                    logger.debug(
+                        "%s %s -> %s after %.1f ms (attempt %d)",
+                        method,
+                        self.display_path(url),
+                        type(exc).__name__,
+                        (self._clock() - t0) * 1000,
+                        attempt,
+                    )
+                raise
+            if debug:
                 logger.debug(
-                    "%s %s -> %s after %.1f ms (attempt %d)",
+                    "%s %s -> %d in %.1f ms (attempt %d)",
                     method,
                     self.display_path(url),
-                    type(exc).__name__,
+                    response.status_code,
                     (self._clock() - t0) * 1000,
                     attempt,
                 )
-                raise
-            logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d)",
-                method,
-                self.display_path(url),
-                response.status_code,
-                (self._clock() - t0) * 1000,
-                attempt,
-            )
             if not response.is_redirect:
                 return response
             target = url.join(response.headers["Location"])
             status = response.status_code
             response.close()
+            path = self.display_path(asked)
             if not self.same_origin(target):
                 logger.warning("%s %s: refused a redirect to another origin", method, path)
                 raise RedirectError(

@@ -133,6 +133,25 @@ def test_happy_path_create_wait_delete(env: Callable[..., Env]) -> None:
     assert e.client.find_backup(backup.id, server_id=SERVER) is None
 
 
+def test_create_wait_delete_sends_what_a_hand_written_client_would(
+    env: Callable[..., Env],
+) -> None:
+    """The POST, one listing of the server's manual backups per poll (the read), the
+    DELETE: nothing more (bench/overhead.py times this cycle against bare httpx)."""
+    e = env(backup_seconds=2)  # done by the first poll, 2 s after the POST
+    e.app.clear_requests()
+    made = e.client.create_backup(SERVER, "cycle")
+    done = e.client.wait_for_backup(made.id, server_id=SERVER, timeout=60, seen=made)
+    assert done.is_completed
+    assert e.client.delete_backup(made.id) is True
+    sent = [(c["method"], c["path"].removeprefix("/api/v1"), c.get("query")) for c in e.calls()]
+    assert sent == [
+        ("POST", "/backups/", {}),
+        ("GET", "/backups/", {"server_id": [str(SERVER)], "backup_type": ["manual"]}),
+        ("DELETE", f"/backups/{made.id}/", {}),
+    ]
+
+
 def test_pagination_over_the_fake(env: Callable[..., Env]) -> None:
     e = env(page_size=1)
     expected = sorted(b["id"] for b in e.app.state()["backups"])
