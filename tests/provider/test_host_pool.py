@@ -216,7 +216,7 @@ class _OtherInternals(futures.ThreadPoolExecutor):
         futures.ThreadPoolExecutor._adjust_thread_count(self)
 
 
-OTHER_SHAPES = {
+OTHER_SHAPES: dict[str, dict[str, Any]] = {
     "a program, test or plugin process": dict(module=host_module(name="myprogram")),
     "main() names its server otherwise": dict(
         module=host_module(
@@ -306,7 +306,7 @@ def test_a_pool_without_the_expected_internals_is_left_alone() -> None:
         assert pool._max_workers == 4
     limit, why = host_pool.widen_pool(types.SimpleNamespace(), 64)
     assert limit is None and why
-    pool = futures.ThreadPoolExecutor(max_workers=4)
-    pool.shutdown()
-    assert host_pool.widen_pool(pool, 64) == (None, "the thread pool is shut down")
-    assert pool._max_workers == 4
+    closed = futures.ThreadPoolExecutor(max_workers=4)
+    closed.shutdown()
+    assert host_pool.widen_pool(closed, 64) == (None, "the thread pool is shut down")
+    assert closed._max_workers == 4

@@ -120,7 +120,8 @@ def find_host_pool() -> tuple[futures.ThreadPoolExecutor | None, str]:
 
 def _serves_this_thread(pool: Any) -> bool:
     """Whether the calling thread is one of `pool`'s workers."""
-    lock, threads = getattr(pool, "_shutdown_lock", None), getattr(pool, "_threads", None)
+    lock: Any = getattr(pool, "_shutdown_lock", None)
+    threads = getattr(pool, "_threads", None)
     if not hasattr(lock, "__enter__") or not isinstance(threads, set):
         return False
     # `submit` starts a worker, which may already be running its task, before it
