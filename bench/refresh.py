@@ -3,9 +3,9 @@
 ``pulumi refresh`` sends one Read per resource, ``--parallel`` at a time (4
 here: the CLI's default on one CPU). The API has no GET for one backup, so a
 naive provider lists the server's backups once per Read: N listings of N
-backups, O(N^2) bytes. The
-provider shares one short-lived listing (``max_age=2`` s, single flight)
-between concurrent Reads. The figure counts the listings actually made.
+backups, O(N^2) bytes. The provider shares one short-lived listing
+(``max_age=2`` s, single flight) between concurrent Reads. The figure counts
+the listings actually made.
 """
 
 from __future__ import annotations
