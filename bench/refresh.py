@@ -1,10 +1,11 @@
 """Figure 3: refreshing N backups of one server through the host, 4 calls at a time.
 
-``pulumi refresh`` sends one Read per resource, concurrently; the host runs four
-at a time. The API has no GET for one backup, so a naive provider lists the
-server's backups once per Read: N listings of N backups, O(N^2) bytes. The
-provider shares one short-lived listing (``max_age=2`` s, single flight)
-between concurrent Reads. The figure counts the listings actually made.
+``pulumi refresh`` sends one Read per resource, ``--parallel`` at a time (4
+here: the CLI's default on one CPU). The API has no GET for one backup, so a
+naive provider lists the server's backups once per Read: N listings of N
+backups, O(N^2) bytes. The provider shares one short-lived listing
+(``max_age=2`` s, single flight) between concurrent Reads. The figure counts
+the listings actually made.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def _spread(options: Options) -> Figure:
         f"<= {MAX_SPREAD_LISTINGS}",
         listings <= MAX_SPREAD_LISTINGS,
         f"{len(entries)} requests in {elapsed():.1f} s through the SDK host ({CALLERS} Reads "
-        f"at a time, as the engine sends them; not the CLI: too slow for {n} resources); "
+        f"at a time, as the engine sends them at --parallel {CALLERS}; not the CLI: too slow "
+        f"for {n} resources); "
         f"100 per page, so one account listing is {-(-n // 100)} pages",
         {"requests": len(entries), "seconds": elapsed()},
     )

@@ -1,6 +1,6 @@
 """A short-lived, single-flight cache of backup listings, shared by threads.
 
-The Pulumi provider host runs up to four calls at once; a refresh of many
+The Pulumi provider host runs many calls at once; a refresh of many
 backups would otherwise list the same server's backups once per backup. Here a
 caller states how old an answer it accepts (``not_before``, a clock reading): it
 gets a stored listing fetched no earlier than that, or joins a fetch in flight

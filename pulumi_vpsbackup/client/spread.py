@@ -1,12 +1,12 @@
 """When a refresh should read one listing of the account instead of one per server.
 
-A refresh reads every backup of a stack in a burst, up to four at a time in
-one provider host. Backups on one server share that server's listing (one
-request for most: at most ten manual backups). Backups spread over many
-servers would cost one listing each, while one listing of the whole account
-serves them all for the price of its pages. Which is cheaper depends on two
-numbers the host does not know in advance: how many servers the burst will
-touch, and how many pages the account's listing has.
+A refresh reads every backup of a stack in a burst, as many at a time as the
+engine's ``--parallel`` allows, in one provider host. Backups on one server
+share that server's listing (one request for most: at most ten manual backups).
+Backups spread over many servers would cost one listing each, while one listing
+of the whole account serves them all for the price of its pages. Which is
+cheaper depends on two numbers the host does not know in advance: how many
+servers the burst will touch, and how many pages the account's listing has.
 
 `Spread` decides online, like renting skis until renting has cost what
 buying would: each server is listed on its own until the burst has touched

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ Make = Callable[..., CliProject]
 SERVER = 12345
 OTHER = 12346
 PRE_UPDATE = 499  # the demo world's manual backup of 12345
+POST_BACKUP = ("POST", "/api/v1/backups/")
 
 
 def program(body: str) -> str:
@@ -181,6 +183,38 @@ def test_up_with_parallel_16_makes_16_backups_and_no_more(
     project.run("preview", "--expect-no-changes")
     project.run("destroy", "--yes", "--skip-preview", "--parallel", "16")
     assert backups(fake.app) == before
+
+
+def test_up_with_parallel_8_waits_for_8_backups_at_once(
+    cli_project: Make, fake: FakeServer
+) -> None:
+    """Pulumi's dynamic-provider host serves four calls at a time; this package
+    widens its pool, so `--parallel` decides how many backups are waited for."""
+    fake.app.set_behaviour(completion="time", backup_seconds=60)  # frozen clock: none ends
+    project = cli_project(
+        program("""
+        for i in range(8):
+            vps.Backup(f"w{i}", server_id=12345 if i % 2 else 12346, description=f"wait {i}")
+        """)
+    )
+    project.config("vpsbackup:pollInterval", "0.1")
+    project.config("vpsbackup:maxPollInterval", "0.2")
+
+    def posted() -> int:
+        return sum(1 for r in fake.app.requests() if (r["method"], r["path"]) == POST_BACKUP)
+
+    up = Watched(project.start("up", "--yes", "--skip-preview", "--parallel", "8"))
+    deadline = time.monotonic() + 60
+    while posted() < 8 and up.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waiting = posted()
+    # Let every backup end, those posted so far and any still to come.
+    fake.app.set_behaviour(completion="immediate")
+    fake.app.clock.advance(60)
+    out = up.finish()
+    assert waiting == 8, f"{waiting} backups were waited for at once (Pulumi's host runs 4)"
+    assert up.proc.returncode == 0, out
+    assert len(state_ids(project)) == 8
 
 
 # ---- interrupts -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Load: many resources through the engine and host, many requests on the fake.
 
-* 64 ``Backup`` resources in one program, four steps at a time (the provider
-  host serves at most four calls at once): ``up`` creates exactly 64 backups,
+* 64 ``Backup`` resources in one program, four steps at a time (the engine's
+  parallelism here): ``up`` creates exactly 64 backups,
   each held by exactly one resource, and ``destroy`` deletes all of them.
 * 500 concurrent requests over real HTTP on the fake (250 creates, 125
   deletes of seeded backups, 125 listings, from 32 threads): every answer is a
@@ -80,7 +80,7 @@ def test_64_backups_up_and_destroy(tmp_path: Path, leak_check: Any, reliability_
         leak_check(engine.state_path, result.host_output, gone.host_output, where="load run")
     reliability_report.note(
         f"load: {RESOURCES} Backups up in {up_seconds:.1f} s, destroy in {destroy_seconds:.1f} s "
-        "(engine parallel=4, host 4 threads)"
+        "(engine parallel=4)"
     )
 
 

@@ -2,9 +2,10 @@
 
 A provider object is pickled (with dill) into the stack's state as the
 `__provider` property and unpickled in the provider host, where the engine
-calls `configure()` once and then up to four CRUD methods at a time from
-worker threads. So a provider object carries nothing when pickled: no client
-(an `httpx.Client` cannot be pickled) and no token (it would land in state).
+calls `configure()` once and then CRUD methods from worker threads, as many at
+a time as `pulumi up --parallel` allows (see `host_pool`). So a provider
+object carries nothing when pickled: no client (an `httpx.Client` cannot be
+pickled) and no token (it would land in state).
 The client is built in the host, on first use, from the stack configuration
 handed to `configure()` or from the environment; a resource given an
 `Account` gets a client of its own account (`client_for`), built from the
@@ -43,6 +44,7 @@ from ...client.history import History
 from ...client.settings import URL_CONFIG_KEY, URL_ENV, Credentials, normalise_base_url
 from .account import ACCOUNT_INPUT, account_credentials, account_url
 from .config import CONFIG_KEYS, known_config, settings_for, unknown_config_warnings
+from .host_pool import widen_host_pool
 from .validation import FieldSpec, changed_fields, check_fields
 
 # configure() runs once per provider class in a host: warn about a key once.
@@ -108,8 +110,9 @@ class VpsProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         # configure() runs only in the provider host: the one place to change how
-        # our errors reach the CLI.
+        # our errors reach the CLI, and to let the host run more than four calls.
         install_error_format()
+        widen_host_pool()
         config = known_config({key: req.config.get(key) for key in CONFIG_KEYS})
         # The SDK's Config offers only get(); its mapping is the whole stack config.
         raw = getattr(req.config, "_props", None)

@@ -254,14 +254,14 @@ def wait_for_backups(
 ) -> list[BackupInfo]:
     """Wait, in the program, until every backup in `backup_ids` has completed.
 
-    Pulumi's provider host runs at most four resource operations at a time, so
-    sixteen `Backup` resources that each wait for completion take about four
-    backup durations. Created with ``wait_for_completion=False`` they start at
-    once; this function then waits for all of them together, with one listing
-    per poll however many there are (of the account; of their server once they
-    are known to share one). Make the risky change depend on its Output
-    (`wait_for_backups_output`). A backup is called vanished only when two
-    listings in a row miss it.
+    Pulumi runs as many resource operations at a time as ``--parallel`` allows
+    (by default four per CPU), so sixteen `Backup` resources that each wait for
+    completion take about 16 / parallel backup durations. Created with
+    ``wait_for_completion=False`` they start at once; this function then waits
+    for all of them together, with one listing per poll however many there are
+    (of the account; of their server once they are known to share one). Make
+    the risky change depend on its Output (`wait_for_backups_output`). A
+    backup is called vanished only when two listings in a row miss it.
 
     :param list[int] backup_ids: the backups to wait for.
     :param timeout: how long to wait in all, as seconds or text such as
