@@ -48,12 +48,20 @@ vps.Backup("one", server_id=12345, description=description)
 # (figure name, pulumi arguments, target (max requests) or None, ideal, config to set first)
 STEPS: list[tuple[str, tuple[str, ...], int | None, int, dict[str, str]]] = [
     ("preview (create)", ("preview",), None, 1, {}),
-    ("up --skip-preview", ("up", "--yes", "--skip-preview"), 3, 2, {}),
+    ("up --skip-preview, no history", ("up", "--yes", "--skip-preview"), 4, 2, {}),
     ("preview (no changes)", ("preview", "--expect-no-changes"), None, 0, {}),
     ("refresh", ("refresh", "--yes", "--skip-preview"), 1, 1, {}),
-    ("replace (description)", ("up", "--yes", "--skip-preview"), 5, 4, {"description": "v2"}),
+    (
+        "replace (description), with history",
+        ("up", "--yes", "--skip-preview"),
+        4,
+        4,
+        {"description": "v2"},
+    ),
     ("destroy", ("destroy", "--yes", "--skip-preview"), 3, 3, {}),
-    ("up with preview", ("up", "--yes"), 5, 3, {}),
+    ("up --skip-preview, server with history", ("up", "--yes", "--skip-preview"), 3, 3, {}),
+    ("destroy (again)", ("destroy", "--yes", "--skip-preview"), 3, 3, {}),
+    ("up with preview, with history", ("up", "--yes"), 4, 3, {}),
 ]
 
 
@@ -106,6 +114,8 @@ def run(options: Options) -> list[Figure]:
             "PATH": cli + os.pathsep + os.environ.get("PATH", ""),
             "VPS_API_TOKEN": "",
             "VPS_API_URL": "",
+            # The waits' history starts empty and is this run's alone (not ~/.cache).
+            "VPSBACKUP_HISTORY_FILE": str(root / "wait-history.json"),
         }
         saved_path = os.environ.get("PATH", "")
         os.environ["PATH"] = env["PATH"]  # make_project runs `pulumi` by name

@@ -90,21 +90,24 @@ def _quantile(values: list[float], q: float) -> float:
 def predict(spans: Iterable[Span]) -> Prediction | None:
     """The range the next completion is expected in, from earlier spans; None without any.
 
-    ``hi`` is the upper quartile of the spans' ``hi`` (every one of them an
-    upper bound on its duration); ``lo`` the lower quartile of their known
-    ``lo``, or ``hi`` less one tolerance when no poll ever saw one running.
+    Every span bounds its own duration, so while durations hold steady the
+    spans overlap and their intersection (the latest ``lo``, the earliest
+    ``hi``) is where the next one will end: each wait polled inside it narrows
+    it further. When they do not overlap (durations vary, or changed), the
+    range is the lower quartile of the known ``lo`` to the upper quartile of
+    the ``hi``. A ``lo`` no poll saw is taken as one tolerance below ``hi``.
     """
     spans = list(spans)
     if not spans:
         return None
     his = [s.hi for s in spans]
-    hi = _quantile(his, 0.75)
     los = [s.lo for s in spans if s.lo is not None]
+    if los and max(los) <= min(his):
+        return Prediction(max(los), min(his))
+    hi = _quantile(his, 0.75)
     if los:
-        lo = min(_quantile(los, 0.25), hi)
-    else:
-        lo = max(0.0, hi - Prediction(hi, hi).tolerance)
-    return Prediction(lo, hi)
+        return Prediction(min(_quantile(los, 0.25), hi), hi)
+    return Prediction(max(0.0, hi - Prediction(hi, hi).tolerance), hi)
 
 
 def origin_key(base_url: str) -> str:

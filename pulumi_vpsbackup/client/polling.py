@@ -135,6 +135,7 @@ class PolicySchedule:
 #: A prediction at least this long gets one early poll at half of it, so a
 #: backup that fails (or ends) early is noticed within half its expected time.
 PROBE_FROM = 60.0
+_HAIR = 0.01
 
 
 class PredictedSchedule:
@@ -162,9 +163,11 @@ class PredictedSchedule:
         p, at = self.prediction, now + self.running_for
         spacing = p.spacing
         first = p.lo + min(spacing, p.hi - p.lo + self.margin)
-        if at < first:
+        # A poll a hair before its time (clocks are not exact) counts as on time:
+        # else a wait could pause for a hair, again and again.
+        if at < first - _HAIR:
             target = first
-            if p.lo >= PROBE_FROM and at < p.lo / 2:
+            if p.lo >= PROBE_FROM and at < p.lo / 2 - _HAIR:
                 target = p.lo / 2
         elif at < p.hi:
             target = at + spacing
