@@ -60,7 +60,11 @@ class Wait:
 
 
 def measure(
-    duration: float, history: str, seed: int, policy: PollPolicy | None = None
+    duration: float,
+    history: str,
+    seed: int,
+    policy: PollPolicy | None = None,
+    measured: int = MEASURED,
 ) -> list[Wait]:
     """The measured waits of one seed: ``WARMUP`` teach the history first (none without)."""
     rng = random.Random(seed)
@@ -83,7 +87,7 @@ def measure(
             rng=random.Random(seed),
             history=memory,
         ) as client:
-            for i in range(learning + MEASURED):
+            for i in range(learning + measured):
                 took = duration
                 if history == "noisy":
                     took = duration * (1 + rng.uniform(-NOISE, NOISE))
@@ -220,14 +224,14 @@ def _waits(options: Options) -> list[Figure]:
     for duration in DURATIONS:
         label = _label(duration)
         runs = {h: [w for seed in seeds for w in measure(duration, h, seed)] for h in HISTORIES}
-        fixed = measure(duration, "none", 0, FIXED)
+        fixed = measure(duration, "none", 0, FIXED, measured=1)  # deterministic: one wait
         fixed_note = (
             f"fixed 1 s poller: {median(w.requests for w in fixed):g} polls, "
             f"{median(w.delay for w in fixed):.2f} s late; floor: 1 poll, 0 s"
         )
         before = runs["none"]
         # Without history the schedule must be the one before prediction, poll for poll.
-        agree = all(w.requests == w.before[0] and abs(w.delay - w.before[1]) < 1e-6 for w in before)
+        agree = all(w.requests == w.before[0] and abs(w.delay - w.before[1]) < 1e-3 for w in before)
         before_polls = median(w.requests for w in before)
         before_delay = median(w.delay for w in before)
         for history in HISTORIES:

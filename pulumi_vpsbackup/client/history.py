@@ -70,7 +70,7 @@ class Prediction:
     @property
     def tolerance(self) -> float:
         """How late a completion may be noticed: max(2 s, 3 % of the duration)."""
-        return max(2.0, 0.03 * self.lo)
+        return _tolerance(self.lo)
 
     @property
     def spacing(self) -> float:
@@ -87,27 +87,37 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[below] + (ordered[above] - ordered[below]) * (index - below)
 
 
+def _tolerance(seconds: float) -> float:
+    return max(2.0, 0.03 * seconds)
+
+
 def predict(spans: Iterable[Span]) -> Prediction | None:
     """The range the next completion is expected in, from earlier spans; None without any.
 
-    Every span bounds its own duration, so while durations hold steady the
-    spans overlap and their intersection (the latest ``lo``, the earliest
-    ``hi``) is where the next one will end: each wait polled inside it narrows
-    it further. When they do not overlap (durations vary, or changed), the
-    range is the lower quartile of the known ``lo`` to the upper quartile of
-    the ``hi``. A ``lo`` no poll saw is taken as one tolerance below ``hi``.
+    Spans much wider than the tolerance (seen by the fixed schedule) are set
+    aside once narrower ones exist. When what is left agrees (its upper
+    bounds within two tolerances of each other: durations hold steady), the
+    next completion is expected in the spans' intersection (the latest
+    ``lo``, the earliest ``hi``; a ``lo`` no poll saw counts as one tolerance
+    below), which every wait polled inside narrows further. Otherwise
+    (durations vary) the range runs from the lower quartile of the ``lo`` to
+    the upper quartile of the ``hi``.
     """
     spans = list(spans)
     if not spans:
         return None
+    t = _tolerance(_quantile([s.hi for s in spans], 0.5))
+    narrow = [s for s in spans if s.lo is None or s.hi - s.lo <= 3 * t]
+    spans = narrow or spans
     his = [s.hi for s in spans]
     los = [s.lo for s in spans if s.lo is not None]
-    if los and max(los) <= min(his):
-        return Prediction(max(los), min(his))
+    if max(his) - min(his) <= 2 * t and (not los or max(los) <= min(his)):
+        hi = min(his)
+        return Prediction(max(los) if los else max(0.0, hi - _tolerance(hi)), hi)
     hi = _quantile(his, 0.75)
     if los:
         return Prediction(min(_quantile(los, 0.25), hi), hi)
-    return Prediction(max(0.0, hi - Prediction(hi, hi).tolerance), hi)
+    return Prediction(max(0.0, hi - _tolerance(hi)), hi)
 
 
 def origin_key(base_url: str) -> str:

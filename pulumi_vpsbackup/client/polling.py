@@ -144,8 +144,9 @@ class PredictedSchedule:
     In the work's own time (``running_for`` seconds had passed when the wait
     began): the first poll comes once the range's earliest completion is one
     ``spacing`` old (or just after ``hi``, when the range is narrower), then
-    every ``spacing`` to the end of the range, then at pauses that double with
-    the distance beyond it (never longer than ``max_interval``). A prediction
+    every ``spacing`` (at most ``max_interval``) to the end of the range, then
+    at pauses that double with the distance beyond it (never longer than
+    ``max_interval``). A prediction
     of a minute or more gets one probe at half its ``lo`` first. With a steady
     history that is one poll, a fraction of a second after completion.
     """
@@ -157,11 +158,13 @@ class PredictedSchedule:
 
     @property
     def margin(self) -> float:
-        return min(0.5, self.prediction.tolerance / 4)
+        return min(0.25, self.prediction.tolerance / 8)
 
     def next_at(self, now: float) -> float:
         p, at = self.prediction, now + self.running_for
-        spacing = p.spacing
+        # Never a longer pause than the fixed schedule's longest: a noisy
+        # history costs polls, not lateness.
+        spacing = min(p.spacing, self.policy.max_interval)
         first = p.lo + min(spacing, p.hi - p.lo + self.margin)
         # A poll a hair before its time (clocks are not exact) counts as on time:
         # else a wait could pause for a hair, again and again.

@@ -174,7 +174,9 @@ def test_prediction_from_spans() -> None:
     assert predict([Span(1.0, 3.0)]) == Prediction(1.0, 3.0)
     # A wait whose first poll found it done knows only the upper bound.
     unknown_lo = predict([Span(None, 100.0)])
-    assert unknown_lo is not None and unknown_lo.hi == 100 and unknown_lo.lo == 97  # 3 % of 100 s below
+    assert (
+        unknown_lo is not None and unknown_lo.hi == 100 and unknown_lo.lo == 97
+    )  # 3 % of 100 s below
     with pytest.raises(ValueError):
         Span(5.0, 4.0)
 
@@ -183,12 +185,12 @@ def test_the_predicted_schedule() -> None:
     policy = PollPolicy()
     steady = PredictedSchedule(Prediction(900.0, 900.0), 0.0, policy)
     assert steady.next_at(0.0) == 450.0  # the probe at half
-    assert steady.next_at(450.0) == 900.5  # just after the predicted completion
-    late = steady.next_at(900.5)
-    assert 900.5 < late <= 900.5 + 27
+    assert steady.next_at(450.0) == 900.25  # just after the predicted completion
+    late = steady.next_at(900.25)
+    assert 900.25 < late <= 900.25 + 27
     # Beyond the range pauses double with the distance, at most max_interval.
     assert steady.next_at(2000.0) - 2000.0 == 120.0
     short = PredictedSchedule(Prediction(2.0, 2.0), 0.0, policy)
-    assert short.next_at(0.0) == 2.5  # no probe under a minute
+    assert short.next_at(0.0) == 2.25  # no probe under a minute
     # A wait that begins late (the backup had been running 500 s) skips the probe.
-    assert PredictedSchedule(Prediction(900.0, 900.0), 500.0, policy).next_at(0.0) == 400.5
+    assert PredictedSchedule(Prediction(900.0, 900.0), 500.0, policy).next_at(0.0) == 400.25
