@@ -342,7 +342,17 @@ class NativeProvider:
         return core
 
     # ---- resources --------------------------------------------------------
-    def check(self, type_: str, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
+    def check(
+        self,
+        type_: str,
+        urn: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        keys: Mapping[str, Any] | None = None,
+    ) -> Checked:
+        """Check's failures and checked inputs. The owner key (and a rotation's or a
+        fleet's name) comes from the provider's identity and the URN, or from `keys`
+        when given (the Terraform provider, which is told no URN, keeps its own)."""
         core = self._core(type_)
         allowed = INPUTS[type_]
         internal = INTERNAL_INPUTS[type_]
@@ -357,13 +367,15 @@ class NativeProvider:
         if failures:
             return Checked(news, failures)
         given = {k: v for k, v in news.items() if k in allowed}
-        if type_ == BACKUP and self._identity is not None:
+        if keys is not None:
+            given.update(keys)
+        elif type_ == BACKUP and self._identity is not None:
             # The key in the marker of every backup this resource makes: this
             # resource of this stack (the provider's identity, kept in state,
             # and the URN), so a backup an interrupted run left is found again
             # and no other stack's or resource's is ever taken for it.
             given["resourceKey"] = owner_key(self._identity, urn)
-        if type_ in NAMED:
+        if keys is None and type_ in NAMED:
             given.update(self._named(type_, urn, olds))
         result = core.check(snake(olds), snake(given))
         inputs = _public(result.inputs)
