@@ -51,10 +51,12 @@ sdks: install
 	  cp build/sdks/.key $(VENV)/.native-sdk; }
 
 # What a user installs, in dist/: the package's wheel and sdist, the native
-# SDKs (Python wheel, npm tarball, Go module tarball) and the plugin archive
-# pulumi-resource-vpsbackup-v<version>-linux-amd64.tar.gz, which runs on a
-# machine with only python3 (see tools/build_dist.sh). About 30 s once pip's
-# cache and the dependency cache (~/.cache/pulumi-vpsbackup/dist) are warm.
+# SDKs (Python wheel, npm tarball, Go module tarball), the plugin archive
+# pulumi-resource-vpsbackup-v<version>-linux-amd64.tar.gz and the OpenTofu/
+# Terraform provider terraform-provider-vpsbackup_<version>_linux_amd64.zip
+# (with its _SHA256SUMS), which run on a machine with only python3 (see
+# tools/build_dist.sh). About 45 s once pip's cache and the dependency cache
+# (~/.cache/pulumi-vpsbackup/dist) are warm.
 dist: install
 	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
 

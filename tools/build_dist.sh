@@ -16,6 +16,11 @@
 # OUT/pulumi-resource-vpsbackup-v<v>-linux-amd64.tar.gz
 #                                   the plugin, named as the engine downloads it
 #                                   (standardAssetName in sdk/v3 go/common/workspace)
+# OUT/terraform-provider-vpsbackup_<v>_linux_amd64.zip
+# OUT/terraform-provider-vpsbackup_<v>_SHA256SUMS
+#                                   the OpenTofu/Terraform provider, in the registry's
+#                                   layout: the packed name a filesystem mirror takes
+#                                   (HOST/vpsbackup/vpsbackup/<that zip>), and the sums
 #
 # <v> is pulumi_vpsbackup/_version.py's, the only place a version is written.
 #
@@ -30,12 +35,22 @@
 #                               ...) built for CPython 3.X, manylinux2014 x86_64
 #   lib/any/                    what is the same for every version: pulumi_vpsbackup
 #                               and the pure-Python dependencies, stored once
+# The provider zip holds the same lib/ (staged once, for both) with
+# lib/launch_terraform.py instead of lib/launch.py, beside the same launcher
+# named terraform-provider-vpsbackup_v<v>. OpenTofu runs the first file of the
+# unpacked directory, in name order, named terraform-provider-vpsbackup or that
+# followed by `_` or `.`: no other file may be. It hashes every file of that
+# directory into the lock file (h1:) and checks it again on each run, so the
+# provider writes its bytecode elsewhere (sys.pycache_prefix, under
+# ~/.cache/pulumi-vpsbackup/pycache).
 # Wheels only (`--only-binary=:all:`): nothing is compiled, here or there. The
 # dependencies are resolved once per set of requirements and kept in a cache
 # outside the clone (VPSBACKUP_DIST_CACHE); pip's own cache serves the wheels.
 #
 # PYTHON (default python3) runs `build` and pip; it needs the `build` package
-# (the dev extra). The SDKs come from tools/build_sdks.sh (Node.js, npm, the CLI).
+# (the dev extra). The SDKs come from tools/build_sdks.sh (Node.js, npm, the CLI);
+# DIST_SDKS=no leaves them out (the package and both archives only, with no
+# Node.js or CLI needed: tests/terraform/test_tofu_dist.py builds that).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 out="$(mkdir -p "${1:-$repo/dist}" && cd "${1:-$repo/dist}" && pwd)"
@@ -71,21 +86,23 @@ sdist="$tmp/pkg/pulumi_vpsbackup-$version.tar.gz"
 echo "package built ($(( $(date +%s) - start )) s)" >&2
 
 # 2. The SDKs (reused by build_sdks.sh while unchanged), the Python one as a wheel.
-sdks="$("$repo/tools/build_sdks.sh" "$repo/build/sdks" | tail -n 1)"
-pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$tmp/pkg" "$sdks/python" 2>"$tmp/sdk.log" ||
-  pip wheel --quiet --no-deps --wheel-dir "$tmp/pkg" "$sdks/python" || {
-  cat "$tmp/sdk.log" >&2
-  exit 1
-}
-ls "$tmp/pkg/pulumi_vpsbackup_native-$version-"*.whl >/dev/null || {
-  echo "tools/build_dist.sh: the Python SDK's wheel is not version $version: $(ls "$tmp/pkg")" >&2
-  exit 1
-}
-cp "$sdks/pulumi-vpsbackup-native.tgz" "$tmp/pkg/pulumi-vpsbackup-native-$version.tgz"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
-  --transform "s,^go,pulumi-vpsbackup-native-go-$version," \
-  -C "$sdks" -czf "$tmp/pkg/pulumi-vpsbackup-native-go-$version.tar.gz" go
-echo "SDKs packed ($(( $(date +%s) - start )) s)" >&2
+if [ "${DIST_SDKS:-yes}" != no ]; then
+  sdks="$("$repo/tools/build_sdks.sh" "$repo/build/sdks" | tail -n 1)"
+  pip wheel --quiet --no-deps --no-build-isolation --wheel-dir "$tmp/pkg" "$sdks/python" 2>"$tmp/sdk.log" ||
+    pip wheel --quiet --no-deps --wheel-dir "$tmp/pkg" "$sdks/python" || {
+    cat "$tmp/sdk.log" >&2
+    exit 1
+  }
+  ls "$tmp/pkg/pulumi_vpsbackup_native-$version-"*.whl >/dev/null || {
+    echo "tools/build_dist.sh: the Python SDK's wheel is not version $version: $(ls "$tmp/pkg")" >&2
+    exit 1
+  }
+  cp "$sdks/pulumi-vpsbackup-native.tgz" "$tmp/pkg/pulumi-vpsbackup-native-$version.tgz"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
+    --transform "s,^go,pulumi-vpsbackup-native-go-$version," \
+    -C "$sdks" -czf "$tmp/pkg/pulumi-vpsbackup-native-go-$version.tar.gz" go
+  echo "SDKs packed ($(( $(date +%s) - start )) s)" >&2
+fi
 
 # 3. The plugin archive. The dependencies are the wheel's own Requires-Dist (no extras).
 "$PYTHON" - "$wheel" >"$tmp/requirements.txt" <<'EOF'
@@ -196,12 +213,39 @@ from pulumi_vpsbackup.plugin.server import main  # noqa: E402
 
 sys.exit(main())
 EOF
+cat >"$stage/lib/launch_terraform.py" <<'EOF'
+"""Start the vpsbackup provider for OpenTofu/Terraform on the libraries beside this file."""
+
+import os
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(here, "python%d.%d" % sys.version_info[:2]), os.path.join(here, "any")]
+# OpenTofu checks this directory's files against the lock file's h1: hash on
+# every run: a __pycache__ written here would fail the next one.
+cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+if os.path.isabs(cache):
+    sys.pycache_prefix = os.path.join(cache, "pulumi-vpsbackup", "pycache")
+else:
+    sys.dont_write_bytecode = True
+
+from pulumi_vpsbackup.terraform.server import main  # noqa: E402
+
+sys.exit(main())
+EOF
 supported="$(echo $PYTHONS | sed 's/ /, /g')"
 newest_first=""
 for py in $PYTHONS; do newest_first=" python$py$newest_first"; done
-cat >"$stage/pulumi-resource-vpsbackup" <<EOF
+# launcher NAME WHAT SCRIPT [TELL]: the sh launcher called NAME (in messages),
+# the vpsbackup provider for WHAT, running lib/SCRIPT; on stdout. When it finds
+# no Python it says why on stderr, and also on stdout if TELL names a variable
+# that is set: OpenTofu shows a provider's stderr only in its debug log, but
+# quotes the first line it reads from stdout in its error (go-plugin's
+# "Unrecognized remote plugin message").
+launcher() {
+  cat <<EOF
 #!/bin/sh
-# pulumi-resource-vpsbackup $version: the vpsbackup provider plugin for Pulumi.
+# $1 $version: the vpsbackup provider$2.
 # Runs with a python3 of a version this archive has libraries for ($supported).
 # Shell built-ins only (readlink if there is one): PATH may hold little else.
 self=\$0
@@ -213,31 +257,83 @@ for py in \$candidates; do
   command -v "\$py" >/dev/null 2>&1 || continue
   v=\$("\$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
   if [ -d "\$here/lib/python\$v" ]; then
-    exec "\$py" -I "\$here/lib/launch.py" "\$@"
+    exec "\$py" -I "\$here/lib/$3" "\$@"
   fi
   found="\$found \$(command -v "\$py") is Python \$v;"
 done
 if [ -n "\${PULUMI_VPSBACKUP_PYTHON:-}" ] && [ -z "\$found" ]; then
-  echo "pulumi-resource-vpsbackup: PULUMI_VPSBACKUP_PYTHON is \$PULUMI_VPSBACKUP_PYTHON, which is not a Python on PATH (\$PATH); set it to a python3 of Python $supported, or unset it to use python3" >&2
+  why="$1: PULUMI_VPSBACKUP_PYTHON is \$PULUMI_VPSBACKUP_PYTHON, which is not a Python on PATH (\$PATH); set it to a python3 of Python $supported, or unset it to use python3"
 elif [ -z "\$found" ]; then
-  echo "pulumi-resource-vpsbackup: needs python3 (Python $supported) and found none on PATH (\$PATH); install one (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path" >&2
+  why="$1: needs python3 (Python $supported) and found none on PATH (\$PATH); install one (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path"
 else
-  echo "pulumi-resource-vpsbackup: needs Python $supported, but\$found install one of those (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path" >&2
+  why="$1: needs Python $supported, but\$found install one of those (Debian/Ubuntu: apt-get install python3) or set PULUMI_VPSBACKUP_PYTHON to its path"
 fi
-exit 1
+echo "\$why" >&2
 EOF
+  if [ -n "${4:-}" ]; then
+    echo "if [ -n \"\${$4:-}\" ]; then echo \"\$why\"; fi"
+  fi
+  echo "exit 1"
+}
+launcher pulumi-resource-vpsbackup " plugin for Pulumi" launch.py >"$stage/pulumi-resource-vpsbackup"
 chmod 755 "$stage/pulumi-resource-vpsbackup"
 archive="pulumi-resource-vpsbackup-v$version-linux-amd64.tar.gz"
 # Regular files and directories only (the engine's extractor takes no hard links),
 # in a stable order with fixed owners and times.
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --hard-dereference \
+  --exclude=lib/launch_terraform.py \
   -C "$stage" -czf "$tmp/pkg/$archive" pulumi-resource-vpsbackup LICENSE lib
 echo "plugin archive packed ($(( $(date +%s) - start )) s)" >&2
+
+# 4. The OpenTofu/Terraform provider: the same libraries, zipped as the registry
+# serves a provider (what a filesystem mirror's packed layout takes), and the sums.
+provider="terraform-provider-vpsbackup"
+"$PYTHON" - "$wheel" <<'EOF' || exit 1
+import sys, zipfile
+stub = "pulumi_vpsbackup/terraform/tfplugin6/tfplugin6_pb2.py"
+if stub not in zipfile.ZipFile(sys.argv[1]).namelist():
+    sys.exit(f"tools/build_dist.sh: the wheel has no {stub}; the provider cannot start without "
+             "the generated stubs (tools/tfproto.sh, or make install)")
+EOF
+# TF_PLUGIN_MAGIC_COOKIE: set when OpenTofu or Terraform starts it.
+launcher "$provider" " for OpenTofu and Terraform" launch_terraform.py TF_PLUGIN_MAGIC_COOKIE >"$stage/${provider}_v$version"
+chmod 755 "$stage/${provider}_v$version"
+zip_name="${provider}_${version}_linux_amd64.zip"
+# Python's zipfile, for what zip(1) does not promise: entries in name order,
+# fixed times, Unix modes (the exec bit OpenTofu's unpacking keeps) and no
+# directory entries.
+"$PYTHON" - "$stage" "$tmp/pkg/$zip_name" "${provider}_v$version" LICENSE lib <<'EOF'
+import os, stat, sys, zipfile
+stage, target, *tops = sys.argv[1:]
+skip = {"lib/launch.py"}
+files = []
+for top in tops:
+    path = os.path.join(stage, top)
+    if os.path.isfile(path):
+        files.append(top)
+    for root, dirs, names in os.walk(path):
+        for name in names:
+            files.append(os.path.relpath(os.path.join(root, name), stage))
+with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+    for name in sorted(set(files) - skip):
+        full = os.path.join(stage, name)
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.create_system = 3
+        mode = 0o755 if os.stat(full).st_mode & stat.S_IXUSR else 0o644
+        info.external_attr = (stat.S_IFREG | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with open(full, "rb") as f:
+            zf.writestr(info, f.read())
+EOF
+sums="${provider}_${version}_SHA256SUMS"
+(cd "$tmp/pkg" && sha256sum "$zip_name" >"$sums")
+echo "provider zip packed ($(( $(date +%s) - start )) s)" >&2
 
 # Replace dist/'s artifacts of any version with this build's, all at once.
 rm -f "$out"/pulumi_vpsbackup-*.whl "$out"/pulumi_vpsbackup-*.tar.gz \
   "$out"/pulumi_vpsbackup_native-*.whl "$out"/pulumi-vpsbackup-native-*.tgz \
-  "$out"/pulumi-vpsbackup-native-go-*.tar.gz "$out"/pulumi-resource-vpsbackup-v*.tar.gz
+  "$out"/pulumi-vpsbackup-native-go-*.tar.gz "$out"/pulumi-resource-vpsbackup-v*.tar.gz \
+  "$out"/terraform-provider-vpsbackup_*.zip "$out"/terraform-provider-vpsbackup_*_SHA256SUMS
 mv "$tmp"/pkg/* "$out/"
-echo "dist built in $out in $(( $(date +%s) - start )) s ($(du -h "$out/$archive" | cut -f1) plugin archive)" >&2
+echo "dist built in $out in $(( $(date +%s) - start )) s ($(du -h "$out/$archive" | cut -f1) plugin archive, $(du -h "$out/$zip_name" | cut -f1) provider zip)" >&2
 echo "$out"
