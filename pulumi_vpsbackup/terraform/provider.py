@@ -579,6 +579,11 @@ def _timeout_failures(kind: Kind, config: Mapping[str, Any]) -> list[Diagnostic]
             v.duration_seconds(op, text)
         except v.FieldError as exc:
             found.append(
-                Diagnostic(ERROR, f"Invalid timeouts.{op}", tf_text(str(exc)), ("timeouts", op))
+                Diagnostic(
+                    ERROR,
+                    f"Invalid timeouts.{op}",
+                    tf_text(f"timeouts.{op} {exc.reason}"),
+                    ("timeouts", op),
+                )
             )
     return found
