@@ -22,6 +22,9 @@ What Terraform does not tell a provider, and how this one makes up for it:
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +41,7 @@ from ..client.settings import (
     URL_ENV,
     normalise_base_url,
 )
-from ..plugin.provider import NAMED, NativeProvider, config_failures
+from ..plugin.provider import DECLARATIONS, NAMED, NativeProvider, config_failures
 from ..plugin.wire import camel_name, snake_name
 from ..provider.core import validation as v
 from ..provider.core.base import messages_to
@@ -97,13 +100,30 @@ def error_diagnostic(exc: BaseException) -> Diagnostic:
 def failure_diagnostic(name: str, reason: str) -> Diagnostic:
     """A refused attribute: `Invalid server_id` and the reason, pointing at it."""
     attribute = snake_name(name) if name else ""
-    detail = tf_text(f"{attribute} {reason}" if attribute else reason)
+    # "must be ..." reads as a sentence about the attribute; a whole sentence
+    # ("backup 501 belongs to server 12345, ...") stands as it is.
+    about = reason.split(" ", 1)[0] in ("must", "is", "are", "names", "has", "cannot")
+    detail = tf_text(f"{attribute} {reason}" if attribute and about else reason)
     return Diagnostic(
         ERROR,
         f"Invalid {attribute}" if attribute else "Invalid configuration",
         detail,
         (attribute,) if attribute else (),
     )
+
+
+def log_line(level: str, message: str) -> None:
+    """One line of the provider's log: go-plugin reads JSON lines on stderr (hclog's
+    shape) and logs each at its level, so `TF_LOG=INFO` shows a wait's progress."""
+    line = json.dumps(
+        {
+            "@level": level,
+            "@message": f"vpsbackup: {message}",
+            "@module": "vpsbackup",
+            "@timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        }
+    )
+    os.write(2, (line + "\n").encode(errors="replace"))
 
 
 class TerraformProvider:
@@ -124,8 +144,7 @@ class TerraformProvider:
             if warning:
                 found.append(Diagnostic(WARNING, tf_text(message)))
             else:
-                # go-plugin logs the provider's stderr (TF_LOG=INFO shows it).
-                os.write(2, f"[INFO] vpsbackup: {message}\n".encode(errors="replace"))
+                log_line("info", message)
 
         with messages_to(sink):
             yield found
@@ -419,6 +438,9 @@ class TerraformProvider:
                 kept = state.get(attr.name)
                 if importing:
                     kept = _from_core(attr.type, read_inputs.get(name, found.outputs.get(name)))
+                    if kept is None and attr.computed:
+                        # What a configuration that leaves it out plans: no change.
+                        kept = _declared_default(kind, attr.name)
                 elif attr.computed and name in found.outputs and name not in ("waitForCompletion",):
                     kept = _from_core(attr.type, found.outputs.get(name))
                 new[attr.name] = kept
@@ -521,6 +543,15 @@ def _props(kind: Kind, state: Mapping[str, Any] | None) -> dict[str, Any]:
 def _default(kind: Kind, name: str, checked: Mapping[str, Any]) -> Any:
     value = checked.get(camel_name(name))
     return None if value is None else value
+
+
+def _declared_default(kind: Kind, name: str) -> Any:
+    """An input's default in its declaration (None when it has none)."""
+    inputs = DECLARATIONS[kind.token].inputs
+    found = next((f for f in dataclasses.fields(inputs) if f.name == name), None)
+    if found is None or found.default is dataclasses.MISSING:
+        return None
+    return found.default
 
 
 def _from_core(ty: Any, value: Any) -> Any:

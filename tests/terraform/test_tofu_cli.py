@@ -339,3 +339,70 @@ resource "vpsbackup_restore" "db" {
     assert plan.returncode == 0, plan.stdout
     tofu.destroy()
     assert not [b for b in manual(fake) if strip_marker(b["description"]) == "fleet"]
+
+
+def test_two_accounts_through_provider_aliases(fake: FakeServer, tofu: Tofu) -> None:
+    from pulumi_vpsbackup.fake import FakeClock, FakeVps, serve
+
+    other_token = "vps_test_token_other"
+    other_app = FakeVps(
+        token=other_token, clock=FakeClock(scale=0), completion="immediate", restore_seconds=0
+    )
+    with serve(other_app) as other:
+        tofu.write(
+            REQUIRED
+            + provider_block(fake.url, TOKEN)
+            + provider_block(other.url, other_token, alias="b")
+            + """
+resource "vpsbackup_backup" "a" { server_id = 12345 }
+resource "vpsbackup_backup" "b" {
+  provider  = vpsbackup.b
+  server_id = 12345
+}
+"""
+        )
+        tofu.apply()
+        res = tofu.resources()
+        assert by_id(fake, int(res["vpsbackup_backup.a"]["id"])) is not None
+        in_b = [
+            b
+            for b in other_app.state()["backups"]
+            if b["id"] == int(res["vpsbackup_backup.b"]["id"])
+        ]
+        assert in_b and in_b[0]["backup_type"] == "manual"
+        tofu.destroy()
+        assert not [b for b in other_app.state()["backups"] if b["id"] == in_b[0]["id"]]
+
+
+def test_the_wait_is_logged_with_tf_log_info(fake: FakeServer, tofu: Tofu) -> None:
+    tofu.write(config(fake, 'resource "vpsbackup_backup" "x" { server_id = 12345 }\n'))
+    out = tofu.apply(env={"TF_LOG": "INFO"})
+    made = tofu.resources()["vpsbackup_backup.x"]["id"]
+    assert f"vpsbackup: created backup {made} of server 12345" in out.stderr
+    assert TOKEN not in out.stderr + out.stdout
+
+
+def test_import_a_restore_by_its_id(fake: FakeServer, tofu_for: Any) -> None:
+    own = next(
+        b["id"]
+        for b in fake.app.state()["backups"]
+        if b["server"]["id"] == DB and b["status"] == "completed"
+    )
+    first = tofu_for("first")
+    body = f"""
+resource "vpsbackup_restore" "db" {{
+  server_id = 12346
+  backup_id = {own}
+}}
+"""
+    first.write(config(fake, body))
+    first.apply()
+    restore_id = first.resources()["vpsbackup_restore.db"]["id"]
+    second = tofu_for("second")
+    second.write(config(fake, body))
+    second.run("import", "vpsbackup_restore.db", restore_id)
+    values = second.resources()["vpsbackup_restore.db"]
+    assert values["server_id"] == DB and values["backup_id"] == own
+    assert values["restore_status"] == "completed"
+    plan = second.plan("-detailed-exitcode", check=False)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
