@@ -6,7 +6,7 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli hosts sdks dist generate test lint docs fake demo bench clean
+.PHONY: install cli tofu hosts sdks dist generate test lint docs fake demo bench clean
 
 # The package with its dev extra, and beside it the development package in
 # dev/ (vpsbackup_dev: the engine harness, the provider-host driver and the CLI
@@ -26,6 +26,13 @@ install: $(STAMP)
 # present; VPSBACKUP_CLI_CACHE moves it). Its last line is the directory.
 cli:
 	@tools/pulumi-cli/build.sh
+
+# The OpenTofu CLI (tofu) that the Terraform provider's tests run, built from
+# Go modules at the version that tools/tofu/go.mod pins, into the same cache
+# (reused when present). Its last line is the directory holding tofu; `make
+# test` passes it to the tests as VPSBACKUP_TOFU_DIR.
+tofu:
+	@tools/tofu/build.sh
 
 # Three of Pulumi's real language hosts, peers of the stand-in in the tests:
 # its Go Python host of sdk/v3 v3.79.0, its YAML host (pulumi-yaml) and its Go
@@ -76,12 +83,16 @@ lint: install
 docs: install
 	$(BIN)/python tools/build_docs.py build/docs
 
-# The whole suite, with the built CLI first on PATH (tests/cli need it) and
-# the real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py).
+# The whole suite, with the built CLI first on PATH (tests/cli need it), the
+# real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py)
+# and the directory holding tofu in VPSBACKUP_TOFU_DIR (tests/terraform).
 test: lint sdks
 	@cli="$$(tools/pulumi-cli/build.sh)" && hosts="$$(tools/hosts/build.sh)" && \
+	tofu="$$(tools/tofu/build.sh)" && \
 	echo "PATH += $$cli" && echo "VPSBACKUP_HOSTS_DIR = $$hosts" && \
-	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	echo "VPSBACKUP_TOFU_DIR = $$tofu" && \
+	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" VPSBACKUP_TOFU_DIR="$$tofu" \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)
