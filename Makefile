@@ -6,20 +6,30 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli tofu hosts sdks dist generate test lint docs fake demo bench clean
+.PHONY: install stubs cli tofu hosts sdks dist generate test lint docs fake demo bench clean
 
 # The package with its dev extra, and beside it the development package in
 # dev/ (vpsbackup_dev: the engine harness, the provider-host driver and the CLI
 # project helpers that the tests, bench/ and scripts/ import; and bench
 # itself), which is never published. Both editable; re-installs only when the
-# packaging changes.
+# packaging changes. Then the Terraform plugin protocol's Python stubs, which
+# pulumi_vpsbackup.terraform imports and which are never committed
+# (tools/tfproto.sh, with grpcio-tools from the dev extra; `make stubs`).
 $(STAMP): setup.py pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./dev
+	tools/tfproto.sh $(BIN)/python
 	touch $(STAMP)
 
-install: $(STAMP)
+# Regenerated when tools/tfproto.sh or the OpenTofu pin (tools/tofu/go.mod)
+# changes, and when the stubs were removed: the script compares a hash of both
+# with the one it wrote beside the stubs, and does nothing while they match.
+# Needs Go, which fetches the pinned module (the .proto is inside it).
+stubs: $(STAMP)
+	@tools/tfproto.sh $(BIN)/python
+
+install: $(STAMP) stubs
 
 # The Pulumi CLI the tests run, built from Go modules at the version that
 # tools/pulumi-cli/go.mod pins, into a cache outside the work tree (reused when
@@ -106,4 +116,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
+	rm -rf $(VENV) build dist pulumi_vpsbackup/terraform/tfplugin6 *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results

@@ -23,12 +23,18 @@ DEV = [
     "pyyaml>=6",  # tests read the examples' Pulumi.yaml files
     "build>=1.2",  # tests/test_build.py builds the sdist and wheel as a release would
     "pdoc>=15",  # `make docs`: the API reference from the docstrings
+    # tools/tfproto.sh generates the tfplugin6 stubs with it. Pinned: the stubs
+    # refuse a grpcio older than the generator and a protobuf older than the one
+    # it bundles (6.31.1), which install_requires promise; 1.81 and later bundle
+    # protobuf 7, and pulumi requires protobuf<7.
+    "grpcio-tools==1.80.1",
     # Pinned: a new release of either can fail `make test` on unchanged code.
     "ruff==0.17.6",
     "mypy==2.4.1",
 ]
 
 REPOSITORY = "https://github.com/pulumi-vpsbackup/pulumi-vpsbackup"
+PACKAGES = find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"])
 
 setup(
     name="pulumi_vpsbackup",
@@ -49,7 +55,7 @@ setup(
     license_files=["LICENSE"],
     keywords=["pulumi", "vps.org", "vps", "backup", "restore", "infrastructure-as-code"],
     python_requires=">=3.10",
-    packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
+    packages=PACKAGES,
     package_data={
         # pulumi-plugin.json says "no resource plugin": without it Pulumi's Python
         # language host takes any pulumi_*/pulumi-* distribution for a plugin's SDK
@@ -66,6 +72,15 @@ setup(
         # google.rpc.Status: the plugin's status details for a create the engine
         # cancelled (pulumi's own dependencies bring it today; we import it).
         "googleapis-common-protos>=1.56,<2",
+        # The Terraform provider (pulumi_vpsbackup.terraform): its tfplugin6 stubs
+        # check at import that the runtimes are at least the generator's
+        # (grpcio-tools 1.80.1, which bundles protobuf 6.31.1).
+        "grpcio>=1.80.1,<2",
+        "protobuf>=6.31.1,<7",
+        # cty values travel as MessagePack.
+        "msgpack>=1.0,<2",
+        # The certificate of go-plugin's automatic mTLS with tofu.
+        "cryptography>=42",
     ],
     extras_require={"fake": FAKE, "dev": DEV},
     entry_points={
@@ -73,6 +88,8 @@ setup(
             "vpsbackup-fake=pulumi_vpsbackup.fake_command:main",
             # The native provider plugin: the engine finds it on PATH by this name.
             "pulumi-resource-vpsbackup=pulumi_vpsbackup.plugin.server:main",
+            # The Terraform/OpenTofu provider plugin.
+            "terraform-provider-vpsbackup=pulumi_vpsbackup.terraform.server:main",
         ],
     },
     # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi". No
