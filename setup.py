@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
+from setuptools.errors import FileError
 
 HERE = Path(__file__).parent
 VERSION = re.search(
@@ -35,6 +38,44 @@ DEV = [
 
 REPOSITORY = "https://github.com/pulumi-vpsbackup/pulumi-vpsbackup"
 PACKAGES = find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"])
+
+# The Terraform plugin protocol's stubs are generated (tools/tfproto.sh, which
+# `make install` runs), never committed: a checkout has them only once
+# generated, and an sdist or wheel built without them would install a provider
+# that cannot start. The sdist carries them, so a wheel built from it has them.
+STUBS = ("__init__.py", "tfplugin6_pb2.py", "tfplugin6_pb2_grpc.py")
+
+
+def require_stubs() -> None:
+    where = HERE / "pulumi_vpsbackup" / "terraform" / "tfplugin6"
+    missing = [name for name in STUBS if not (where / name).is_file()]
+    if missing:
+        raise FileError(
+            f"pulumi_vpsbackup/terraform/tfplugin6/{missing[0]} is missing: the tfplugin6 "
+            "stubs are generated, not committed; run tools/tfproto.sh (or `make install`) "
+            "before building"
+        )
+    if "pulumi_vpsbackup.terraform.tfplugin6" not in PACKAGES:
+        raise FileError(
+            "pulumi_vpsbackup/terraform/__init__.py is missing: without it the tfplugin6 "
+            "stubs that tools/tfproto.sh generated would be left out"
+        )
+
+
+class SdistWithStubs(sdist):
+    def run(self) -> None:
+        require_stubs()
+        super().run()
+
+
+class BuildPyWithStubs(build_py):
+    def run(self) -> None:
+        # An editable install (`make install`) builds nothing: it runs before
+        # tools/tfproto.sh, whose grpcio-tools comes from the dev extra.
+        if not self.editable_mode:
+            require_stubs()
+        super().run()
+
 
 setup(
     name="pulumi_vpsbackup",
@@ -83,6 +124,7 @@ setup(
         "cryptography>=42",
     ],
     extras_require={"fake": FAKE, "dev": DEV},
+    cmdclass={"sdist": SdistWithStubs, "build_py": BuildPyWithStubs},
     entry_points={
         "console_scripts": [
             "vpsbackup-fake=pulumi_vpsbackup.fake_command:main",
