@@ -41,7 +41,13 @@ from ..client.settings import (
     URL_ENV,
     normalise_base_url,
 )
-from ..plugin.provider import DECLARATIONS, NAMED, NativeProvider, config_failures
+from ..plugin.provider import (
+    DECLARATIONS,
+    NAMED,
+    NativeProvider,
+    config_failures,
+    public_outputs,
+)
 from ..plugin.wire import camel_name, snake_name
 from ..provider.core import validation as v
 from ..provider.core.base import messages_to
@@ -345,21 +351,29 @@ class TerraformProvider:
         timeout = _timeout(config, "create")
         try:
             made = self.native.create(kind.token, checked, timeout, preview=False)
-        except WaitCancelledError as exc:
-            if exc.made is None or not exc.made[0]:
+        except VpsBackupError as exc:
+            if isinstance(exc, WaitCancelledError):
+                kept = exc.made  # by schema name already (NativeProvider.create)
+            else:
+                kept = exc.handover and (exc.handover[0], public_outputs(exc.handover[1]))
+            if not kept or not kept[0]:
                 raise
-            # OpenTofu keeps what a failed create returns, tainted: the running
-            # backup stays in state (VPS.org refuses to delete a running backup),
-            # and the next apply replaces it.
-            made_id, outs = exc.made
+            # Left on VPS.org and not undoable (VPS.org refuses to delete a running
+            # backup): the Pulumi ways find it again by their key on the next run;
+            # a Terraform resource has no key before its first create succeeds, so
+            # OpenTofu keeps it in state now, tainted, and the next apply replaces it.
+            made_id, outs = kept
             state = self._state(kind, made_id, outs, planned, key)
+            what = _what_happened(exc)
             raise TerraformError(
                 [
                     Diagnostic(
                         ERROR,
-                        tf_text(str(exc).splitlines()[0]),
-                        f"{kind.name} {made_id} was started and is kept in state (tainted): "
-                        "the next `tofu apply` replaces it once it can be deleted.",
+                        what,
+                        f"What it started is kept in state, tainted ({kind.name} {made_id}), "
+                        "so nothing is left on VPS.org outside state: the next `tofu apply` "
+                        "deletes it (waiting for a running backup to finish first) and makes "
+                        "it again.",
                     )
                 ],
                 state,
@@ -543,6 +557,14 @@ def _props(kind: Kind, state: Mapping[str, Any] | None) -> dict[str, Any]:
 def _default(kind: Kind, name: str, checked: Mapping[str, Any]) -> Any:
     value = checked.get(camel_name(name))
     return None if value is None else value
+
+
+def _what_happened(exc: BaseException) -> str:
+    """The first sentence of an error: what went wrong, without the Pulumi ways' next step."""
+    if isinstance(exc, WaitCancelledError):
+        return tf_text(exc.what_happened())
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return tf_text(first.split(". ", 1)[0].split("; nothing was recorded", 1)[0].rstrip("."))
 
 
 def _declared_default(kind: Kind, name: str) -> Any:

@@ -34,6 +34,14 @@ def slow_fake(tofu_bin: str) -> Iterator[FakeServer]:
         yield server
 
 
+def _manual(fake: FakeServer, server_id: int) -> list[dict[str, object]]:
+    return [
+        b
+        for b in fake.app.state()["backups"]
+        if b["backup_type"] == "manual" and b["server"]["id"] == server_id
+    ]
+
+
 def _posted(fake: FakeServer) -> bool:
     return any(
         r.get("method") == "POST" and "/backups" in str(r.get("path")) for r in fake.app.requests()
@@ -93,3 +101,64 @@ def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it
     now = [b for b in fake.app.state()["backups"] if b["id"] not in before]
     assert len(now) == 1 and now[0]["id"] != made[0]["id"], now
     assert tofu.resources()["vpsbackup_backup.pre"]["id"] == str(now[0]["id"])
+
+
+def test_a_create_timeout_fails_naming_the_timeout_and_leaves_nothing_outside_state(
+    slow_fake: FakeServer, tofu: Tofu
+) -> None:
+    fake = slow_fake
+    before = {b["id"] for b in fake.app.state()["backups"]}
+    tofu.write(
+        REQUIRED
+        + provider_block(fake.url, TOKEN)
+        + 'resource "vpsbackup_backup" "pre" {\n  server_id = 12345\n'
+        + '  timeouts { create = "2s" }\n}\n'
+    )
+    out = tofu.apply(check=False)
+    assert out.returncode == 1
+    assert "Error: Timed out waiting for backup" in out.stderr, out.stderr
+    assert "kept in state, tainted" in out.stderr
+    assert "pulumi" not in out.stderr.lower()
+    made = [b for b in fake.app.state()["backups"] if b["id"] not in before]
+    # VPS.org refuses to delete the running backup: it is in state, never outside.
+    assert len(made) == 1 and made[0]["status"] == "in_progress", made
+    shown = tofu.run("state", "show", "vpsbackup_backup.pre").stdout
+    assert "# vpsbackup_backup.pre: (tainted)" in shown
+    assert f'id                  = "{made[0]["id"]}"' in shown
+
+    fake.app.advance(3600)
+    fake.app.set_behaviour(backup_seconds=0)
+    tofu.apply()
+    now = [b for b in fake.app.state()["backups"] if b["id"] not in before]
+    assert len(now) == 1 and now[0]["id"] != made[0]["id"], now
+
+
+def test_a_fleet_that_fails_on_one_server_keeps_the_other_in_state(
+    slow_fake: FakeServer, tofu: Tofu
+) -> None:
+    fake = slow_fake
+    before = {b["id"] for b in fake.app.state()["backups"]}
+    fake.app.set_behaviour(backup_seconds=0)
+    # The second server is full (10 manual backups): VPS.org refuses its backup.
+    full = [
+        fake.app.seed_backup(server_id=12346, backup_type="manual", description="old")["id"]
+        for _ in range(10 - len(_manual(fake, 12346)))
+    ]
+    before |= set(full)
+    tofu.write(
+        REQUIRED
+        + provider_block(fake.url, TOKEN)
+        + 'resource "vpsbackup_backup_fleet" "all" {\n  server_ids = [12345, 12346]\n}\n'
+    )
+    out = tofu.apply(check=False)
+    assert out.returncode == 1, out.stdout
+    made = [b for b in fake.app.state()["backups"] if b["id"] not in before]
+    in_state = tofu.resources().get("vpsbackup_backup_fleet.all")
+    assert made, out.stderr
+    assert in_state is not None, out.stderr
+    assert {int(i) for i in in_state["backup_ids"].values()} == {b["id"] for b in made}
+    for backup_id in full:
+        fake.app.remove_backup(backup_id)
+    tofu.apply()
+    now = [b for b in fake.app.state()["backups"] if b["id"] not in before]
+    assert len(now) == 2 and not {b["id"] for b in now} & {b["id"] for b in made}, now
