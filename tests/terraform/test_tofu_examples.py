@@ -111,6 +111,20 @@ def test_the_example_configuration_applies_and_destroys_against_the_fake(
     again = tofu.plan("-detailed-exitcode", check=False)
     assert again.returncode == 0, again.stdout + again.stderr  # no changes
 
+    # The next release (README): a new pre-deploy backup, made before the old one is
+    # deleted (create_before_destroy), and a second backup in the rotation.
+    tofu.env["TF_VAR_app_version"] = "1.1.0"
+    release = tofu.apply().stdout
+    out = outputs(tofu)
+    now = manual_backups(fake)
+    assert pre_deploy not in now
+    assert now[out["pre_deploy_backup_id"]].startswith("Before 1.1.0")
+    assert out["rotation_backup_ids"][1:] == rotation
+    assert len(out["rotation_backup_ids"]) == 2
+    created = release.find("vpsbackup_backup.pre_deploy: Creation complete")
+    deposed = release.find("vpsbackup_backup.pre_deploy (deposed object")
+    assert 0 <= created < deposed, release
+
     tofu.destroy()
     assert manual_backups(fake) == before
     assert tofu.resources() == {}
