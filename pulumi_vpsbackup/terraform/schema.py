@@ -8,8 +8,8 @@ timeouts. The text is the schema's, with the few words that name a Pulumi
 command or option said in Terraform's terms (`tf_text`). What is Terraform's
 own: the computed `id`, and that an optional input with a default is also
 computed (the plan shows the default). `make generate` writes the Registry's
-docs (`docs/terraform/`) from this module, and tests/terraform checks they are
-current.
+docs (`docs/terraform/`, docs.py) from this module, and tests/test_generated.py
+checks they are current.
 """
 
 from __future__ import annotations
