@@ -76,9 +76,10 @@ dist: install
 	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
 
 # What each resource's declaration (pulumi_vpsbackup/provider/<resource>/declaration.py)
-# implies: its generated.py (XxxArgs, typed outputs, constructor) and its entry in
-# the plugin's schema.json. Run after editing a declaration; tests/test_generated.py
-# fails while the committed output is stale.
+# implies: its generated.py (XxxArgs, typed outputs, constructor), its entry in
+# the plugin's schema.json, and the Terraform Registry docs (docs/terraform/, with
+# the HCL of examples/terraform/). Run after editing a declaration or an example;
+# tests/test_generated.py fails while the committed output is stale.
 generate: install
 	$(BIN)/python tools/generate.py
 
