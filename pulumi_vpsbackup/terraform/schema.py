@@ -122,6 +122,14 @@ _PHRASES = (
         "`tofu import vpsbackup_backup.NAME BACKUP_ID` (or an `import` block)",
     ),
     (re.compile(r"`?customTimeouts\.(\w+)`?"), r"`timeouts { \1 }`"),
+    (
+        re.compile(r"`pulumi config set --secret vpsbackup:apiToken <token>`"),
+        "`api_token` in the provider block",
+    ),
+    (re.compile(r"\(?`?vpsbackup:apiToken`?\)?"), "api_token"),
+    (re.compile(r"\(?`?vpsbackup:apiUrl`?\)?"), "api_url"),
+    (re.compile(r"raise `timeout` first"), "raise `timeouts { create }` first"),
+    (re.compile(r"not in Pulumi state"), "not in state"),
     (re.compile(r"`pulumi up`"), "`tofu apply`"),
     (
         re.compile(r"\(the new one is made before the old one is deleted\)"),
