@@ -25,6 +25,10 @@ What is allowed to differ, and is asserted here as it is: the order of a
 replace. Pulumi makes the new backup before it deletes the old one; OpenTofu,
 without `lifecycle { create_before_destroy = true }`, deletes first.
 
+A wrong token is refused by every way before anything is made, and each way's
+error names its own way to set the token (OpenTofu's: `api_token`, never a
+`pulumi` command).
+
 Needs `pulumi` on PATH for the Pulumi ways and OpenTofu (VPSBACKUP_TOFU_DIR) for
 the last, each skipped without (failed in CI). The API requests each step sent
 are printed (`-s`).
@@ -112,7 +116,7 @@ if config.require_bool("restore"):
 """
 
 
-def tofu_config(url: str, step: Step) -> str:
+def tofu_config(url: str, step: Step, token: str = TOKEN) -> str:
     restore = (
         """
 resource "vpsbackup_restore" "back" {
@@ -125,7 +129,7 @@ resource "vpsbackup_restore" "back" {
     )
     return (
         REQUIRED
-        + provider_block(url, TOKEN)
+        + provider_block(url, token)
         + f"""
 resource "vpsbackup_backup" "pre" {{
   server_id   = 12345
@@ -155,7 +159,7 @@ class Way(Protocol):
     #: Whether a replace deletes the old backup before it makes the new one.
     deletes_first: bool
 
-    def apply(self, step: Step) -> str: ...
+    def apply(self, step: Step, *, ok: bool = True) -> str: ...
 
     def destroy(self) -> str: ...
 
@@ -163,14 +167,14 @@ class Way(Protocol):
 class PulumiWay:
     deletes_first = False
 
-    def __init__(self, projects: Projects, name: str, program: str, url: str) -> None:
-        self.project = projects.make(name, program, url, TOKEN)
+    def __init__(self, projects: Projects, name: str, program: str, url: str, token: str) -> None:
+        self.project = projects.make(name, program, url, token)
 
-    def apply(self, step: Step) -> str:
+    def apply(self, step: Step, *, ok: bool = True) -> str:
         self.project.config("backupTrigger", step.backup_trigger)
         self.project.config("rotationTrigger", step.rotation_trigger)
         self.project.config("restore", "true" if step.restore else "false")
-        return self.project.up().out
+        return self.project.up(ok=ok).out
 
     def destroy(self) -> str:
         return self.project.run("destroy", "--yes", "--skip-preview").out
@@ -179,13 +183,14 @@ class PulumiWay:
 class TofuWay:
     deletes_first = True
 
-    def __init__(self, tofu: Tofu, url: str) -> None:
-        self.tofu, self.url = tofu, url
+    def __init__(self, tofu: Tofu, url: str, token: str) -> None:
+        self.tofu, self.url, self.token = tofu, url, token
         self.destroyed = False
 
-    def apply(self, step: Step) -> str:
-        self.tofu.write(tofu_config(self.url, step))
-        return self.tofu.apply().stdout
+    def apply(self, step: Step, *, ok: bool = True) -> str:
+        self.tofu.write(tofu_config(self.url, step, self.token))
+        done = self.tofu.apply(check=ok)
+        return done.stdout + done.stderr
 
     def destroy(self) -> str:
         out = self.tofu.destroy().stdout
@@ -205,14 +210,18 @@ def pulumi_projects(request: pytest.FixtureRequest, tmp_path: Path) -> Projects:
     return projects
 
 
-def plugin_way(request: pytest.FixtureRequest, tmp_path: Path, url: str) -> Way:
+def dynamic_way(request: pytest.FixtureRequest, tmp_path: Path, url: str, token: str) -> Way:
+    return PulumiWay(pulumi_projects(request, tmp_path), "dynamic", DYNAMIC_PROGRAM, url, token)
+
+
+def plugin_way(request: pytest.FixtureRequest, tmp_path: Path, url: str, token: str) -> Way:
     scripts = Path(sys.executable).parent
     if not (scripts / PLUGIN).exists():
         reason = f"the native plugin is not in {scripts} (`make install`)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    way = PulumiWay(pulumi_projects(request, tmp_path), "plugin", PLUGIN_PROGRAM, url)
+    way = PulumiWay(pulumi_projects(request, tmp_path), "plugin", PLUGIN_PROGRAM, url, token)
     # The plugin from this checkout, found through Pulumi.yaml as a user's project names it.
     settings_file = way.project.path / "Pulumi.yaml"
     settings = yaml.safe_load(settings_file.read_text("utf-8"))
@@ -221,19 +230,19 @@ def plugin_way(request: pytest.FixtureRequest, tmp_path: Path, url: str) -> Way:
     return way
 
 
-def tofu_way(request: pytest.FixtureRequest, tmp_path: Path, url: str) -> Way:
+def tofu_way(request: pytest.FixtureRequest, tmp_path: Path, url: str, token: str) -> Way:
     binary = request.getfixturevalue("tofu_bin")
     provider_dir = request.getfixturevalue("provider_dir")
     workdir = tmp_path / "tofu"
     workdir.mkdir()
     tofu = Tofu(binary, workdir, dev_override_config(tmp_path / "tofurc", provider_dir))
-    way = TofuWay(tofu, url)
+    way = TofuWay(tofu, url, token)
     request.addfinalizer(way.clean_up)
     return way
 
 
-MAKERS: dict[str, Callable[[pytest.FixtureRequest, Path, str], Way]] = {
-    "dynamic": lambda r, p, url: PulumiWay(pulumi_projects(r, p), "dynamic", DYNAMIC_PROGRAM, url),
+MAKERS: dict[str, Callable[[pytest.FixtureRequest, Path, str, str], Way]] = {
+    "dynamic": dynamic_way,
     "plugin": plugin_way,
     "tofu": tofu_way,
 }
@@ -329,7 +338,7 @@ def test_the_scenario_ends_alike_through_every_way(
 ) -> None:
     app = fake.app
     seeded = set(backups(app))
-    way = MAKERS[way_name](request, tmp_path, fake.url)
+    way = MAKERS[way_name](request, tmp_path, fake.url, TOKEN)
     print(f"\n    {way_name}: API requests per step")
     rotation_ids: list[int] = []
     for n, (step, want) in enumerate(zip(STEPS, EXPECTED, strict=True)):
@@ -372,3 +381,34 @@ def test_the_scenario_ends_alike_through_every_way(
     print(f"    {'destroy':36} {sent(app)}")
     assert snapshot(app) == AFTER_DESTROY
     assert set(backups(app)) == seeded, "no backup the scenario made remains"
+
+
+#: How each way tells its user to set the API token.
+TOKEN_SETTING = {
+    "dynamic": "pulumi config set --secret vpsbackup:apiToken",
+    "plugin": "pulumi config set --secret vpsbackup:apiToken",
+    "tofu": "api_token",
+}
+
+
+@pytest.mark.parametrize("way_name", list(MAKERS))
+def test_a_wrong_token_is_refused_in_each_ways_own_words(
+    way_name: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    fake: FakeServer,
+    leak_check: Callable[..., None],
+) -> None:
+    app = fake.app
+    start = backups(app)
+    way = MAKERS[way_name](request, tmp_path, fake.url, "vps_wrong_token_three_ways")
+    out = way.apply(STEPS[0], ok=False)
+    leak_check(out, where=f"{way_name}'s output")
+    assert "Error:" in out or "error:" in out, out
+    writes = [r for r in app.requests() if r["method"] not in ("GET", "HEAD")]
+    assert writes == [] and backups(app) == start, "nothing is made with a refused token"
+    errors = out[out.lower().index("error:") :]
+    assert TOKEN_SETTING[way_name] in errors, errors
+    if way_name == "tofu":
+        # Not Pulumi's command: an OpenTofu user sets the token in the provider block.
+        assert "pulumi" not in out.lower(), out
