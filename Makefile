@@ -6,26 +6,43 @@ PORT ?= 8787
 TOKEN ?= vps_demo_token
 STAMP := $(VENV)/.installed
 
-.PHONY: install cli hosts sdks dist generate test lint docs fake demo bench clean
+.PHONY: install stubs cli tofu hosts sdks dist generate test lint docs fake demo bench clean
 
 # The package with its dev extra, and beside it the development package in
 # dev/ (vpsbackup_dev: the engine harness, the provider-host driver and the CLI
 # project helpers that the tests, bench/ and scripts/ import; and bench
 # itself), which is never published. Both editable; re-installs only when the
-# packaging changes.
+# packaging changes. Then the Terraform plugin protocol's Python stubs, which
+# pulumi_vpsbackup.terraform imports and which are never committed
+# (tools/tfproto.sh, with grpcio-tools from the dev extra; `make stubs`).
 $(STAMP): setup.py pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./dev
+	tools/tfproto.sh $(BIN)/python
 	touch $(STAMP)
 
-install: $(STAMP)
+# Regenerated when tools/tfproto.sh or the OpenTofu pin (tools/tofu/go.mod)
+# changes, and when the stubs were removed: the script compares a hash of both
+# with the one it wrote beside the stubs, and does nothing while they match.
+# Needs Go, which fetches the pinned module (the .proto is inside it).
+stubs: $(STAMP)
+	@tools/tfproto.sh $(BIN)/python
+
+install: $(STAMP) stubs
 
 # The Pulumi CLI the tests run, built from Go modules at the version that
 # tools/pulumi-cli/go.mod pins, into a cache outside the work tree (reused when
 # present; VPSBACKUP_CLI_CACHE moves it). Its last line is the directory.
 cli:
 	@tools/pulumi-cli/build.sh
+
+# The OpenTofu CLI (tofu) that the Terraform provider's tests run, built from
+# Go modules at the version that tools/tofu/go.mod pins, into the same cache
+# (reused when present). Its last line is the directory holding tofu; `make
+# test` passes it to the tests as VPSBACKUP_TOFU_DIR.
+tofu:
+	@tools/tofu/build.sh
 
 # Three of Pulumi's real language hosts, peers of the stand-in in the tests:
 # its Go Python host of sdk/v3 v3.79.0, its YAML host (pulumi-yaml) and its Go
@@ -61,9 +78,10 @@ dist: install
 	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
 
 # What each resource's declaration (pulumi_vpsbackup/provider/<resource>/declaration.py)
-# implies: its generated.py (XxxArgs, typed outputs, constructor) and its entry in
-# the plugin's schema.json. Run after editing a declaration; tests/test_generated.py
-# fails while the committed output is stale.
+# implies: its generated.py (XxxArgs, typed outputs, constructor), its entry in
+# the plugin's schema.json, and the Terraform Registry docs (docs/terraform/, with
+# the HCL of examples/terraform/). Run after editing a declaration or an example;
+# tests/test_generated.py fails while the committed output is stale.
 generate: install
 	$(BIN)/python tools/generate.py
 
@@ -78,12 +96,16 @@ lint: install
 docs: install
 	$(BIN)/python tools/build_docs.py build/docs
 
-# The whole suite, with the built CLI first on PATH (tests/cli need it) and
-# the real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py).
+# The whole suite, with the built CLI first on PATH (tests/cli need it), the
+# real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py)
+# and the directory holding tofu in VPSBACKUP_TOFU_DIR (tests/terraform).
 test: lint sdks
 	@cli="$$(tools/pulumi-cli/build.sh)" && hosts="$$(tools/hosts/build.sh)" && \
+	tofu="$$(tools/tofu/build.sh)" && \
 	echo "PATH += $$cli" && echo "VPSBACKUP_HOSTS_DIR = $$hosts" && \
-	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	echo "VPSBACKUP_TOFU_DIR = $$tofu" && \
+	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" VPSBACKUP_TOFU_DIR="$$tofu" \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)
@@ -97,4 +119,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results
+	rm -rf $(VENV) build dist pulumi_vpsbackup/terraform/tfplugin6 *.egg-info dev/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results

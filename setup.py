@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
+from setuptools.errors import FileError
 
 HERE = Path(__file__).parent
 VERSION = re.search(
@@ -23,12 +26,56 @@ DEV = [
     "pyyaml>=6",  # tests read the examples' Pulumi.yaml files
     "build>=1.2",  # tests/test_build.py builds the sdist and wheel as a release would
     "pdoc>=15",  # `make docs`: the API reference from the docstrings
+    # tools/tfproto.sh generates the tfplugin6 stubs with it. Pinned: the stubs
+    # refuse a grpcio older than the generator and a protobuf older than the one
+    # it bundles (6.31.1), which install_requires promise; 1.81 and later bundle
+    # protobuf 7, and pulumi requires protobuf<7.
+    "grpcio-tools==1.80.1",
     # Pinned: a new release of either can fail `make test` on unchanged code.
     "ruff==0.17.6",
     "mypy==2.4.1",
 ]
 
 REPOSITORY = "https://github.com/pulumi-vpsbackup/pulumi-vpsbackup"
+PACKAGES = find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"])
+
+# The Terraform plugin protocol's stubs are generated (tools/tfproto.sh, which
+# `make install` runs), never committed: a checkout has them only once
+# generated, and an sdist or wheel built without them would install a provider
+# that cannot start. The sdist carries them, so a wheel built from it has them.
+STUBS = ("__init__.py", "tfplugin6_pb2.py", "tfplugin6_pb2_grpc.py")
+
+
+def require_stubs() -> None:
+    where = HERE / "pulumi_vpsbackup" / "terraform" / "tfplugin6"
+    missing = [name for name in STUBS if not (where / name).is_file()]
+    if missing:
+        raise FileError(
+            f"pulumi_vpsbackup/terraform/tfplugin6/{missing[0]} is missing: the tfplugin6 "
+            "stubs are generated, not committed; run tools/tfproto.sh (or `make install`) "
+            "before building"
+        )
+    if "pulumi_vpsbackup.terraform.tfplugin6" not in PACKAGES:
+        raise FileError(
+            "pulumi_vpsbackup/terraform/__init__.py is missing: without it the tfplugin6 "
+            "stubs that tools/tfproto.sh generated would be left out"
+        )
+
+
+class SdistWithStubs(sdist):
+    def run(self) -> None:
+        require_stubs()
+        super().run()
+
+
+class BuildPyWithStubs(build_py):
+    def run(self) -> None:
+        # An editable install (`make install`) builds nothing: it runs before
+        # tools/tfproto.sh, whose grpcio-tools comes from the dev extra.
+        if not self.editable_mode:
+            require_stubs()
+        super().run()
+
 
 setup(
     name="pulumi_vpsbackup",
@@ -49,7 +96,7 @@ setup(
     license_files=["LICENSE"],
     keywords=["pulumi", "vps.org", "vps", "backup", "restore", "infrastructure-as-code"],
     python_requires=">=3.10",
-    packages=find_packages(include=["pulumi_vpsbackup", "pulumi_vpsbackup.*"]),
+    packages=PACKAGES,
     package_data={
         # pulumi-plugin.json says "no resource plugin": without it Pulumi's Python
         # language host takes any pulumi_*/pulumi-* distribution for a plugin's SDK
@@ -66,13 +113,25 @@ setup(
         # google.rpc.Status: the plugin's status details for a create the engine
         # cancelled (pulumi's own dependencies bring it today; we import it).
         "googleapis-common-protos>=1.56,<2",
+        # The Terraform provider (pulumi_vpsbackup.terraform): its tfplugin6 stubs
+        # check at import that the runtimes are at least the generator's
+        # (grpcio-tools 1.80.1, which bundles protobuf 6.31.1).
+        "grpcio>=1.80.1,<2",
+        "protobuf>=6.31.1,<7",
+        # cty values travel as MessagePack.
+        "msgpack>=1.0,<2",
+        # The certificate of go-plugin's automatic mTLS with tofu.
+        "cryptography>=42",
     ],
     extras_require={"fake": FAKE, "dev": DEV},
+    cmdclass={"sdist": SdistWithStubs, "build_py": BuildPyWithStubs},
     entry_points={
         "console_scripts": [
             "vpsbackup-fake=pulumi_vpsbackup.fake_command:main",
             # The native provider plugin: the engine finds it on PATH by this name.
             "pulumi-resource-vpsbackup=pulumi_vpsbackup.plugin.server:main",
+            # The Terraform/OpenTofu provider plugin.
+            "terraform-provider-vpsbackup=pulumi_vpsbackup.terraform.server:main",
         ],
     },
     # Only classifiers that exist on PyPI: there is no "Framework :: Pulumi". No

@@ -5,7 +5,11 @@ For each `Declaration` (`pulumi_vpsbackup/provider/<resource>/declaration.py`):
   class's typed outputs and its constructor (arguments as one object or as
   keywords, documented once, from the declaration);
 - the resource's entry in `pulumi_vpsbackup/plugin/schema.json` (the plugin's
-  inputs and properties, camelCase), for the resources the plugin serves.
+  inputs and properties, camelCase), for the resources the plugin serves;
+- the Terraform provider's docs in the Registry's shape, `docs/terraform/`
+  (pulumi_vpsbackup/terraform/docs.py), from that schema and the example HCL in
+  `examples/terraform/`. They are derived from the committed schema.json, so when
+  this run rewrites it, a second run (in a new process) writes them.
 
 `--check` writes nothing and fails, naming the stale files, when the committed
 output differs from what the declarations give (tests/test_generated.py).
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -32,6 +37,8 @@ from pulumi_vpsbackup.provider.rotation.declaration import ROTATION
 REPO = Path(__file__).resolve().parent.parent
 PROVIDER = REPO / "pulumi_vpsbackup" / "provider"
 SCHEMA = REPO / "pulumi_vpsbackup" / "plugin" / "schema.json"
+TF_DOCS = REPO / "docs" / "terraform"
+TF_EXAMPLES = REPO / "examples" / "terraform"
 PACKAGE = "vpsbackup"
 
 #: Each declaration, the package it lives in, and whether the plugin serves it.
@@ -247,26 +254,53 @@ def schema_text(current: Mapping[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
+def terraform_docs() -> dict[Path, str]:
+    """The Registry's pages, from the committed schema.json (read when first imported)."""
+    from pulumi_vpsbackup.terraform.docs import registry_docs
+
+    return {TF_DOCS / rel: text for rel, text in registry_docs(TF_EXAMPLES).items()}
+
+
 def outputs() -> dict[Path, str]:
     """Each generated file's path and the text it should hold."""
     wanted = {PROVIDER / pkg / "generated.py": python_module(decl) for decl, pkg, _ in DECLARATIONS}
-    wanted[SCHEMA] = schema_text(json.loads(SCHEMA.read_text()))
+    committed = SCHEMA.read_text()
+    wanted[SCHEMA] = schema_text(json.loads(committed))
+    if wanted[SCHEMA] == committed:  # else the docs come from the next run's schema
+        wanted.update(terraform_docs())
     return wanted
+
+
+def strays(wanted: Mapping[Path, str]) -> list[Path]:
+    """Pages under docs/terraform/ that nothing generates any more (a renamed resource's)."""
+    if not any(p.is_relative_to(TF_DOCS) for p in wanted):
+        return []
+    return sorted(p for p in TF_DOCS.rglob("*.md") if p not in wanted)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if any output is stale")
     options = parser.parse_args(argv)
-    stale = [p for p, text in outputs().items() if not p.exists() or p.read_text() != text]
+    wanted = outputs()
+    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text() != text]
+    extra = strays(wanted)
     if options.check:
         for path in stale:
             print(f"stale: {path.relative_to(REPO)} (run `make generate`)", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in outputs().items():
+        for path in extra:
+            print(f"stale: {path.relative_to(REPO)} is no longer generated", file=sys.stderr)
+        return 1 if stale or extra else 0
+    for path, text in wanted.items():
         if path in stale:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             print(f"wrote {path.relative_to(REPO)}")
+    for path in extra:
+        path.unlink()
+        print(f"removed {path.relative_to(REPO)}")
+    if SCHEMA in stale:  # the Terraform docs, from the schema just written
+        return subprocess.call([sys.executable, __file__])  # noqa: S603 - this script
     return 0
 
 

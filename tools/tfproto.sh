@@ -11,6 +11,9 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${1:-$repo/.venv/bin/python}"
+# A relative path (`make install` passes .venv/bin/python) would break in the
+# subshell below, which runs from tools/tofu.
+case "$PYTHON" in /*) ;; */*) PYTHON="$PWD/$PYTHON" ;; esac
 # The protocol version the provider speaks: 6.10 is what OpenTofu v1.12 ships.
 PROTO=tfplugin6.10.proto
 out="$repo/pulumi_vpsbackup/terraform/tfplugin6"

@@ -65,7 +65,18 @@ def _rebuild(cls: type[VpsBackupError], args: tuple[Any, ...], state: dict[str, 
 
 
 class VpsBackupError(Exception):
-    """Root of every error raised by this package."""
+    """Root of every error raised by this package.
+
+    `handover` is set on a create's error when the create leaves on VPS.org
+    something it could not undo (a backup still running when its wait failed,
+    a fleet's completed members): its id and outputs, for a caller that
+    cannot find it again by its marker to keep in state (the Terraform
+    provider, whose resources have no stable key before their first create).
+    """
+
+    handover: tuple[str, dict[str, Any]] | None = None
+    #: The backup record the steps could not undo, from which the provider makes `handover`.
+    left_record: Any = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-rich constructors; rebuild from state instead

@@ -378,7 +378,7 @@ class NativeProvider:
         if keys is None and type_ in NAMED:
             given.update(self._named(type_, urn, olds))
         result = core.check(snake(olds), snake(given))
-        inputs = _public(result.inputs)
+        inputs = public_outputs(result.inputs)
         inputs.update({k: v for k, v in given.items() if k in internal})
         return Checked(
             inputs, [Failure(camel_name(f.property), f.reason) for f in result.failures or []]
@@ -429,9 +429,9 @@ class NativeProvider:
             # What it made is the engine's to keep (the server sends it as a
             # resource that failed to initialise): its outputs by schema name.
             if exc.made is not None:
-                exc.made = (exc.made[0], _public(exc.made[1]))
+                exc.made = (exc.made[0], public_outputs(exc.made[1]))
             raise
-        return Resource(str(result.id), _public(result.outs or {}))
+        return Resource(str(result.id), public_outputs(result.outs or {}))
 
     def read(
         self, type_: str, id_: str, state: dict[str, Any], inputs: dict[str, Any]
@@ -455,7 +455,7 @@ class NativeProvider:
                     "apiUrl and apiToken"
                 )
             return None
-        outs = _public(result.outs or {})
+        outs = public_outputs(result.outs or {})
         if not state and type_ == BACKUP and outs.get("backupType") != "manual":
             # An id alone is `pulumi import` (or `get`: the engine's request is
             # the same). An imported backup is managed, and `pulumi destroy`
@@ -466,7 +466,7 @@ class NativeProvider:
                 "stack is deleted by `pulumi destroy`). Read automatic backups with getBackups("
                 'backupType: "automatic") or getLatestBackup instead'
             )
-        read_inputs = _public(result.inputs or {})
+        read_inputs = public_outputs(result.inputs or {})
         for name in INTERNAL_INPUTS[type_]:
             if inputs.get(name) is not None:
                 read_inputs[name] = inputs[name]
@@ -486,7 +486,7 @@ class NativeProvider:
         result = self._core(type_).update(
             id_, snake(olds), {**snake(news), "timeout": _seconds(timeout)}
         )
-        return _public(result.outs or {})
+        return public_outputs(result.outs or {})
 
     def delete(self, type_: str, id_: str, state: dict[str, Any], timeout: float) -> None:
         core = self._core(type_)
@@ -561,7 +561,7 @@ def _info(info: queries.BackupInfo) -> dict[str, Any]:
     return {k: v for k, v in camel(info.to_dict()).items() if v is not None}
 
 
-def _public(values: Mapping[str, Any]) -> dict[str, Any]:
+def public_outputs(values: Mapping[str, Any]) -> dict[str, Any]:
     """The core's values by schema name, without what the native resources do not have."""
     return camel({k: v for k, v in values.items() if k not in CORE_ONLY and k != "__provider"})
 

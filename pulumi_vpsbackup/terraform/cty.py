@@ -90,8 +90,10 @@ def _from_wire(raw: Any, ty: Any) -> Any:
     if ty == "number":
         if isinstance(raw, (bytes, str)):
             text = raw.decode() if isinstance(raw, bytes) else raw
-            number = float(text)
-            return int(number) if number.is_integer() and "." not in text else number
+            try:
+                return int(text)
+            except ValueError:
+                return float(text)
         return raw
     if ty == "bool":
         return bool(raw)

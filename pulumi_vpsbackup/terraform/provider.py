@@ -22,6 +22,9 @@ What Terraform does not tell a provider, and how this one makes up for it:
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -38,7 +41,13 @@ from ..client.settings import (
     URL_ENV,
     normalise_base_url,
 )
-from ..plugin.provider import NAMED, NativeProvider, config_failures
+from ..plugin.provider import (
+    DECLARATIONS,
+    NAMED,
+    NativeProvider,
+    config_failures,
+    public_outputs,
+)
 from ..plugin.wire import camel_name, snake_name
 from ..provider.core import validation as v
 from ..provider.core.base import messages_to
@@ -97,13 +106,30 @@ def error_diagnostic(exc: BaseException) -> Diagnostic:
 def failure_diagnostic(name: str, reason: str) -> Diagnostic:
     """A refused attribute: `Invalid server_id` and the reason, pointing at it."""
     attribute = snake_name(name) if name else ""
-    detail = tf_text(f"{attribute} {reason}" if attribute else reason)
+    # "must be ..." reads as a sentence about the attribute; a whole sentence
+    # ("backup 501 belongs to server 12345, ...") stands as it is.
+    about = reason.split(" ", 1)[0] in ("must", "is", "are", "names", "has", "cannot")
+    detail = tf_text(f"{attribute} {reason}" if attribute and about else reason)
     return Diagnostic(
         ERROR,
         f"Invalid {attribute}" if attribute else "Invalid configuration",
         detail,
         (attribute,) if attribute else (),
     )
+
+
+def log_line(level: str, message: str) -> None:
+    """One line of the provider's log: go-plugin reads JSON lines on stderr (hclog's
+    shape) and logs each at its level, so `TF_LOG=INFO` shows a wait's progress."""
+    line = json.dumps(
+        {
+            "@level": level,
+            "@message": f"vpsbackup: {message}",
+            "@module": "vpsbackup",
+            "@timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        }
+    )
+    os.write(2, (line + "\n").encode(errors="replace"))
 
 
 class TerraformProvider:
@@ -124,8 +150,7 @@ class TerraformProvider:
             if warning:
                 found.append(Diagnostic(WARNING, tf_text(message)))
             else:
-                # go-plugin logs the provider's stderr (TF_LOG=INFO shows it).
-                os.write(2, f"[INFO] vpsbackup: {message}\n".encode(errors="replace"))
+                log_line("info", message)
 
         with messages_to(sink):
             yield found
@@ -326,21 +351,29 @@ class TerraformProvider:
         timeout = _timeout(config, "create")
         try:
             made = self.native.create(kind.token, checked, timeout, preview=False)
-        except WaitCancelledError as exc:
-            if exc.made is None or not exc.made[0]:
+        except VpsBackupError as exc:
+            if isinstance(exc, WaitCancelledError):
+                kept = exc.made  # by schema name already (NativeProvider.create)
+            else:
+                kept = exc.handover and (exc.handover[0], public_outputs(exc.handover[1]))
+            if not kept or not kept[0]:
                 raise
-            # OpenTofu keeps what a failed create returns, tainted: the running
-            # backup stays in state (VPS.org refuses to delete a running backup),
-            # and the next apply replaces it.
-            made_id, outs = exc.made
+            # Left on VPS.org and not undoable (VPS.org refuses to delete a running
+            # backup): the Pulumi ways find it again by their key on the next run;
+            # a Terraform resource has no key before its first create succeeds, so
+            # OpenTofu keeps it in state now, tainted, and the next apply replaces it.
+            made_id, outs = kept
             state = self._state(kind, made_id, outs, planned, key)
+            what = _what_happened(exc)
             raise TerraformError(
                 [
                     Diagnostic(
                         ERROR,
-                        tf_text(str(exc).splitlines()[0]),
-                        f"{kind.name} {made_id} was started and is kept in state (tainted): "
-                        "the next `tofu apply` replaces it once it can be deleted.",
+                        what,
+                        f"What it started is kept in state, tainted ({kind.name} {made_id}), "
+                        "so nothing is left on VPS.org outside state: the next `tofu apply` "
+                        "deletes it (waiting for a running backup to finish first) and makes "
+                        "it again.",
                     )
                 ],
                 state,
@@ -419,6 +452,9 @@ class TerraformProvider:
                 kept = state.get(attr.name)
                 if importing:
                     kept = _from_core(attr.type, read_inputs.get(name, found.outputs.get(name)))
+                    if kept is None and attr.computed:
+                        # What a configuration that leaves it out plans: no change.
+                        kept = _declared_default(kind, attr.name)
                 elif attr.computed and name in found.outputs and name not in ("waitForCompletion",):
                     kept = _from_core(attr.type, found.outputs.get(name))
                 new[attr.name] = kept
@@ -523,6 +559,23 @@ def _default(kind: Kind, name: str, checked: Mapping[str, Any]) -> Any:
     return None if value is None else value
 
 
+def _what_happened(exc: BaseException) -> str:
+    """The first sentence of an error: what went wrong, without the Pulumi ways' next step."""
+    if isinstance(exc, WaitCancelledError):
+        return tf_text(exc.what_happened())
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return tf_text(first.split(". ", 1)[0].split("; nothing was recorded", 1)[0].rstrip("."))
+
+
+def _declared_default(kind: Kind, name: str) -> Any:
+    """An input's default in its declaration (None when it has none)."""
+    inputs = DECLARATIONS[kind.token].inputs
+    found = next((f for f in dataclasses.fields(inputs) if f.name == name), None)
+    if found is None or found.default is dataclasses.MISSING:
+        return None
+    return found.default
+
+
 def _from_core(ty: Any, value: Any) -> Any:
     """A core output as the attribute's type holds it."""
     if value is None:
@@ -579,6 +632,11 @@ def _timeout_failures(kind: Kind, config: Mapping[str, Any]) -> list[Diagnostic]
             v.duration_seconds(op, text)
         except v.FieldError as exc:
             found.append(
-                Diagnostic(ERROR, f"Invalid timeouts.{op}", tf_text(str(exc)), ("timeouts", op))
+                Diagnostic(
+                    ERROR,
+                    f"Invalid timeouts.{op}",
+                    tf_text(f"timeouts.{op} {exc.reason}"),
+                    ("timeouts", op),
+                )
             )
     return found

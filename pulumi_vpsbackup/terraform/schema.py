@@ -8,8 +8,8 @@ timeouts. The text is the schema's, with the few words that name a Pulumi
 command or option said in Terraform's terms (`tf_text`). What is Terraform's
 own: the computed `id`, and that an optional input with a default is also
 computed (the plan shows the default). `make generate` writes the Registry's
-docs (`docs/terraform/`) from this module, and tests/terraform checks they are
-current.
+docs (`docs/terraform/`, docs.py) from this module, and tests/test_generated.py
+checks they are current.
 """
 
 from __future__ import annotations
@@ -122,6 +122,14 @@ _PHRASES = (
         "`tofu import vpsbackup_backup.NAME BACKUP_ID` (or an `import` block)",
     ),
     (re.compile(r"`?customTimeouts\.(\w+)`?"), r"`timeouts { \1 }`"),
+    (
+        re.compile(r"`pulumi config set --secret vpsbackup:apiToken <token>`"),
+        "`api_token` in the provider block",
+    ),
+    (re.compile(r"\(?`?vpsbackup:apiToken`?\)?"), "api_token"),
+    (re.compile(r"\(?`?vpsbackup:apiUrl`?\)?"), "api_url"),
+    (re.compile(r"raise `timeout` first"), "raise `timeouts { create }` first"),
+    (re.compile(r"not in Pulumi state"), "not in state"),
     (re.compile(r"`pulumi up`"), "`tofu apply`"),
     (
         re.compile(r"\(the new one is made before the old one is deleted\)"),
@@ -129,6 +137,20 @@ _PHRASES = (
         "{ create_before_destroy = true }`, which makes the new one before the old one is "
         "deleted)",
     ),
+    (
+        re.compile(r"\(its backups of the old server are deleted after the new one exists\)"),
+        "(OpenTofu deletes the old rotation's backups first unless the resource has "
+        "`lifecycle { create_before_destroy = true }`, which deletes them after the new "
+        "rotation's first backup exists)",
+    ),
+    (
+        re.compile(r": new backups of every server first, then the old ones are deleted\."),
+        " (OpenTofu deletes the old backups first unless the resource has `lifecycle "
+        "{ create_before_destroy = true }`, which makes new backups of every server first, "
+        "then deletes the old ones).",
+    ),
+    (re.compile(r"the fleet's `up` fails"), "the fleet's create or update fails"),
+    (re.compile(r"as `pulumi stack export` shows it"), "as `tofu state show` shows it"),
     (re.compile(r"Pulumi map keys"), "map keys"),
     (
         re.compile(r"Declare several explicit providers to use several accounts in one program"),
@@ -213,7 +235,8 @@ def _replacing(token: str) -> frozenset[str]:
 # ---- resources -------------------------------------------------------------------
 _ID = {
     BACKUP: "The backup's id (the same as `backup_id`).",
-    RESTORE: "The restore's id: the server's id and the restore's start.",
+    RESTORE: "The restore's id, `SERVER_ID:BACKUP_ID:TIME`: the server, the backup and when "
+    "the restore was requested (UTC).",
     ROTATION: "The rotation's id.",
     FLEET: "The fleet's id.",
 }

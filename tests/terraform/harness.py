@@ -107,14 +107,20 @@ class Tofu:
             )
         return proc
 
-    def apply(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("apply", "-auto-approve", "-input=false", *args, check=check)
+    def apply(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run("apply", "-auto-approve", "-input=false", *args, check=check, env=env)
 
-    def plan(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("plan", "-input=false", *args, check=check)
+    def plan(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run("plan", "-input=false", *args, check=check, env=env)
 
-    def destroy(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return self.run("destroy", "-auto-approve", "-input=false", *args, check=check)
+    def destroy(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return self.run("destroy", "-auto-approve", "-input=false", *args, check=check, env=env)
 
     def state(self) -> dict[str, Any]:
         """`tofu show -json`: the state's values."""

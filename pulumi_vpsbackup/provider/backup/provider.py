@@ -21,6 +21,7 @@ from ...client import (
     ConfigurationError,
     NotFoundError,
     TransportError,
+    VpsBackupError,
     WaitCancelledError,
     status_phase,
 )
@@ -237,6 +238,13 @@ class BackupProvider(VpsProvider):
                     f"Backup {backup.id} of server {backup.server_id} is kept in state as not "
                     "finished; the next `pulumi up` waits for it."
                 )
+                raise
+            except VpsBackupError as exc:
+                if exc.left_record is not None:
+                    exc.handover = (
+                        str(exc.left_record.id),
+                        backup_outputs(exc.left_record, inputs, adopted=adopting),
+                    )
                 raise
         return CreateResult(str(backup.id), backup_outputs(backup, inputs, adopted=adopting))
 

@@ -161,6 +161,13 @@ def reporter(timeout: float) -> Callable[[BackupRecord, float], None]:
     return report
 
 
+def left_behind(backup: BackupRecord, error: VpsBackupError) -> VpsBackupError:
+    """`error`, noting the backup its create could not undo (`left_record`): the
+    resource's provider turns it into the error's `handover`."""
+    error.left_record = backup
+    return error
+
+
 class BackupSteps:
     """The steps on one client (one account)."""
 
@@ -430,21 +437,27 @@ class BackupSteps:
                     exc,
                 ) from exc
             if key is not None and key_of(backup.description) == key:
-                raise user_error(
-                    f"{what}. Backup {backup.id} on server {backup.server_id} could not be "
-                    f"deleted afterwards ({left}) and is not in Pulumi state yet; its "
-                    f"description carries this resource's marker [pvb:{key}]. Run `pulumi up` "
-                    "again (raise `timeout` first if the server is large): it will find this "
-                    "backup and wait for it, or delete it if it failed, instead of creating "
-                    "another.",
-                    exc,
+                raise left_behind(
+                    backup,
+                    user_error(
+                        f"{what}. Backup {backup.id} on server {backup.server_id} could not be "
+                        f"deleted afterwards ({left}) and is not in Pulumi state yet; its "
+                        f"description carries this resource's marker [pvb:{key}]. Run `pulumi up` "
+                        "again (raise `timeout` first if the server is large): it will find this "
+                        "backup and wait for it, or delete it if it failed, instead of creating "
+                        "another.",
+                        exc,
+                    ),
                 ) from exc
-            raise user_error(
-                f"{what}. Backup {backup.id} on server {backup.server_id} could not be deleted "
-                f"afterwards ({left}) and is NOT in Pulumi state: delete it yourself "
-                f"(DELETE /backups/{backup.id}/) or adopt it with existing_backup_id="
-                f"{backup.id}.",
-                exc,
+            raise left_behind(
+                backup,
+                user_error(
+                    f"{what}. Backup {backup.id} on server {backup.server_id} could not be deleted "
+                    f"afterwards ({left}) and is NOT in Pulumi state: delete it yourself "
+                    f"(DELETE /backups/{backup.id}/) or adopt it with existing_backup_id="
+                    f"{backup.id}.",
+                    exc,
+                ),
             ) from exc
 
     def remove_after_failure(

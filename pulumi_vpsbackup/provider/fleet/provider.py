@@ -152,6 +152,10 @@ class FleetProvider(VpsProvider):
             if exc.made is not None:  # the backups started: the fleet that holds them
                 exc.made = (fleet_id, exc.made[1])
             raise
+        except VpsBackupError as exc:
+            if exc.handover is not None:
+                exc.handover = (fleet_id, exc.handover[1])
+            raise
         return CreateResult(fleet_id, _outputs(inputs, made))
 
     def _back_up(
@@ -246,7 +250,13 @@ class FleetProvider(VpsProvider):
                     f"({left}); the next `pulumi up` finds it by its marker and settles it"
                 )
         kept = ", ".join(f"{b.id} (server {s})" for s, b in sorted(done.items()))
-        raise user_error(
+        # What stays on VPS.org: the completed members, and the failed ones that
+        # could not be deleted.
+        remaining = dict(done)
+        for server_id, (backup, _) in failed.items():
+            if server_id in undo_errors or undone.get(server_id) is not None:
+                remaining[server_id] = backup
+        error = user_error(
             f"Fleet {inputs.name}: {len(failed) + len(problems)} of {len(servers)} backup(s) "
             "did not complete; nothing was recorded in state.\n  "
             + "\n  ".join(lines)
@@ -258,6 +268,9 @@ class FleetProvider(VpsProvider):
             )
             + "\nRun `pulumi up` again (raise `timeout` first if the servers are large)."
         )
+        if remaining:
+            error.handover = ("", _outputs(inputs, remaining))
+        raise error
 
     # ---- update ------------------------------------------------------------
     # Makes the added servers' backups as create does, then deletes the removed

@@ -157,6 +157,10 @@ class RotationProvider(VpsProvider):
             if exc.made is not None:  # the backup started: the rotation that holds it
                 exc.made = (rotation_id, exc.made[1])
             raise
+        except VpsBackupError as exc:
+            if exc.handover is not None:
+                exc.handover = (rotation_id, exc.handover[1])
+            raise
         members = self._prune(client, inputs, members)
         outs = _outputs(inputs, members, backup.server_name)
         return CreateResult(rotation_id, outs)
@@ -203,6 +207,11 @@ class RotationProvider(VpsProvider):
                     f"Rotation {inputs.name} is kept in state with backup {backup.id}, not "
                     "finished; `pulumi refresh` or the next `pulumi up` reads how it ended."
                 )
+                raise
+            except VpsBackupError as exc:
+                if exc.left_record is not None:
+                    held = [backup.id, *(m for m in members if m != backup.id)]
+                    exc.handover = ("", _outputs(inputs, held, backup.server_name))
                 raise
         note_in_state(backup.id)
         return backup, [backup.id, *(m for m in members if m != backup.id)]
