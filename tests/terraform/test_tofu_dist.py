@@ -3,21 +3,22 @@
 `tools/build_dist.sh` builds dist/ once per session, without the SDKs
 (`DIST_SDKS=no`: the package and the two archives, nothing that needs Node.js
 or the Pulumi CLI), into a temporary directory. Then, on a "clean machine":
-OpenTofu runs with an environment of PATH=/usr/bin:/bin, an empty HOME, its CLI
-configuration and the two variables of the configuration, nothing else (no
+OpenTofu runs with an environment of PATH=/usr/bin:/bin, an empty HOME, the
+configuration's two variables and at most a CLI configuration, nothing else (no
 virtualenv, nothing of this checkout), so the provider starts from the zip's
 own libraries with the system python3:
 
-- the zip lies in `MIRROR/registry.opentofu.org/vpsbackup/vpsbackup/` under
-  its own name, and a `filesystem_mirror` block (with `direct` for everything
-  else) is all the CLI configuration says, as the README shows;
+- the zip lies, under its own name, in `<mirror>/registry.opentofu.org/vpsbackup/vpsbackup/`,
+  the mirror being either a directory a `filesystem_mirror` block of the CLI
+  configuration names (with `direct` for everything else: the README's way)
+  or ~/.terraform.d/plugins, which OpenTofu searches with no configuration
+  (docs/terraform.md's);
 - `tofu init` installs vpsbackup/vpsbackup at the package's version and locks
   it with the h1: hash of exactly the zip's files;
-- `tofu apply` of examples/terraform/main.tf (a stand-in configuration of the
-  same shape while that example does not exist) makes backups on the fake,
-  a plan right after it has nothing to change (OpenTofu checks the unpacked
-  provider against the lock file again: the provider must not write into its
-  own directory), and `tofu destroy` deletes them;
+- `tofu apply` of examples/terraform/main.tf makes its backups on the fake, a
+  plan right after has nothing to change (OpenTofu checks the unpacked provider
+  against the lock file again: the provider must not write into its own
+  directory), and `tofu destroy` deletes them;
 - when no Python fits, tofu's error quotes the launcher's reason.
 
 Needs `tofu` (`make tofu`, or VPSBACKUP_TOFU_DIR) and /usr/bin/python3, and PyPI
@@ -30,6 +31,8 @@ import base64
 import hashlib
 import json
 import os
+import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -55,47 +58,6 @@ HOST = "registry.opentofu.org"
 SYSTEM_PATH = "/usr/bin:/bin"
 SYSTEM_PYTHON = "/usr/bin/python3"
 EXAMPLE = REPO / "examples" / "terraform" / "main.tf"
-#: What the test applies while examples/terraform/main.tf does not exist yet: the
-#: same variables, a backup and a data source that lists it.
-STAND_IN = """terraform {
-  required_providers {
-    vpsbackup = { source = "vpsbackup/vpsbackup" }
-  }
-}
-
-variable "api_url" {
-  type = string
-}
-
-variable "api_token" {
-  type      = string
-  sensitive = true
-}
-
-provider "vpsbackup" {
-  api_url   = var.api_url
-  api_token = var.api_token
-}
-
-resource "vpsbackup_backup" "pre_deploy" {
-  server_id   = 12345
-  description = "Before 1.0.0"
-}
-
-data "vpsbackup_backups" "manual" {
-  server_id   = 12345
-  backup_type = "manual"
-  depends_on  = [vpsbackup_backup.pre_deploy]
-}
-
-output "manual_backup_ids" {
-  value = [for b in data.vpsbackup_backups.manual.backups : b.id]
-}
-"""
-
-
-def configuration() -> str:
-    return EXAMPLE.read_text("utf-8") if EXAMPLE.exists() else STAND_IN
 
 
 def _unavailable(reason: str) -> None:
@@ -176,42 +138,47 @@ def test_the_zip_is_laid_out_as_the_registry_serves_it(dist: Dist) -> None:
 
 @dataclass
 class Machine:
-    """A user's directory: the mirror, the CLI configuration, a working directory."""
+    """A user's home and working directory, and the zip in a filesystem mirror: either
+    a directory of their choice named in the CLI configuration (`mirror_config`,
+    the README's way) or the implied one, ~/.terraform.d/plugins, with no
+    configuration at all (docs/terraform.md's)."""
 
     root: Path
     tofu_bin: str
     fake: FakeServer
+    mirror_config: bool
 
     def __post_init__(self) -> None:
-        for name in ("home", "work", "mirror"):
+        for name in ("home", "work"):
             (self.root / name).mkdir(parents=True)
-        self.cli_config.write_text(
-            "provider_installation {\n"
-            "  filesystem_mirror {\n"
-            f'    path    = "{self.root / "mirror"}"\n'
-            f'    include = ["{HOST}/vpsbackup/*"]\n'
-            "  }\n"
-            "  direct {\n"
-            f'    exclude = ["{HOST}/vpsbackup/*"]\n'
-            "  }\n"
-            "}\n",
-            "utf-8",
-        )
         self.env = {
             "PATH": SYSTEM_PATH,
             "HOME": str(self.root / "home"),
             "LANG": "C.UTF-8",
-            "TF_CLI_CONFIG_FILE": str(self.cli_config),
             "CHECKPOINT_DISABLE": "1",
             "TF_IN_AUTOMATION": "1",
             "TF_VAR_api_url": self.fake.url,
             "TF_VAR_api_token": TOKEN,
         }
+        if self.mirror_config:
+            self.mirror_dir = self.root / "mirror"
+            cli_config = self.root / "tofurc"
+            cli_config.write_text(
+                "provider_installation {\n"
+                "  filesystem_mirror {\n"
+                f'    path    = "{self.mirror_dir}"\n'
+                f'    include = ["{HOST}/vpsbackup/*"]\n'
+                "  }\n"
+                "  direct {\n"
+                f'    exclude = ["{HOST}/vpsbackup/*"]\n'
+                "  }\n"
+                "}\n",
+                "utf-8",
+            )
+            self.env["TF_CLI_CONFIG_FILE"] = str(cli_config)
+        else:
+            self.mirror_dir = self.root / "home" / ".terraform.d" / "plugins"
         self.outputs: list[str] = []
-
-    @property
-    def cli_config(self) -> Path:
-        return self.root / "tofurc"
 
     @property
     def work(self) -> Path:
@@ -224,7 +191,7 @@ class Machine:
 
     def mirror(self, zip_path: Path) -> None:
         """The zip in the filesystem mirror, under its own name (the packed layout)."""
-        into = self.root / "mirror" / HOST / SOURCE
+        into = self.mirror_dir / HOST / SOURCE
         into.mkdir(parents=True)
         (into / zip_path.name).write_bytes(zip_path.read_bytes())
 
@@ -253,11 +220,13 @@ def _ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def machine(tmp_path: Path, tofu_bin: str, fake: FakeServer, dist: Dist) -> Machine:
-    made = Machine(tmp_path / "machine", tofu_bin, fake)
+@pytest.fixture(params=[True, False], ids=["mirror-in-cli-config", "implied-mirror"])
+def machine(
+    request: pytest.FixtureRequest, tmp_path: Path, tofu_bin: str, fake: FakeServer, dist: Dist
+) -> Machine:
+    made = Machine(tmp_path / "machine", tofu_bin, fake, mirror_config=request.param)
     made.mirror(dist.zip)
-    (made.work / "main.tf").write_text(configuration(), "utf-8")
+    shutil.copy2(EXAMPLE, made.work / "main.tf")
     return made
 
 
@@ -275,7 +244,7 @@ def test_a_clean_machine_installs_from_a_filesystem_mirror_and_applies_the_examp
     lock = (machine.work / ".terraform.lock.hcl").read_text("utf-8")
     with zipfile.ZipFile(dist.zip) as archive:
         shipped = {name: archive.read(name) for name in archive.namelist()}
-    assert f'provider "{HOST}/{SOURCE}" {{\n  version = "{__version__}"\n' in lock, lock
+    assert re.search(rf'provider "{HOST}/{SOURCE}" {{\s+version\s+= "{__version__}"\n', lock), lock
     assert f'"{h1(shipped)}"' in lock, lock
     assert os.access(machine.installed / EXECUTABLE, os.X_OK)
     start = backups(machine.fake.app)
@@ -308,6 +277,7 @@ def test_a_clean_machine_installs_from_a_filesystem_mirror_and_applies_the_examp
     leak_check(*machine.outputs, (machine.work / "terraform.tfstate").read_text("utf-8"))
 
 
+@pytest.mark.parametrize("machine", [True], ids=["mirror-in-cli-config"], indirect=True)
 def test_tofu_says_why_the_provider_cannot_start(machine: Machine) -> None:
     """No usable interpreter: tofu's error quotes the launcher's reason (from its stdout)."""
     _ok(machine.tofu("init"))
