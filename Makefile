@@ -98,14 +98,17 @@ docs: install
 
 # The whole suite, with the built CLI first on PATH (tests/cli need it), the
 # real hosts' directory in VPSBACKUP_HOSTS_DIR (tests/cli/test_real_hosts_cli.py)
-# and the directory holding tofu in VPSBACKUP_TOFU_DIR (tests/terraform).
+# and the directory holding tofu in VPSBACKUP_TOFU_DIR (tests/terraform), in two
+# pytest processes side by side (tools/run_tests.sh says which tests go where;
+# VPSBACKUP_TEST_JOBS=1 runs them one after the other). PYTEST_ARGS runs one
+# pytest with those arguments instead, e.g. PYTEST_ARGS=tests/terraform.
 test: lint sdks
 	@cli="$$(tools/pulumi-cli/build.sh)" && hosts="$$(tools/hosts/build.sh)" && \
 	tofu="$$(tools/tofu/build.sh)" && \
 	echo "PATH += $$cli" && echo "VPSBACKUP_HOSTS_DIR = $$hosts" && \
 	echo "VPSBACKUP_TOFU_DIR = $$tofu" && \
 	PATH="$$cli:$$PATH" VPSBACKUP_HOSTS_DIR="$$hosts" VPSBACKUP_TOFU_DIR="$$tofu" \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS)
+	  PYTHON=$(BIN)/python tools/run_tests.sh $(PYTEST_ARGS)
 
 fake: install
 	$(BIN)/python -m pulumi_vpsbackup.fake --port $(PORT) --token $(TOKEN)
