@@ -72,7 +72,7 @@ sdks: install
 # pulumi-resource-vpsbackup-v<version>-linux-amd64.tar.gz and the OpenTofu/
 # Terraform provider terraform-provider-vpsbackup_<version>_linux_amd64.zip
 # (with its _SHA256SUMS), which run on a machine with only python3 (see
-# tools/build_dist.sh). About 45 s once pip's cache and the dependency cache
+# tools/build_dist.sh). About 30 s once pip's cache and the dependency cache
 # (~/.cache/pulumi-vpsbackup/dist) are warm.
 dist: install
 	@PYTHON=$(BIN)/python tools/build_dist.sh dist >/dev/null
