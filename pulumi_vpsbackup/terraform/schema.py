@@ -130,6 +130,20 @@ _PHRASES = (
     (re.compile(r"\(?`?vpsbackup:apiUrl`?\)?"), "api_url"),
     (re.compile(r"raise `timeout` first"), "raise `timeouts { create }` first"),
     (re.compile(r"not in Pulumi state"), "not in state"),
+    # What the Pulumi ways do with a backup they cannot delete yet (find it again by
+    # a key derived from the URN) is not what this provider does (keep it in state).
+    (
+        re.compile(
+            r"and one left outside state by an interrupted run is found again by its marker"
+        ),
+        "and one that cannot be deleted yet, while VPS.org still runs it, is kept in state "
+        "as tainted, for the next apply to replace",
+    ),
+    (
+        re.compile(r"if it fails or times out, the new backup is deleted and nothing is recorded"),
+        "if it fails or times out, the new backup is deleted, or, while VPS.org still runs it, "
+        "kept in state as tainted for the next apply to replace",
+    ),
     (re.compile(r"`pulumi up`"), "`tofu apply`"),
     (
         re.compile(r"\(the new one is made before the old one is deleted\)"),
