@@ -229,7 +229,14 @@ if os.path.isabs(cache):
 else:
     sys.dont_write_bytecode = True
 
-from pulumi_vpsbackup.terraform.server import main  # noqa: E402
+try:
+    from pulumi_vpsbackup.terraform.server import main
+except Exception as exc:  # a damaged install: say so where OpenTofu shows it
+    # OpenTofu quotes the first line of a provider's stdout in its error.
+    message = "terraform-provider-vpsbackup: cannot start: %s: %s" % (type(exc).__name__, exc)
+    print(message, flush=True)
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(1)
 
 sys.exit(main())
 EOF

@@ -290,3 +290,35 @@ def test_tofu_says_why_the_provider_cannot_start(machine: Machine) -> None:
         "Python 3.10, 3.11, 3.12, 3.13, or unset it to use python3"
     ) in " ".join(failed.stderr.split()), failed.stderr
     assert backups(machine.fake.app) == start
+
+
+def test_a_damaged_archive_says_what_is_missing(dist: Dist, tmp_path: Path) -> None:
+    """An import failure inside the archive reaches the first line of stdout, which
+    OpenTofu quotes ("Unrecognized remote plugin message: ...")."""
+    import zipfile
+
+    from pulumi_vpsbackup.terraform.server import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
+    unpacked = tmp_path / "provider"
+    with zipfile.ZipFile(dist.zip) as archive:
+        archive.extractall(unpacked)
+    launcher = next(unpacked.glob("terraform-provider-vpsbackup_v*"))
+    launcher.chmod(0o755)
+    for found in unpacked.glob("lib/*/msgpack"):
+        shutil.rmtree(found)
+    done = subprocess.run(
+        [str(launcher)],
+        env={
+            "PATH": SYSTEM_PATH,
+            "HOME": str(tmp_path),
+            MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        "terraform-provider-vpsbackup: cannot start: ModuleNotFoundError: No module named 'msgpack'"
+    ), done.stdout + done.stderr
