@@ -364,13 +364,19 @@ class TerraformProvider:
             # OpenTofu keeps it in state now, tainted, and the next apply replaces it.
             made_id, outs = kept
             state = self._state(kind, made_id, outs, planned, key)
-            what = _what_happened(exc)
+            # A fleet's error says what became of each server, one line each.
+            servers = [
+                tf_text(line.strip())
+                for line in str(exc).splitlines()[1:]
+                if line.strip().startswith("server ")
+            ]
             raise TerraformError(
                 [
                     Diagnostic(
                         ERROR,
-                        what,
-                        f"What it started is kept in state, tainted ({kind.name} {made_id}), "
+                        _what_happened(exc),
+                        "".join(f"{line}\n" for line in servers)
+                        + f"What it started is kept in state, tainted ({kind.name} {made_id}), "
                         "so nothing is left on VPS.org outside state: the next `tofu apply` "
                         "deletes it (waiting for a running backup to finish first) and makes "
                         "it again.",

@@ -144,6 +144,10 @@ _PHRASES = (
         "if it fails or times out, the new backup is deleted, or, while VPS.org still runs it, "
         "kept in state as tainted for the next apply to replace",
     ),
+    (
+        re.compile(r"the next `pulumi up` finds it by its marker and settles it"),
+        "it is kept in state, tainted",
+    ),
     (re.compile(r"`pulumi up`"), "`tofu apply`"),
     (
         re.compile(r"\(the new one is made before the old one is deleted\)"),

@@ -152,6 +152,10 @@ def test_a_fleet_that_fails_on_one_server_keeps_the_other_in_state(
     )
     out = tofu.apply(check=False)
     assert out.returncode == 1, out.stdout
+    err = " ".join(out.stderr.split())
+    assert "1 of 2 backup(s) did not complete" in err, out.stderr
+    assert "server 12346: not started" in err, out.stderr
+    assert "kept in state, tainted" in err and "pulumi" not in err.lower(), out.stderr
     made = [b for b in fake.app.state()["backups"] if b["id"] not in before]
     in_state = tofu.resources().get("vpsbackup_backup_fleet.all")
     assert made, out.stderr
