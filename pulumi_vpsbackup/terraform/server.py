@@ -44,7 +44,7 @@ from .provider import (
     TerraformProvider,
     error_diagnostic,
 )
-from .schema import DATA_SOURCES, PROVIDER, RESOURCES, Kind
+from .schema import DATA_SOURCES, PROVIDER, RESOURCES, Attr, Kind
 from .tfplugin6 import tfplugin6_pb2, tfplugin6_pb2_grpc
 
 # Generated at build time (tools/tfproto.sh) and untyped: checked through use.
@@ -93,33 +93,25 @@ def _diagnostics(found: list[Diagnostic]) -> list[Any]:
     return out
 
 
+def _attribute(attr: Attr) -> Any:
+    return pb.Schema.Attribute(
+        name=attr.name,
+        type=cty.type_json(attr.type),
+        description=attr.description,
+        description_kind=pb.MARKDOWN,
+        required=attr.required,
+        optional=attr.optional,
+        computed=attr.computed,
+        sensitive=attr.sensitive,
+    )
+
+
 def _schema(kind: Kind) -> Any:
     block = pb.Schema.Block(version=0, description=kind.description, description_kind=pb.MARKDOWN)
-    for attr in kind.attrs:
-        block.attributes.append(
-            pb.Schema.Attribute(
-                name=attr.name,
-                type=cty.type_json(attr.type),
-                description=attr.description,
-                description_kind=pb.MARKDOWN,
-                required=attr.required,
-                optional=attr.optional,
-                computed=attr.computed,
-                sensitive=attr.sensitive,
-            )
-        )
+    block.attributes.extend(_attribute(attr) for attr in kind.attrs)
     for nested in kind.blocks:
         inner = pb.Schema.Block(description=nested.description, description_kind=pb.MARKDOWN)
-        for attr in nested.attrs:
-            inner.attributes.append(
-                pb.Schema.Attribute(
-                    name=attr.name,
-                    type=cty.type_json(attr.type),
-                    description=attr.description,
-                    description_kind=pb.MARKDOWN,
-                    optional=True,
-                )
-            )
+        inner.attributes.extend(_attribute(attr) for attr in nested.attrs)
         block.block_types.append(
             pb.Schema.NestedBlock(
                 type_name=nested.name, block=inner, nesting=pb.Schema.NestedBlock.SINGLE
@@ -172,8 +164,10 @@ class Servicer(tfplugin6_pb2_grpc.ProviderServicer):
     # ---- provider ---------------------------------------------------------------------
     def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
         config = _decode(request.config, PROVIDER.type) or {}
-        _, found, _ = self._run(lambda: self.provider.validate_provider(config))
-        return pb.ValidateProviderConfig.Response(diagnostics=_diagnostics(_flat(found, _)))
+        result, found, _ = self._run(lambda: self.provider.validate_provider(config))
+        return pb.ValidateProviderConfig.Response(
+            diagnostics=_diagnostics([*(result or []), *found])
+        )
 
     def ConfigureProvider(self, request: Any, context: Any) -> Any:
         config = _decode(request.config, PROVIDER.type) or {}
@@ -314,10 +308,6 @@ class Servicer(tfplugin6_pb2_grpc.ProviderServicer):
         return pb.ReadDataSource.Response(
             state=_encode(result, kind.type), diagnostics=_diagnostics(found)
         )
-
-
-def _flat(found: list[Diagnostic], result: Any) -> list[Diagnostic]:
-    return found
 
 
 def _typed(kind: Kind, state: dict[str, Any]) -> dict[str, Any]:

@@ -406,3 +406,17 @@ resource "vpsbackup_restore" "db" {{
     assert values["restore_status"] == "completed"
     plan = second.plan("-detailed-exitcode", check=False)
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+def test_a_bad_provider_setting_is_refused_before_any_request(fake: FakeServer, tofu: Tofu) -> None:
+    tofu.write(
+        REQUIRED
+        + f'provider "vpsbackup" {{\n  api_url   = "ftp://{fake.host}/api/v1"\n'
+        + f'  api_token = "{TOKEN}"\n}}\n'
+        + 'resource "vpsbackup_backup" "x" { server_id = 12345 }\n'
+    )
+    out = tofu.plan(check=False)
+    assert out.returncode == 1
+    assert "Error: Invalid api_url" in out.stderr, out.stderr
+    assert "ftp://" in out.stderr
+    assert not fake.app.requests()
