@@ -3,19 +3,22 @@
 OpenTofu runs the executable with a magic cookie in its environment and reads
 one line from its stdout (hashicorp/go-plugin's handshake):
 
-    1|6|tcp|127.0.0.1:PORT|grpc|CERT
+    1|6|unix|/tmp/vpsbackup-tf-XXXX/provider.sock|grpc|CERT
 
 the plugin protocol's version (1), the provider protocol's (6: tfplugin6), where
-the gRPC server listens, and, with automatic mutual TLS (OpenTofu turns it on:
-its own certificate comes in `PLUGIN_CLIENT_CERT`), this server's certificate,
-self-signed for the name `localhost`, as DER in unpadded base64. The server
-then accepts only a client presenting OpenTofu's certificate, so no other
-process on the machine can drive the provider (and its token).
+the gRPC server listens, and, with automatic TLS (OpenTofu turns it on and sends
+its own certificate in `PLUGIN_CLIENT_CERT`), this server's certificate,
+self-signed for the name `localhost`, as DER in unpadded base64; OpenTofu then
+trusts that certificate alone. Go's client sends no certificate to this
+server's TLS, so the client is not verified by certificate: the socket lives in
+a directory of mode 0700, which only this user (and root) can enter.
 
 Beside tfplugin6.Provider it answers go-plugin's own services: the health check
 of the service `plugin`, and `plugin.GRPCController/Shutdown`, which OpenTofu
 calls when it is done (the process exits at once rather than being killed after
-a grace period). The process also exits when its parent is gone.
+a grace period). The process also exits when its parent is gone, and when no
+client has called it within a minute of its start (a parent that died before
+this process could note it).
 """
 
 from __future__ import annotations
@@ -404,26 +407,45 @@ def server_certificate() -> tuple[bytes, bytes, bytes]:
     )
 
 
+class _FirstCall(grpc.ServerInterceptor):
+    """Notes that a client has called (any method, go-plugin's health check included)."""
+
+    def __init__(self, called: threading.Event) -> None:
+        self.called = called
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        self.called.set()
+        return continuation(handler_call_details)
+
+
 def serve(
     environ: dict[str, str] | None = None,
     out: Any = None,
     on_stop: Callable[[], None] = lambda: None,
+    called: threading.Event | None = None,
 ) -> Callable[[], None]:
     """Start the server and write the handshake line; returns what stops it (as
-    `plugin.GRPCController/Shutdown` does, then `on_stop`)."""
+    `plugin.GRPCController/Shutdown` does, then `on_stop`). `called` is set at
+    the first call a client makes."""
     environ = dict(os.environ if environ is None else environ)
     out = out or sys.stdout
     server = grpc.server(
         ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="vpsbackup-tf"),
+        interceptors=[_FirstCall(called or threading.Event())],
         options=[
             ("grpc.max_receive_message_length", _MAX_MESSAGE),
             ("grpc.max_send_message_length", _MAX_MESSAGE),
         ],
     )
+    stopping = threading.Lock()
     stopped = threading.Event()
 
     def shutdown() -> None:
-        if not stopped.is_set():
+        # Once, whoever calls first (the Shutdown RPC, a signal, a watcher, `main`);
+        # a second caller returns when the first is done, the socket's directory gone.
+        with stopping:
+            if stopped.is_set():
+                return
             stopped.set()
             server.stop(grace=1.0)
             shutil.rmtree(private, ignore_errors=True)
@@ -460,12 +482,36 @@ def serve(
     return shutdown
 
 
-def _watch_parent(parent: int) -> None:
-    """Exit when OpenTofu is gone (killed outright, it cannot stop its plugins)."""
+def _watch_parent(parent: int, stop: Callable[[int], None]) -> None:
+    """Stop when OpenTofu is gone (killed outright, it cannot stop its plugins)."""
     while True:
         time.sleep(1.0)
         if os.getppid() != parent:
-            os._exit(0)
+            stop(0)
+            return
+
+
+def _expect_a_client(called: threading.Event, seconds: float, stop: Callable[[int], None]) -> None:
+    """Exit when no client calls within `seconds` of the handshake. go-plugin's client
+    connects at once after reading the handshake line; a provider nobody calls was
+    started by a parent that died before `main` could note its pid (a parent it
+    therefore cannot watch), and would otherwise live on."""
+    if not called.wait(seconds):
+        sys.stderr.write(
+            f"terraform-provider-vpsbackup: no client connected within {seconds:g} s; exiting\n"
+        )
+        sys.stderr.flush()
+        stop(1)
+
+
+def _connect_timeout() -> float:
+    """Seconds to wait for the first call: go-plugin's own start timeout (one minute);
+    `VPSBACKUP_TF_CONNECT_TIMEOUT` shortens it for tests."""
+    try:
+        seconds = float(os.environ.get("VPSBACKUP_TF_CONNECT_TIMEOUT", "60"))
+    except ValueError:
+        return 60.0
+    return seconds if seconds > 0 else 60.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -492,17 +538,29 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     parent = os.getppid()
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # Ctrl-C reaches the whole process group; OpenTofu then sends StopProvider and
     # waits for the calls in flight, so the provider serves on (as go-plugin's own
     # servers do, which swallow the interrupt).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     done = threading.Event()
-    shutdown = serve(on_stop=done.set)
+    called = threading.Event()
+    shutdown = serve(on_stop=done.set, called=called)
+    status = [0]
+
+    def stop(code: int) -> None:
+        status[0] = code
+        shutdown()
+
+    # A service manager's SIGTERM: stop as Shutdown does (the socket's directory removed).
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
+    threading.Thread(
+        target=_expect_a_client, args=(called, _connect_timeout(), stop), daemon=True
+    ).start()
     done.wait()
     shutdown()
     # Threads still in an API call or a wait would keep the interpreter alive.
-    os._exit(0)
+    os._exit(status[0])
 
 
 if __name__ == "__main__":

@@ -55,10 +55,49 @@ def start(env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def finish(proc: subprocess.Popen[str]) -> None:
-    """Kill the provider if it still runs, and close its pipes."""
+    """Stop the provider if it still runs (SIGTERM, so that it removes its socket's
+    directory; SIGKILL if that fails), and close its pipes."""
     if proc.poll() is None:
-        proc.kill()
+        proc.terminate()
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     proc.communicate(timeout=30)
+
+
+def wait_gone(pid: int, seconds: float) -> bool:
+    """Whether process `pid` has ended within `seconds` (polled; it is not our child)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def orphan(tmp_path: Path, pause: float, extra: dict[str, str] | None = None) -> tuple[int, Path]:
+    """Start the provider from a shell that exits after `pause` seconds without stopping
+    it, as a killed OpenTofu would; returns its pid and its socket's directory."""
+    out = tmp_path / "handshake"
+    script = (
+        f'"{sys.executable}" -m pulumi_vpsbackup.terraform.server >"{out}" 2>/dev/null & '
+        f"echo $!; sleep {pause}; exit 0"
+    )
+    env = clean_env({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, **(extra or {})})
+    shell = subprocess.run(
+        ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    pid = int(shell.stdout.splitlines()[0])
+    deadline = time.monotonic() + 60
+    while "\n" not in (line := out.read_text() if out.exists() else ""):
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            pytest.fail("the provider wrote no handshake line in 60 s")
+        time.sleep(0.1)
+    return pid, Path(line.split("|")[3]).parent
 
 
 def test_handshake_line_tls_schema_and_shutdown() -> None:
@@ -140,27 +179,50 @@ def test_a_client_without_protocol_6_is_told_which_it_speaks() -> None:
     assert "speaks plugin protocol 6; this client offers 5" in err
 
 
-def test_it_exits_when_its_parent_is_gone() -> None:
-    # A parent shell that starts the provider in the background and exits at once.
-    # (the shell lets it start, then exits without stopping it, as a killed OpenTofu would)
-    script = (
-        f'"{sys.executable}" -m pulumi_vpsbackup.terraform.server >/dev/null 2>&1 & '
-        "echo $!; sleep 3; exit 0"
-    )
-    shell = subprocess.run(
-        ["sh", "-c", script],
-        env=clean_env({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    pid = int(shell.stdout.splitlines()[0])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.kill(pid, 9)
-    pytest.fail("the provider outlived its parent by 30 s")
+def test_it_exits_when_its_parent_is_gone(tmp_path: Path) -> None:
+    # The shell lets it start and be called, then exits without stopping it.
+    pid, private = orphan(tmp_path, pause=3, extra={"VPSBACKUP_TF_CONNECT_TIMEOUT": "600"})
+    if not wait_gone(pid, 30):
+        os.kill(pid, 9)
+        pytest.fail("the provider outlived its parent by 30 s")
+    assert not private.exists(), "the socket's directory is removed"
+
+
+def test_it_exits_when_no_client_calls(tmp_path: Path) -> None:
+    # The parent is gone before the provider could note it (its parent is then init or a
+    # subreaper, which it cannot tell from a live OpenTofu), and nobody ever connects.
+    pid, private = orphan(tmp_path, pause=0, extra={"VPSBACKUP_TF_CONNECT_TIMEOUT": "2"})
+    if not wait_gone(pid, 30):
+        os.kill(pid, 9)
+        pytest.fail("a provider nobody called lived on for 30 s")
+    assert not private.exists(), "the socket's directory is removed"
+
+
+def test_a_called_provider_is_not_stopped_by_the_connect_timeout() -> None:
+    proc = start({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "VPSBACKUP_TF_CONNECT_TIMEOUT": "1"})
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().split("|")[3]
+        with grpc.insecure_channel(f"unix:{address}") as channel:
+            stub = pb_grpc.ProviderStub(channel)
+            stub.GetProviderSchema(pb.GetProviderSchema.Request(), timeout=30)
+            # Well past the timeout, it still serves.
+            time.sleep(3)
+            assert proc.poll() is None
+            stub.GetProviderSchema(pb.GetProviderSchema.Request(), timeout=30)
+    finally:
+        finish(proc)
+
+
+def test_sigterm_stops_it_and_removes_the_socket_directory() -> None:
+    proc = start({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
+    try:
+        assert proc.stdout is not None
+        private = Path(proc.stdout.readline().split("|")[3]).parent
+        assert private.is_dir()
+        proc.terminate()
+        proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert not private.exists()
+    finally:
+        finish(proc)
