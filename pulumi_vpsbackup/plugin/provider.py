@@ -415,6 +415,13 @@ class NativeProvider:
         ]
         return Diffed(bool(result.changes), [camel_name(n) for n in result.replaces or []], changed)
 
+    def planned_members(self, type_: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        """What a rotation's or a fleet's update leaves (their core's `planned_members`,
+        by server or newest first, None for what it adds); None for other types or when
+        it is not known before the update runs."""
+        planned = getattr(self._core(type_), "planned_members", None)
+        return planned(snake(olds), snake(news)) if planned else None
+
     def create(self, type_: str, inputs: dict[str, Any], timeout: float, preview: bool) -> Resource:
         core = self._core(type_)
         if preview:

@@ -26,7 +26,7 @@ import msgpack
 
 from ..plugin.wire import UNKNOWN
 
-__all__ = ["UNKNOWN", "Dynamic", "decode", "encode", "plain", "type_json"]
+__all__ = ["UNKNOWN", "Dynamic", "decode", "encode", "is_whole", "plain", "type_json"]
 
 #: The extension MessagePack carries an unknown value in (cty's own choice).
 _UNKNOWN_EXT = 0
@@ -69,6 +69,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+def is_whole(value: Any) -> bool:
+    """Whether `value` is known all through (no unknown anywhere inside it)."""
+    if isinstance(value, Dynamic):
+        return is_whole(value.value)
+    if isinstance(value, str):
+        return value != UNKNOWN
+    if isinstance(value, dict):
+        return all(is_whole(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_whole(v) for v in value)
+    return True
 
 
 def _is_unknown_ext(raw: Any) -> bool:

@@ -43,7 +43,9 @@ from ..client.settings import (
 )
 from ..plugin.provider import (
     DECLARATIONS,
+    FLEET,
     NAMED,
+    ROTATION,
     NativeProvider,
     config_failures,
     public_outputs,
@@ -52,7 +54,7 @@ from ..plugin.wire import camel_name, snake_name
 from ..provider.core import validation as v
 from ..provider.core.base import messages_to
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
-from .cty import UNKNOWN, Dynamic, plain
+from .cty import UNKNOWN, Dynamic, is_whole, plain
 from .schema import DATA_SOURCES, RESOURCES, Kind, tf_text
 
 __all__ = ["ERROR", "WARNING", "Diagnostic", "Planned", "TerraformError", "TerraformProvider"]
@@ -271,15 +273,10 @@ class TerraformProvider:
                         value = _default(kind, attr.name, checked)
                 planned[attr.name] = value
         planned["timeouts"] = config.get("timeouts")
-        if diffed.changes and kind.token in (
-            RESOURCES["vpsbackup_backup_rotation"].token,
-            RESOURCES["vpsbackup_backup_fleet"].token,
-        ):
-            # An update makes or deletes backups: what it reports is known after apply.
-            for attr in kind.attrs:
-                if attr.computed and not (attr.required or attr.optional):
-                    if attr.name not in ("id", "resource_key"):
-                        planned[attr.name] = UNKNOWN
+        if diffed.changes and kind.token in (ROTATION, FLEET):
+            # An update makes or deletes backups: the plan shows which it deletes.
+            members = self.native.planned_members(kind.token, old, checked)
+            planned.update(_planned_outputs(kind, prior, members))
         return Planned(planned)
 
     def _check(
@@ -405,7 +402,32 @@ class TerraformProvider:
             _timeout(config, "update" if "update" in _ops(kind) else "create"),
             preview=False,
         )
-        return self._state(kind, str(prior["id"]), outs, planned, key)
+        state = self._state(kind, str(prior["id"]), outs, planned, key)
+        differs = [
+            a.name for a in kind.attrs if not _agrees(planned.get(a.name), state.get(a.name))
+        ]
+        if differs:
+            # The plan showed what the update would leave; when VPS.org refused a delete
+            # (a warning above says which), the state says what is true, and an error
+            # says so rather than OpenTofu's "inconsistent result" (a provider bug).
+            raise TerraformError(
+                [
+                    Diagnostic(
+                        ERROR,
+                        f"The update did not end as planned ({', '.join(differs)})",
+                        f"{kind.name} {prior['id']}: "
+                        + "; ".join(
+                            f"{name} is {_shown(state.get(name))}, planned "
+                            f"{_shown(planned.get(name))}"
+                            for name in differs
+                        )
+                        + ". The state records what is true now (see the warnings above); "
+                        "the next `tofu apply` finishes what is left.",
+                    )
+                ],
+                state,
+            )
+        return state
 
     def _delete(self, kind: Kind, prior: dict[str, Any]) -> None:
         self.native.delete(
@@ -420,11 +442,15 @@ class TerraformProvider:
         planned: Mapping[str, Any],
         key: Any,
     ) -> dict[str, Any]:
-        """The new state: what was planned as known stays as planned; the rest is the core's."""
+        """The new state: what was planned as known stays as planned; the rest is the core's.
+        A rotation's and a fleet's members are always the core's (what is true: a backup
+        VPS.org refused to delete stays a member), checked against the plan after."""
         state: dict[str, Any] = {}
+        members = kind.token in (ROTATION, FLEET)
         for attr in kind.attrs:
             given = planned.get(attr.name)
-            if given is not None and given != UNKNOWN:
+            output = attr.computed and not (attr.required or attr.optional)
+            if given is not None and is_whole(given) and not (members and output):
                 state[attr.name] = given
             elif attr.name == "id":
                 state["id"] = id_
@@ -527,6 +553,74 @@ class TerraformProvider:
 
 
 # ---- translation --------------------------------------------------------------------------
+def _planned_outputs(kind: Kind, prior: Mapping[str, Any], members: Any) -> dict[str, Any]:
+    """A rotation's or fleet's outputs as its update will leave them: the members it
+    keeps known (so that the plan shows each backup it deletes), the backups it makes
+    unknown; all unknown when the core cannot tell before the update runs."""
+    computed = [
+        a.name
+        for a in kind.attrs
+        if a.computed and not (a.required or a.optional) and a.name not in ("id", "resource_key")
+    ]
+    outs: dict[str, Any] = {name: UNKNOWN for name in computed}
+    if members is None:
+        return outs
+    if kind.token == ROTATION:
+        outs["backup_ids"] = [UNKNOWN if m is None else m for m in members]
+        outs["latest_backup_id"] = (
+            None if not members else UNKNOWN if members[0] is None else members[0]
+        )
+        if members and members[0] is not None:
+            outs["server_name"] = prior.get("server_name")
+        return outs
+    ids, statuses, names = (
+        prior.get("backup_ids") or {},
+        prior.get("statuses") or {},
+        prior.get("server_names") or {},
+    )
+    outs["backup_ids"], outs["statuses"], outs["server_names"] = {}, {}, {}
+    for server, backup_id in members.items():
+        key = str(server)
+        held = backup_id is not None
+        outs["backup_ids"][key] = ids.get(key, UNKNOWN) if held else UNKNOWN
+        outs["statuses"][key] = statuses.get(key, UNKNOWN) if held else UNKNOWN
+        outs["server_names"][key] = names.get(key, UNKNOWN) if held else UNKNOWN
+    return outs
+
+
+def _agrees(planned: Any, actual: Any) -> bool:
+    """Whether `actual` has every known part of `planned` (OpenTofu's rule after apply)."""
+    if isinstance(planned, Dynamic) or isinstance(actual, Dynamic):
+        return plain(planned) == plain(actual) or not is_whole(planned)
+    if isinstance(planned, str) and planned == UNKNOWN:
+        return True
+    if isinstance(planned, list):
+        return (
+            isinstance(actual, list)
+            and len(planned) == len(actual)
+            and all(_agrees(p, a) for p, a in zip(planned, actual, strict=True))
+        )
+    if isinstance(planned, dict):
+        return (
+            isinstance(actual, dict)
+            and set(planned) == set(actual)
+            and all(_agrees(planned[k], actual[k]) for k in planned)
+        )
+    return bool(planned == actual)
+
+
+def _shown(value: Any) -> str:
+    """A planned or actual value as the user reads it (unknown as OpenTofu shows it)."""
+    value = plain(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + "}"
+    if value == UNKNOWN:
+        return "(known after apply)"
+    return json.dumps(value)
+
+
 def _camel(values: Mapping[str, Any]) -> dict[str, Any]:
     return {camel_name(k): val for k, val in values.items()}
 

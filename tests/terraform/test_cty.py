@@ -57,3 +57,14 @@ def test_every_schema_type_encodes_an_empty_state() -> None:
     for kind in RESOURCES.values():
         data = cty.encode({"id": "1"}, kind.type)
         assert set(msgpack.unpackb(data, raw=False)) == {*kind.names, "timeouts"}
+
+
+def test_a_list_with_an_unknown_element_round_trips_and_is_not_whole() -> None:
+    # A rotation's planned members: the new backup unknown, the kept ones known.
+    ty = ["list", "number"]
+    planned = [cty.UNKNOWN, 504]
+    assert cty.decode(cty.encode(planned, ty), ty) == planned
+    assert not cty.is_whole(planned)
+    assert not cty.is_whole({"12346": cty.UNKNOWN})
+    assert not cty.is_whole(cty.Dynamic(["list", "string"], [cty.UNKNOWN]))
+    assert cty.is_whole([504, 503]) and cty.is_whole({"a": [1]}) and cty.is_whole(None)

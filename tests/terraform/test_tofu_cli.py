@@ -420,3 +420,97 @@ def test_a_bad_provider_setting_is_refused_before_any_request(fake: FakeServer, 
     assert "Error: Invalid api_url" in out.stderr, out.stderr
     assert "ftp://" in out.stderr
     assert not fake.app.requests()
+
+
+ROTATION = """
+variable "release" { type = string }
+variable "keep" {
+  type    = number
+  default = 2
+}
+resource "vpsbackup_backup_rotation" "r" {
+  server_id   = 12346
+  keep        = var.keep
+  triggers    = [var.release]
+  description = "nightly"
+}
+"""
+
+
+def rotation_ids(tofu: Tofu) -> list[int]:
+    return [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+
+
+def test_a_rotation_plan_names_each_backup_it_deletes(fake: FakeServer, tofu: Tofu) -> None:
+    tofu.write(config(fake, ROTATION))
+    tofu.apply("-var", "release=1")
+    tofu.apply("-var", "release=2")
+    newer, older = rotation_ids(tofu)
+    # A new trigger adds one and deletes the oldest: the plan shows which.
+    plan = tofu.plan("-var", "release=3")
+    lines = [line.strip() for line in plan.stdout.splitlines()]
+    assert "+ (known after apply)," in lines
+    assert f"{newer}," in lines, "the member it keeps is shown as kept"
+    assert f"- {older}," in lines, "the member it deletes is shown as deleted"
+    tofu.apply("-var", "release=3")
+    third = rotation_ids(tofu)
+    assert third[1:] == [newer] and by_id(fake, older) is None
+    # Lowering keep, no new backup: the whole list is known at plan.
+    plan = tofu.plan("-var", "release=3", "-var", "keep=1")
+    assert f"- {newer}," in [line.strip() for line in plan.stdout.splitlines()]
+    assert "backup_ids" in plan.stdout and "(known after apply)" not in plan.stdout
+    tofu.apply("-var", "release=3", "-var", "keep=1")
+    assert rotation_ids(tofu) == third[:1] and by_id(fake, newer) is None
+    again = tofu.plan("-var", "release=3", "-var", "keep=1", "-detailed-exitcode", check=False)
+    assert again.returncode == 0, again.stdout
+
+
+def test_a_delete_vpsorg_refuses_keeps_the_member_and_says_so(fake: FakeServer, tofu: Tofu) -> None:
+    tofu.write(config(fake, ROTATION))
+    tofu.apply("-var", "release=1", "-var", "keep=1")
+    [first] = rotation_ids(tofu)
+    fake.app.add_fault(method="DELETE", path=f"/api/v1/backups/{first}/", status=500, count=20)
+    out = tofu.apply("-var", "release=2", "-var", "keep=1", check=False)
+    assert out.returncode == 1
+    err = " ".join(out.stderr.split())
+    assert f"could not delete backup {first}" in " ".join(out.stdout.split())
+    assert "Error: The update did not end as planned (backup_ids)" in err
+    assert "inconsistent result" not in err
+    # The state holds what is true: the new backup, and the one still on VPS.org.
+    second, kept = rotation_ids(tofu)
+    assert kept == first and by_id(fake, first) is not None
+    fake.app.clear_faults()
+    # The next apply deletes it, and its plan says so; nothing else changes.
+    plan = tofu.plan("-var", "release=2", "-var", "keep=1")
+    assert f"- {first}," in [line.strip() for line in plan.stdout.splitlines()]
+    tofu.apply("-var", "release=2", "-var", "keep=1")
+    assert rotation_ids(tofu) == [second] and by_id(fake, first) is None
+    assert [b["id"] for b in manual(fake, DB)] == [second]
+
+
+def test_a_fleet_plan_names_the_backup_of_a_server_it_drops(fake: FakeServer, tofu: Tofu) -> None:
+    body = """
+variable "servers" { type = list(number) }
+resource "vpsbackup_backup_fleet" "f" {
+  server_ids  = var.servers
+  description = "maintenance"
+}
+"""
+    tofu.write(config(fake, body))
+    tofu.apply("-var", "servers=[12345, 12346]")
+    ids = tofu.resources()["vpsbackup_backup_fleet.f"]["backup_ids"]
+    plan = tofu.plan("-var", "servers=[12345]")
+    lines = [" ".join(line.split()) for line in plan.stdout.splitlines()]
+    assert f'- "12346" = {ids["12346"]} -> null' in lines, plan.stdout
+    assert "(known after apply)" not in plan.stdout, "nothing is made: every value is known"
+    tofu.apply("-var", "servers=[12345]")
+    assert tofu.resources()["vpsbackup_backup_fleet.f"]["backup_ids"] == {"12345": ids["12345"]}
+    assert by_id(fake, int(ids["12346"])) is None and by_id(fake, int(ids["12345"])) is not None
+    # Adding a server back: its backup is unknown, the other's stays as it is.
+    plan = tofu.plan("-var", "servers=[12345, 12346]")
+    lines = [" ".join(line.split()) for line in plan.stdout.splitlines()]
+    assert '+ "12346" = (known after apply)' in lines, plan.stdout
+    assert "# (1 unchanged element hidden)" in lines, "the kept backup is not replanned"
+    tofu.apply("-var", "servers=[12345, 12346]")
+    again = tofu.resources()["vpsbackup_backup_fleet.f"]["backup_ids"]
+    assert again["12345"] == ids["12345"] and by_id(fake, int(again["12346"])) is not None

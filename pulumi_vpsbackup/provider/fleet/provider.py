@@ -124,14 +124,26 @@ class FleetProvider(VpsProvider):
             changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False
         )
 
+    def planned_members(
+        self, olds: dict[str, Any], news: dict[str, Any]
+    ) -> dict[int, int | None] | None:
+        """Each server's backup after an update, None for the servers it backs up; None
+        when the servers are not known before it runs. `update` deletes exactly the
+        backups of the servers this leaves out, unless VPS.org refuses a delete."""
+        servers = news.get("server_ids")
+        if not isinstance(servers, list) or v.contains_unknown(servers):
+            return None
+        members = _members(olds)
+        return {v.canonical(s): members.get(v.canonical(s)) for s in servers}
+
     def _show_plan(
         self, olds: dict[str, Any], news: dict[str, Any], members: dict[int, int]
     ) -> None:
-        servers = news.get("server_ids")
-        if not isinstance(servers, list) or v.contains_unknown(servers):
+        planned = self.planned_members(olds, news)
+        if planned is None:
             return
-        added = [v.canonical(s) for s in servers if v.canonical(s) not in members]
-        removed = [s for s in members if s not in {v.canonical(x) for x in servers}]
+        added = [s for s, backup_id in planned.items() if backup_id is None]
+        removed = [s for s in members if s not in planned]
         parts = []
         if added:
             parts.append(f"back up server {', '.join(map(str, added))}")

@@ -128,18 +128,32 @@ class RotationProvider(VpsProvider):
             delete_before_replace=False,
         )
 
+    def planned_members(
+        self, olds: dict[str, Any], news: dict[str, Any]
+    ) -> list[int | None] | None:
+        """The members an update leaves, newest first, with None for the backup it adds;
+        None when that is not known before it runs (`keep` is computed). `update` deletes
+        exactly the members this leaves out, unless VPS.org refuses a delete."""
+        members = _member_ids(olds)
+        keep = news.get("keep")
+        adds = "triggers" in self._changes(olds, news)
+        if keep is None or v.is_unknown(keep):
+            return None
+        kept: list[int | None] = list(members[: max(int(keep) - 1 if adds else int(keep), 0)])
+        return [None, *kept] if adds else kept
+
     def _show_plan(
         self, olds: dict[str, Any], news: dict[str, Any], members: list[int], adds: bool
     ) -> None:
-        keep = news.get("keep")
         server_id = v.canonical(olds.get("server_id"))
         name = _name(news) if news.get("resource_name") else _name(olds)
-        if v.is_unknown(keep) or keep is None:
+        planned = self.planned_members(olds, news)
+        if planned is None:
             if adds:
                 progress(f"rotation {name}: will add 1 backup of server {server_id}")
             return
-        keep = int(keep)
-        doomed = _beyond(members, keep - 1 if adds else keep)
+        keep = int(news["keep"])
+        doomed = [m for m in members if m not in planned]
         parts = [f"add 1 backup of server {server_id}"] if adds else []
         if doomed:
             parts.append(f"delete {', '.join(str(i) for i in doomed)}")
