@@ -514,3 +514,27 @@ resource "vpsbackup_backup_fleet" "f" {
     tofu.apply("-var", "servers=[12345, 12346]")
     again = tofu.resources()["vpsbackup_backup_fleet.f"]["backup_ids"]
     assert again["12345"] == ids["12345"] and by_id(fake, int(again["12346"])) is not None
+
+
+def test_triggers_shaped_like_the_states_own_wrapper_are_kept_as_written(
+    fake: FakeServer, tofu: Tofu
+) -> None:
+    # OpenTofu stores a `dynamic` value in state as {"value": ..., "type": ...}; a
+    # user's own map with exactly those keys must still read back as that map.
+    body = """
+variable "release" { type = string }
+resource "vpsbackup_backup" "pre" {
+  server_id = 12345
+  triggers  = { type = "release", value = var.release }
+}
+"""
+    tofu.write(config(fake, body))
+    tofu.apply("-var", "release=1")
+    first = tofu.resources()["vpsbackup_backup.pre"]
+    assert first["triggers"] == {"type": "release", "value": "1"}
+    same = tofu.plan("-var", "release=1", "-detailed-exitcode", check=False)
+    assert same.returncode == 0, same.stdout
+    tofu.apply("-var", "release=2")
+    second = tofu.resources()["vpsbackup_backup.pre"]
+    assert second["id"] != first["id"] and by_id(fake, int(first["id"])) is None
+    assert second["triggers"] == {"type": "release", "value": "2"}
