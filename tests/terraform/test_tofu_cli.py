@@ -538,3 +538,52 @@ resource "vpsbackup_backup" "pre" {
     second = tofu.resources()["vpsbackup_backup.pre"]
     assert second["id"] != first["id"] and by_id(fake, int(first["id"])) is None
     assert second["triggers"] == {"type": "release", "value": "2"}
+
+
+def test_a_lost_answer_adopts_only_its_own_backup_and_destroy_spares_a_lookalike(
+    fake: FakeServer, tofu: Tofu
+) -> None:
+    before = [b["id"] for b in manual(fake, WEB)]
+    # Someone else's backup of the same server, with the same description.
+    theirs = fake.app.seed_backup(server_id=WEB, backup_type="manual", description="release")
+    fake.app.add_fault(
+        method="POST", path="/api/v1/backups/", action="drop", phase="after", count=1
+    )
+    body = """
+resource "vpsbackup_backup" "pre" {
+  server_id   = 12345
+  description = "release"
+}
+"""
+    tofu.write(config(fake, body))
+    tofu.apply()
+    ours = int(tofu.resources()["vpsbackup_backup.pre"]["id"])
+    assert fake.app.state()["faults"] == [], "the POST's answer was dropped"
+    # The POST landed but its answer was lost: the retry found it by its marker,
+    # so exactly one backup was made, and the lookalike was not taken for it.
+    assert ours != theirs["id"]
+    assert sorted(b["id"] for b in manual(fake, WEB)) == sorted([*before, theirs["id"], ours])
+    tofu.destroy()
+    assert sorted(b["id"] for b in manual(fake, WEB)) == sorted([*before, theirs["id"]])
+
+
+def test_a_moved_block_renames_without_touching_the_backup(fake: FakeServer, tofu: Tofu) -> None:
+    before = [b["id"] for b in manual(fake, WEB)]
+    tofu.write(config(fake, 'resource "vpsbackup_backup" "old" { server_id = 12345 }\n'))
+    tofu.apply()
+    made = tofu.resources()["vpsbackup_backup.old"]
+    renamed = """
+resource "vpsbackup_backup" "new" { server_id = 12345 }
+moved {
+  from = vpsbackup_backup.old
+  to   = vpsbackup_backup.new
+}
+"""
+    tofu.write(config(fake, renamed))
+    plan = tofu.plan()
+    assert "vpsbackup_backup.old has moved to vpsbackup_backup.new" in plan.stdout
+    assert "0 to add, 0 to change, 0 to destroy" in plan.stdout
+    tofu.apply()
+    after = tofu.resources()["vpsbackup_backup.new"]
+    assert after["id"] == made["id"] and after["resource_key"] == made["resource_key"]
+    assert [b["id"] for b in manual(fake, WEB)] == [*before, int(made["id"])]
