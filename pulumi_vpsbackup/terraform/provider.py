@@ -360,26 +360,12 @@ class TerraformProvider:
             # a Terraform resource has no key before its first create succeeds, so
             # OpenTofu keeps it in state now, tainted, and the next apply replaces it.
             made_id, outs = kept
-            state = self._state(kind, made_id, outs, planned, key)
-            # A fleet's error says what became of each server, one line each.
-            servers = [
-                tf_text(line.strip())
-                for line in str(exc).splitlines()[1:]
-                if line.strip().startswith("server ")
-            ]
-            raise TerraformError(
-                [
-                    Diagnostic(
-                        ERROR,
-                        _what_happened(exc),
-                        "".join(f"{line}\n" for line in servers)
-                        + f"What it started is kept in state, tainted ({kind.name} {made_id}), "
-                        "so nothing is left on VPS.org outside state: the next `tofu apply` "
-                        "deletes it (waiting for a running backup to finish first) and makes "
-                        "it again.",
-                    )
-                ],
-                state,
+            raise _handed_over(
+                exc,
+                self._state(kind, made_id, outs, planned, key),
+                f"What it started is kept in state, tainted ({kind.name} {made_id}), so "
+                "nothing is left on VPS.org outside state: the next `tofu apply` deletes it "
+                "(waiting for a running backup to finish first) and makes it again.",
             ) from exc
         return self._state(kind, made.id, made.outputs, planned, key)
 
@@ -394,14 +380,31 @@ class TerraformProvider:
         keys = self._keys(kind, key) if isinstance(key, str) and key else {}
         checked = self._check(kind, prior, config, keys)
         olds = _props(kind, prior)
-        outs = self.native.update(
-            kind.token,
-            str(prior["id"]),
-            olds,
-            checked,
-            _timeout(config, "update" if "update" in _ops(kind) else "create"),
-            preview=False,
-        )
+        try:
+            outs = self.native.update(
+                kind.token,
+                str(prior["id"]),
+                olds,
+                checked,
+                _timeout(config, "update" if "update" in _ops(kind) else "create"),
+                preview=False,
+            )
+        except VpsBackupError as exc:
+            # A rotation's new backup still running when its wait ended (a timeout,
+            # Ctrl-C): VPS.org refuses to delete it, so it joins the rotation's state
+            # now, as the Pulumi plugin's update hands it to the engine.
+            kept = exc.made if isinstance(exc, WaitCancelledError) else exc.handover
+            if not kept:
+                raise
+            state = self._state(kind, str(prior["id"]), public_outputs(kept[1]), planned, key)
+            raise _handed_over(
+                exc,
+                state,
+                f"What it started is kept in state ({kind.name} {prior['id']} now holds "
+                f"backup_ids {_shown(state.get('backup_ids'))}), so nothing is left on "
+                "VPS.org outside state: the next `tofu apply` or `tofu refresh` reads how "
+                "it ended.",
+            ) from exc
         state = self._state(kind, str(prior["id"]), outs, planned, key)
         differs = [
             a.name for a in kind.attrs if not _agrees(planned.get(a.name), state.get(a.name))
@@ -657,6 +660,19 @@ def _props(kind: Kind, state: Mapping[str, Any] | None) -> dict[str, Any]:
 def _default(kind: Kind, name: str, checked: Mapping[str, Any]) -> Any:
     value = checked.get(camel_name(name))
     return None if value is None else value
+
+
+def _handed_over(exc: BaseException, state: dict[str, Any], kept: str) -> TerraformError:
+    """The error of an apply that leaves `state` (what it started, which VPS.org will
+    not let it undo) for OpenTofu to keep, saying so in `kept`."""
+    # A fleet's error says what became of each server, one line each.
+    servers = [
+        tf_text(line.strip())
+        for line in str(exc).splitlines()[1:]
+        if line.strip().startswith("server ")
+    ]
+    detail = "".join(f"{line}\n" for line in servers) + kept
+    return TerraformError([Diagnostic(ERROR, _what_happened(exc), detail)], state)
 
 
 def _what_happened(exc: BaseException) -> str:

@@ -166,3 +166,45 @@ def test_a_fleet_that_fails_on_one_server_keeps_the_other_in_state(
     tofu.apply()
     now = [b for b in fake.app.state()["backups"] if b["id"] not in before]
     assert len(now) == 2 and not {b["id"] for b in now} & {b["id"] for b in made}, now
+
+
+def test_a_rotation_update_that_times_out_keeps_its_new_backup_in_state(
+    slow_fake: FakeServer, tofu: Tofu
+) -> None:
+    fake = slow_fake
+    fake.app.set_behaviour(backup_seconds=0)
+    tofu.write(
+        REQUIRED
+        + provider_block(fake.url, TOKEN)
+        + """
+variable "release" { type = string }
+resource "vpsbackup_backup_rotation" "r" {
+  server_id = 12346
+  keep      = 2
+  triggers  = [var.release]
+  timeouts { update = "2s" }
+}
+"""
+    )
+    tofu.apply("-var", "release=1")
+    [first] = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    before = {b["id"] for b in _manual(fake, 12346)}
+    fake.app.set_behaviour(backup_seconds=3600)
+    out = tofu.apply("-var", "release=2", check=False)
+    assert out.returncode == 1
+    assert "Error: Timed out waiting for backup" in out.stderr, out.stderr
+    made = [b for b in _manual(fake, 12346) if b["id"] not in before]
+    assert len(made) == 1 and made[0]["status"] == "in_progress", made
+    err = " ".join(out.stderr.split())
+    assert f"now holds backup_ids [{made[0]['id']}, {first}]" in err, out.stderr
+    assert "not in state" not in err and "pulumi" not in err.lower(), out.stderr
+    # VPS.org refuses to delete the running backup: the rotation holds it.
+    held = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    assert held == [made[0]["id"], first], out.stderr
+    fake.app.advance(3600)
+    fake.app.set_behaviour(backup_seconds=0)
+    # A later release adds one more and deletes the oldest: nothing orphaned.
+    tofu.apply("-var", "release=3")
+    final = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    assert final[1] == made[0]["id"] and len(final) == 2
+    assert {b["id"] for b in _manual(fake, 12346)} == (before - {first}) | set(final)
