@@ -538,10 +538,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     parent = os.getppid()
-    # Ctrl-C reaches the whole process group; OpenTofu then sends StopProvider and
-    # waits for the calls in flight, so the provider serves on (as go-plugin's own
-    # servers do, which swallow the interrupt).
+    # Ctrl-C reaches the whole process group, and so does a CI runner's SIGTERM when
+    # it cancels a job; OpenTofu takes either as an interrupt, sends StopProvider and
+    # waits for the calls in flight, which hand over what they started. So the
+    # provider serves on through both (go-plugin's own servers swallow the interrupt)
+    # and ends when OpenTofu says so (Shutdown), or when OpenTofu is gone.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     done = threading.Event()
     called = threading.Event()
     shutdown = serve(on_stop=done.set, called=called)
@@ -551,8 +554,6 @@ def main(argv: list[str] | None = None) -> int:
         status[0] = code
         shutdown()
 
-    # A service manager's SIGTERM: stop as Shutdown does (the socket's directory removed).
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     threading.Thread(
         target=_expect_a_client, args=(called, _connect_timeout(), stop), daemon=True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -54,16 +56,14 @@ def start(env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def finish(proc: subprocess.Popen[str]) -> None:
-    """Stop the provider if it still runs (SIGTERM, so that it removes its socket's
-    directory; SIGKILL if that fails), and close its pipes."""
+def finish(proc: subprocess.Popen[str], address: str | None = None) -> None:
+    """Kill the provider if it still runs (it serves on through SIGINT and SIGTERM, as
+    OpenTofu wants), remove its socket's directory, and close its pipes."""
     if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.kill()
     proc.communicate(timeout=30)
+    if address:
+        shutil.rmtree(Path(address).parent, ignore_errors=True)
 
 
 def wait_gone(pid: int, seconds: float) -> bool:
@@ -108,6 +108,7 @@ def test_handshake_line_tls_schema_and_shutdown() -> None:
             "PLUGIN_PROTOCOL_VERSIONS": "5,6",
         }
     )
+    address = None
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
@@ -148,11 +149,12 @@ def test_handshake_line_tls_schema_and_shutdown() -> None:
         assert proc.returncode == 0
         assert not Path(address).parent.exists(), "the socket's directory is removed"
     finally:
-        finish(proc)
+        finish(proc, address)
 
 
 def test_a_plain_connection_is_refused_when_tls_is_on() -> None:
     proc = start({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "PLUGIN_CLIENT_CERT": client_certificate()})
+    address = None
     try:
         assert proc.stdout is not None
         address = proc.stdout.readline().split("|")[3]
@@ -162,7 +164,7 @@ def test_a_plain_connection_is_refused_when_tls_is_on() -> None:
                     pb.GetProviderSchema.Request(), timeout=5
                 )
     finally:
-        finish(proc)
+        finish(proc, address)
 
 
 def test_run_by_hand_it_says_what_it_is_and_exits() -> None:
@@ -200,6 +202,7 @@ def test_it_exits_when_no_client_calls(tmp_path: Path) -> None:
 
 def test_a_called_provider_is_not_stopped_by_the_connect_timeout() -> None:
     proc = start({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "VPSBACKUP_TF_CONNECT_TIMEOUT": "1"})
+    address = None
     try:
         assert proc.stdout is not None
         address = proc.stdout.readline().split("|")[3]
@@ -211,18 +214,31 @@ def test_a_called_provider_is_not_stopped_by_the_connect_timeout() -> None:
             assert proc.poll() is None
             stub.GetProviderSchema(pb.GetProviderSchema.Request(), timeout=30)
     finally:
-        finish(proc)
+        finish(proc, address)
 
 
-def test_sigterm_stops_it_and_removes_the_socket_directory() -> None:
+def test_sigint_and_sigterm_leave_it_serving_until_shutdown() -> None:
+    # Both reach the whole process group (Ctrl-C; a CI runner cancelling a job);
+    # OpenTofu takes them as an interrupt and stops the provider with its own calls.
     proc = start({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
+    address = None
     try:
         assert proc.stdout is not None
-        private = Path(proc.stdout.readline().split("|")[3]).parent
-        assert private.is_dir()
-        proc.terminate()
+        address = proc.stdout.readline().split("|")[3]
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        with grpc.insecure_channel(f"unix:{address}") as channel:
+            pb_grpc.ProviderStub(channel).GetProviderSchema(
+                pb.GetProviderSchema.Request(), timeout=30
+            )
+            assert proc.poll() is None
+            channel.unary_unary(
+                "/plugin.GRPCController/Shutdown",
+                request_serializer=lambda b: b,
+                response_deserializer=lambda b: b,
+            )(b"", timeout=30)
         proc.communicate(timeout=30)
         assert proc.returncode == 0
-        assert not private.exists()
+        assert not Path(address).parent.exists()
     finally:
-        finish(proc)
+        finish(proc, address)

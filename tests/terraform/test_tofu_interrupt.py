@@ -48,8 +48,11 @@ def _posted(fake: FakeServer) -> bool:
     )
 
 
+# Ctrl-C at a terminal, and SIGTERM to the process group (how CI runners cancel a
+# job): OpenTofu takes both as an interrupt and asks the provider to stop.
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it(
-    slow_fake: FakeServer, tofu: Tofu, tmp_path: Path
+    slow_fake: FakeServer, tofu: Tofu, tmp_path: Path, sig: signal.Signals
 ) -> None:
     fake = slow_fake
     before = {b["id"] for b in fake.app.state()["backups"]}
@@ -79,8 +82,8 @@ def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the backup was never requested"
             time.sleep(0.1)
-        # Ctrl-C at a terminal reaches the whole process group.
-        os.killpg(proc.pid, signal.SIGINT)
+        # Ctrl-C at a terminal reaches the whole process group; so does a CI cancel.
+        os.killpg(proc.pid, sig)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
