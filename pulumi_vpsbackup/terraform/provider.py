@@ -392,7 +392,7 @@ class TerraformProvider:
         except VpsBackupError as exc:
             # A rotation's new backup still running when its wait ended (a timeout,
             # Ctrl-C): VPS.org refuses to delete it, so it joins the rotation's state
-            # now, as the Pulumi plugin's update hands it to the engine.
+            # now (the Pulumi ways find it again by key, if the triggers stay the same).
             kept = exc.made if isinstance(exc, WaitCancelledError) else exc.handover
             if not kept:
                 raise
