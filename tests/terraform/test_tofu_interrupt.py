@@ -48,19 +48,11 @@ def _posted(fake: FakeServer) -> bool:
     )
 
 
-# Ctrl-C at a terminal, and SIGTERM to the process group (how CI runners cancel a
-# job): OpenTofu takes both as an interrupt and asks the provider to stop.
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it(
-    slow_fake: FakeServer, tofu: Tofu, tmp_path: Path, sig: signal.Signals
-) -> None:
-    fake = slow_fake
-    before = {b["id"] for b in fake.app.state()["backups"]}
-    tofu.write(
-        REQUIRED
-        + provider_block(fake.url, TOKEN)
-        + 'resource "vpsbackup_backup" "pre" {\n  server_id = 12345\n}\n'
-    )
+def interrupted_apply(tofu: Tofu, fake: FakeServer, sig: int, *args: str) -> tuple[int, str]:
+    """`tofu apply ARGS`, sent `sig` to its whole process group once it has asked
+    VPS.org for a backup (as Ctrl-C at a terminal, or a CI runner cancelling a job,
+    would); its exit code and stdout."""
+    fake.app.clear_requests()
     env = clean_env(
         {
             "TF_CLI_CONFIG_FILE": str(tofu.cli_config),
@@ -68,7 +60,7 @@ def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it
         }
     )
     proc = subprocess.Popen(
-        [tofu.binary, "apply", "-auto-approve", "-input=false", "-no-color"],
+        [tofu.binary, "apply", "-auto-approve", "-input=false", "-no-color", *args],
         cwd=tofu.workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -82,14 +74,30 @@ def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the backup was never requested"
             time.sleep(0.1)
-        # Ctrl-C at a terminal reaches the whole process group; so does a CI cancel.
         os.killpg(proc.pid, sig)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode != 0
+    return proc.returncode, out
+
+
+# Ctrl-C at a terminal, and SIGTERM to the process group (how CI runners cancel a
+# job): OpenTofu takes both as an interrupt and asks the provider to stop.
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_keeps_the_running_backup_in_state_and_the_next_apply_replaces_it(
+    slow_fake: FakeServer, tofu: Tofu, tmp_path: Path, sig: signal.Signals
+) -> None:
+    fake = slow_fake
+    before = {b["id"] for b in fake.app.state()["backups"]}
+    tofu.write(
+        REQUIRED
+        + provider_block(fake.url, TOKEN)
+        + 'resource "vpsbackup_backup" "pre" {\n  server_id = 12345\n}\n'
+    )
+    code, out = interrupted_apply(tofu, fake, sig)
+    assert code != 0
     assert "Interrupt received" in out
     made = [b for b in fake.app.state()["backups"] if b["id"] not in before]
     assert len(made) == 1 and made[0]["status"] == "in_progress", made
@@ -211,3 +219,38 @@ resource "vpsbackup_backup_rotation" "r" {
     final = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
     assert final[1] == made[0]["id"] and len(final) == 2
     assert {b["id"] for b in _manual(fake, 12346)} == (before - {first}) | set(final)
+
+
+def test_ctrl_c_during_a_rotation_update_keeps_its_new_backup_in_state(
+    slow_fake: FakeServer, tofu: Tofu
+) -> None:
+    fake = slow_fake
+    fake.app.set_behaviour(backup_seconds=0)
+    tofu.write(
+        REQUIRED
+        + provider_block(fake.url, TOKEN)
+        + """
+variable "release" { type = string }
+resource "vpsbackup_backup_rotation" "r" {
+  server_id = 12346
+  keep      = 1
+  triggers  = [var.release]
+}
+"""
+    )
+    tofu.apply("-var", "release=1")
+    [first] = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    before = {b["id"] for b in _manual(fake, 12346)}
+    fake.app.set_behaviour(backup_seconds=3600)
+    code, out = interrupted_apply(tofu, fake, signal.SIGINT, "-var", "release=2")
+    assert code != 0 and "Interrupt received" in out
+    made = [b for b in _manual(fake, 12346) if b["id"] not in before]
+    assert len(made) == 1 and made[0]["status"] == "in_progress", made
+    # Nothing was pruned (the new one never finished), and nothing is outside state.
+    held = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    assert held == [made[0]["id"], first]
+    fake.app.advance(3600)
+    tofu.apply("-var", "release=2")
+    final = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    assert final == [made[0]["id"]], "the next apply prunes to keep = 1, adding nothing"
+    assert {b["id"] for b in _manual(fake, 12346)} == (before - {first}) | {made[0]["id"]}
