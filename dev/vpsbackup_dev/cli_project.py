@@ -147,6 +147,29 @@ def interrupt(
     return "".join(seen)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, by the parent links in /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue  # ended meanwhile
+        # The command name (field 2) may hold spaces and parentheses: split after it.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Watched:
     """A background `pulumi` whose output is read as it comes, so a test can act
     the moment a line shows rather than sleep and hope."""
@@ -179,12 +202,20 @@ class Watched:
             time.sleep(0.05)
 
     def kill(self) -> str:
-        """SIGKILL pulumi and every plugin it started (its process group): nothing
-        gets to record anything, as when a machine or a CI job dies."""
+        """SIGKILL pulumi and every process below it: nothing gets to record anything,
+        as when a machine or a CI job dies. The CLI starts its language host in a
+        process group of its own, which a kill of pulumi's group alone would leave
+        running (with the program under it) long after the test."""
+        below = descendants(self.proc.pid)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for pid in below:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         return self.finish()
 
     def finish(self, *, within: float = TIMEOUT) -> str:
