@@ -330,6 +330,10 @@ class NativeProvider:
                 self._refused = exc
                 raise
 
+    def core(self, type_: str) -> VpsProvider:
+        """The core provider behind a type (its client is the one the others use)."""
+        return self._core(type_)
+
     def _core(self, type_: str) -> VpsProvider:
         if self._refused is not None:
             raise user_error(str(self._refused))

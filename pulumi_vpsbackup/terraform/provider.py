@@ -42,6 +42,7 @@ from ..client.settings import (
     normalise_base_url,
 )
 from ..plugin.provider import (
+    BACKUP,
     DECLARATIONS,
     FLEET,
     NAMED,
@@ -51,8 +52,9 @@ from ..plugin.provider import (
     public_outputs,
 )
 from ..plugin.wire import camel_name, snake_name
+from ..provider.backup.steps import owned_elsewhere
 from ..provider.core import validation as v
-from ..provider.core.base import messages_to
+from ..provider.core.base import messages_to, warn
 from ..provider.core.validation import DEFAULT_TIMEOUT_SECONDS
 from .cty import UNKNOWN, Dynamic, is_whole, plain
 from .schema import DATA_SOURCES, RESOURCES, Kind, tf_text
@@ -475,6 +477,8 @@ class TerraformProvider:
         found = self.native.read(kind.token, str(state["id"]), props, inputs)
         if found is None:
             return None
+        if importing and kind.token == BACKUP:
+            self._name_its_maker(found.id, found.outputs.get("serverId"))
         new: dict[str, Any] = {}
         read_inputs = found.inputs or {}
         for attr in kind.attrs:
@@ -497,6 +501,17 @@ class TerraformProvider:
                 new[attr.name] = _from_core(attr.type, found.outputs.get(name))
         new["timeouts"] = state.get("timeouts")
         return new
+
+    def _name_its_maker(self, backup_id: str, server_id: Any) -> None:
+        """Warn when an imported backup was made by another resource (its marker says
+        so): both would own it, and the first destroy deletes it."""
+        client = self.native.core(BACKUP).client()
+        # The read just listed the server: the cached listing answers, no request.
+        where = int(server_id) if isinstance(server_id, (int, float)) else None
+        backup = client.find_backup(int(backup_id), server_id=where, max_age=5.0)
+        note = backup and owned_elsewhere(backup, None, "Importing it")
+        if note:
+            warn(note)
 
     def import_state(self, type_name: str, id_: str) -> dict[str, Any]:
         kind = self.kind(type_name)

@@ -12,6 +12,7 @@ from pulumi.runtime import rpc
 from pulumi_vpsbackup.client.marker import strip_marker
 from pulumi_vpsbackup.provider.core.validation import is_unknown
 from tests.support.failures import by_field
+from tests.support.keys import key_for
 from vpsbackup_dev.host import ProviderError, ProviderHost
 
 from .conftest import (
@@ -370,6 +371,20 @@ def test_adopting_an_automatic_or_missing_backup_is_refused_at_check(backups: En
     _, failures = backups.check("a", {"server_id": 12345, "existing_backup_id": 7})
     assert failures and failures[0][0] == "existing_backup_id"
     assert "does not exist" in failures[0][1]
+
+
+def test_adopting_a_backup_another_resource_made_is_named_at_check(backups: Engine, fake, host):
+    # What a `Backup` in a program sends: its owner key, from the stack and its name.
+    made = backups.create("maker", server_id=12345, resource_key=key_for("maker"))
+    start = host.mark()
+    taker = {"server_id": 12345, "existing_backup_id": int(made.id), "resource_key": key_for("t")}
+    _, failures = backups.check("taker", taker)
+    assert failures == []  # the user's explicit choice: named, not refused
+    shown = host.wait_for_output(
+        f"backup {made.id} of server 12345 was made by another resource", since=start
+    )
+    assert "whichever of the two is destroyed first deletes it" in shown
+    backups.delete(made)
 
 
 def test_an_adopted_backup_is_never_replaced_for_description_or_triggers(

@@ -587,3 +587,20 @@ moved {
     after = tofu.resources()["vpsbackup_backup.new"]
     assert after["id"] == made["id"] and after["resource_key"] == made["resource_key"]
     assert [b["id"] for b in manual(fake, WEB)] == [*before, int(made["id"])]
+
+
+def test_importing_a_backup_another_resource_made_names_it(fake: FakeServer, tofu_for: Any) -> None:
+    maker = tofu_for("maker")
+    maker.write(config(fake, 'resource "vpsbackup_backup" "made" { server_id = 12345 }\n'))
+    maker.apply()
+    made = maker.resources()["vpsbackup_backup.made"]
+    taker = tofu_for("taker")
+    taker.write(config(fake, 'resource "vpsbackup_backup" "x" { server_id = 12345 }\n'))
+    out = taker.run("import", "vpsbackup_backup.x", made["id"])
+    said = " ".join((out.stdout + out.stderr).split())
+    assert f"backup {made['id']} of server 12345 was made by another resource" in said, said
+    assert f"owner key {made['resource_key']}" in said
+    # A backup nobody's marker claims (made by hand) is imported without a word.
+    plain = fake.app.seed_backup(server_id=12345, backup_type="manual", description="by hand")
+    quiet = taker.run("import", "vpsbackup_backup.y", str(plain["id"]), check=False)
+    assert "another resource" not in quiet.stdout + quiet.stderr

@@ -37,6 +37,7 @@ from .steps import (
     check_own_description,
     intent_of,
     note_in_state,
+    owned_elsewhere,
     reporter,
     too_long,
 )
@@ -127,6 +128,9 @@ class BackupProvider(VpsProvider):
                         "be adopted (reference an automatic one with Backup.get instead)",
                     )
                 ]
+            note = owned_elsewhere(match, inputs.get("resource_key"), "Adopting it")
+            if note:
+                warn(note)
             return []
         if len(manual) >= MANUAL_BACKUP_LIMIT:
             # A warning, not a check failure: the engine checks a replacement a

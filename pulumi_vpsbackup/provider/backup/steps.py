@@ -94,6 +94,23 @@ def key_of(description: str | None) -> str | None:
     return marker.key if marker is not None and marker.proves_owner else None
 
 
+def owned_elsewhere(backup: BackupRecord, own_key: str | None, taking: str) -> str | None:
+    """What to say before `taking` (an adoption, an import) makes this resource own a
+    backup that another resource made: its marker names that one's owner key. Both
+    would then own it, and whichever is destroyed first deletes it. None when the
+    backup carries no owner's marker, or this resource's own."""
+    key = key_of(backup.description)
+    if key is None or key == own_key:
+        return None
+    return (
+        f"backup {backup.id} of server {backup.server_id} was made by another resource: its "
+        f"description carries that resource's marker (owner key {key}). {taking} makes this "
+        "one own it too, and whichever of the two is destroyed first deletes it. If that "
+        "resource still exists, remove the backup from its state first, or back up anew "
+        "instead"
+    )
+
+
 def _owned(description: str | None) -> Marker | None:
     marker = parse_marker(description)
     return marker if marker is not None and marker.proves_owner else None
