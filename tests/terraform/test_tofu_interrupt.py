@@ -179,26 +179,31 @@ def test_a_fleet_that_fails_on_one_server_keeps_the_other_in_state(
     assert len(now) == 2 and not {b["id"] for b in now} & {b["id"] for b in made}, now
 
 
-def test_a_rotation_update_that_times_out_keeps_its_new_backup_in_state(
-    slow_fake: FakeServer, tofu: Tofu
-) -> None:
-    fake = slow_fake
+def _rotation_with_one_backup(fake: FakeServer, tofu: Tofu, keep: int, more: str = "") -> int:
+    """A rotation of server 12346 (`triggers = [var.release]`), applied once with
+    release=1 while backups finish at once; the id of its one backup."""
     fake.app.set_behaviour(backup_seconds=0)
     tofu.write(
         REQUIRED
         + provider_block(fake.url, TOKEN)
-        + """
-variable "release" { type = string }
-resource "vpsbackup_backup_rotation" "r" {
-  server_id = 12346
-  keep      = 2
-  triggers  = [var.release]
-  timeouts { update = "2s" }
-}
-"""
+        + 'variable "release" { type = string }\n'
+        + 'resource "vpsbackup_backup_rotation" "r" {\n'
+        + f"  server_id = 12346\n  keep = {keep}\n  triggers = [var.release]\n  {more}\n}}\n"
     )
     tofu.apply("-var", "release=1")
-    [first] = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    [first] = _members(tofu)
+    return first
+
+
+def _members(tofu: Tofu) -> list[int]:
+    return [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+
+
+def test_a_rotation_update_that_times_out_keeps_its_new_backup_in_state(
+    slow_fake: FakeServer, tofu: Tofu
+) -> None:
+    fake = slow_fake
+    first = _rotation_with_one_backup(fake, tofu, keep=2, more='timeouts { update = "2s" }')
     before = {b["id"] for b in _manual(fake, 12346)}
     fake.app.set_behaviour(backup_seconds=3600)
     out = tofu.apply("-var", "release=2", check=False)
@@ -210,13 +215,13 @@ resource "vpsbackup_backup_rotation" "r" {
     assert f"now holds backup_ids [{made[0]['id']}, {first}]" in err, out.stderr
     assert "not in state" not in err and "pulumi" not in err.lower(), out.stderr
     # VPS.org refuses to delete the running backup: the rotation holds it.
-    held = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    held = _members(tofu)
     assert held == [made[0]["id"], first], out.stderr
     fake.app.advance(3600)
     fake.app.set_behaviour(backup_seconds=0)
     # A later release adds one more and deletes the oldest: nothing orphaned.
     tofu.apply("-var", "release=3")
-    final = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    final = _members(tofu)
     assert final[1] == made[0]["id"] and len(final) == 2
     assert {b["id"] for b in _manual(fake, 12346)} == (before - {first}) | set(final)
 
@@ -225,21 +230,7 @@ def test_ctrl_c_during_a_rotation_update_keeps_its_new_backup_in_state(
     slow_fake: FakeServer, tofu: Tofu
 ) -> None:
     fake = slow_fake
-    fake.app.set_behaviour(backup_seconds=0)
-    tofu.write(
-        REQUIRED
-        + provider_block(fake.url, TOKEN)
-        + """
-variable "release" { type = string }
-resource "vpsbackup_backup_rotation" "r" {
-  server_id = 12346
-  keep      = 1
-  triggers  = [var.release]
-}
-"""
-    )
-    tofu.apply("-var", "release=1")
-    [first] = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    first = _rotation_with_one_backup(fake, tofu, keep=1)
     before = {b["id"] for b in _manual(fake, 12346)}
     fake.app.set_behaviour(backup_seconds=3600)
     code, out = interrupted_apply(tofu, fake, signal.SIGINT, "-var", "release=2")
@@ -247,10 +238,10 @@ resource "vpsbackup_backup_rotation" "r" {
     made = [b for b in _manual(fake, 12346) if b["id"] not in before]
     assert len(made) == 1 and made[0]["status"] == "in_progress", made
     # Nothing was pruned (the new one never finished), and nothing is outside state.
-    held = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    held = _members(tofu)
     assert held == [made[0]["id"], first]
     fake.app.advance(3600)
     tofu.apply("-var", "release=2")
-    final = [int(i) for i in tofu.resources()["vpsbackup_backup_rotation.r"]["backup_ids"]]
+    final = _members(tofu)
     assert final == [made[0]["id"]], "the next apply prunes to keep = 1, adding nothing"
     assert {b["id"] for b in _manual(fake, 12346)} == (before - {first}) | {made[0]["id"]}
