@@ -478,7 +478,7 @@ class TerraformProvider:
         if found is None:
             return None
         if importing and kind.token == BACKUP:
-            self._name_its_maker(found.id, found.outputs.get("serverId"))
+            self._name_its_maker(found.id)
         new: dict[str, Any] = {}
         read_inputs = found.inputs or {}
         for attr in kind.attrs:
@@ -502,13 +502,13 @@ class TerraformProvider:
         new["timeouts"] = state.get("timeouts")
         return new
 
-    def _name_its_maker(self, backup_id: str, server_id: Any) -> None:
+    def _name_its_maker(self, backup_id: str) -> None:
         """Warn when an imported backup was made by another resource (its marker says
         so): both would own it, and the first destroy deletes it."""
         client = self.native.core(BACKUP).client()
-        # The read just listed the server: the cached listing answers, no request.
-        where = int(server_id) if isinstance(server_id, (int, float)) else None
-        backup = client.find_backup(int(backup_id), server_id=where, max_age=5.0)
+        # The import's read has just listed the account's backups: that cached listing
+        # answers, with no request of its own.
+        backup = client.find_backup(int(backup_id), max_age=5.0)
         note = backup and owned_elsewhere(backup, None, "Importing it")
         if note:
             warn(note)
